@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# What the test suite needs besides Python: a private D-Bus + gnome-keyring (the real
+# Secret Service keyring), redis-server, and the npm packages of the interop tests.
+# Installs only what is missing, so a second run costs nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v dbus-run-session >/dev/null || missing+=(dbus)
+command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "walletsync: installing ${missing[*]} (apt)" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ -f tests/interop/package.json ]; then
+  lock=tests/interop/package-lock.json
+  stamp=tests/interop/node_modules/.installed
+  want=$(cat tests/interop/package.json "$lock" 2>/dev/null | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "walletsync: installing npm packages for the interop tests" >&2
+    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+fi

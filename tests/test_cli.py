@@ -1,0 +1,37 @@
+"""What a user sees from the walletsync command today."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from walletsync import __version__
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "walletsync", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_bare_command_prints_version_and_commands():
+    out = run()
+    assert out.returncode == 0
+    assert f"walletsync {__version__}" in out.stdout
+    for command in ("pair", "relay", "phone"):
+        assert command in out.stdout
+
+
+def test_version_flag():
+    out = run("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"walletsync {__version__}"
+
+
+def test_unbuilt_command_says_so_and_fails():
+    out = run("pair")
+    assert out.returncode == 2
+    assert "not available" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unknown_command_is_one_line_error():
+    out = run("frobnicate")
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "unknown command" in out.stderr

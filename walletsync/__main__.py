@@ -1,0 +1,3 @@
+from walletsync.cli import main
+
+raise SystemExit(main())

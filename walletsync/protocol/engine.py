@@ -1,0 +1,787 @@
+"""The WalletConnect v2 Sign engine: a pure state machine for both roles.
+
+How it works
+------------
+One :class:`SignEngine` holds every pairing, proposal, session and request in
+flight for one client. It does no I/O: each method takes ``now`` (unix seconds)
+and returns a list of *actions* — relay calls to make, in order
+(:class:`~walletsync.protocol.relay_rpc.Publish`, ``Subscribe``,
+``Unsubscribe``, ``ProposeSession``, ``ApproveSession``) and
+:class:`~walletsync.protocol.events.Event` objects to report. Randomness (keys,
+nonces, ids) comes from the ``random`` callable given at construction.
+
+Two kinds of input drive it:
+
+* **Intents** from our caller: :meth:`connect` / :meth:`request` (dapp role),
+  :meth:`pair` / :meth:`approve` / :meth:`reject` / :meth:`respond` /
+  :meth:`update` / :meth:`emit` (wallet role), :meth:`ping` / :meth:`extend` /
+  :meth:`disconnect` (either role), and :meth:`expire` for the clock. An intent
+  the protocol does not allow raises a :class:`ProtocolError` with
+  ``by="caller"`` and changes nothing.
+* **Messages** from the relay: :meth:`receive` with the topic and the base64
+  envelope. Peer input never raises: anything malformed, undecryptable,
+  duplicated, out of scope or out of order becomes a
+  :class:`~walletsync.protocol.events.MessageRejected` event (and, where the
+  SDK does so, a JSON-RPC error published back) and changes nothing else.
+
+The handshake (reference §5): the dapp creates a pairing (a random symKey; its
+topic is the key's sha256) and publishes ``wc_sessionPropose`` on it — through
+the relay's ``wc_proposeSession`` (SDK ≥ 2.21.6, the default) or with
+``irn_subscribe`` + ``irn_publish`` (``handshake="legacy"``). The wallet pairs
+from the URI, receives the proposal, and approves: it derives the session key
+from a fresh X25519 key and the proposer's, answers the proposal on the pairing
+topic (tag 1101) and sends ``wc_sessionSettle`` on the session topic (1102),
+through ``wc_approveSession`` or two publishes. The dapp derives the same key
+from the answer, subscribes to the session topic, receives the settle, stores
+the session and acknowledges it (1103). After that both sides exchange session
+messages; the table :data:`INBOUND` says which method is handled on which kind
+of topic, and :data:`OUTBOUND` gives every method's tag, TTL and prompt.
+
+Invariants the tests check: no session exists on the dapp without a valid
+settle; each request is answered at most once; a message seen before (same
+bytes on the same topic, or same request id) is ignored; a deleted or expired
+session never comes back (its key is gone, so nothing on its topic decrypts).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Iterable, Literal
+
+from walletsync.protocol import events as ev
+from walletsync.protocol.crypto import (
+    Random,
+    X25519KeyPair,
+    derive_sym_key,
+    key_from_hex,
+    open_b64,
+    seal_b64,
+    sha256_hex,
+    topic_for,
+)
+from walletsync.protocol.errors import (
+    Expired,
+    InvalidMessage,
+    InvalidNamespaces,
+    InvalidState,
+    OutOfScope,
+    ProtocolError,
+    UnknownTarget,
+)
+from walletsync.protocol.jsonrpc import (
+    ErrorResponse,
+    Message,
+    Request,
+    Result,
+    RpcError,
+    encode,
+    id_timestamp_ms,
+    parse_message,
+    payload_id,
+    sdk_error,
+)
+from walletsync.protocol.namespaces import (
+    Namespaces,
+    require_conforming,
+    require_event_in_scope,
+    require_in_scope,
+    validate_proposal_namespaces,
+    validate_session_namespaces,
+)
+from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.state import PendingRequest, Pairing, Proposal, SentProposal, Session
+from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
+
+Handshake = Literal["relay", "legacy"]
+Action = ev.Action
+
+PROPOSAL_TTL = 300
+SESSION_TTL = 7 * 24 * 3600
+REQUEST_TTL = 900
+MIN_REQUEST_EXPIRY, MAX_REQUEST_EXPIRY = 300, 7 * 24 * 3600
+SEEN_PER_TOPIC = 500
+RELAY = {"protocol": "irn"}
+
+
+@dataclass(frozen=True)
+class Opts:
+    """Publish options of one direction of a method (SDK 2.25, reference §4.2)."""
+
+    tag: int
+    ttl: int
+    prompt: bool = False
+
+
+# method -> (request opts, response opts). Rejects of a proposal use 1120 (user) / 1121 (invalid).
+OUTBOUND: dict[str, tuple[Opts, Opts]] = {
+    "wc_pairingDelete": (Opts(1000, 86400), Opts(1001, 86400)),
+    "wc_pairingPing": (Opts(1002, 30), Opts(1003, 30)),
+    "wc_sessionPropose": (Opts(1100, 300, True), Opts(1101, 300)),
+    "wc_sessionSettle": (Opts(1102, 300), Opts(1103, 300)),
+    "wc_sessionUpdate": (Opts(1104, 86400), Opts(1105, 86400)),
+    "wc_sessionExtend": (Opts(1106, 86400), Opts(1107, 86400)),
+    "wc_sessionRequest": (Opts(1108, REQUEST_TTL, True), Opts(1109, REQUEST_TTL)),
+    "wc_sessionEvent": (Opts(1110, 300, True), Opts(1111, 300)),
+    "wc_sessionDelete": (Opts(1112, 86400), Opts(1113, 86400)),
+    "wc_sessionPing": (Opts(1114, 86400), Opts(1115, 86400)),
+}
+PROPOSAL_REJECT = Opts(1120, 300)
+PROPOSAL_AUTO_REJECT = Opts(1121, 300)
+UNSUPPORTED_ON_PAIRING = Opts(0, 86400)
+
+# Which inbound request is handled on which kind of topic. A method not listed for the
+# topic's kind is refused: 10001 on a pairing topic (as the SDK does), ignored elsewhere.
+INBOUND: dict[tuple[str, str], str] = {
+    ("pairing", "wc_sessionPropose"): "_on_propose",
+    ("pairing", "wc_pairingDelete"): "_on_pairing_delete",
+    ("pairing", "wc_pairingPing"): "_on_pairing_ping",
+    ("settling", "wc_sessionSettle"): "_on_settle",
+    ("session", "wc_sessionRequest"): "_on_request",
+    ("session", "wc_sessionPing"): "_on_ping",
+    ("session", "wc_sessionExtend"): "_on_extend",
+    ("session", "wc_sessionUpdate"): "_on_update",
+    ("session", "wc_sessionEvent"): "_on_event",
+    ("session", "wc_sessionDelete"): "_on_delete",
+}
+
+
+class SignEngine:
+    """The Sign state machine for one client (dapp, wallet, or both).
+
+    ``metadata`` is this side's ``{name, description, url, icons}``;
+    ``random(n)`` returns n random bytes (``os.urandom`` in production).
+    """
+
+    def __init__(
+        self,
+        metadata: dict[str, Any],
+        random: Random,
+        *,
+        handshake: Handshake = "relay",
+    ) -> None:
+        if handshake not in ("relay", "legacy"):
+            raise ValueError(f"handshake must be 'relay' or 'legacy', not {handshake!r}")
+        self.metadata = metadata
+        self.handshake: Handshake = handshake
+        self._random = random
+        self.pairings: dict[str, Pairing] = {}
+        self.sent_proposals: dict[int, SentProposal] = {}
+        self.received_proposals: dict[int, Proposal] = {}
+        self.sessions: dict[str, Session] = {}
+        self.requests: dict[tuple[str, int], PendingRequest] = {}
+        self._seen: dict[str, OrderedDict[str, None]] = {}
+        self._handled_ids: dict[str, OrderedDict[int, None]] = {}
+        self._fire_and_forget: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._last_update_ms: dict[str, int] = {}
+        self._last_event_ms: dict[tuple[str, str], int] = {}
+        self._last_id = 0
+
+    # --- ids, sealing, publishing -------------------------------------------------------
+
+    def _new_id(self, now: float) -> int:
+        candidate = payload_id(now, int.from_bytes(self._random(2), "big"))
+        self._last_id = max(candidate, self._last_id + 1)
+        return self._last_id
+
+    def _seal(self, key: bytes, message: Message) -> str:
+        return seal_b64(key, encode(message), self._random(12))
+
+    def _remember(self, bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
+        """Record ``key`` for ``topic``; False when it was already there (a duplicate)."""
+        seen = bucket.setdefault(topic, OrderedDict())
+        if key in seen:
+            return False
+        seen[key] = None
+        if len(seen) > SEEN_PER_TOPIC:
+            seen.popitem(last=False)
+        return True
+
+    def _publish(self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None) -> Publish:
+        b64 = self._seal(key, message)
+        self._remember(self._seen, topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
+        return Publish(topic, b64, opts.ttl, opts.tag, opts.prompt, extra=extra or {})
+
+    def _send_request(self, session: Session, method: str, params: Any, now: float, tvf: dict[str, Any] | None = None, ttl: int | None = None) -> tuple[int, Publish]:
+        request_id = self._new_id(now)
+        opts = OUTBOUND[method][0]
+        if ttl is not None:
+            opts = Opts(opts.tag, ttl, opts.prompt)
+        fields = {"correlationId": request_id, **(tvf or {})}
+        return request_id, self._publish(session.topic, session.sym_key, Request(request_id, method, params), opts, fields)
+
+    def _reply(self, topic: str, key: bytes, request: Request, opts: Opts, *, result: Any = None, error: RpcError | None = None, extra: dict[str, Any] | None = None) -> Publish:
+        message: Message = ErrorResponse(request.id, error) if error is not None else Result(request.id, result)
+        return self._publish(topic, key, message, opts, {"correlationId": request.id, **(extra or {})})
+
+    # --- lookups for intents -----------------------------------------------------------
+
+    def _session(self, topic: str, now: float) -> Session:
+        session = self.sessions.get(topic)
+        if session is None:
+            raise UnknownTarget(f"no session with topic {topic[:12]}…", by="caller")
+        if session.expiry <= now:
+            raise Expired(f"session {topic[:12]}… expired at {session.expiry}", by="caller")
+        return session
+
+    # --- dapp intents ------------------------------------------------------------------
+
+    def connect(
+        self,
+        now: float,
+        *,
+        required_namespaces: Namespaces | None = None,
+        optional_namespaces: Namespaces | None = None,
+        session_properties: dict[str, Any] | None = None,
+    ) -> list[Action]:
+        """Create a pairing and propose a session on it. The URI is in the :class:`PairingCreated` event."""
+        required = validate_proposal_namespaces(required_namespaces or {}, "requiredNamespaces", by="caller")
+        optional = validate_proposal_namespaces(optional_namespaces or {}, "optionalNamespaces", by="caller")
+        if not required and not optional:
+            raise InvalidNamespaces("a proposal needs at least one namespace", by="caller")
+        expiry = int(now) + PAIRING_TTL
+        uri = PairingUri.create(self._random(32), expiry_timestamp=expiry)
+        self.pairings[uri.topic] = Pairing(uri.topic, uri.sym_key, expiry, proposer=True)
+        keypair = X25519KeyPair.generate(self._random)
+        proposal_id = self._new_id(now)
+        proposal = Proposal(
+            id=proposal_id,
+            pairing_topic=uri.topic,
+            proposer_public_key=keypair.public_hex,
+            proposer_metadata=self.metadata,
+            required_namespaces=required,
+            optional_namespaces=optional,
+            expiry_timestamp=int(now) + PROPOSAL_TTL,
+            session_properties=session_properties,
+        )
+        self.sent_proposals[proposal_id] = SentProposal(proposal, keypair.private_key)
+        message = self._seal(uri.sym_key, Request(proposal_id, "wc_sessionPropose", proposal.to_params()))
+        self._remember(self._seen, uri.topic, sha256_hex(message.encode("ascii")))
+        actions: list[Action] = [ev.PairingCreated(uri)]
+        if self.handshake == "relay":
+            actions.append(ProposeSession(uri.topic, message, PROPOSAL_TTL, correlation_id=proposal_id))
+        else:
+            opts = OUTBOUND["wc_sessionPropose"][0]
+            actions += [Subscribe(uri.topic), Publish(uri.topic, message, opts.ttl, opts.tag, opts.prompt, extra={"correlationId": proposal_id})]
+        actions.append(ev.ProposalSent(proposal))
+        return actions
+
+    def request(self, topic: str, chain_id: str, method: str, params: Any, now: float, *, expiry: int = REQUEST_TTL) -> list[Action]:
+        """Send ``wc_sessionRequest``; the id is in :class:`RequestSent`. Out-of-scope raises :class:`OutOfScope`."""
+        session = self._session(topic, now)
+        require_in_scope(session.namespaces, chain_id, method, by="caller")
+        if not MIN_REQUEST_EXPIRY <= expiry <= MAX_REQUEST_EXPIRY:
+            raise ProtocolError(f"request expiry must be {MIN_REQUEST_EXPIRY}..{MAX_REQUEST_EXPIRY} s, got {expiry}", by="caller")
+        expiry_ts = int(now) + expiry
+        wire = {"request": {"method": method, "params": params, "expiryTimestamp": expiry_ts}, "chainId": chain_id}
+        tvf = {"rpcMethods": [method], "chainId": chain_id, "txHashes": [], "contractAddresses": []}
+        request_id, publish = self._send_request(session, "wc_sessionRequest", wire, now, tvf, ttl=expiry)
+        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionRequest", "outgoing", expiry_ts, method, params, chain_id)
+        return [publish, ev.RequestSent(topic, request_id, chain_id, method, params, expiry_ts)]
+
+    # --- wallet intents ----------------------------------------------------------------
+
+    def pair(self, uri: PairingUri | str, now: float) -> list[Action]:
+        """Store a pairing from a scanned URI and subscribe to it; the proposal arrives through :meth:`receive`."""
+        if isinstance(uri, str):
+            uri = parse_uri(uri)
+        if uri.is_expired(now):
+            raise Expired(f"pairing URI expired at {uri.expiry_timestamp}", by="peer")
+        existing = self.pairings.get(uri.topic)
+        if existing is not None and existing.active:
+            raise InvalidState("pairing already exists and is active", by="caller")
+        expiry = uri.expiry_timestamp or int(now) + PAIRING_TTL
+        self.pairings[uri.topic] = Pairing(uri.topic, uri.sym_key, expiry, proposer=False, methods=uri.methods)
+        return [Subscribe(uri.topic), ev.Paired(uri.topic, expiry)]
+
+    def approve(
+        self,
+        proposal_id: int,
+        namespaces: Namespaces,
+        now: float,
+        *,
+        session_properties: dict[str, Any] | None = None,
+    ) -> list[Action]:
+        """Approve a received proposal with the granted ``namespaces``; settles the session."""
+        proposal = self.received_proposals.get(proposal_id)
+        if proposal is None:
+            raise UnknownTarget(f"no pending proposal {proposal_id}", by="caller")
+        if proposal.expiry_timestamp <= now:
+            raise Expired(f"proposal {proposal_id} expired at {proposal.expiry_timestamp}", by="caller")
+        pairing = self.pairings.get(proposal.pairing_topic)
+        if pairing is None:
+            raise UnknownTarget("the proposal's pairing is gone", by="caller")
+        validate_session_namespaces(namespaces, by="caller")
+        require_conforming(proposal.required_namespaces, namespaces, by="caller")
+        keypair = X25519KeyPair.generate(self._random)
+        sym_key = derive_sym_key(keypair.private_key, key_from_hex(proposal.proposer_public_key, "proposer publicKey"))
+        session_topic = topic_for(sym_key)
+        expiry = int(now) + SESSION_TTL
+        settle_params: dict[str, Any] = {
+            "relay": RELAY,
+            "namespaces": namespaces,
+            "controller": {"publicKey": keypair.public_hex, "metadata": self.metadata},
+            "expiry": expiry,
+        }
+        if session_properties is not None:
+            settle_params["sessionProperties"] = session_properties
+        session = Session(
+            topic=session_topic,
+            sym_key=sym_key,
+            pairing_topic=proposal.pairing_topic,
+            self_public_key=keypair.public_hex,
+            peer_public_key=proposal.proposer_public_key,
+            peer_metadata=proposal.proposer_metadata,
+            controller_public_key=keypair.public_hex,
+            namespaces=namespaces,
+            expiry=expiry,
+            is_controller=True,
+            acknowledged=False,
+            required_namespaces=proposal.required_namespaces,
+            optional_namespaces=proposal.optional_namespaces,
+            session_properties=session_properties,
+        )
+        settle_id = self._new_id(now)
+        response = Result(proposal.id, {"relay": RELAY, "responderPublicKey": keypair.public_hex})
+        settle_opts, response_opts = OUTBOUND["wc_sessionSettle"][0], OUTBOUND["wc_sessionPropose"][1]
+        actions: list[Action] = []
+        if self.handshake == "relay":
+            response_b64 = self._seal(pairing.sym_key, response)
+            settle_b64 = self._seal(sym_key, Request(settle_id, "wc_sessionSettle", settle_params))
+            self._remember(self._seen, pairing.topic, sha256_hex(response_b64.encode("ascii")))
+            self._remember(self._seen, session_topic, sha256_hex(settle_b64.encode("ascii")))
+            flat = lambda field: tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))  # noqa: E731
+            chains = tuple(dict.fromkeys(list(flat("chains")) + sorted(session.chains)))
+            actions.append(
+                ApproveSession(session_topic, pairing.topic, response_b64, settle_b64, PROPOSAL_TTL, proposal.id, chains, flat("methods"), flat("events"))
+            )
+        else:
+            actions.append(Subscribe(session_topic))
+            actions.append(self._publish(session_topic, sym_key, Request(settle_id, "wc_sessionSettle", settle_params), settle_opts, {"correlationId": settle_id}))
+            actions.append(self._publish(pairing.topic, pairing.sym_key, response, response_opts, {"correlationId": proposal.id}))
+        del self.received_proposals[proposal_id]
+        pairing.active, pairing.expiry = True, int(now) + PAIRING_TTL
+        self.sessions[session_topic] = session
+        self.requests[(session_topic, settle_id)] = PendingRequest(session_topic, settle_id, "wc_sessionSettle", "outgoing", int(now) + settle_opts.ttl)
+        actions.append(ev.SessionSettled(session))
+        return actions
+
+    def reject(self, proposal_id: int, now: float, *, error: RpcError | None = None) -> list[Action]:
+        """Refuse a received proposal (5000 User rejected unless ``error`` says otherwise)."""
+        proposal = self.received_proposals.pop(proposal_id, None)
+        if proposal is None:
+            raise UnknownTarget(f"no pending proposal {proposal_id}", by="caller")
+        pairing = self.pairings.get(proposal.pairing_topic)
+        if pairing is None:
+            return []
+        message = ErrorResponse(proposal.id, error or sdk_error("USER_REJECTED"))
+        return [self._publish(pairing.topic, pairing.sym_key, message, PROPOSAL_REJECT)]
+
+    def respond(self, topic: str, request_id: int, now: float, *, result: Any = None, error: RpcError | None = None, allow_late: bool = False) -> list[Action]:
+        """Answer a received ``wc_sessionRequest`` once, with ``result`` or ``error``."""
+        pending = self.requests.get((topic, request_id))
+        if pending is None or pending.direction != "incoming":
+            raise UnknownTarget(f"no pending request {request_id} on {topic[:12]}…", by="caller")
+        session = self.sessions.get(topic)
+        if session is None:
+            raise UnknownTarget(f"session {topic[:12]}… is gone", by="caller")
+        if (pending.expired or pending.expiry <= now) and not allow_late:
+            raise Expired(f"request {request_id} expired at {pending.expiry}", by="caller")
+        del self.requests[(topic, request_id)]
+        tvf = {"rpcMethods": [pending.method], "chainId": pending.chain_id, "txHashes": [], "contractAddresses": []}
+        request = Request(request_id, "wc_sessionRequest", None)
+        return [self._reply(topic, session.sym_key, request, OUTBOUND["wc_sessionRequest"][1], result=result, error=error, extra=tvf)]
+
+    def update(self, topic: str, namespaces: Namespaces, now: float) -> list[Action]:
+        """Change a session's namespaces (controller only)."""
+        session = self._session(topic, now)
+        if not session.is_controller:
+            raise InvalidState("only the wallet (controller) may update a session", by="caller")
+        validate_session_namespaces(namespaces, by="caller")
+        require_conforming(session.required_namespaces, namespaces, by="caller")
+        request_id, publish = self._send_request(session, "wc_sessionUpdate", {"namespaces": namespaces}, now)
+        session.namespaces = namespaces
+        self._last_update_ms[topic] = id_timestamp_ms(request_id)
+        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl)
+        return [publish]
+
+    def emit(self, topic: str, chain_id: str, name: str, data: Any, now: float) -> list[Action]:
+        """Send a session event (``chainChanged``, ``accountsChanged``, …); the peer does not answer."""
+        session = self._session(topic, now)
+        require_event_in_scope(session.namespaces, chain_id, name, by="caller")
+        request_id, publish = self._send_request(session, "wc_sessionEvent", {"event": {"name": name, "data": data}, "chainId": chain_id}, now)
+        self._note_fire_and_forget(topic, request_id)
+        return [publish]
+
+    # --- either role ------------------------------------------------------------------
+
+    def ping(self, topic: str, now: float) -> list[Action]:
+        session = self._session(topic, now)
+        request_id, publish = self._send_request(session, "wc_sessionPing", {}, now)
+        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionPing", "outgoing", int(now) + PAIRING_TTL)
+        return [publish]
+
+    def extend(self, topic: str, now: float) -> list[Action]:
+        """Push the session's expiry to now + 7 days, here and at the peer."""
+        session = self._session(topic, now)
+        request_id, publish = self._send_request(session, "wc_sessionExtend", {}, now)
+        session.expiry = int(now) + SESSION_TTL
+        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionExtend", "outgoing", int(now) + OUTBOUND["wc_sessionExtend"][0].ttl)
+        return [publish, ev.SessionExtended(topic, session.expiry)]
+
+    def disconnect(self, topic: str, now: float, *, error: RpcError | None = None) -> list[Action]:
+        """Tell the peer the session is over, then forget its keys."""
+        session = self.sessions.get(topic)
+        if session is None:
+            raise UnknownTarget(f"no session with topic {topic[:12]}…", by="caller")
+        reason = error or sdk_error("USER_DISCONNECTED")
+        request_id, publish = self._send_request(session, "wc_sessionDelete", reason.to_json(), now)
+        self._note_fire_and_forget(topic, request_id)
+        return [publish, *self._drop_session(topic, ev.SessionDeleted(topic, reason.code, reason.message, "self"))]
+
+    def expire(self, now: float) -> list[Action]:
+        """Expire everything whose time has come; call it at :meth:`next_deadline`."""
+        actions: list[Action] = []
+        for proposal_id, sent in list(self.sent_proposals.items()):
+            if sent.proposal.expiry_timestamp <= now:
+                del self.sent_proposals[proposal_id]
+                if sent.session_topic:
+                    actions.append(Unsubscribe(sent.session_topic))
+                actions.append(ev.ProposalExpired(proposal_id))
+        for proposal_id, proposal in list(self.received_proposals.items()):
+            if proposal.expiry_timestamp <= now:
+                del self.received_proposals[proposal_id]
+                actions.append(ev.ProposalExpired(proposal_id))
+        for topic, session in list(self.sessions.items()):
+            if session.expiry <= now:
+                actions += self._drop_session(topic, ev.SessionExpired(topic))
+        for pending in list(self.requests.values()):
+            if not pending.expired and pending.expiry <= now:
+                if pending.wire_method == "wc_sessionRequest":
+                    pending.expired = True
+                    actions.append(ev.RequestExpired(pending.topic, pending.id, pending.method, pending.direction))
+                else:
+                    del self.requests[(pending.topic, pending.id)]
+        for topic, pairing in list(self.pairings.items()):
+            if pairing.expiry <= now:
+                del self.pairings[topic]
+                self._forget_topic(topic)
+                actions += [Unsubscribe(topic), ev.PairingExpired(topic)]
+        return actions
+
+    def next_deadline(self) -> float | None:
+        """The earliest time :meth:`expire` has something to do, or None."""
+        times = [p.expiry for p in self.pairings.values()]
+        times += [s.proposal.expiry_timestamp for s in self.sent_proposals.values()]
+        times += [p.expiry_timestamp for p in self.received_proposals.values()]
+        times += [s.expiry for s in self.sessions.values()]
+        times += [r.expiry for r in self.requests.values() if not r.expired]
+        return min(times) if times else None
+
+    def _drop_session(self, topic: str, event: ev.Event) -> list[Action]:
+        """Forget a session's keys and requests; outgoing requests fail with 6000 locally."""
+        del self.sessions[topic]
+        actions: list[Action] = [Unsubscribe(topic)]
+        for key, pending in list(self.requests.items()):
+            if pending.topic != topic:
+                continue
+            del self.requests[key]
+            if pending.direction == "outgoing" and pending.wire_method == "wc_sessionRequest":
+                actions.append(ev.RequestFailed(topic, pending.id, pending.method, sdk_error("USER_DISCONNECTED"), late=pending.expired))
+        self._forget_topic(topic)
+        actions.append(event)
+        return actions
+
+    def _forget_topic(self, topic: str) -> None:
+        self._last_update_ms.pop(topic, None)
+        self._seen.pop(topic, None)
+        self._handled_ids.pop(topic, None)
+
+    def _note_fire_and_forget(self, topic: str, request_id: int) -> None:
+        """Requests the SDK does not answer; a spec-following peer may answer ``true`` anyway."""
+        self._fire_and_forget[(topic, request_id)] = None
+        if len(self._fire_and_forget) > SEEN_PER_TOPIC:
+            self._fire_and_forget.popitem(last=False)
+
+    # --- inbound ----------------------------------------------------------------------
+
+    def _topic_kind(self, topic: str) -> tuple[str, bytes] | None:
+        if topic in self.sessions:
+            return "session", self.sessions[topic].sym_key
+        if topic in self.pairings:
+            return "pairing", self.pairings[topic].sym_key
+        for sent in self.sent_proposals.values():
+            if sent.session_topic == topic and sent.sym_key is not None:
+                return "settling", sent.sym_key
+        return None
+
+    def receive(self, topic: str, message: str, now: float, *, published_at: int | None = None, tag: int | None = None) -> list[Action]:
+        """Handle one relay delivery. Never raises for bad peer input: see :class:`MessageRejected`."""
+        try:
+            if not isinstance(message, str) or not isinstance(topic, str):
+                raise InvalidMessage("topic and message must be strings")
+            kind_key = self._topic_kind(topic)
+            if kind_key is None:
+                raise UnknownTarget(f"message on unknown topic {topic[:12]}…")
+            if not self._remember(self._seen, topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
+                return []
+            kind, key = kind_key
+            parsed = parse_message(open_b64(key, message))
+            if isinstance(parsed, Request):
+                return self._on_inbound_request(kind, topic, key, parsed, now)
+            return self._on_response(topic, parsed, now)
+        except ProtocolError as exc:
+            exc.by = "peer"
+            return [ev.MessageRejected(topic if isinstance(topic, str) else "", exc)]
+
+    def _on_inbound_request(self, kind: str, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        if not self._remember(self._handled_ids, topic, request.id):
+            return []
+        handler = INBOUND.get((kind, request.method))
+        if handler is None:
+            if kind == "pairing":
+                reply = self._reply(topic, key, request, UNSUPPORTED_ON_PAIRING, error=sdk_error("WC_METHOD_UNSUPPORTED", request.method))
+                return [reply, ev.MessageRejected(topic, InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic"))]
+            raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
+        return getattr(self, handler)(topic, key, request, now)
+
+    def _refuse(self, topic: str, key: bytes, request: Request, opts: Opts, exc: ProtocolError, fallback: str = "MISSING_OR_INVALID") -> list[Action]:
+        """Answer an invalid request with the error code the check chose, and report it."""
+        exc.by = "peer"
+        code = exc.sdk_code if exc.sdk_code is not None else sdk_error(fallback).code
+        return [self._reply(topic, key, request, opts, error=RpcError(code, str(exc))), ev.MessageRejected(topic, exc)]
+
+    # pairing topic
+
+    def _on_propose(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        pairing = self.pairings[topic]
+        if pairing.proposer:
+            raise InvalidMessage("a proposal arrived on a pairing we proposed on")
+        try:
+            proposal = _parse_proposal(request, topic)
+        except ProtocolError as exc:
+            return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
+        if proposal.expiry_timestamp <= now:
+            return [ev.MessageRejected(topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}"))]
+        self.received_proposals[proposal.id] = proposal
+        return [ev.ProposalReceived(proposal)]
+
+    def _on_pairing_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        del self.pairings[topic]
+        self._forget_topic(topic)
+        return [Unsubscribe(topic), ev.PairingDeleted(topic)]
+
+    def _on_pairing_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        return [self._reply(topic, key, request, OUTBOUND["wc_pairingPing"][1], result=True)]
+
+    # session topic, before the session exists (dapp)
+
+    def _on_settle(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        sent = next(s for s in self.sent_proposals.values() if s.session_topic == topic)
+        opts = OUTBOUND["wc_sessionSettle"][1]
+        try:
+            session = _parse_settle(request, sent, topic, now)
+        except ProtocolError as exc:
+            return self._refuse(topic, key, request, opts, exc, "INVALID_SESSION_SETTLE_REQUEST")
+        del self.sent_proposals[sent.proposal.id]
+        self.sessions[topic] = session
+        if sent.proposal.pairing_topic in self.pairings:
+            self.pairings[sent.proposal.pairing_topic].active = True
+        return [self._reply(topic, key, request, opts, result=True), ev.SessionSettled(session)]
+
+    # session topic
+
+    def _on_request(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        session = self.sessions[topic]
+        opts = OUTBOUND["wc_sessionRequest"][1]
+        params = request.params
+        try:
+            if not isinstance(params, dict) or not isinstance(params.get("request"), dict):
+                raise InvalidMessage("wc_sessionRequest params must be {request:{method,params}, chainId}", sdk_code=5)
+            inner = params["request"]
+            method, chain_id = inner.get("method"), params.get("chainId")
+            if not isinstance(method, str) or not method:
+                raise InvalidMessage("request.method must be a non-empty string", sdk_code=5)
+            require_in_scope(session.namespaces, chain_id, method, by="peer")
+            expiry = inner.get("expiryTimestamp", int(now) + REQUEST_TTL)
+            if not isinstance(expiry, int) or isinstance(expiry, bool):
+                raise InvalidMessage("request.expiryTimestamp must be unix seconds", sdk_code=5)
+        except ProtocolError as exc:
+            return self._refuse(topic, key, request, opts, exc)
+        if expiry <= now:
+            return [ev.RequestExpired(topic, request.id, method, "incoming")]
+        self.requests[(topic, request.id)] = PendingRequest(topic, request.id, "wc_sessionRequest", "incoming", expiry, method, inner.get("params"), chain_id)
+        return [ev.SessionRequestReceived(topic, request.id, chain_id, method, inner.get("params"), expiry)]
+
+    def _on_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        return [self._reply(topic, key, request, OUTBOUND["wc_sessionPing"][1], result=True), ev.SessionPinged(topic)]
+
+    def _on_extend(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        session = self.sessions[topic]
+        limit = int(now) + SESSION_TTL
+        asked = request.params.get("expiry") if isinstance(request.params, dict) else None
+        if isinstance(asked, int) and not isinstance(asked, bool) and session.expiry < asked <= limit:
+            session.expiry = asked  # the written spec's {expiry} variant
+        else:
+            session.expiry = limit
+        return [self._reply(topic, key, request, OUTBOUND["wc_sessionExtend"][1], result=True), ev.SessionExtended(topic, session.expiry)]
+
+    def _on_update(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        session = self.sessions[topic]
+        opts = OUTBOUND["wc_sessionUpdate"][1]
+        try:
+            if session.is_controller:
+                raise InvalidState("only the controller may update a session", sdk_code=3003)
+            params = request.params if isinstance(request.params, dict) else {}
+            namespaces = validate_session_namespaces(params.get("namespaces"))
+            require_conforming(session.required_namespaces, namespaces)
+            sent_ms = id_timestamp_ms(request.id)
+            if sent_ms < self._last_update_ms.get(topic, 0):
+                raise InvalidMessage("update is older than one already applied", sdk_code=1003)
+        except ProtocolError as exc:
+            return self._refuse(topic, key, request, opts, exc, "INVALID_UPDATE_REQUEST")
+        self._last_update_ms[topic] = sent_ms
+        session.namespaces = namespaces
+        return [self._reply(topic, key, request, opts, result=True), ev.SessionUpdated(topic, namespaces)]
+
+    def _on_event(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        session = self.sessions[topic]
+        try:
+            params = request.params if isinstance(request.params, dict) else {}
+            event = params.get("event")
+            if not isinstance(event, dict) or not isinstance(event.get("name"), str):
+                raise InvalidMessage("wc_sessionEvent params must be {event:{name,data}, chainId}", sdk_code=1002)
+            chain_id, name = params.get("chainId"), event["name"]
+            require_event_in_scope(session.namespaces, chain_id, name, by="peer")
+        except ProtocolError as exc:
+            return self._refuse(topic, key, request, OUTBOUND["wc_sessionEvent"][1], exc, "INVALID_EVENT")
+        sent_ms = id_timestamp_ms(request.id)
+        if sent_ms < self._last_event_ms.get((topic, name), 0):
+            return []  # stale: a newer event of this name was already applied
+        self._last_event_ms[(topic, name)] = sent_ms
+        return [ev.SessionEventReceived(topic, chain_id, name, event.get("data"))]
+
+    def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
+        params = request.params if isinstance(request.params, dict) else {}
+        code = params.get("code") if isinstance(params.get("code"), int) else 6000
+        message = params.get("message") if isinstance(params.get("message"), str) else ""
+        return self._drop_session(topic, ev.SessionDeleted(topic, code, message[:200], "peer"))
+
+    # responses
+
+    def _on_response(self, topic: str, response: Result | ErrorResponse, now: float) -> list[Action]:
+        error = response.error if isinstance(response, ErrorResponse) else None
+        if topic in self.pairings:
+            sent = self.sent_proposals.get(response.id)
+            if sent is not None and sent.proposal.pairing_topic == topic and sent.session_topic is None:
+                return self._on_proposal_response(topic, sent, response, now)
+        pending = self.requests.get((topic, response.id))
+        if pending is None or pending.direction != "outgoing":
+            if (topic, response.id) in self._fire_and_forget:
+                return []
+            raise UnknownTarget(f"response to unknown request {response.id}")
+        del self.requests[(topic, response.id)]
+        if pending.wire_method == "wc_sessionRequest":
+            if error is not None:
+                return [ev.RequestFailed(topic, pending.id, pending.method, error, late=pending.expired)]
+            return [ev.RequestAnswered(topic, pending.id, pending.method, response.result, late=pending.expired)]  # type: ignore[union-attr]
+        if pending.wire_method == "wc_sessionSettle":
+            if error is not None:
+                return self._drop_session(topic, ev.SessionDeleted(topic, error.code, error.message, "peer"))
+            self.sessions[topic].acknowledged = True
+        return [ev.Acknowledged(topic, pending.id, pending.wire_method, error)]
+
+    def _on_proposal_response(self, topic: str, sent: SentProposal, response: Result | ErrorResponse, now: float) -> list[Action]:
+        proposal_id = sent.proposal.id
+        if isinstance(response, ErrorResponse):
+            del self.sent_proposals[proposal_id]
+            return [ev.ProposalRejected(proposal_id, response.error)]
+        result = response.result
+        if not isinstance(result, dict) or not isinstance(result.get("responderPublicKey"), str):
+            raise InvalidMessage("proposal response must carry responderPublicKey")
+        peer_key = key_from_hex(result["responderPublicKey"], "responderPublicKey")
+        sym_key = derive_sym_key(sent.private_key, peer_key)
+        sent.sym_key, sent.session_topic, sent.responder_public_key = sym_key, topic_for(sym_key), result["responderPublicKey"]
+        self.pairings[topic].active = True
+        self.pairings[topic].expiry = int(now) + PAIRING_TTL
+        return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]
+
+
+def _parse_proposal(request: Request, topic: str) -> Proposal:
+    params = request.params
+    if not isinstance(params, dict):
+        raise InvalidMessage("wc_sessionPropose params must be an object")
+    proposer = params.get("proposer")
+    if not isinstance(proposer, dict) or not isinstance(proposer.get("metadata"), dict):
+        raise InvalidMessage("proposal must carry proposer {publicKey, metadata}")
+    key_from_hex(proposer.get("publicKey"), "proposer publicKey")
+    required = validate_proposal_namespaces(params.get("requiredNamespaces", {}), "requiredNamespaces")
+    optional = validate_proposal_namespaces(params.get("optionalNamespaces") or {}, "optionalNamespaces")
+    expiry = params.get("expiryTimestamp")
+    if expiry is None:
+        expiry = request.id // 1_000_000 + PROPOSAL_TTL
+    if not isinstance(expiry, int) or isinstance(expiry, bool):
+        raise InvalidMessage("expiryTimestamp must be unix seconds")
+    relays = params.get("relays") or [RELAY]
+    if not isinstance(relays, list) or not all(isinstance(r, dict) for r in relays):
+        raise InvalidMessage("relays must be a list of objects")
+    for name in ("sessionProperties", "scopedProperties"):
+        if params.get(name) is not None and not isinstance(params[name], dict):
+            raise InvalidMessage(f"{name} must be an object")
+    return Proposal(
+        id=request.id,
+        pairing_topic=topic,
+        proposer_public_key=proposer["publicKey"],
+        proposer_metadata=proposer["metadata"],
+        required_namespaces=required,
+        optional_namespaces=optional,
+        expiry_timestamp=expiry,
+        relays=tuple(relays),
+        session_properties=params.get("sessionProperties"),
+        scoped_properties=params.get("scopedProperties"),
+    )
+
+
+def _parse_settle(request: Request, sent: SentProposal, topic: str, now: float) -> Session:
+    params = request.params
+    if not isinstance(params, dict):
+        raise InvalidMessage("wc_sessionSettle params must be an object", sdk_code=1005)
+    controller = params.get("controller")
+    if not isinstance(controller, dict) or not isinstance(controller.get("metadata"), dict):
+        raise InvalidMessage("settle must carry controller {publicKey, metadata}", sdk_code=1005)
+    if controller.get("publicKey") != sent.responder_public_key:
+        raise InvalidMessage("settle controller key is not the key that answered the proposal", sdk_code=1005)
+    relay = params.get("relay")
+    if not isinstance(relay, dict) or not isinstance(relay.get("protocol"), str):
+        raise InvalidMessage("settle must carry relay {protocol}", sdk_code=1005)
+    expiry = params.get("expiry")
+    if not isinstance(expiry, int) or isinstance(expiry, bool) or expiry <= now:
+        raise InvalidMessage("settle expiry must be a future unix time", sdk_code=1005)
+    namespaces = validate_session_namespaces(params.get("namespaces"))
+    require_conforming(sent.proposal.required_namespaces, namespaces)
+    properties = params.get("sessionProperties")
+    return Session(
+        topic=topic,
+        sym_key=sent.sym_key,  # type: ignore[arg-type]
+        pairing_topic=sent.proposal.pairing_topic,
+        self_public_key=sent.proposal.proposer_public_key,
+        peer_public_key=controller["publicKey"],
+        peer_metadata=controller["metadata"],
+        controller_public_key=controller["publicKey"],
+        namespaces=namespaces,
+        expiry=min(expiry, int(now) + SESSION_TTL + 300),
+        is_controller=False,
+        acknowledged=True,
+        required_namespaces=sent.proposal.required_namespaces,
+        optional_namespaces=sent.proposal.optional_namespaces,
+        session_properties=properties if isinstance(properties, dict) else None,
+    )
+
+
+def relay_calls(actions: Iterable[Action]) -> list[Params]:
+    """The relay calls among ``actions``, in order."""
+    return [a for a in actions if isinstance(a, Params)]
+
+
+def events_of(actions: Iterable[Action]) -> list[ev.Event]:
+    return [a for a in actions if isinstance(a, ev.Event)]
