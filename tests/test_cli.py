@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -18,6 +19,7 @@ def test_bare_command_prints_version_and_commands():
     assert f"walletsync {__version__}" in out.stdout
     for command in ("pair", "relay", "phone"):
         assert command in out.stdout
+    assert "Available now" in out.stdout
 
 
 def test_version_flag():
@@ -31,7 +33,19 @@ def test_unbuilt_command_says_so_and_fails():
     assert "not available" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_unbuilt_command_with_json_reports_an_error_object():
+    out = run("sessions", "--json")
+    assert out.returncode == 2
+    assert json.loads(out.stdout)["error"]["code"] == "usage"
+
+
 def test_unknown_command_is_one_line_error():
     out = run("frobnicate")
     assert out.returncode == 2
-    assert out.stderr.count("\n") == 1 and "unknown command" in out.stderr
+    assert out.stderr.count("\n") == 1 and "invalid choice" in out.stderr
+
+
+def test_bad_relay_store_is_one_line_error():
+    out = run("relay", "--store", "ftp://nope", "--port", "0")
+    assert out.returncode == 1
+    assert out.stderr.strip() == "walletsync: unknown store 'ftp://nope'; use memory, sqlite:PATH or redis://HOST:PORT"

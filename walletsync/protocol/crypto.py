@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,6 +31,7 @@ KEY_BYTES = 32
 IV_BYTES = 12
 TAG_BYTES = 16
 TYPE_0, TYPE_1, TYPE_2 = 0, 1, 2
+_HEX = re.compile(r"[0-9a-fA-F]*")
 
 
 # --- encodings ---------------------------------------------------------------------
@@ -69,10 +71,9 @@ def key_from_hex(text: str, what: str = "key", *, by: str = "peer") -> bytes:
     if not isinstance(text, str) or len(text) != 2 * KEY_BYTES:
         got = len(text) if isinstance(text, str) else type(text).__name__
         raise InvalidKey(f"{what} must be {2 * KEY_BYTES} hex chars, got {got}", by=by)  # type: ignore[arg-type]
-    try:
-        return bytes.fromhex(text)
-    except ValueError:
-        raise InvalidKey(f"{what} must be hex, got {text[:8]!r}…", by=by) from None  # type: ignore[arg-type]
+    if not _HEX.fullmatch(text):  # bytes.fromhex would skip whitespace and return a short key
+        raise InvalidKey(f"{what} must be hex, got {text[:8]!r}…", by=by)  # type: ignore[arg-type]
+    return bytes.fromhex(text)
 
 
 def _require_key(key: bytes, what: str) -> bytes:
@@ -177,6 +178,8 @@ def seal(
 
 def decode_envelope(data: bytes) -> Envelope:
     """Split envelope bytes into their parts without decrypting."""
+    if not isinstance(data, (bytes, bytearray)):
+        raise InvalidEnvelope(f"envelope must be bytes, got {type(data).__name__}", by="caller")
     if not data:
         raise InvalidEnvelope("empty envelope")
     kind = data[0]

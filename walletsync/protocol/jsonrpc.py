@@ -137,13 +137,21 @@ def _reject_constant(name: str) -> Any:
     raise InvalidMessage(f"JSON constant {name} is not allowed")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise InvalidMessage(f"number {text[:24]} is out of range")
+    return value
+
+
 def loads(data: bytes | str) -> Any:
     """Parse peer JSON; NaN/Infinity, bad UTF-8, excessive size or depth are :class:`InvalidMessage`."""
-    if len(data) > MAX_MESSAGE_BYTES:
-        raise InvalidMessage(f"message is {len(data)} bytes; at most {MAX_MESSAGE_BYTES} allowed")
+    size = len(data) if isinstance(data, (bytes, bytearray)) else len(data.encode("utf-8", "surrogatepass"))
+    if size > MAX_MESSAGE_BYTES:
+        raise InvalidMessage(f"message is {size} bytes; at most {MAX_MESSAGE_BYTES} allowed")
     try:
         text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise InvalidMessage("message is not UTF-8") from None
     except RecursionError:

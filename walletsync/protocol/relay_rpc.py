@@ -500,7 +500,7 @@ def parse_frame(text: str | bytes) -> RelayFrame:
             raise FrameError(f"{method}: {exc}", exc.rpc_code, request_id) from None
     if "error" in obj:
         error = obj["error"]
-        if not isinstance(error, dict) or not isinstance(error.get("code"), int):
+        if not isinstance(error, dict) or not isinstance(error.get("code"), int) or isinstance(error.get("code"), bool):
             raise FrameError("error must be an object with an integer code", INVALID_REQUEST, request_id)
         return RelayError(request_id, error["code"], str(error.get("message", "")), error.get("data"))
     if "result" in obj:

@@ -19,6 +19,7 @@ from walletsync.protocol.errors import InvalidKey, InvalidUri
 PAIRING_TTL = 300
 MAX_URI_LENGTH = 4096
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: str.isdigit() also accepts '²' and '٢'
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ def parse_uri(text: str) -> PairingUri:
     topic, at, version_text = head.partition("@")
     if not at:
         raise InvalidUri("URI has no '@version' after the topic")
-    if not version_text.isdigit() or len(version_text) > 3:
+    if not _DIGITS.fullmatch(version_text) or len(version_text) > 3:
         raise InvalidUri(f"version must be a number, got {version_text[:8]!r}")
     version = int(version_text)
     if version != 2:
@@ -123,7 +124,7 @@ def parse_uri(text: str) -> PairingUri:
     expiry: int | None = None
     if "expiryTimestamp" in params:
         raw = params["expiryTimestamp"]
-        if not raw.isdigit() or len(raw) > 12:
+        if not _DIGITS.fullmatch(raw) or len(raw) > 12:
             raise InvalidUri(f"expiryTimestamp must be unix seconds, got {raw[:16]!r}")
         expiry = int(raw)
     methods = tuple(m for m in params.get("methods", "").split(",") if m)

@@ -1,0 +1,6 @@
+"""The walletsync relay: a WalletConnect-compatible relay with a durable mailbox.
+
+``mailbox`` holds the delivery rules (TTL, dedup, acks, limits) over a store
+interface; ``stores`` has the memory, SQLite and Redis backends; ``server`` is
+the websocket glue.
+"""

@@ -1,0 +1,154 @@
+"""Mailbox rules, independent of sockets and of where messages are kept.
+
+A message lives in its topic's mailbox until its TTL ends. Every client that
+subscribes gets each unexpired message it has not acked and did not publish
+itself; a message's id is sha256(message), so a republished (retried) message
+is stored once. Stores implement :class:`MailboxStore`; :class:`Mailbox` applies
+the limits and says why a publish is refused.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from walletsync.errors import WalletsyncError
+from walletsync.protocol.relay_rpc import HANDLER_ERROR, INVALID_REQUEST, TOO_MANY_REQUESTS, MessageData
+
+
+class RelayRefusal(WalletsyncError):
+    """A request the relay refuses: ``rpc_code`` and ``tag`` go into the JSON-RPC error (reference §7.3)."""
+
+    code = "relay_refused"
+
+    def __init__(self, message: str, rpc_code: int, tag: str) -> None:
+        super().__init__(message)
+        self.rpc_code = rpc_code
+        self.tag = tag
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may do. Defaults fit the JS SDK (TTL 30 s … 7 days, batches of 500)."""
+
+    max_frame_bytes: int = 512 * 1024
+    max_message_chars: int = 256 * 1024
+    min_ttl: int = 10
+    max_ttl: int = 30 * 24 * 3600
+    max_topics_per_connection: int = 10_000
+    max_messages_per_mailbox: int = 1_000
+    publish_rate: float = 100.0
+    """Sustained publishes per second per client id."""
+    publish_burst: int = 500
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    topic: str
+    message: str
+    publisher: str
+    published_at: int
+    """unix ms"""
+    expires_at: int
+    """unix ms"""
+    tag: int = 0
+    prompt: bool = False
+    attestation: str | None = None
+
+    @property
+    def id(self) -> str:
+        return message_id(self.message)
+
+    def to_data(self) -> MessageData:
+        return MessageData(self.topic, self.message, self.published_at, self.tag, self.attestation)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic, "message": self.message, "publisher": self.publisher,
+            "published_at": self.published_at, "expires_at": self.expires_at,
+            "tag": self.tag, "prompt": self.prompt, "attestation": self.attestation,
+        }
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> StoredMessage:
+        return cls(**obj)
+
+
+def message_id(message: str) -> str:
+    return hashlib.sha256(message.encode("utf-8")).hexdigest()
+
+
+class MailboxStore(abc.ABC):
+    """Where mailboxes live. All times are unix ms; every method is one atomic step."""
+
+    @abc.abstractmethod
+    async def add(self, message: StoredMessage) -> bool:
+        """Store ``message``; False when the topic already holds a message with the same id."""
+
+    @abc.abstractmethod
+    async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
+        """Unexpired messages on ``topic`` that ``client_id`` neither published nor acked, oldest first."""
+
+    @abc.abstractmethod
+    async def ack(self, topic: str, message_id: str, client_id: str) -> None:
+        """Record that ``client_id`` received the message; it is not redelivered to that client."""
+
+    @abc.abstractmethod
+    async def count(self, topic: str, now_ms: int) -> int:
+        """Unexpired messages on ``topic``."""
+
+    @abc.abstractmethod
+    async def purge(self, now_ms: int) -> int:
+        """Drop expired messages (and their acks); returns how many went."""
+
+    async def close(self) -> None:
+        """Release connections and files."""
+
+
+class TokenBucket:
+    """Publish rate limit per client id; time comes in, so it is testable without waiting."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._buckets: dict[str, tuple[float, float]] = {}
+
+    def take(self, client_id: str, now: float, cost: int = 1) -> bool:
+        tokens, last = self._buckets.get(client_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens < cost:
+            self._buckets[client_id] = (tokens, now)
+            return False
+        self._buckets[client_id] = (tokens - cost, now)
+        if len(self._buckets) > 100_000:
+            self._buckets.pop(next(iter(self._buckets)))
+        return True
+
+
+class Mailbox:
+    """Applies :class:`Limits` around a :class:`MailboxStore`."""
+
+    def __init__(self, store: MailboxStore, limits: Limits | None = None) -> None:
+        self.store = store
+        self.limits = limits or Limits()
+        self._rate = TokenBucket(self.limits.publish_rate, self.limits.publish_burst)
+
+    def check_rate(self, client_id: str, now: float, cost: int = 1) -> None:
+        if not self._rate.take(client_id, now, cost):
+            raise RelayRefusal(f"more than {self.limits.publish_rate:g} publishes/s", TOO_MANY_REQUESTS, "TooManyRequests")
+
+    async def publish(self, *, topic: str, message: str, ttl: int, tag: int, prompt: bool, attestation: str | None, publisher: str, now: float) -> StoredMessage | None:
+        """Store a message; returns it when new (to fan out), None for a duplicate. Raises :class:`RelayRefusal`."""
+        limits = self.limits
+        if ttl < limits.min_ttl:
+            raise RelayRefusal(f"ttl {ttl} s is below the minimum {limits.min_ttl} s", INVALID_REQUEST, "TtlTooShort")
+        if ttl > limits.max_ttl:
+            raise RelayRefusal(f"ttl {ttl} s is above the maximum {limits.max_ttl} s", INVALID_REQUEST, "TtlTooLong")
+        if len(message) > limits.max_message_chars:
+            raise RelayRefusal(f"message is {len(message)} chars; at most {limits.max_message_chars}", INVALID_REQUEST, "PayloadSizeExceeded")
+        now_ms = int(now * 1000)
+        stored = StoredMessage(topic, message, publisher, now_ms, now_ms + ttl * 1000, tag, prompt, attestation)
+        if await self.store.count(topic, now_ms) >= limits.max_messages_per_mailbox:
+            raise RelayRefusal(f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} messages)", HANDLER_ERROR, "MailboxLimitExceeded")
+        return stored if await self.store.add(stored) else None

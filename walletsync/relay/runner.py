@@ -1,0 +1,40 @@
+"""Run a relay until SIGINT/SIGTERM: what ``walletsync relay`` does."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Callable
+
+from walletsync.relay.mailbox import Limits
+from walletsync.relay.server import RelayServer
+from walletsync.relay.stores import open_store
+
+
+async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits | None = None) -> RelayServer:
+    """A started relay on ``store_spec``; with a Redis store it joins the other nodes on that Redis."""
+    store = open_store(store_spec)
+    fanout = None
+    if store_spec.startswith(("redis://", "rediss://", "unix://")):
+        from walletsync.relay.stores.redisdb import RedisFanout
+
+        await store.redis.ping()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
+        fanout = RedisFanout(store, node_id="")  # node id set below, once the server has one
+    server = RelayServer(store, host=host, port=port, limits=limits, fanout=fanout)
+    if fanout is not None:
+        fanout.node_id = server.node_id
+    await server.start()
+    return server
+
+
+async def serve_until_signalled(store_spec: str, *, host: str, port: int, on_ready: Callable[[RelayServer], None], limits: Limits | None = None) -> None:
+    server = await build_relay(store_spec, host=host, port=port, limits=limits)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    on_ready(server)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
