@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from typing import Any
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     relay.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     relay.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
     relay.add_argument("--store", default=None, metavar="SPEC", help="memory | sqlite:PATH | redis://HOST:PORT (default: sqlite in the data dir)")
+    relay.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="what the relay logs to stderr (debug: every method call, never message contents)")
 
     for name, what in PLANNED.items():
         planned = commands.add_parser(name, help=f"{what} (coming soon)")
@@ -74,6 +76,7 @@ def _run_relay(args: argparse.Namespace) -> int:
     from walletsync.relay.runner import serve_until_signalled
 
     store = args.store or f"sqlite:{data_dir(args.data_dir) / 'relay.db'}"
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
 
     def ready(server) -> None:
         _emit(args, f"walletsync relay listening on {server.url} (store: {store.split('://')[0] if '://' in store else store.split(':')[0]})", event="listening", url=server.url, store=store)

@@ -210,6 +210,10 @@ class RelayServer:
             await self.store.ack(pushed[0], pushed[1], client.client_id)
 
     async def _on_request(self, client: Client, request: RelayRequest) -> None:
+        if log.isEnabledFor(logging.DEBUG):
+            topics = self._topics_of(request.params) or ((request.params.topic,) if hasattr(request.params, "topic") else ())
+            tag = f" tag={request.params.tag}" if isinstance(request.params, Publish) else ""
+            log.debug("client %s: %s %s%s", client.client_id[-8:], request.method, ",".join(t[:8] for t in topics), tag)
         handler = HANDLERS.get(type(request.params))
         try:
             if handler is None:  # e.g. a client sending irn_subscription to the relay

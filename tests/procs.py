@@ -1,0 +1,153 @@
+"""Real processes for integration tests: walletsync relays, redis-server, and the JS SDK peer."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+INTEROP = REPO / "tests" / "interop"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RelayProcess:
+    """``walletsync relay`` as a child process; kill it any way a test likes and start it again on the same port."""
+
+    def __init__(self, store: str, log_dir: Path, port: int | None = None) -> None:
+        self.store = store
+        self.port = port or free_port()
+        self.log_path = log_dir / f"relay-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 20.0) -> RelayProcess:
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "walletsync", "relay", "--json", "--host", "127.0.0.1", "--port", str(self.port), "--store", self.store, "--log-level", "debug"],
+            stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO,
+        )
+        deadline = time.monotonic() + timeout
+        line = self.proc.stdout.readline()  # type: ignore[union-attr]
+        if not line or time.monotonic() > deadline:
+            raise RuntimeError(f"relay did not start; log: {self.log_path.read_text()[-2000:]}")
+        event = json.loads(line)
+        assert event["event"] == "listening" and event["url"] == self.url, event
+        return self
+
+    def kill(self, sig: int = signal.SIGKILL) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.kill(signal.SIGTERM)
+
+
+class RedisServer:
+    def __init__(self, workdir: Path) -> None:
+        if not shutil.which("redis-server"):
+            pytest.fail("redis-server is not installed: run the tests through ./scripts/test")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def flush(self) -> None:
+        with socket.create_connection(("127.0.0.1", self.port)) as s:
+            s.sendall(b"FLUSHALL\r\n")
+            s.recv(16)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+class JsPeer:
+    """The official SignClient in a node process (tests/interop/peer.mjs), driven by JSON lines."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, log_path: Path) -> None:
+        self.proc = proc
+        self.log_path = log_path
+        self.events: list[dict[str, Any]] = []
+        self._consumed = 0
+
+    @classmethod
+    async def start(cls, relay_url: str, log_dir: Path, *, name: str = "js-peer", sdk: str = "current", flags: tuple[str, ...] = (), key: str | None = None) -> JsPeer:
+        if not (INTEROP / "node_modules").exists():
+            pytest.fail("npm packages missing: run the tests through ./scripts/test")
+        log_path = log_dir / f"{name}.log"
+        args = ["node", str(INTEROP / "peer.mjs"), "--relay", relay_url, "--sdk", sdk, "--name", name, *flags]
+        if key:
+            args += ["--key", key]
+        proc = await asyncio.create_subprocess_exec(*args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=INTEROP)
+        peer = cls(proc, log_path)
+        await peer.expect("ready")
+        return peer
+
+    async def send(self, cmd: str, **params: Any) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps({"cmd": cmd, **params}) + "\n").encode())
+        await self.proc.stdin.drain()
+
+    async def expect(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The next not-yet-seen event named ``event``; an ``error`` event fails the test at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index in range(self._consumed, len(self.events)):
+                item = self.events[index]
+                if item["event"] == event:
+                    self._consumed = index + 1
+                    return item
+                if item["event"] == "error" and event != "error":
+                    raise AssertionError(f"JS peer reported {item}; log {self.log_path}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"JS peer: no {event!r} within {timeout:g} s; saw {[e['event'] for e in self.events]}; log {self.log_path}")
+            assert self.proc.stdout is not None
+            try:
+                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
+            except asyncio.TimeoutError:
+                continue
+            if not line:
+                raise AssertionError(f"JS peer exited ({await self.proc.wait()}); log tail: {self.log_path.read_text()[-3000:]}")
+            self.events.append(json.loads(line))
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()

@@ -1,0 +1,319 @@
+"""The asyncio relay client: one websocket to a relay, kept alive.
+
+It authenticates with a fresh relay-auth JWT on every (re)connect, resubscribes
+every topic in batches after a reconnect, acks and de-duplicates pushes (they
+land in :attr:`RelayClient.inbox`), retries a publish with the same request id
+until the relay acks it or its deadline passes, and reports its state
+(connecting / online / offline, with a reason) through :meth:`statuses`.
+It owns no WalletConnect logic: :mod:`walletsync.transport.runner` feeds it an
+engine's actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Callable, Literal
+from urllib.parse import urlencode
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from walletsync import __version__
+from walletsync.errors import WalletsyncError
+from walletsync.protocol.crypto import sha256_hex
+from walletsync.protocol.jsonrpc import relay_request_id
+from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscription_id
+from walletsync.protocol.relay_rpc import (
+    TOO_MANY_REQUESTS,
+    ApproveSession,
+    BatchSubscribe,
+    FrameError,
+    MessageData,
+    Params,
+    ProposeSession,
+    RelayError,
+    RelayRequest,
+    RelayResult,
+    Subscribe,
+    Subscription,
+    Unsubscribe,
+    encode_request,
+    encode_result,
+    normalize_id,
+    parse_frame,
+)
+
+log = logging.getLogger("walletsync.transport")
+
+State = Literal["connecting", "online", "offline", "closed"]
+BATCH = 500
+SEEN_LIMIT = 10_000
+FATAL_CLOSE = 3000
+
+
+class TransportError(WalletsyncError):
+    code = "transport"
+
+
+class RelayRejected(TransportError):
+    """The relay answered a request with an error."""
+
+    code = "relay_rejected"
+
+    def __init__(self, method: str, rpc_code: int, message: str, data: Any = None) -> None:
+        super().__init__(f"relay refused {method}: {message} ({rpc_code}{', ' + str(data) if data else ''})")
+        self.rpc_code, self.data = rpc_code, data
+
+
+class _ConnectionLost(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Status:
+    state: State
+    reason: str | None = None
+    attempt: int = 0
+
+
+class RelayClient:
+    """A long-lived connection to ``url``. ``await start()``; ``await close()`` when done."""
+
+    def __init__(
+        self,
+        url: str,
+        identity: RelayIdentity,
+        *,
+        project_id: str | None = None,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[int], bytes] = os.urandom,
+        backoff_base: float = 0.1,
+        backoff_cap: float = 10.0,
+        request_timeout: float = 15.0,
+        ping_interval: float | None = 20.0,
+    ) -> None:
+        self.url = url
+        self.identity = identity
+        self.project_id = project_id
+        self.clock = clock
+        self.random = random
+        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
+        self.request_timeout = request_timeout
+        self.ping_interval = ping_interval
+        self.topics: set[str] = set()
+        self.inbox: asyncio.Queue[MessageData] = asyncio.Queue()
+        self.status = Status("offline", "not started")
+        self._session_sub = self.random(32).hex()
+        self._ws: ClientConnection | None = None
+        self._online = asyncio.Event()
+        self._pending: dict[int, asyncio.Future] = {}
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._watchers: list[asyncio.Queue[Status]] = []
+        self._task: asyncio.Task | None = None
+        self._closing = False
+        self._wakeup = asyncio.Event()
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=f"relay-client {self.url}")
+
+    async def close(self) -> None:
+        self._closing = True
+        self._wakeup.set()
+        if self._ws is not None:
+            await self._ws.close()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._set_status(Status("closed"))
+
+    async def wait_online(self, timeout: float | None = None) -> None:
+        try:
+            await asyncio.wait_for(self._online.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise TransportError(f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})") from None
+
+    async def statuses(self) -> AsyncIterator[Status]:
+        """Every status change from now on, starting with the current one."""
+        queue: asyncio.Queue[Status] = asyncio.Queue()
+        queue.put_nowait(self.status)
+        self._watchers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._watchers.remove(queue)
+
+    def _set_status(self, status: Status) -> None:
+        if status != self.status:
+            self.status = status
+            log.info("relay %s: %s%s", self.url, status.state, f" ({status.reason})" if status.reason else "")
+            for queue in self._watchers:
+                queue.put_nowait(status)
+
+    def _auth_url(self) -> str:
+        aud = self.url.split("?")[0]
+        jwt = create_jwt(self.identity, sub=self._session_sub, aud=aud, iat=int(self.clock()))
+        query = {"auth": jwt, "ua": f"wc-2/walletsync-{__version__}/python", "useOnCloseEvent": "true"}
+        if self.project_id:
+            query["projectId"] = self.project_id
+        return self.url + ("&" if "?" in self.url else "?") + urlencode(sorted(query.items()))
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._closing:
+            self._set_status(Status("connecting", attempt=attempt))
+            reason = "connection closed"
+            try:
+                async with connect(self._auth_url(), ping_interval=self.ping_interval, ping_timeout=self.ping_interval, open_timeout=self.request_timeout, compression=None, max_size=2**21) as ws:
+                    self._ws = ws
+                    reader = asyncio.create_task(self._read(ws))
+                    try:
+                        await self._resubscribe()
+                        attempt = 0
+                        self._online.set()
+                        self._set_status(Status("online"))
+                        await reader
+                    finally:
+                        reader.cancel()
+                        await asyncio.gather(reader, return_exceptions=True)
+                    reason = _close_reason(ws)
+            except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, TransportError, _ConnectionLost) as exc:
+                reason = str(exc) or type(exc).__name__
+            except ConnectionClosed as exc:
+                reason = _close_reason(self._ws) if self._ws else str(exc)
+            finally:
+                self._ws = None
+                self._online.clear()
+                for future in self._pending.values():
+                    if not future.done():
+                        future.set_exception(_ConnectionLost(reason))
+            if self._closing:
+                break
+            self._set_status(Status("offline", reason, attempt))
+            delay = min(self.backoff_cap, self.backoff_base * 2**attempt) * (0.5 + int.from_bytes(self.random(2), "big") / 131070)
+            attempt += 1
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), delay)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _resubscribe(self) -> None:
+        topics = sorted(self.topics)
+        for start in range(0, len(topics), BATCH):
+            await self._request(self._new_id(), BatchSubscribe(tuple(topics[start : start + BATCH])))
+
+    async def _read(self, ws: ClientConnection) -> None:
+        async for raw in ws:
+            try:
+                frame = parse_frame(raw)
+            except FrameError as exc:
+                log.warning("relay sent a bad frame: %s", exc)
+                continue
+            if isinstance(frame, RelayRequest):
+                if isinstance(frame.params, Subscription):
+                    await ws.send(encode_result(frame.id, True))  # ack before processing, as the SDK does
+                    self._accept(frame.params.data)
+                continue  # other server requests are ignored, unanswered (like the SDK)
+            try:
+                future = self._pending.get(normalize_id(frame.id))
+            except FrameError:
+                continue
+            if future is not None and not future.done():
+                future.set_result(frame)
+
+    def _accept(self, data: MessageData) -> None:
+        key = (data.topic, sha256_hex(data.message.encode("utf-8")))
+        if key in self._seen or data.topic not in self.topics:
+            return
+        self._seen[key] = None
+        if len(self._seen) > SEEN_LIMIT:
+            self._seen.popitem(last=False)
+        self.inbox.put_nowait(data)
+
+    # --- requests ---------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return relay_request_id(self.clock(), int.from_bytes(self.random(3), "big"))
+
+    async def _request(self, request_id: str, params: Params) -> Any:
+        ws = self._ws
+        if ws is None:
+            raise _ConnectionLost("not connected")
+        key = normalize_id(request_id)
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending[key] = future
+        try:
+            await ws.send(encode_request(request_id, params))
+            frame = await asyncio.wait_for(future, self.request_timeout)
+        except ConnectionClosed as exc:
+            raise _ConnectionLost(str(exc)) from None
+        finally:
+            self._pending.pop(key, None)
+        if isinstance(frame, RelayError):
+            raise RelayRejected(params.METHOD, frame.code, frame.message, frame.data)
+        assert isinstance(frame, RelayResult)
+        return frame.result
+
+    async def call(self, params: Params, *, deadline: float = 60.0) -> Any:
+        """Send a request until the relay answers it or ``deadline`` seconds pass; the same id each try.
+
+        The relay stores a message once per content hash, so a retry after a lost
+        answer does not duplicate it. A relay error is final, except rate limiting.
+        """
+        request_id = self._new_id()
+        end = time.monotonic() + deadline
+        while True:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                raise TransportError(f"{params.METHOD} not acknowledged by {self.url} within {deadline:g} s ({self.status.reason or self.status.state})")
+            try:
+                await asyncio.wait_for(self._online.wait(), remaining)
+                return await self._request(request_id, params)
+            except RelayRejected as exc:
+                if exc.rpc_code != TOO_MANY_REQUESTS:
+                    raise
+                await asyncio.sleep(min(1.0, max(0.0, end - time.monotonic())))
+            except (_ConnectionLost, asyncio.TimeoutError):
+                continue
+
+    async def publish(self, params: Params, *, deadline: float = 60.0) -> None:
+        """Publish (``irn_publish``, ``wc_proposeSession``, ``wc_approveSession``, …) until acked.
+
+        The two ``wc_*Session`` calls subscribe us implicitly, so their topic joins
+        the set resubscribed after a reconnect.
+        """
+        if isinstance(params, ProposeSession):
+            self.topics.add(params.pairing_topic)
+        elif isinstance(params, ApproveSession):
+            self.topics.add(params.session_topic)
+        await self.call(params, deadline=deadline)
+
+    async def subscribe(self, topic: str, *, deadline: float = 60.0) -> None:
+        """Subscribe now if online (waiting for the relay's answer), else at the next connect."""
+        self.topics.add(topic)
+        if self._online.is_set():
+            await self.call(Subscribe(topic), deadline=deadline)
+
+    async def unsubscribe(self, topic: str) -> None:
+        self.topics.discard(topic)
+        if self._online.is_set():
+            try:
+                await self.call(Unsubscribe(topic, subscription_id(topic, self.identity.client_id)), deadline=self.request_timeout)
+            except TransportError as exc:
+                log.info("unsubscribe of %s… not confirmed: %s", topic[:12], exc)
+
+
+def _close_reason(ws: ClientConnection | None) -> str:
+    if ws is None or ws.close_code is None:
+        return "connection lost"
+    if ws.close_code == FATAL_CLOSE:
+        return f"relay refused the connection: {ws.close_reason}"
+    return f"closed by relay ({ws.close_code}{': ' + ws.close_reason if ws.close_reason else ''})"

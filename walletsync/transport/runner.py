@@ -1,0 +1,90 @@
+"""Run a :class:`SignEngine` over a :class:`RelayClient`: the thin asyncio layer around the sans-IO core.
+
+Relay pushes go into ``engine.receive``; the actions that come out are carried
+out in order (subscribe, publish, …); events land in :attr:`EngineRunner.events`;
+a timer calls ``engine.expire`` when :meth:`SignEngine.next_deadline` comes.
+Intents go through :meth:`EngineRunner.run`: ``await runner.run(engine.ping(topic, runner.now()))``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Callable, Iterable
+
+from walletsync.protocol.engine import SignEngine
+from walletsync.protocol.events import Action, Event
+from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
+from walletsync.transport.client import RelayClient
+
+log = logging.getLogger("walletsync.transport")
+TICK = 1.0
+
+
+class EngineRunner:
+    def __init__(self, engine: SignEngine, client: RelayClient, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.client = client
+        self.clock = clock
+        self.events: asyncio.Queue[Event] = asyncio.Queue()
+        self._tasks: list[asyncio.Task] = []
+        self._lock = asyncio.Lock()
+
+    def now(self) -> float:
+        return self.clock()
+
+    async def start(self) -> None:
+        await self.client.start()
+        self._tasks = [asyncio.create_task(self._pump(), name="engine-inbox"), asyncio.create_task(self._tick(), name="engine-clock")]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.client.close()
+
+    async def run(self, actions: Iterable[Action]) -> list[Event]:
+        """Carry out ``actions`` in order; returns (and queues) the events among them."""
+        events: list[Event] = []
+        async with self._lock:  # one engine step's relay calls finish before the next step's start
+            for action in actions:
+                if isinstance(action, Event):
+                    events.append(action)
+                    self.events.put_nowait(action)
+                elif isinstance(action, Subscribe):
+                    await self.client.subscribe(action.topic)
+                elif isinstance(action, Unsubscribe):
+                    await self.client.unsubscribe(action.topic)
+                else:
+                    await self.client.publish(action)
+        return events
+
+    async def next_event(self, kind: type[Event] | tuple[type[Event], ...] = Event, timeout: float = 30.0) -> Event:
+        """Wait for the next event of ``kind``, dropping others: handy in scripts and tests."""
+        async def wait() -> Event:
+            while True:
+                event = await self.events.get()
+                if isinstance(event, kind):
+                    return event
+
+        return await asyncio.wait_for(wait(), timeout)
+
+    async def _pump(self) -> None:
+        while True:
+            data = await self.client.inbox.get()
+            try:
+                await self.run(self.engine.receive(data.topic, data.message, self.now(), published_at=data.published_at, tag=data.tag))
+            except Exception:
+                log.exception("handling a message on %s… failed", data.topic[:12])
+
+    async def _tick(self) -> None:
+        while True:
+            deadline = self.engine.next_deadline()
+            now = self.now()
+            if deadline is not None and deadline <= now:
+                try:
+                    await self.run(self.engine.expire(now))
+                except Exception:
+                    log.exception("expiry step failed")
+            await asyncio.sleep(TICK if deadline is None else min(TICK, max(0.05, deadline - now)))
