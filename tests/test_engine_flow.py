@@ -489,3 +489,19 @@ def test_full_lifecycle_in_one_conversation(relay, handshake):
     ]
     assert seen("wallet", ev.SessionExtended)[0].expiry == NOW + 60 + SESSION_TTL
     assert not relay.engines["dapp"].sessions and not relay.engines["wallet"].sessions
+
+
+def test_topics_lists_what_a_restarted_client_must_resubscribe(relay, handshake):
+    relay.do("dapp", "connect", NOW, optional_namespaces=REQUESTED)
+    pairing = relay.last("dapp", ev.PairingCreated).uri.topic
+    assert relay.engines["dapp"].topics() == {pairing}
+    relay.do("wallet", "pair", str(relay.last("dapp", ev.PairingCreated).uri), NOW)
+    relay.run(NOW)
+    relay.do("wallet", "approve", relay.last("wallet", ev.ProposalReceived).proposal.id, GRANTED, NOW)
+    relay.deliver(next(i for i, d in enumerate(relay.in_flight) if d.client == "dapp" and d.topic == pairing), NOW)
+    settling = relay.last("dapp", ev.ProposalApproved).session_topic
+    assert relay.engines["dapp"].topics() == {pairing, settling}, "the settle may still be in the mailbox"
+    relay.run(NOW)
+    assert relay.engines["wallet"].topics() == {pairing, settling}
+    relay.do("dapp", "disconnect", settling, NOW)
+    assert settling not in relay.engines["dapp"].topics()

@@ -469,6 +469,11 @@ class SignEngine:
                 actions += [Unsubscribe(topic), ev.PairingExpired(topic)]
         return actions
 
+    def topics(self) -> set[str]:
+        """Every topic this engine expects messages on: subscribe to these after a restart."""
+        settling = {s.session_topic for s in self.sent_proposals.values() if s.session_topic}
+        return set(self.sessions) | set(self.pairings) | settling
+
     def next_deadline(self) -> float | None:
         """The earliest time :meth:`expire` has something to do, or None."""
         times = [p.expiry for p in self.pairings.values()]

@@ -31,6 +31,7 @@ from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscripti
 from walletsync.protocol.relay_rpc import (
     TOO_MANY_REQUESTS,
     ApproveSession,
+    BatchFetchMessages,
     BatchSubscribe,
     FrameError,
     MessageData,
@@ -170,6 +171,7 @@ class RelayClient:
         while not self._closing:
             self._set_status(Status("connecting", attempt=attempt))
             reason = "connection closed"
+            ws = None
             try:
                 async with connect(self._auth_url(), ping_interval=self.ping_interval, ping_timeout=self.ping_interval, open_timeout=self.request_timeout, compression=None, max_size=2**21) as ws:
                     self._ws = ws
@@ -184,10 +186,8 @@ class RelayClient:
                         reader.cancel()
                         await asyncio.gather(reader, return_exceptions=True)
                     reason = _close_reason(ws)
-            except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, TransportError, _ConnectionLost) as exc:
-                reason = str(exc) or type(exc).__name__
-            except ConnectionClosed as exc:
-                reason = _close_reason(self._ws) if self._ws else str(exc)
+            except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, TransportError, _ConnectionLost, ConnectionClosed) as exc:
+                reason = _close_reason(ws) if ws is not None and ws.close_code is not None else (str(exc) or type(exc).__name__)
             finally:
                 self._ws = None
                 self._online.clear()
@@ -206,9 +206,17 @@ class RelayClient:
                 pass
 
     async def _resubscribe(self) -> None:
-        topics = sorted(self.topics)
-        for start in range(0, len(topics), BATCH):
-            await self._request(self._new_id(), BatchSubscribe(tuple(topics[start : start + BATCH])))
+        """Subscribe every topic again; with none, one harmless round trip proves the relay accepted us."""
+        if not self.topics:
+            try:
+                await self._request(self._new_id(), BatchFetchMessages(()))
+            except RelayRejected:
+                pass  # an answer, even a refusal, means the socket is authenticated and alive
+        done: set[str] = set()
+        while pending := sorted(self.topics - done):  # topics added meanwhile (subscribe() while offline) too
+            for start in range(0, len(pending), BATCH):
+                await self._request(self._new_id(), BatchSubscribe(tuple(pending[start : start + BATCH])))
+            done.update(pending)
 
     async def _read(self, ws: ClientConnection) -> None:
         async for raw in ws:

@@ -35,6 +35,8 @@ class EngineRunner:
         return self.clock()
 
     async def start(self) -> None:
+        """Connect, (re)subscribing to every topic the engine already knows (a restored engine has some)."""
+        self.client.topics |= self.engine.topics()
         await self.client.start()
         self._tasks = [asyncio.create_task(self._pump(), name="engine-inbox"), asyncio.create_task(self._tick(), name="engine-clock")]
 
