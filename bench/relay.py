@@ -1,31 +1,37 @@
 """Relay speed: `walletsync relay` (memory and sqlite stores) against a bare websockets fan-out server.
 
-Run: .venv/bin/python bench/relay.py            (about 1.5 minutes; loopback 127.0.0.1 only)
+Run: .venv/bin/python bench/relay.py     (about 75 s; loopback 127.0.0.1 only; --pin pins servers to one core)
 
-Every server runs as its own child process (pinned to one core when there are two or
-more; the clients run in this process on another core), so its RSS can be read from
-/proc/<pid>/status and client work is not charged to it. Clients are raw
-``websockets`` connections sending pre-built relay frames (no engine, no encryption);
-each publisher/subscriber pair has its own relay identity and topic(s).
+Every server is its own child process, so its RSS can be read from /proc/<pid>/status
+and client work is not charged to it; the clients all run in this process (one
+asyncio loop). Clients are raw ``websockets`` connections sending pre-built relay
+frames (no engine, no encryption); each publisher/subscriber pair has its own relay
+identity (JWT in the ``auth`` query parameter, as the relay requires) and topic(s).
+Messages are unique ~400-char base64 strings, like a real personal_sign envelope.
 
-Per server:
-  1. throughput  — every publisher sends as fast as it can (at most WINDOW publishes
-     outstanding per connection); deliveries/s counted at the subscribers over 5 s,
-     after 1 s of warm-up. For `walletsync relay` this phase runs in a relay started
-     through ``serve_until_signalled`` (what the CLI calls) with the per-client publish
-     rate limit lifted; every other limit is the default.
-  2. idle RSS    — a fresh server process (the real ``walletsync relay`` CLI for
-     walletsync); 1000 authenticated connections each subscribe to one topic and idle
-     for 2 s; VmRSS before and after.
-  3. latency     — on that same process, 2000 msg/s offered in total (40 msg/s per pair,
-     under the default 100/s per-client limit), paced, for 5 s: publish→deliver p50/p99,
-     measured by the client from just before the publish frame is sent to the push's arrival.
+  1. throughput — one server process per kind, all up at once, measured in ROUNDS
+     interleaved rounds (so a load change on the machine hits every kind alike):
+     every publisher sends as fast as it can, at most WINDOW publishes outstanding
+     per connection; deliveries/s counted at the subscribers over THROUGHPUT_S after
+     WARMUP_S; the best round counts. For walletsync this relay is started through
+     ``serve_until_signalled`` (what the CLI calls) with the per-client publish rate
+     limit lifted; every other limit is the default.
+  2. idle RSS — fresh server processes (the real ``walletsync relay --json --port 0
+     --store ...`` CLI for walletsync, default limits): IDLE_CONNS authenticated
+     connections, each subscribed to one topic, idle for IDLE_WAIT_S; VmRSS before/after.
+  3. latency — on those same processes: LAT_RATE msg/s offered in total over LAT_PAIRS
+     pairs (40 msg/s per publisher, under the default 100/s per-client limit), paced,
+     LAT_S per round, ROUNDS interleaved rounds; publish→deliver p50/p99 measured by
+     the client from just before the publish frame is sent to the push's arrival
+     (so client scheduling delay is included); the median round counts.
 
-The baseline (``--baseline-server``) accepts any connection, answers irn_subscribe and
-irn_publish, forwards each publish as an irn_subscription push to the topic's other
-subscribers and ignores the acks: no auth, no mailbox, no validation beyond json.loads.
-Prints a table, the ratios and whether each target of the issue is met. Nothing here
-asserts; the exit status is 0 unless a server fails to start.
+Each round also prints the CPU used by the server, by the clients and by the rest
+of the machine (from /proc/stat), to show who was saturated and whether something
+else was running. The baseline (``--baseline-server``) accepts any connection,
+answers irn_subscribe and irn_publish, forwards each publish as an irn_subscription
+push to the topic's other subscribers and ignores the acks: no auth, no mailbox, no
+validation beyond json.loads; same websockets server settings as the relay. Prints
+a table, the ratios and whether each target of the issue is met. Nothing asserts.
 """
 
 from __future__ import annotations
@@ -495,6 +501,11 @@ async def bench(pin: bool) -> None:
     print(f"Throughput relays: serve_until_signalled with Limits(publish_rate={UNLIMITED['publish_rate']:g}, publish_burst={UNLIMITED['publish_burst']:,}),"
           " other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits.")
     print(f"{ROUNDS} interleaved rounds per phase; throughput = best round, latency = median round.", flush=True)
+    m0, t0 = _machine_busy_s(), time.perf_counter()
+    await asyncio.sleep(1.0)
+    background = 100 * (_machine_busy_s() - m0) / (time.perf_counter() - t0)
+    print(f"Background load before start: {background:.0f} % of one core"
+          + ("  -- WARNING: something else is running; figures will be low and noisy" if background > 20 else ""), flush=True)
 
     py, me = sys.executable, str(Path(__file__).resolve())
     names = ["walletsync memory", "walletsync sqlite", "baseline websockets"]
@@ -516,7 +527,10 @@ async def bench(pin: bool) -> None:
                 traffics.append(t)
             for rnd in range(1, ROUNDS + 1):
                 for s, t in zip(servers, traffics):
-                    await asyncio.wait_for(throughput_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
+                    try:
+                        await asyncio.wait_for(throughput_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
+                    except asyncio.TimeoutError:
+                        print(f"  {s.name:<20} round {rnd}: timed out after {PHASE_TIMEOUT_S:g} s", flush=True)
             for s, t in zip(servers, traffics):
                 results[s.name].tp_errors.update(t.errors)
                 await t.close()
@@ -533,7 +547,10 @@ async def bench(pin: bool) -> None:
                 traffics.append(t)
             for rnd in range(1, ROUNDS + 1):
                 for s, t in zip(servers, traffics):
-                    await asyncio.wait_for(latency_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
+                    try:
+                        await asyncio.wait_for(latency_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
+                    except asyncio.TimeoutError:
+                        print(f"  {s.name:<20} round {rnd}: timed out after {PHASE_TIMEOUT_S:g} s", flush=True)
             for s, t in zip(servers, traffics):
                 results[s.name].lat_errors.update(t.errors)
                 await t.close()

@@ -875,3 +875,23 @@ class TestRelayRpc:
         assert len(set(ids)) == 256
         assert ids == sorted(ids)
         assert relay_rpc.push_id(now_ms + 1, 0) > relay_rpc.push_id(now_ms, 255)
+
+
+def test_deep_nesting_is_refused_even_after_eth_account_raised_the_recursion_limit():
+    """py_ecc (via eth-account) raises the recursion limit; a hostile deep document must not crash the process."""
+    import subprocess
+    import sys
+
+    script = (
+        "import eth_account, sys\n"
+        "assert sys.getrecursionlimit() > 10000, sys.getrecursionlimit()\n"
+        "from walletsync.protocol.jsonrpc import parse_message\n"
+        "from walletsync.protocol.errors import InvalidMessage\n"
+        "try:\n"
+        "    parse_message('{\"id\":1,\"jsonrpc\":\"2.0\",\"result\":' + '[' * 200000 + ']' * 200000 + '}')\n"
+        "except InvalidMessage as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-500:]
+    assert "refused: message nests too deeply" in out.stdout

@@ -26,12 +26,19 @@ T2 = "2" * 64
 ALICE = "did:key:z6MkAlice"
 BOB = "did:key:z6MkBob"
 CAROL = "did:key:z6MkCarol"
-# Redis expires keys on the real clock, so every time in this file is near the real "now".
+# Redis expires keys on the real clock, so every time in this file is near the real "now" (reset per test).
 NOW = int(time.time() * 1000)
 MINUTE = 60_000
 
 
-def msg(text: str, *, topic: str = T1, publisher: str = ALICE, at: int = NOW, ttl_ms: int = 5 * MINUTE, tag: int = 1108) -> StoredMessage:
+@pytest.fixture(autouse=True)
+def _fresh_now():
+    global NOW
+    NOW = int(time.time() * 1000)
+
+
+def msg(text: str, *, topic: str = T1, publisher: str = ALICE, at: int | None = None, ttl_ms: int = 5 * MINUTE, tag: int = 1108) -> StoredMessage:
+    at = NOW if at is None else at
     return StoredMessage(topic, text, publisher, at, at + ttl_ms, tag, prompt=True, attestation=None)
 
 

@@ -10,6 +10,7 @@ error{message, code}``. Parsing is strict: a peer's message either becomes a
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -17,6 +18,8 @@ from walletsync.protocol.errors import InvalidMessage
 
 MAX_SAFE_INTEGER = 2**53 - 1
 MAX_MESSAGE_BYTES = 512 * 1024
+MAX_DEPTH = 128
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
 
 
 def payload_id(now: float, entropy: int) -> int:
@@ -144,6 +147,24 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _too_deep(text: str) -> bool:
+    """Nesting beyond :data:`MAX_DEPTH`? Checked before parsing, because some libraries (py_ecc,
+    imported by eth-account) raise the recursion limit so far that a deep document would crash
+    the C parser instead of raising RecursionError."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for token in _STRUCTURE.finditer(text):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def loads(data: bytes | str) -> Any:
     """Parse peer JSON; NaN/Infinity, bad UTF-8, excessive size or depth are :class:`InvalidMessage`."""
     size = len(data) if isinstance(data, (bytes, bytearray)) else len(data.encode("utf-8", "surrogatepass"))
@@ -151,6 +172,8 @@ def loads(data: bytes | str) -> Any:
         raise InvalidMessage(f"message is {size} bytes; at most {MAX_MESSAGE_BYTES} allowed")
     try:
         text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+        if _too_deep(text):
+            raise InvalidMessage(f"message nests too deeply (more than {MAX_DEPTH} levels)")
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise InvalidMessage("message is not UTF-8") from None

@@ -16,7 +16,8 @@ from nacl.exceptions import BadSignatureError
 from nacl.signing import SigningKey, VerifyKey
 
 from walletsync.protocol.crypto import b64url_decode, b64url_encode, sha256_hex
-from walletsync.protocol.errors import InvalidEnvelope, InvalidJwt, InvalidKey
+from walletsync.protocol.errors import InvalidEnvelope, InvalidJwt, InvalidKey, InvalidMessage
+from walletsync.protocol.jsonrpc import loads
 
 DID_KEY_PREFIX = "did:key:z"
 ED25519_MULTICODEC = b"\xed\x01"
@@ -110,10 +111,10 @@ def verify_jwt(
         raise InvalidJwt("JWT must be three base64url parts separated by dots")
     head_b64, payload_b64, sig_b64 = token.split(".")
     try:
-        header = json.loads(b64url_decode(head_b64))
-        payload = json.loads(b64url_decode(payload_b64))
+        header = loads(b64url_decode(head_b64))
+        payload = loads(b64url_decode(payload_b64))
         signature = b64url_decode(sig_b64)
-    except (InvalidEnvelope, ValueError, RecursionError):
+    except (InvalidEnvelope, InvalidMessage, ValueError):
         raise InvalidJwt("JWT parts are not base64url JSON") from None
     if not isinstance(header, dict) or header.get("alg") != "EdDSA" or header.get("typ") != "JWT":
         raise InvalidJwt("JWT header must be alg EdDSA, typ JWT")

@@ -96,6 +96,10 @@ class MailboxStore(abc.ABC):
         """Record that ``client_id`` received the message; it is not redelivered to that client."""
 
     @abc.abstractmethod
+    async def contains(self, topic: str, message_id: str) -> bool:
+        """Does ``topic`` hold the message (expired or not)?"""
+
+    @abc.abstractmethod
     async def count(self, topic: str, now_ms: int) -> int:
         """Unexpired messages on ``topic``."""
 
@@ -150,5 +154,7 @@ class Mailbox:
         now_ms = int(now * 1000)
         stored = StoredMessage(topic, message, publisher, now_ms, now_ms + ttl * 1000, tag, prompt, attestation)
         if await self.store.count(topic, now_ms) >= limits.max_messages_per_mailbox:
+            if await self.store.contains(topic, stored.id):
+                return None  # a retry of a stored message stays a harmless no-op
             raise RelayRefusal(f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} messages)", HANDLER_ERROR, "MailboxLimitExceeded")
         return stored if await self.store.add(stored) else None

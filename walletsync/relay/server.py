@@ -57,6 +57,8 @@ log = logging.getLogger("walletsync.relay")
 AUTH_CLOSE_CODE = 3000
 PURGE_INTERVAL = 60.0
 MAX_UNACKED_PUSHES = 10_000
+OUTBOX_LIMIT = 5_000
+SLOW_CLIENT_CLOSE = 1008
 
 
 class Fanout(Protocol):
@@ -69,12 +71,25 @@ class Fanout(Protocol):
 
 @dataclass(eq=False)
 class Client:
-    """One authenticated websocket connection."""
+    """One authenticated websocket connection.
+
+    Frames to it go through ``outbox`` and its own writer task, so a slow or dead
+    client only ever delays itself, never a publisher or other subscribers.
+    """
 
     ws: ServerConnection
     client_id: str
     topics: set[str] = field(default_factory=set)
     pushes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    outbox: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(OUTBOX_LIMIT))
+
+    async def write_forever(self) -> None:
+        while True:
+            text = await self.outbox.get()
+            try:
+                await self.ws.send(text)
+            except ConnectionClosed:
+                return
 
 
 class RelayServer:
@@ -164,15 +179,18 @@ class RelayServer:
         try:
             client = Client(ws, self._authenticate(ws))
         except InvalidJwt as exc:
-            await ws.close(AUTH_CLOSE_CODE, f"invalid JWT: {exc}"[:120])
+            reason = f"invalid JWT: {exc}".encode("utf-8")[:123].decode("utf-8", "ignore")  # close reasons are ≤ 123 bytes
+            await ws.close(AUTH_CLOSE_CODE, reason)
             return
         log.info("client %s connected", client.client_id[-8:])
+        writer = asyncio.create_task(client.write_forever(), name=f"relay-writer {client.client_id[-8:]}")
         try:
             async for raw in ws:
                 await self._on_frame(client, raw)
         except ConnectionClosed:
             pass
         finally:
+            writer.cancel()
             for topic in client.topics:
                 subs = self.subscribers.get(topic)
                 if subs is not None:
@@ -181,20 +199,22 @@ class RelayServer:
                         del self.subscribers[topic]
             log.info("client %s disconnected (%s)", client.client_id[-8:], ws.close_code)
 
-    async def _send(self, client: Client, text: str) -> None:
+    def _send(self, client: Client, text: str) -> None:
+        """Queue a frame for ``client``; one that stopped reading is disconnected, not waited for."""
         try:
-            await client.ws.send(text)
-        except ConnectionClosed:
-            pass
+            client.outbox.put_nowait(text)
+        except asyncio.QueueFull:
+            log.warning("client %s reads too slowly; disconnecting it", client.client_id[-8:])
+            asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "too many unread messages"))
 
     async def _on_frame(self, client: Client, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
-            await self._send(client, encode_error(None, INVALID_REQUEST, "binary frames are not supported", "InvalidPayload"))
+            self._send(client, encode_error(None, INVALID_REQUEST, "binary frames are not supported", "InvalidPayload"))
             return
         try:
             frame = parse_frame(raw)
         except FrameError as exc:
-            await self._send(client, encode_error(exc.request_id, exc.rpc_code, str(exc), "InvalidPayload"))
+            self._send(client, encode_error(exc.request_id, exc.rpc_code, str(exc), "InvalidPayload"))
             return
         if isinstance(frame, RelayRequest):
             await self._on_request(client, frame)
@@ -220,13 +240,13 @@ class RelayServer:
                 raise RelayRefusal(f"{request.method} is not a client method", INVALID_REQUEST, "InvalidMethod")
             result = await handler(self, client, request.params)
         except RelayRefusal as exc:
-            await self._send(client, encode_error(request.id, exc.rpc_code, str(exc), exc.tag))
+            self._send(client, encode_error(request.id, exc.rpc_code, str(exc), exc.tag))
             return
         except Exception:
             log.exception("%s failed for client %s", request.method, client.client_id[-8:])
-            await self._send(client, encode_error(request.id, INTERNAL_ERROR, "internal relay error", "Internal"))
+            self._send(client, encode_error(request.id, INTERNAL_ERROR, "internal relay error", "Internal"))
             return
-        await self._send(client, encode_result(request.id, result))
+        self._send(client, encode_result(request.id, result))
         if isinstance(request.params, (Subscribe, BatchSubscribe, ProposeSession, ApproveSession)):
             await self._flush_mailboxes(client, self._topics_of(request.params))
 
@@ -266,7 +286,7 @@ class RelayServer:
         now_ms = int(self.clock() * 1000)
         for topic in topics:
             for message in await self.store.undelivered(topic, client.client_id, now_ms):
-                await self._push(client, message)
+                self._push(client, message)
 
     # --- publishing and delivery --------------------------------------------------
 
@@ -284,19 +304,19 @@ class RelayServer:
     async def _deliver_local(self, message: StoredMessage) -> None:
         for client in list(self.subscribers.get(message.topic, ())):
             if client.client_id != message.publisher:
-                await self._push(client, message)
+                self._push(client, message)
 
     def _next_push_id(self) -> int:
         self._last_push = max(push_id(int(self.clock() * 1000), 0), self._last_push + 1)
         return self._last_push
 
-    async def _push(self, client: Client, message: StoredMessage) -> None:
+    def _push(self, client: Client, message: StoredMessage) -> None:
         pid = self._next_push_id()
         client.pushes[pid] = (message.topic, message.id)
         if len(client.pushes) > MAX_UNACKED_PUSHES:
             client.pushes.pop(next(iter(client.pushes)))
         params = Subscription(subscription_id(message.topic, client.client_id), message.to_data())
-        await self._send(client, encode_request(pid, params))
+        self._send(client, encode_request(pid, params))
 
     # --- methods ----------------------------------------------------------------------
 

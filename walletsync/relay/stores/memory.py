@@ -18,14 +18,18 @@ class MemoryStore(MailboxStore):
         return True
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
-        return [
+        pending = [
             m for m in self._topics.get(topic, {}).values()
             if m.expires_at > now_ms and m.publisher != client_id and client_id not in self._acks.get((topic, m.id), ())
         ]
+        return sorted(pending, key=lambda m: m.published_at)
 
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
         if message_id in self._topics.get(topic, {}):
             self._acks.setdefault((topic, message_id), set()).add(client_id)
+
+    async def contains(self, topic: str, message_id: str) -> bool:
+        return message_id in self._topics.get(topic, {})
 
     async def count(self, topic: str, now_ms: int) -> int:
         return sum(1 for m in self._topics.get(topic, {}).values() if m.expires_at > now_ms)

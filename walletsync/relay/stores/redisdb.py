@@ -75,6 +75,9 @@ class RedisStore(MailboxStore):
             pipe.pexpireat(_ack_key(topic, message_id), int(expires))
             await pipe.execute()
 
+    async def contains(self, topic: str, message_id: str) -> bool:
+        return bool(await self.redis.exists(_msg_key(topic, message_id)))
+
     async def count(self, topic: str, now_ms: int) -> int:
         return await self.redis.zcount(_index_key(topic), f"({now_ms}", "+inf")
 

@@ -53,7 +53,13 @@ class SqliteStore(MailboxStore):
         return [StoredMessage(t, msg, pub, pa, ea, tag, bool(prompt), att) for t, msg, pub, pa, ea, tag, prompt, att in rows]
 
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
-        self._db.execute("INSERT OR IGNORE INTO acks VALUES (?,?,?)", (topic, message_id, client_id))
+        self._db.execute(
+            "INSERT OR IGNORE INTO acks SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM messages WHERE topic = ? AND id = ?)",
+            (topic, message_id, client_id, topic, message_id),
+        )
+
+    async def contains(self, topic: str, message_id: str) -> bool:
+        return self._db.execute("SELECT 1 FROM messages WHERE topic = ? AND id = ?", (topic, message_id)).fetchone() is not None
 
     async def count(self, topic: str, now_ms: int) -> int:
         return self._db.execute("SELECT count(*) FROM messages WHERE topic = ? AND expires_at > ?", (topic, now_ms)).fetchone()[0]
