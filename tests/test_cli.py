@@ -49,3 +49,21 @@ def test_bad_relay_store_is_one_line_error():
     out = run("relay", "--store", "ftp://nope", "--port", "0")
     assert out.returncode == 1
     assert out.stderr.strip() == "walletsync: unknown store 'ftp://nope'; use memory, sqlite:PATH or redis://HOST:PORT"
+
+
+def test_relay_on_a_busy_port_is_one_line_error():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        out = run("relay", "--store", "memory", "--port", str(busy.getsockname()[1]))
+    assert out.returncode == 1
+    assert out.stderr.startswith("walletsync: cannot start the relay:") and out.stderr.count("\n") == 1
+
+
+def test_relay_with_unreachable_redis_is_one_line_error():
+    out = run("relay", "--store", "redis://127.0.0.1:1/0", "--port", "0", "--json")
+    assert out.returncode == 1
+    error = json.loads(out.stdout)["error"]
+    assert error["code"] == "store_unavailable" and "cannot reach Redis at redis://127.0.0.1:1/0" in error["message"]

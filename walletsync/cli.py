@@ -101,4 +101,4 @@ def main(argv: list[str] | None = None) -> int:
     except WalletsyncError as exc:
         return _fail(args, exc.code, str(exc))
     except OSError as exc:
-        return _fail(args, "os_error", f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or args.command})")
+        return _fail(args, "os_error", f"cannot start the relay: {exc}")

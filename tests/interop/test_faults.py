@@ -15,7 +15,8 @@ from tests.interop.test_js_through_relay import js_session
 from tests.pypeer import py_peer
 from walletsync.protocol import events as ev
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt
-from walletsync.protocol.relay_rpc import encode_request, Publish, Subscribe
+from walletsync.protocol.relay_rpc import Publish, Subscribe, encode_request
+from walletsync.transport.client import RelayClient
 
 ACCOUNT = "eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
 NAMESPACES = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": []}}
@@ -109,4 +110,35 @@ async def test_junk_from_one_client_does_not_disturb_others(start_relay):
         assert (await dapp.next_event(ev.Acknowledged, timeout=10)).method == "wc_sessionPing"
     finally:
         await dapp.close()
+        await wallet.close()
+
+
+async def test_redis_mailbox_survives_a_node_restart(start_relay):
+    """Two relays on one Redis: what node A stored reaches clients on node B while A is down, and on A after it restarts."""
+    node_a, node_b = start_relay("redis"), start_relay("redis")
+    dapp, wallet, topic = await py_session(node_a.url)
+    identity, engine = wallet.client.identity, wallet.engine
+    await wallet.close()
+    await dapp.run(dapp.engine.request(topic, "eip155:1", "personal_sign", ["0x00", ACCOUNT.split(":")[2]], dapp.now()))
+    request_id = (await dapp.next_event(ev.RequestSent)).id
+    await dapp.close()
+    node_a.kill(signal.SIGKILL)
+
+    other_device = RelayClient(node_b.url, RelayIdentity(os.urandom(32)))
+    other_device.topics.add(topic)
+    await other_device.start()
+    try:
+        tags = set()
+        while 1108 not in tags:  # the mailbox also still holds the settle (1102) and its ack (1103)
+            pushed = await asyncio.wait_for(other_device.inbox.get(), 20)
+            assert pushed.topic == topic
+            tags.add(pushed.tag)
+    finally:
+        await other_device.close()
+
+    node_a.start()
+    wallet = await py_peer(node_a.url, "py-wallet", identity=identity, engine=engine)
+    try:
+        assert (await wallet.next_event(ev.SessionRequestReceived, timeout=20)).id == request_id
+    finally:
         await wallet.close()

@@ -18,7 +18,7 @@ async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits |
     if store_spec.startswith(("redis://", "rediss://", "unix://")):
         from walletsync.relay.stores.redisdb import RedisFanout
 
-        await store.redis.ping()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
+        await store.check()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
         fanout = RedisFanout(store, node_id="")  # node id set below, once the server has one
     server = RelayServer(store, host=host, port=port, limits=limits, fanout=fanout)
     if fanout is not None:

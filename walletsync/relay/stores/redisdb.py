@@ -13,8 +13,15 @@ import json
 from typing import Awaitable, Callable
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from walletsync.errors import WalletsyncError
 
 from walletsync.relay.mailbox import MailboxStore, StoredMessage
+
+class StoreUnavailable(WalletsyncError):
+    code = "store_unavailable"
+
 
 PREFIX = "walletsync:relay"
 FANOUT_CHANNEL = f"{PREFIX}:fanout"
@@ -36,6 +43,14 @@ class RedisStore(MailboxStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.redis = aioredis.from_url(url, decode_responses=True)
+
+    async def check(self) -> None:
+        """Reach Redis now, so a wrong URL is one clear error at startup rather than failures later."""
+        try:
+            await self.redis.ping()
+        except RedisError as exc:
+            await self.close()
+            raise StoreUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
 
     async def add(self, m: StoredMessage) -> bool:
         ttl_ms = max(1, m.expires_at - m.published_at)
