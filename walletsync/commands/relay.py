@@ -1,0 +1,43 @@
+"""``walletsync relay``: run a self-hosted relay until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from walletsync.commands.output import emit
+from walletsync.errors import WalletsyncError
+
+
+class RelayStartError(WalletsyncError):
+    code = "os_error"
+
+
+def add_parser(commands, common: argparse.ArgumentParser) -> None:
+    relay = commands.add_parser("relay", parents=[common], help="run a self-hosted WalletConnect relay")
+    relay.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    relay.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
+    relay.add_argument("--store", default=None, metavar="SPEC", help="memory | sqlite:PATH | redis://HOST:PORT (default: sqlite in the data dir)")
+    relay.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="what the relay logs to stderr (debug: every method call, never message contents)")
+    relay.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from walletsync.paths import data_dir
+    from walletsync.relay.runner import serve_until_signalled
+
+    store = args.store or f"sqlite:{data_dir(args.data_dir) / 'relay.db'}"
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
+    kind = store.split(":")[0] if "://" not in store else store.split("://")[0]
+
+    def ready(server) -> None:
+        emit(args, f"walletsync relay listening on {server.url} (store: {kind})", event="listening", url=server.url, store=store)
+
+    try:
+        asyncio.run(serve_until_signalled(store, host=args.host, port=args.port, on_ready=ready))
+    except OSError as exc:
+        raise RelayStartError(f"cannot start the relay: {exc}") from None
+    emit(args, "walletsync relay stopped", event="stopped")
+    return 0
