@@ -1,6 +1,6 @@
 """Relay speed: `walletsync relay` (memory and sqlite stores) against a bare websockets fan-out server.
 
-Run: .venv/bin/python bench/relay.py     (about 75 s; loopback 127.0.0.1 only; --pin pins servers to one core)
+Run: .venv/bin/python bench/relay.py   (about 75 s; loopback 127.0.0.1 only; --rounds N, --pin)
 
 Every server is its own child process, so its RSS can be read from /proc/<pid>/status
 and client work is not charged to it; the clients all run in this process (one
@@ -29,7 +29,9 @@ Messages are unique ~400-char base64 strings, like a real personal_sign envelope
 
 Each round also prints the CPU used by the server, by the clients and by the rest
 of the machine (from /proc/stat), to show who was saturated and whether something
-else was running. The baseline (``--baseline-server``) accepts any connection,
+else was running: the summary uses only the "quiet" rounds (rest of the machine
+under QUIET_REST % of a core) when there are any, and marks a figure "(disturbed)"
+when none of its rounds was quiet. The baseline (``--baseline-server``) accepts any connection,
 answers irn_subscribe and irn_publish, forwards each publish as an irn_subscription
 push to the topic's other subscribers and ignores the acks: no auth, no mailbox, no
 validation beyond json.loads; same websockets server settings as the relay. Prints
@@ -64,6 +66,7 @@ HOST = "127.0.0.1"
 TTL = 300
 TAG = 1108  # wc_sessionRequest
 ROUNDS = 3
+QUIET_REST = 25.0  # a round is 'quiet' when the rest of the machine used less than this % of one core
 WARMUP_S = 0.5
 THROUGHPUT_S = 2.0
 TP_PAIRS = 50
@@ -382,27 +385,41 @@ class Traffic:
 @dataclass
 class Result:
     name: str
-    throughput: list[float] = field(default_factory=list)
+    throughput: list[tuple[float, bool]] = field(default_factory=list)
+    """(deliveries/s, quiet) per round"""
     tp_errors: collections.Counter[str] = field(default_factory=collections.Counter)
-    p50_ms: list[float] = field(default_factory=list)
-    p99_ms: list[float] = field(default_factory=list)
-    lat_rate: list[float] = field(default_factory=list)
+    latency: list[tuple[float, float, bool]] = field(default_factory=list)
+    """(p50 ms, p99 ms, quiet) per round"""
     lat_lost: int = 0
     lat_errors: collections.Counter[str] = field(default_factory=collections.Counter)
     rss_before: float = float("nan")
     rss_after: float = float("nan")
 
     @property
+    def tp_disturbed(self) -> bool:
+        return not any(quiet for _, quiet in self.throughput)
+
+    @property
+    def lat_disturbed(self) -> bool:
+        return not any(quiet for _, _, quiet in self.latency)
+
+    @property
     def best_throughput(self) -> float:
-        return max(self.throughput, default=float("nan"))
+        """Best quiet round; best of all rounds when none was quiet."""
+        rounds = [v for v, quiet in self.throughput if quiet or self.tp_disturbed]
+        return max(rounds, default=float("nan"))
+
+    def _median_latency(self, index: int) -> float:
+        rounds = [r[index] for r in self.latency if r[2] or self.lat_disturbed]
+        return statistics.median(rounds) if rounds else float("nan")
 
     @property
     def p50(self) -> float:
-        return statistics.median(self.p50_ms) if self.p50_ms else float("nan")
+        return self._median_latency(0)
 
     @property
     def p99(self) -> float:
-        return statistics.median(self.p99_ms) if self.p99_ms else float("nan")
+        return self._median_latency(1)
 
     @property
     def rss_per_1k(self) -> float:
@@ -432,7 +449,7 @@ async def throughput_round(traffic: Traffic, server: ServerProc, res: Result, rn
     await asyncio.wait_for(asyncio.gather(*pumps), 30)
     await traffic.drain()
     rate = (d1 - d0) / elapsed
-    res.throughput.append(rate)
+    res.throughput.append((rate, cpu[2] < QUIET_REST))
     errs = sum(traffic.errors.values()) - errors_before
     print(f"  {server.name:<20} round {rnd}: {rate:8,.0f} deliveries/s   ({_cpu_note(cpu)}){f'; {errs} refused' if errs else ''}", flush=True)
 
@@ -461,9 +478,7 @@ async def latency_round(traffic: Traffic, server: ServerProc, res: Result, rnd: 
     errs = sum(traffic.errors.values()) - errors_before
     if lat:
         p50, p99, worst = (1000 * lat[len(lat) // 2], 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1000 * lat[-1])
-        res.p50_ms.append(p50)
-        res.p99_ms.append(p99)
-        res.lat_rate.append(offered)
+        res.latency.append((p50, p99, cpu[2] < QUIET_REST))
     else:
         p50 = p99 = worst = float("nan")
     res.lat_lost += lost
@@ -505,7 +520,7 @@ def _fmt(x: float, spec: str) -> str:
     return "n/a" if x != x else format(x, spec)
 
 
-async def bench(pin: bool) -> None:
+async def bench(pin: bool, rounds: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = 2 * IDLE_CONNS + 4 * (TP_PAIRS + LAT_PAIRS) * 3 + 256
     if soft < need:
@@ -520,7 +535,8 @@ async def bench(pin: bool) -> None:
              else "servers and clients in separate processes, not pinned"))
     print(f"Throughput relays: serve_until_signalled with Limits(publish_rate={UNLIMITED['publish_rate']:g}, publish_burst={UNLIMITED['publish_burst']:,}),"
           " other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits.")
-    print(f"{ROUNDS} interleaved rounds per phase; throughput = best round, latency = median round.", flush=True)
+    print(f"{rounds} interleaved rounds per phase; throughput = best round, latency = median round, both over the quiet rounds "
+          f"(rest of machine < {QUIET_REST:g} % of a core) when there are any.", flush=True)
     m0, t0 = _machine_busy_s(), time.perf_counter()
     await asyncio.sleep(1.0)
     background = 100 * (_machine_busy_s() - m0) / (time.perf_counter() - t0)
@@ -545,7 +561,7 @@ async def bench(pin: bool) -> None:
                 t = Traffic()
                 await asyncio.wait_for(t.open(s.url, TP_PAIRS), PHASE_TIMEOUT_S)
                 traffics.append(t)
-            for rnd in range(1, ROUNDS + 1):
+            for rnd in range(1, rounds + 1):
                 for s, t in zip(servers, traffics):
                     try:
                         await asyncio.wait_for(throughput_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
@@ -565,7 +581,7 @@ async def bench(pin: bool) -> None:
                 t = Traffic()
                 await asyncio.wait_for(t.open(s.url, LAT_PAIRS), PHASE_TIMEOUT_S)
                 traffics.append(t)
-            for rnd in range(1, ROUNDS + 1):
+            for rnd in range(1, rounds + 1):
                 for s, t in zip(servers, traffics):
                     try:
                         await asyncio.wait_for(latency_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
@@ -580,13 +596,16 @@ async def bench(pin: bool) -> None:
 
     base = results[names[-1]]
     print()
-    print(f"| server | delivered msg/s (best of {ROUNDS}) | vs baseline | p50 @ {LAT_RATE:,.0f} msg/s | p99 @ {LAT_RATE:,.0f} msg/s | RSS per 1k idle conns | RSS with 1k idle conns |")
+    print(f"| server | delivered msg/s (best round) | vs baseline | p50 @ {LAT_RATE:,.0f} msg/s | p99 @ {LAT_RATE:,.0f} msg/s | RSS per 1k idle conns | RSS with 1k idle conns |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results.values():
         ratio = r.best_throughput / base.best_throughput
-        print(f"| {r.name} | {_fmt(r.best_throughput, ',.0f')} | {_fmt(ratio, '.2f')} | {_fmt(r.p50, '.2f')} ms | {_fmt(r.p99, '.2f')} ms "
+        tp_mark, lat_mark = " (disturbed)" * r.tp_disturbed, " (disturbed)" * r.lat_disturbed
+        print(f"| {r.name} | {_fmt(r.best_throughput, ',.0f')}{tp_mark} | {_fmt(ratio, '.2f')} | {_fmt(r.p50, '.2f')} ms{lat_mark} | {_fmt(r.p99, '.2f')} ms{lat_mark} "
               f"| {_fmt(r.rss_per_1k, '.1f')} MB | {_fmt(r.rss_after, '.1f')} MB |")
     print()
+    if any(r.tp_disturbed or r.lat_disturbed for r in results.values()):
+        print(f"(disturbed) = every round of that figure ran while the rest of the machine used >= {QUIET_REST:g} % of a core: do not trust it; run again.")
     for r in results.values():
         if r.tp_errors or r.lat_errors or r.lat_lost:
             print(f"{r.name}: refused during throughput {dict(r.tp_errors)}, during latency {dict(r.lat_errors)}, {r.lat_lost} latency messages not delivered")
@@ -604,6 +623,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--relay-server", metavar="STORE", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds per phase (default {ROUNDS})")
     parser.add_argument("--pin", action="store_true", help="pin the servers to the last CPU and the clients to the others")
     args = parser.parse_args()
     if args.baseline_server is not None:
@@ -611,7 +631,7 @@ def main() -> None:
     elif args.relay_server is not None:
         asyncio.run(unlimited_relay(args.relay_server))
     else:
-        asyncio.run(bench(args.pin))
+        asyncio.run(bench(args.pin, max(1, min(args.rounds, 10))))
 
 
 if __name__ == "__main__":

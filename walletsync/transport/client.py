@@ -136,8 +136,9 @@ class RelayClient:
 
     async def wait_online(self, timeout: float | None = None) -> None:
         try:
-            await asyncio.wait_for(self._online.wait(), timeout)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
+                await self._online.wait()
+        except TimeoutError:
             raise TransportError(f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})") from None
 
     async def statuses(self) -> AsyncIterator[Status]:
@@ -201,8 +202,9 @@ class RelayClient:
             attempt += 1
             self._wakeup.clear()
             try:
-                await asyncio.wait_for(self._wakeup.wait(), delay)
-            except asyncio.TimeoutError:
+                async with asyncio.timeout(delay):
+                    await self._wakeup.wait()
+            except TimeoutError:
                 pass
 
     async def _resubscribe(self) -> None:
@@ -260,7 +262,8 @@ class RelayClient:
         self._pending[key] = future
         try:
             await ws.send(encode_request(request_id, params))
-            frame = await asyncio.wait_for(future, self.request_timeout)
+            async with asyncio.timeout(self.request_timeout):
+                frame = await future
         except ConnectionClosed as exc:
             raise _ConnectionLost(str(exc)) from None
         finally:
@@ -283,7 +286,8 @@ class RelayClient:
             if remaining <= 0:
                 raise TransportError(f"{params.METHOD} not acknowledged by {self.url} within {deadline:g} s ({self.status.reason or self.status.state})")
             try:
-                await asyncio.wait_for(self._online.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._online.wait()
                 return await self._request(request_id, params)
             except RelayRejected as exc:
                 if exc.rpc_code != TOO_MANY_REQUESTS:

@@ -23,10 +23,19 @@ TICK = 1.0
 
 
 class EngineRunner:
-    def __init__(self, engine: SignEngine, client: RelayClient, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: SignEngine,
+        client: RelayClient,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_events: Callable[[list[Event]], None] | None = None,
+    ) -> None:
+        """Events go to ``on_events`` (the service persists them there) or, without it, to :attr:`events`."""
         self.engine = engine
         self.client = client
         self.clock = clock
+        self.on_events = on_events
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._lock = asyncio.Lock()
@@ -48,13 +57,19 @@ class EngineRunner:
 
     async def run(self, actions: Iterable[Action]) -> list[Event]:
         """Carry out ``actions`` in order; returns (and queues) the events among them."""
-        events: list[Event] = []
+        actions = list(actions)
+        events = [a for a in actions if isinstance(a, Event)]
+        if self.on_events is not None:
+            if events:
+                self.on_events(events)
+        else:
+            for event in events:
+                self.events.put_nowait(event)
         async with self._lock:  # one engine step's relay calls finish before the next step's start
             for action in actions:
                 if isinstance(action, Event):
-                    events.append(action)
-                    self.events.put_nowait(action)
-                elif isinstance(action, Subscribe):
+                    continue
+                if isinstance(action, Subscribe):
                     await self.client.subscribe(action.topic)
                 elif isinstance(action, Unsubscribe):
                     await self.client.unsubscribe(action.topic)
@@ -70,7 +85,8 @@ class EngineRunner:
                 if isinstance(event, kind):
                     return event
 
-        return await asyncio.wait_for(wait(), timeout)
+        async with asyncio.timeout(timeout):
+            return await wait()
 
     async def _pump(self) -> None:
         while True:

@@ -1,0 +1,41 @@
+"""What the companion commands share: their options and opening the service."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from typing import AsyncIterator
+
+from walletsync.service import Companion, Config
+
+
+def companion_options() -> argparse.ArgumentParser:
+    """Options every command that talks to the phone accepts (before or after the command name)."""
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("--relay", default=argparse.SUPPRESS, metavar="URL", help="relay to use (default: the public relay with a project id, else a local one)")
+    options.add_argument("--project-id", default=argparse.SUPPRESS, metavar="ID", help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)")
+    options.add_argument("--keyring-file", default=argparse.SUPPRESS, metavar="PATH", help="keep device keys in this passphrase-protected file instead of the OS keyring ($WALLETSYNC_PASSPHRASE)")
+    return options
+
+
+def config_from(args: argparse.Namespace) -> Config:
+    return Config(
+        data_dir=getattr(args, "data_dir", None),
+        relay=getattr(args, "relay", None),
+        project_id=getattr(args, "project_id", None),
+        keyring_file=getattr(args, "keyring_file", None),
+        passphrase=os.environ.get("WALLETSYNC_PASSPHRASE"),
+    )
+
+
+@contextlib.asynccontextmanager
+async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> AsyncIterator[Companion]:
+    """The companion; with ``connect=False`` offline (no relay is chosen or started)."""
+    companion = await Companion.open(config_from(args), offline=not connect)
+    try:
+        if connect:
+            await companion.start()
+        yield companion
+    finally:
+        await companion.close()

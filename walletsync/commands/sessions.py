@@ -1,0 +1,95 @@
+"""``walletsync sessions | rename | extend | ping | revoke``: the linked sessions and their lifecycle."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from walletsync.commands.common import open_companion
+from walletsync.commands.output import emit, emit_json
+from walletsync.store.db import SessionRecord
+
+
+def describe(s: SessionRecord) -> str:
+    peer = s.peer.get("name") or "?"
+    accounts = ", ".join(s.accounts) or "no accounts"
+    return f"{s.name!r} ({peer}, {s.peer.get('url') or 'no url'}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}"
+
+
+def _expiry(s: SessionRecord) -> str:
+    left = s.expiry - time.time()
+    if s.status != "active":
+        return s.status
+    if left <= 0:
+        return "expired"
+    return f"{int(left // 86400)}d {int(left % 86400 // 3600)}h" if left >= 86400 else f"{int(left // 3600)}h {int(left % 3600 // 60)}m"
+
+
+def table(records: list[SessionRecord]) -> str:
+    if not records:
+        return "No sessions yet: run 'walletsync pair'."
+    rows = [("NAME", "PEER", "ACCOUNTS", "EXPIRES", "TOPIC")]
+    for s in records:
+        rows.append((s.name, s.peer.get("name") or "?", ", ".join(a.rsplit(":", 1)[1][:10] + "…" for a in s.accounts) or "-", _expiry(s), s.topic[:8]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
+    sessions = commands.add_parser("sessions", parents=[common, companion], help="list linked sessions")
+    sessions.set_defaults(run=lambda args: _run(args, _sessions, connect=False))
+    rename = commands.add_parser("rename", parents=[common, companion], help="give a session a local name")
+    rename.add_argument("session", help="name or topic prefix")
+    rename.add_argument("name")
+    rename.set_defaults(run=lambda args: _run(args, _rename, connect=False))
+    for name, what, handler in (("extend", "push a session's expiry 7 days out", _extend), ("ping", "check that the phone answers", _ping)):
+        sub = commands.add_parser(name, parents=[common, companion], help=what)
+        sub.add_argument("session", help="name or topic prefix")
+        sub.set_defaults(run=lambda args, handler=handler: _run(args, handler))
+    revoke = commands.add_parser("revoke", parents=[common, companion], help="end a session (tells the phone)")
+    target = revoke.add_mutually_exclusive_group(required=True)
+    target.add_argument("session", nargs="?", help="name or topic prefix")
+    target.add_argument("--all", action="store_true", help="every active session")
+    revoke.set_defaults(run=lambda args: _run(args, _revoke))
+
+
+def _run(args: argparse.Namespace, handler, *, connect: bool = True) -> int:
+    async def main() -> int:
+        async with open_companion(args, connect=connect) as companion:
+            return await handler(args, companion)
+
+    return asyncio.run(main())
+
+
+async def _sessions(args, companion) -> int:
+    records = companion.sessions()
+    emit_json(args, [s.to_json() for s in records], table(records))
+    return 0
+
+
+async def _rename(args, companion) -> int:
+    record = companion.rename(args.session, args.name)
+    emit_json(args, record.to_json(), f"Renamed to {describe(record)}")
+    return 0
+
+
+async def _extend(args, companion) -> int:
+    record = await companion.extend(args.session)
+    emit_json(args, record.to_json(), f"Extended {record.name!r}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
+    return 0
+
+
+async def _ping(args, companion) -> int:
+    record, seconds = await companion.ping(args.session)
+    emit_json(args, {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)}, f"{record.name!r} answered in {seconds * 1000:.0f} ms")
+    return 0
+
+
+async def _revoke(args, companion) -> int:
+    records = await companion.revoke_all() if args.all else [await companion.revoke(args.session)]
+    if args.json:
+        emit_json(args, [r.to_json() for r in records] if args.all else records[0].to_json(), "")
+    else:
+        print("\n".join(f"Revoked {r.name!r} ({r.topic[:8]})" for r in records) or "No active sessions.")
+    return 0

@@ -1,0 +1,582 @@
+"""The companion: the one async façade the CLI and the app use.
+
+It runs the Sign engine (dapp role) over the relay client, persists every change
+in one transaction with its audit row, restores sessions on start (and
+resubscribes), expires what is due, verifies every answer, and streams events
+(:meth:`Companion.events`) for a UI. Session references are local names or
+unique topic prefixes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Literal
+
+from walletsync import audit
+from walletsync.errors import WalletsyncError
+from walletsync.paths import data_dir as resolve_data_dir
+from walletsync.protocol import events as ev
+from walletsync.protocol.engine import SignEngine
+from walletsync.protocol.errors import OutOfScope, ProtocolError
+from walletsync.protocol.namespaces import chain_of_account
+from walletsync.protocol.uri import format_uri
+from walletsync.store.db import Database, SessionRecord
+from walletsync.store.keys import DeviceSecrets, open_device_secrets
+from walletsync.transport.client import RelayClient, Status
+from walletsync.transport.runner import EngineRunner
+
+PUBLIC_RELAY = "wss://relay.walletconnect.org"
+METADATA = {"name": "walletsync", "description": "walletsync: your phone wallet, from the terminal", "url": "https://walletsync.invalid", "icons": []}
+DEFAULT_CHAINS = ("eip155:1",)
+DEFAULT_METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
+DEFAULT_EVENTS = ("chainChanged", "accountsChanged")
+ONLINE_TIMEOUT = 15.0
+RelayKind = Literal["local", "public", "custom"]
+
+
+class SessionNotFound(WalletsyncError):
+    code = "unknown_session"
+
+
+class AmbiguousSession(WalletsyncError):
+    code = "ambiguous_session"
+
+
+class SessionInactive(WalletsyncError):
+    code = "session_inactive"
+
+
+class PairingFailed(WalletsyncError):
+    code = "pairing_failed"
+
+
+class RequestTimeout(WalletsyncError):
+    code = "timeout"
+
+
+class NameTaken(WalletsyncError):
+    code = "name_taken"
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: str | None = None
+    relay: str | None = None
+    project_id: str | None = None
+    keyring_file: str | None = None
+    passphrase: str | None = None
+
+
+@dataclass(frozen=True)
+class RelayChoice:
+    url: str
+    kind: RelayKind
+    project_id: str | None = None
+    started: bool = False
+
+    def describe(self) -> str:
+        what = {"local": "local relay", "public": "public WalletConnect relay", "custom": "relay"}[self.kind]
+        return f"{what} {self.url}" + (" (started now)" if self.started else "")
+
+
+def _configured_project_id(config: Config, home: Path) -> str | None:
+    if config.project_id:
+        return config.project_id
+    if os.environ.get("WALLETCONNECT_PROJECT_ID"):
+        return os.environ["WALLETCONNECT_PROJECT_ID"]
+    settings = home / "config.json"
+    if settings.exists():
+        try:
+            return json.loads(settings.read_text()).get("project_id") or None
+        except (ValueError, AttributeError):
+            raise WalletsyncError(f"{settings} is not valid JSON") from None
+    return None
+
+
+async def choose_relay(config: Config, home: Path) -> RelayChoice:
+    """``--relay``; else the public relay when a project id is set; else the local relay (started if needed)."""
+    project_id = _configured_project_id(config, home)
+    if config.relay:
+        kind: RelayKind = "public" if config.relay.rstrip("/") == PUBLIC_RELAY else "custom"
+        return RelayChoice(config.relay, kind, project_id)
+    if project_id:
+        return RelayChoice(PUBLIC_RELAY, "public", project_id)
+    from walletsync.localrelay import ensure_local_relay
+
+    url, started = await ensure_local_relay(home)
+    return RelayChoice(url, "local", None, started)
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairingOffer:
+    uri: str
+    expires_at: int
+    proposal_id: int
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    session: SessionRecord
+    id: int
+    method: str
+    result: Any = None
+    error: dict | None = None
+    verdict: dict | None = None
+    late: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and bool(self.verdict and self.verdict.get("verified"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md ``sign`` document."""
+        verdict = self.verdict or {}
+        out: dict[str, Any] = {
+            "session": self.session.name,
+            "method": self.method,
+            "result": self.result,
+            "verified": bool(verdict.get("verified")) and self.error is None,
+            "recovered": verdict.get("recovered"),
+            "account": verdict.get("account"),
+        }
+        if self.error is not None:
+            out["error"] = self.error
+        if verdict.get("reason"):
+            out["reason"] = verdict["reason"]
+        return out
+
+
+@dataclass(frozen=True)
+class RequestVerified(ev.Event):
+    """An answer was checked; ``verdict`` is :meth:`walletsync.signatures.Verdict.to_json`."""
+
+    topic: str
+    id: int
+    verdict: dict
+
+
+@dataclass(frozen=True)
+class RelayStatusChanged(ev.Event):
+    status: Status
+
+
+@dataclass(frozen=True)
+class SessionRenamed(ev.Event):
+    topic: str
+    name: str
+
+
+# --- the façade ---------------------------------------------------------------------------
+
+
+class Companion:
+    """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
+
+    def __init__(self, home: Path, db: Database, secrets: DeviceSecrets, relay: RelayChoice | None, *, clock: Callable[[], float] = time.time, random: Callable[[int], bytes] = os.urandom) -> None:
+        """``relay=None`` opens the companion offline: listing, renaming and the audit work; talking to phones does not."""
+        self.home = home
+        self.db = db
+        self.secrets = secrets
+        self.relay = relay
+        self.clock = clock
+        self.engine = SignEngine(METADATA, random)
+        self.client = RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random) if relay else None
+        self.runner = EngineRunner(self.engine, self.client, clock=clock, on_events=self._on_events) if self.client else None
+        self._watchers: list[asyncio.Queue[ev.Event]] = []
+        self._names: dict[int, str] = {}
+        self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
+        self._settling: dict[str, int] = {}
+        self._status_task: asyncio.Task | None = None
+        self._restore()
+
+    @classmethod
+    async def open(cls, config: Config = Config(), *, offline: bool = False, **kwargs: Any) -> Companion:
+        home = resolve_data_dir(config.data_dir)
+        secrets = open_device_secrets(home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase)
+        db = Database(home / "walletsync.db", secrets.storage_key)
+        try:
+            relay = None if offline else await choose_relay(config, home)
+        except BaseException:
+            db.close()
+            raise
+        return cls(home, db, secrets, relay, **kwargs)
+
+    def _restore(self) -> None:
+        self.engine.sessions = {s.topic: s for s in self.db.active_sessions()}
+        self.engine.pairings = {p.topic: p for p in self.db.pairings()}
+        self.engine.sent_proposals = {s.proposal.id: s for s in self.db.sent_proposals()}
+        self.engine.requests = {(r.topic, r.id): r for r in self.db.pending_requests()}
+        self._on_events([e for e in self.engine.expire(self.clock()) if isinstance(e, ev.Event)])
+
+    async def start(self) -> None:
+        """Connect to the relay in the background; intents wait for it when they need it."""
+        await self._runner().start()
+        self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
+
+    def _runner(self) -> EngineRunner:
+        if self.runner is None:
+            raise WalletsyncError("this command was opened offline and cannot reach the relay")
+        return self.runner
+
+    async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
+        await self._runner().client.wait_online(timeout)
+
+    async def close(self) -> None:
+        if self._status_task:
+            self._status_task.cancel()
+        if self.runner is not None:
+            await self.runner.close()
+        self.db.close()
+
+    async def _watch_status(self) -> None:
+        async for status in self._runner().client.statuses():
+            self._broadcast([RelayStatusChanged(status)])
+
+    # --- events --------------------------------------------------------------------------
+
+    async def events(self) -> AsyncIterator[ev.Event]:
+        """Every event from now on: the engine's, plus :class:`RequestVerified` and :class:`RelayStatusChanged`."""
+        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
+        self._watchers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._watchers.remove(queue)
+
+    def _broadcast(self, events: list[ev.Event]) -> None:
+        for queue in self._watchers:
+            for event in events:
+                queue.put_nowait(event)
+
+    def _on_events(self, events: list[ev.Event]) -> None:
+        """Persist and audit one engine step in one transaction, then tell the watchers."""
+        now = int(self.clock())
+        extra: list[ev.Event] = []
+        with self.db.transaction():
+            for event in events:
+                extra += self._persist(event, now)
+        for event in events:
+            self._settle_pairing_waiters(event)
+        self._broadcast(events + extra)
+
+    def _settle_pairing_waiters(self, event: ev.Event) -> None:
+        """Resolve :meth:`pair`'s outcome as soon as it is known, even if nobody awaits it yet."""
+        if isinstance(event, ev.ProposalApproved):
+            self._settling[event.session_topic] = event.proposal_id
+            return
+        if isinstance(event, ev.SessionSettled):
+            proposal_id = self._settling.pop(event.session.topic, None)
+            outcome: SessionRecord | Exception = self._record(event.session.topic)
+        elif isinstance(event, ev.ProposalRejected):
+            proposal_id = event.proposal_id
+            outcome = PairingFailed(f"the phone rejected the pairing ({event.error.code}: {event.error.message})")
+        elif isinstance(event, ev.ProposalExpired):
+            proposal_id = event.proposal_id
+            outcome = PairingFailed("the pairing expired before a phone answered; run 'walletsync pair' again")
+        else:
+            return
+        future = self._pairings.get(proposal_id) if proposal_id is not None else None
+        if future is not None and not future.done():
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    def _audit(self, kind: str, session: str | None, **data: Any) -> None:
+        previous = self.db.last_audit()
+        entry = audit.append(previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), signer=self.secrets.identity)
+        self.db.add_audit(entry, audit.sign_head(entry, self.secrets.identity))
+
+    def _persist(self, event: ev.Event, now: int) -> list[ev.Event]:
+        db, engine = self.db, self.engine
+        if isinstance(event, ev.PairingCreated):
+            db.save_pairing(engine.pairings[event.uri.topic])
+            self._audit("pairing_offered", None, pairing_topic=event.uri.topic, expires_at=event.uri.expiry_timestamp)
+        elif isinstance(event, ev.ProposalSent):
+            db.save_proposal(engine.sent_proposals[event.proposal.id], name=self._names.get(event.proposal.id))
+            self._audit("proposal_sent", None, proposal_id=event.proposal.id, optional_namespaces=event.proposal.optional_namespaces)
+        elif isinstance(event, ev.ProposalApproved):
+            db.save_proposal(engine.sent_proposals[event.proposal_id], name=db.proposal_name(event.proposal_id))
+            pairing = engine.pairings.get(engine.sent_proposals[event.proposal_id].proposal.pairing_topic)
+            if pairing:
+                db.save_pairing(pairing)
+            self._audit("proposal_approved", event.session_topic, proposal_id=event.proposal_id)
+        elif isinstance(event, ev.ProposalRejected):
+            db.delete_proposal(event.proposal_id)
+            self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=event.error.code, message=event.error.message)
+        elif isinstance(event, ev.ProposalExpired):
+            db.delete_proposal(event.proposal_id)
+            self._audit("proposal_expired", None, proposal_id=event.proposal_id)
+        elif isinstance(event, ev.SessionSettled):
+            session = event.session
+            wanted = db.take_proposal_for_session(session.topic)
+            name = self._unique_name(wanted or str(session.peer_metadata.get("name") or "phone")[:64], session.topic)
+            db.save_session(session, name=name, now=now)
+            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces)
+        elif isinstance(event, ev.SessionUpdated):
+            db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
+            self._audit("session_updated", event.topic, namespaces=event.namespaces)
+        elif isinstance(event, ev.SessionExtended):
+            db.update_session(event.topic, expiry=event.expiry)
+            self._audit("session_extended", event.topic, expiry=event.expiry)
+        elif isinstance(event, ev.SessionDeleted):
+            db.end_session(event.topic, "revoked" if event.by == "self" else "deleted")
+            self._audit("session_revoked" if event.by == "self" else "session_deleted_by_peer", event.topic, code=event.code, message=event.message)
+        elif isinstance(event, ev.SessionExpired):
+            db.end_session(event.topic, "expired")
+            self._audit("session_expired", event.topic)
+        elif isinstance(event, (ev.PairingExpired, ev.PairingDeleted)):
+            db.delete_pairing(event.topic)
+        elif isinstance(event, ev.RequestSent):
+            db.save_request(engine.requests[(event.topic, event.id)], now=now)
+            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry)
+        elif isinstance(event, ev.RequestAnswered):
+            return self._on_answer(event, now)
+        elif isinstance(event, ev.RequestFailed):
+            db.finish_request(event.topic, event.id, status="rejected", now=now, error={"code": event.error.code, "message": event.error.message})
+            db.update_session(event.topic, last_seen=now)
+            self._audit("request_rejected", event.topic, id=event.id, code=event.error.code, message=event.error.message, late=event.late)
+        elif isinstance(event, ev.RequestExpired) and event.direction == "outgoing":
+            db.expire_request(event.topic, event.id)
+            self._audit("request_expired", event.topic, id=event.id, method=event.method)
+        elif isinstance(event, ev.Acknowledged):
+            if event.topic in engine.sessions:
+                db.update_session(event.topic, last_seen=now, **({"last_ping": now} if event.method == "wc_sessionPing" else {}))
+            if event.method == "wc_sessionPing":
+                self._audit("ping_answered", event.topic)
+        elif isinstance(event, ev.SessionPinged):
+            db.update_session(event.topic, last_seen=now)
+        elif isinstance(event, ev.SessionEventReceived):
+            db.update_session(event.topic, last_seen=now)
+            self._audit("event_received", event.topic, name=event.name, data=event.data, chain_id=event.chain_id)
+        return []
+
+    def _on_answer(self, event: ev.RequestAnswered, now: int) -> list[ev.Event]:
+        from walletsync.signatures import verify_response
+
+        record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
+        session = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        account = _account_for(session, record.chain_id if record else None)
+        verdict = verify_response(record.method if record else event.method, record.params if record else [], event.result, account).to_json()
+        self.db.finish_request(event.topic, event.id, status="late" if event.late else "answered", now=now, result=event.result, verdict=verdict)
+        self.db.update_session(event.topic, last_seen=now)
+        self._audit("response_late" if event.late else "request_answered", event.topic, id=event.id, method=event.method, result=event.result)
+        self._audit("signature_verified" if verdict["verified"] else "signature_mismatch", event.topic, id=event.id, **verdict)
+        return [RequestVerified(event.topic, event.id, verdict)]
+
+    def _unique_name(self, wanted: str, topic: str) -> str:
+        name, n = wanted, 2
+        while self.db.name_taken(name, except_topic=topic):
+            name, n = f"{wanted} ({n})", n + 1
+        return name
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def sessions(self) -> list[SessionRecord]:
+        return self.db.sessions()
+
+    def resolve(self, ref: str) -> SessionRecord:
+        """A session by local name, else by unique topic prefix (at least 4 hex chars)."""
+        records = self.db.sessions()
+        by_name = [s for s in records if s.name == ref]
+        active = [s for s in by_name if s.status == "active"]
+        if len(active) == 1 or len(by_name) == 1:
+            return (active or by_name)[0]
+        if len(by_name) > 1:
+            raise AmbiguousSession(f"several ended sessions are named {ref!r}; use a topic prefix")
+        if len(ref) >= 4:
+            prefixed = [s for s in records if s.topic.startswith(ref.lower())]
+            if len(prefixed) == 1:
+                return prefixed[0]
+            if len(prefixed) > 1:
+                names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
+                raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
+        raise SessionNotFound(f"no session named or starting with {ref!r} (see 'walletsync sessions')")
+
+    def _active(self, ref: str) -> SessionRecord:
+        record = self.resolve(ref)
+        if record.status != "active":
+            raise SessionInactive(f"session {record.name!r} is {record.status}")
+        if record.expiry <= self.clock():
+            raise SessionInactive(f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
+        return record
+
+    def _record(self, topic: str) -> SessionRecord:
+        return next(s for s in self.db.sessions() if s.topic == topic)
+
+    def rename(self, ref: str, name: str) -> SessionRecord:
+        record = self.resolve(ref)
+        name = name.strip()
+        if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
+            raise WalletsyncError("a session name must be 1–64 characters on one line")
+        if self.db.name_taken(name, except_topic=record.topic):
+            raise NameTaken(f"another active session is already named {name!r}")
+        with self.db.transaction():
+            self.db.update_session(record.topic, name=name)
+            self._audit("session_renamed", record.topic, old=record.name, new=name)
+        self._broadcast([SessionRenamed(record.topic, name)])
+        return self._record(record.topic)
+
+    # --- pairing -------------------------------------------------------------------------------
+
+    async def pair(self, *, chains=DEFAULT_CHAINS, methods=DEFAULT_METHODS, events=DEFAULT_EVENTS, name: str | None = None) -> PairingOffer:
+        """Create a pairing URI to show as a QR; await :meth:`wait_for_session` with its proposal id."""
+        namespaces: dict[str, dict[str, list[str]]] = {}
+        for chain in chains:
+            ns = namespaces.setdefault(chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)})
+            ns["chains"].append(chain)
+        if name and self.db.name_taken(name):
+            raise NameTaken(f"another active session is already named {name!r}")
+        actions = self.engine.connect(self.clock(), optional_namespaces=namespaces)
+        sent = next(a for a in actions if isinstance(a, ev.ProposalSent))
+        created = next(a for a in actions if isinstance(a, ev.PairingCreated))
+        if name:
+            self._names[sent.proposal.id] = name
+        self._pairings[sent.proposal.id] = asyncio.get_running_loop().create_future()
+        await self._runner().run(actions)
+        return PairingOffer(format_uri(created.uri), created.uri.expiry_timestamp or 0, sent.proposal.id)
+
+    async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
+        """The session a phone settled for this pairing; :class:`PairingFailed` if it rejected or expired."""
+        future = self._pairings.get(proposal_id)
+        if future is None:
+            raise PairingFailed(f"no pairing {proposal_id} was offered by this process")
+        try:
+            async with asyncio.timeout(timeout):
+                return await asyncio.shield(future)
+        except TimeoutError:
+            raise RequestTimeout(f"no phone answered within {timeout:g} s") from None
+        finally:
+            if future.done():
+                self._pairings.pop(proposal_id, None)
+
+    # --- requests --------------------------------------------------------------------------------
+
+    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300) -> RequestOutcome:
+        """Build a signing request from user input, push it, wait for the answer, verify it."""
+        from walletsync.signatures import build_request
+
+        record = self._active(ref)
+        chain = chain_id or _default_chain(record)
+        account = _account_for(record, chain)
+        method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
+        return await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry)
+
+    async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300) -> RequestOutcome:
+        record = self._active(ref)
+        chain = chain_id or _default_chain(record)
+        try:
+            actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
+        except OutOfScope as exc:
+            with self.db.transaction():
+                self._audit("request_refused_by_scope", record.topic, method=method, chain_id=chain, reason=str(exc))
+            raise
+        sent = next(a for a in actions if isinstance(a, ev.RequestSent))
+        outcome = asyncio.ensure_future(self._outcome(record.topic, sent.id))
+        await asyncio.sleep(0)  # the watcher is registered before anything can arrive
+        await self.online()
+        await self._runner().run(actions)
+        try:
+            async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
+                return await outcome
+        except TimeoutError:
+            raise RequestTimeout(f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s") from None
+
+    async def _outcome(self, topic: str, request_id: int) -> RequestOutcome:
+        answer: ev.Event | None = None
+        async for event in self.events():
+            if isinstance(event, (ev.RequestAnswered, ev.RequestFailed)) and (event.topic, event.id) == (topic, request_id):
+                answer = event
+                if isinstance(event, ev.RequestFailed):
+                    break
+            elif isinstance(event, ev.RequestExpired) and (event.topic, event.id) == (topic, request_id) and event.direction == "outgoing":
+                raise RequestTimeout(f"request {request_id} expired before the phone answered (a late answer is still recorded)")
+            elif isinstance(event, RequestVerified) and (event.topic, event.id) == (topic, request_id):
+                assert isinstance(answer, ev.RequestAnswered)
+                return RequestOutcome(self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late)
+        assert isinstance(answer, ev.RequestFailed)
+        return RequestOutcome(self._record(topic), request_id, answer.method, None, {"code": answer.error.code, "message": answer.error.message}, None, answer.late)
+
+    # --- lifecycle of a session ------------------------------------------------------------
+
+    async def revoke(self, ref: str) -> SessionRecord:
+        record = self.resolve(ref)
+        if record.status != "active":
+            raise SessionInactive(f"session {record.name!r} is already {record.status}")
+        await self.online()
+        if record.topic in self.engine.sessions:
+            await self._runner().run(self.engine.disconnect(record.topic, self.clock()))
+        else:  # known to the store but its key is gone: just mark it
+            with self.db.transaction():
+                self.db.end_session(record.topic, "revoked")
+                self._audit("session_revoked", record.topic, code=6000, message="revoked locally")
+        return self._record(record.topic)
+
+    async def revoke_all(self) -> list[SessionRecord]:
+        return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
+
+    async def extend(self, ref: str) -> SessionRecord:
+        record = self._active(ref)
+        await self.online()
+        await self._runner().run(self.engine.extend(record.topic, self.clock()))
+        return self._record(record.topic)
+
+    async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
+        """Ping the phone; returns the session and the round trip in seconds."""
+        record = self._active(ref)
+        await self.online()
+        started = time.monotonic()
+        acked = asyncio.ensure_future(self._ack(record.topic, "wc_sessionPing"))
+        await asyncio.sleep(0)
+        await self._runner().run(self.engine.ping(record.topic, self.clock()))
+        try:
+            async with asyncio.timeout(timeout):
+                await acked
+        except TimeoutError:
+            raise RequestTimeout(f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)") from None
+        return self._record(record.topic), time.monotonic() - started
+
+    async def _ack(self, topic: str, method: str) -> None:
+        async for event in self.events():
+            if isinstance(event, ev.Acknowledged) and event.topic == topic and event.method == method:
+                return
+
+    # --- audit ------------------------------------------------------------------------------------
+
+    def audit_entries(self, ref: str | None = None) -> list[audit.AuditEntry]:
+        return self.db.audit_entries(self.resolve(ref).topic if ref else None)
+
+    def verify_audit(self) -> audit.AuditVerdict:
+        head = self.db.audit_head()
+        entries = self.db.audit_entries()
+        if head is not None and not audit.verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
+            return audit.AuditVerdict(False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"})
+        return audit.verify(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
+
+
+def _default_chain(record: SessionRecord) -> str:
+    accounts = record.accounts
+    if not accounts:
+        raise ProtocolError(f"session {record.name!r} has no accounts", by="peer")
+    return chain_of_account(accounts[0])
+
+
+def _account_for(record: SessionRecord | None, chain_id: str | None) -> str:
+    if record is None:
+        return ""
+    for account in record.accounts:
+        if chain_id is None or chain_of_account(account) == chain_id:
+            return account.split(":")[2]
+    return record.accounts[0].split(":")[2] if record.accounts else ""

@@ -1,0 +1,246 @@
+"""What we ask a phone to sign, and whether its answer is really signed by the session account.
+
+:func:`build_request` turns the user's ``--message`` / ``--typed-data`` / ``--tx``
+into WalletConnect request params, refusing anything malformed before it
+reaches the phone. :func:`verify_response` recovers the signer from the phone's
+answer; a garbage answer is a :class:`Verdict` with ``verified=False``, never an
+exception, because the answer comes from the peer.
+
+eth-account is imported inside the functions: it takes about half a second to
+load and the app should not wait for it at start-up.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from walletsync.errors import WalletsyncError
+from walletsync.protocol import jsonrpc
+from walletsync.protocol.errors import InvalidMessage
+
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
+TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+HEX_BYTES = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
+HEX_QUANTITY = re.compile(r"0x[0-9a-fA-F]{1,64}")
+MAX_UINT256 = 2**256 - 1
+
+TX_QUANTITIES = ("value", "gas", "gasPrice", "maxFeePerGas", "maxPriorityFeePerGas", "nonce", "chainId", "type")
+TX_BYTES = ("data", "input")
+TX_FIELDS = ("from", "to", *TX_QUANTITIES, *TX_BYTES)
+TYPED_DATA_FIELDS = (("types", dict), ("primaryType", str), ("domain", dict), ("message", dict))
+
+
+class MalformedRequest(WalletsyncError):
+    """The user's message, typed data or transaction cannot be sent as given; the text says why."""
+
+    code = "malformed_request"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the phone's answer is what the session account would have produced; ``reason`` is for people."""
+
+    verified: bool
+    recovered: str | None
+    account: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"verified": self.verified, "recovered": self.recovered, "account": self.account, "reason": self.reason}
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 48 else text[:45] + "..."
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _checksummed(address: Any) -> str:
+    """The EIP-55 form of a 0x address; anything else comes back as text, untouched."""
+    if isinstance(address, str) and ADDRESS.fullmatch(address):
+        from eth_utils import to_checksum_address
+
+        return to_checksum_address(address)
+    return str(address)
+
+
+# --- verifying answers ----------------------------------------------------------------
+
+
+def _personal_message(params: Any) -> Any:
+    """``personal_sign [message, address]``: 0x-hex bytes, or plain text as some dapps send."""
+    from eth_account.messages import encode_defunct
+
+    message = params[0] if isinstance(params, list) and params else None
+    if not isinstance(message, str):
+        raise ValueError("personal_sign params carry no message")
+    if HEX_BYTES.fullmatch(message):
+        return encode_defunct(primitive=bytes.fromhex(message[2:]))
+    return encode_defunct(primitive=message.encode("utf-8"))
+
+
+def _typed_message(params: Any) -> Any:
+    """``eth_signTypedData_v4 [address, typedData]`` where typedData is JSON text or an object."""
+    from eth_account.messages import encode_typed_data
+
+    typed = params[1] if isinstance(params, list) and len(params) > 1 else None
+    if isinstance(typed, str):
+        typed = jsonrpc.loads(typed)
+    if not isinstance(typed, dict):
+        raise ValueError("eth_signTypedData_v4 params carry no typed data object")
+    return encode_typed_data(full_message=typed)
+
+
+SIGNED_MESSAGES = {"personal_sign": _personal_message, "eth_signTypedData_v4": _typed_message}
+
+
+def verify_response(method: str, params: list, result: Any, account: str) -> Verdict:
+    """Did ``account`` produce ``result`` for the request ``(method, params)`` we sent?
+
+    Signatures are checked by recovering the signer; ``eth_sendTransaction`` can
+    only be checked for a well-formed hash (the phone broadcasts it). Never
+    raises: whatever the phone sent becomes a verdict with a reason.
+    """
+    account = _checksummed(account)
+    if method == "eth_sendTransaction":
+        if isinstance(result, str) and TX_HASH.fullmatch(result):
+            return Verdict(True, None, account, "well-formed transaction hash")
+        return Verdict(False, None, account, f"not a transaction hash: expected 0x and 64 hex digits, got {_show(result)}")
+    if method not in SIGNED_MESSAGES:
+        return Verdict(False, None, account, f"walletsync cannot verify {str(method)[:60]}")
+    if not isinstance(result, str) or not SIGNATURE.fullmatch(result):
+        return Verdict(False, None, account, f"not a signature: expected 0x and 130 hex digits (65 bytes), got {_show(result)}")
+    try:
+        signed = SIGNED_MESSAGES[method](params)
+    except Exception as exc:  # our own request, but eth-account's errors have no common base
+        return Verdict(False, None, account, f"cannot rebuild what was signed: {_first_line(exc)}")
+    try:
+        from eth_account import Account
+
+        recovered = Account.recover_message(signed, signature=bytes.fromhex(result[2:]))
+    except Exception as exc:  # eth-keys raises BadSignature, ValueError, ValidationError...
+        return Verdict(False, None, account, f"not a signature: {_first_line(exc)}")
+    if recovered.lower() != account.lower():
+        return Verdict(False, recovered, account, f"signature mismatch: signed by {recovered}, not by the session account {account}")
+    return Verdict(True, recovered, account, "signed by the session account")
+
+
+# --- building requests ----------------------------------------------------------------
+
+
+def _parse_json(text: str, flag: str) -> Any:
+    try:
+        return jsonrpc.loads(text)
+    except InvalidMessage as exc:
+        detail = str(exc).removeprefix("message ")
+        raise MalformedRequest(f"{flag}: input {detail}") from None
+
+
+def _account(account: Any) -> str:
+    if not isinstance(account, str) or not ADDRESS.fullmatch(account):
+        raise MalformedRequest(f"the session account must be a 0x address, got {_show(account)}")
+    return _checksummed(account)
+
+
+def _message_params(message: Any, account: str) -> list:
+    if not isinstance(message, str) or not message:
+        raise MalformedRequest("--message: the message is empty")
+    try:
+        raw = message.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedRequest("--message: the message is not valid UTF-8 text") from None
+    return ["0x" + raw.hex(), account]
+
+
+def _typed_data_params(text: Any, account: str) -> list:
+    from eth_account.messages import encode_typed_data
+
+    typed = _parse_json(text, "--typed-data")
+    if not isinstance(typed, dict):
+        raise MalformedRequest(f"--typed-data: must be a JSON object with types, primaryType, domain and message, got a {type(typed).__name__}")
+    for name, kind in TYPED_DATA_FIELDS:
+        if name not in typed:
+            raise MalformedRequest(f"--typed-data: missing {name!r}")
+        if not isinstance(typed[name], kind):
+            raise MalformedRequest(f"--typed-data: {name!r} must be a JSON {'object' if kind is dict else 'string'}")
+    try:
+        encode_typed_data(full_message=typed)
+    except Exception as exc:  # eth-account's errors have no common base
+        raise MalformedRequest(f"--typed-data: cannot be encoded as EIP-712: {_first_line(exc)}") from None
+    return [account, jsonrpc.dumps(typed).decode("utf-8")]
+
+
+def _tx_address(name: str, value: Any) -> str:
+    from eth_utils import is_checksum_address
+
+    if not isinstance(value, str) or not ADDRESS.fullmatch(value):
+        raise MalformedRequest(f"--tx: {name!r} must be a 20-byte 0x address, got {_show(value)}")
+    mixed_case = value[2:] != value[2:].lower() and value[2:] != value[2:].upper()
+    if mixed_case and not is_checksum_address(value):
+        raise MalformedRequest(f"--tx: {name!r} has a wrong EIP-55 checksum (a typo?): {value}")
+    return _checksummed(value)
+
+
+def _tx_quantity(name: str, value: Any) -> str:
+    if isinstance(value, str) and HEX_QUANTITY.fullmatch(value):
+        number = int(value, 16)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    else:
+        raise MalformedRequest(f"--tx: {name!r} must be a 0x hex quantity or an integer, got {_show(value)}")
+    if not 0 <= number <= MAX_UINT256:
+        raise MalformedRequest(f"--tx: {name!r} must be between 0 and 2^256-1, got {_show(value)}")
+    return hex(number)
+
+
+def _tx_params(text: Any, account: str) -> list:
+    given = _parse_json(text, "--tx")
+    if not isinstance(given, dict):
+        raise MalformedRequest(f"--tx: must be a JSON object, got a {type(given).__name__}")
+    unknown = [name for name in given if name not in TX_FIELDS]
+    if unknown:
+        raise MalformedRequest(f"--tx: unknown field {unknown[0]!r} (known: {', '.join(TX_FIELDS)})")
+    if "from" in given and _tx_address("from", given["from"]).lower() != account.lower():
+        raise MalformedRequest(f"--tx: 'from' is {given['from']}, but the session account is {account}")
+    tx: dict[str, Any] = {"from": account}
+    for name, value in given.items():
+        if name == "to" and value is not None:
+            tx["to"] = _tx_address(name, value)
+        elif name in TX_QUANTITIES:
+            tx[name] = _tx_quantity(name, value)
+        elif name in TX_BYTES:
+            if not isinstance(value, str) or not HEX_BYTES.fullmatch(value):
+                raise MalformedRequest(f"--tx: {name!r} must be 0x hex bytes, got {_show(value)}")
+            tx[name] = value
+    return [tx]
+
+
+def build_request(
+    *,
+    message: str | None = None,
+    typed_data: str | None = None,
+    tx: str | None = None,
+    account: str,
+) -> tuple[str, list]:
+    """``(method, params)`` for exactly one of: message text, typed-data JSON text, transaction JSON text.
+
+    Raises :class:`MalformedRequest` with a one-line reason naming the flag; the
+    CLI reads ``--typed-data`` files itself and passes their text.
+    """
+    given = [flag for flag, value in (("--message", message), ("--typed-data", typed_data), ("--tx", tx)) if value is not None]
+    if len(given) != 1:
+        extra = f", not {' and '.join(given)}" if given else ""
+        raise MalformedRequest(f"give exactly one of --message, --typed-data or --tx{extra}")
+    account = _account(account)
+    if message is not None:
+        return "personal_sign", _message_params(message, account)
+    if typed_data is not None:
+        return "eth_signTypedData_v4", _typed_data_params(typed_data, account)
+    return "eth_sendTransaction", _tx_params(tx, account)

@@ -1,0 +1,382 @@
+"""walletsync's state in one SQLite file: sessions, pairings, proposals, requests and the audit chain.
+
+WAL mode, so the app and CLI commands can have it open at once; every state
+change is one transaction (``with db.transaction():``). Pairing and session keys
+and X25519 private keys are stored only sealed with the device storage key
+(:mod:`walletsync.store.sealing`); when a session ends its key is erased.
+The schema is versioned with ``PRAGMA user_version`` and migrated on open.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from walletsync.audit import AuditEntry
+from walletsync.errors import WalletsyncError
+from walletsync.protocol.state import Pairing, PendingRequest, Proposal, SentProposal, Session
+from walletsync.store.sealing import seal, unseal
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE sessions (
+        topic TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        sealed_key BLOB,
+        pairing_topic TEXT NOT NULL,
+        self_public_key TEXT NOT NULL,
+        peer_public_key TEXT NOT NULL,
+        controller_public_key TEXT NOT NULL,
+        peer_metadata TEXT NOT NULL,
+        namespaces TEXT NOT NULL,
+        required_namespaces TEXT NOT NULL,
+        optional_namespaces TEXT NOT NULL,
+        session_properties TEXT,
+        expiry INTEGER NOT NULL,
+        is_controller INTEGER NOT NULL,
+        acknowledged INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER,
+        last_ping INTEGER
+    );
+    CREATE UNIQUE INDEX sessions_active_name ON sessions (name) WHERE status = 'active';
+    CREATE TABLE pairings (
+        topic TEXT PRIMARY KEY,
+        sealed_key BLOB NOT NULL,
+        expiry INTEGER NOT NULL,
+        proposer INTEGER NOT NULL,
+        active INTEGER NOT NULL,
+        methods TEXT NOT NULL
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        proposal TEXT NOT NULL,
+        sealed_private_key BLOB NOT NULL,
+        session_topic TEXT,
+        sealed_sym_key BLOB,
+        responder_public_key TEXT,
+        name TEXT
+    );
+    CREATE TABLE requests (
+        topic TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        wire_method TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        method TEXT,
+        params TEXT,
+        chain_id TEXT,
+        expiry INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        verdict TEXT,
+        created_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        PRIMARY KEY (topic, id)
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        session TEXT,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    """,
+]
+
+ENDED = ("expired", "deleted", "revoked")
+
+
+class DatabaseError(WalletsyncError):
+    code = "database"
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as the user sees it (no key material)."""
+
+    topic: str
+    name: str
+    peer: dict[str, Any]
+    namespaces: dict[str, Any]
+    expiry: int
+    status: str
+    created_at: int
+    last_seen: int | None
+    last_ping: int | None
+    pairing_topic: str
+    is_controller: bool
+
+    @property
+    def accounts(self) -> list[str]:
+        return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md session object."""
+        return {
+            "name": self.name,
+            "topic": self.topic,
+            "peer": {k: self.peer.get(k) for k in ("name", "url", "description")},
+            "accounts": self.accounts,
+            "namespaces": self.namespaces,
+            "expiry": self.expiry,
+            "status": self.status,
+            "created_at": self.created_at,
+            "last_seen": self.last_seen,
+        }
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    topic: str
+    id: int
+    method: str | None
+    params: Any
+    chain_id: str | None
+    expiry: int
+    status: str
+    result: Any
+    error: dict | None
+    verdict: dict | None
+    created_at: int
+    answered_at: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in ("topic", "id", "method", "params", "chain_id", "expiry", "status", "result", "error", "verdict", "created_at", "answered_at")}
+
+
+def _j(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _unj(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+class Database:
+    """The state file. Needs the storage key to read or write any key material."""
+
+    def __init__(self, path: Path, storage_key: bytes) -> None:
+        self.path = path
+        self._key = storage_key
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"cannot open {path}: {exc}") from None
+        path.chmod(0o600)
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise DatabaseError(f"{self.path} was written by a newer walletsync (schema {version}); upgrade walletsync")
+        for number in range(version, len(MIGRATIONS)):
+            try:  # executescript runs its own statements: the whole step is one script, one transaction
+                self._db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+            except sqlite3.DatabaseError:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic state change; BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def save_session(self, s: Session, *, name: str, now: int) -> None:
+        self._db.execute(
+            """INSERT INTO sessions (topic, name, sealed_key, pairing_topic, self_public_key, peer_public_key,
+                   controller_public_key, peer_metadata, namespaces, required_namespaces, optional_namespaces,
+                   session_properties, expiry, is_controller, acknowledged, status, created_at, last_seen)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'active', ?, ?)
+               ON CONFLICT (topic) DO UPDATE SET namespaces = excluded.namespaces, expiry = excluded.expiry,
+                   acknowledged = excluded.acknowledged, last_seen = excluded.last_seen""",
+            (s.topic, name, seal(self._key, s.sym_key), s.pairing_topic, s.self_public_key, s.peer_public_key,
+             s.controller_public_key, _j(s.peer_metadata), _j(s.namespaces), _j(s.required_namespaces),
+             _j(s.optional_namespaces), _j(s.session_properties), s.expiry, int(s.is_controller), int(s.acknowledged), now, now),
+        )
+
+    def update_session(self, topic: str, **fields: Any) -> None:
+        allowed = {"name", "namespaces", "expiry", "status", "last_seen", "last_ping", "acknowledged"}
+        if not fields.keys() <= allowed:
+            raise ValueError(f"cannot update {sorted(fields.keys() - allowed)}")
+        values = [_j(v) if k == "namespaces" else v for k, v in fields.items()]
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        self._db.execute(f"UPDATE sessions SET {assignments} WHERE topic = ?", (*values, topic))
+
+    def end_session(self, topic: str, status: str) -> None:
+        """Mark a session over and erase its key: nothing can decrypt its topic any more."""
+        assert status in ENDED
+        self._db.execute("UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic))
+        self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
+
+    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
+        query = "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller FROM sessions"
+        if not include_ended:
+            query += " WHERE status = 'active'"
+        rows = self._db.execute(query + " ORDER BY created_at, topic").fetchall()
+        return [
+            SessionRecord(t, n, _unj(p), _unj(ns), e, st, c, ls, lp, pt, bool(ic))
+            for t, n, p, ns, e, st, c, ls, lp, pt, ic in rows
+        ]
+
+    def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:
+        row = self._db.execute("SELECT 1 FROM sessions WHERE name = ? AND status = 'active' AND topic != ?", (name, except_topic or "")).fetchone()
+        return row is not None
+
+    def active_sessions(self) -> list[Session]:
+        """Sessions with their keys, for the engine."""
+        rows = self._db.execute(
+            """SELECT topic, sealed_key, pairing_topic, self_public_key, peer_public_key, peer_metadata, controller_public_key,
+                      namespaces, expiry, is_controller, acknowledged, required_namespaces, optional_namespaces, session_properties
+               FROM sessions WHERE status = 'active' AND sealed_key IS NOT NULL"""
+        ).fetchall()
+        return [
+            Session(t, unseal(self._key, k), pt, sp, pp, _unj(pm), cp, _unj(ns), e, bool(ic), bool(ack), _unj(rn), _unj(on), _unj(props))
+            for t, k, pt, sp, pp, pm, cp, ns, e, ic, ack, rn, on, props in rows
+        ]
+
+    # --- pairings and proposals ----------------------------------------------------------
+
+    def save_pairing(self, p: Pairing) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO pairings VALUES (?,?,?,?,?,?)",
+            (p.topic, seal(self._key, p.sym_key), p.expiry, int(p.proposer), int(p.active), _j(list(p.methods))),
+        )
+
+    def delete_pairing(self, topic: str) -> None:
+        self._db.execute("DELETE FROM pairings WHERE topic = ?", (topic,))
+
+    def pairings(self) -> list[Pairing]:
+        rows = self._db.execute("SELECT topic, sealed_key, expiry, proposer, active, methods FROM pairings").fetchall()
+        return [Pairing(t, unseal(self._key, k), e, bool(pr), bool(a), tuple(_unj(m))) for t, k, e, pr, a, m in rows]
+
+    def save_proposal(self, sent: SentProposal, *, name: str | None) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO proposals VALUES (?,?,?,?,?,?,?)",
+            (sent.proposal.id, _j(sent.proposal.to_params()), seal(self._key, sent.private_key), sent.session_topic,
+             seal(self._key, sent.sym_key) if sent.sym_key else None, sent.responder_public_key, name),
+        )
+
+    def delete_proposal(self, proposal_id: int) -> None:
+        self._db.execute("DELETE FROM proposals WHERE id = ?", (proposal_id,))
+
+    def take_proposal_for_session(self, session_topic: str) -> str | None:
+        """The settled proposal's wanted name (``pair --name``), removing the proposal."""
+        row = self._db.execute("SELECT id, name FROM proposals WHERE session_topic = ?", (session_topic,)).fetchone()
+        if row is None:
+            return None
+        self.delete_proposal(row[0])
+        return row[1]
+
+    def proposal_name(self, proposal_id: int) -> str | None:
+        row = self._db.execute("SELECT name FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
+        return row[0] if row else None
+
+    def sent_proposals(self) -> list[SentProposal]:
+        out = []
+        for params, key, session_topic, sym, responder in self._db.execute(
+            "SELECT proposal, sealed_private_key, session_topic, sealed_sym_key, responder_public_key FROM proposals"
+        ).fetchall():
+            p = _unj(params)
+            proposal = Proposal(
+                id=p["id"], pairing_topic=p["pairingTopic"], proposer_public_key=p["proposer"]["publicKey"],
+                proposer_metadata=p["proposer"]["metadata"], required_namespaces=p["requiredNamespaces"],
+                optional_namespaces=p["optionalNamespaces"], expiry_timestamp=p["expiryTimestamp"], relays=tuple(p["relays"]),
+                session_properties=p.get("sessionProperties"), scoped_properties=p.get("scopedProperties"),
+            )
+            out.append(SentProposal(proposal, unseal(self._key, key), session_topic, unseal(self._key, sym) if sym else None, responder))
+        return out
+
+    # --- requests --------------------------------------------------------------------------
+
+    def save_request(self, r: PendingRequest, *, now: int) -> None:
+        self._db.execute(
+            """INSERT OR IGNORE INTO requests (topic, id, wire_method, direction, method, params, chain_id, expiry, status, created_at)
+               VALUES (?,?,?,?,?,?,?,?, 'pending', ?)""",
+            (r.topic, r.id, r.wire_method, r.direction, r.method, _j(r.params), r.chain_id, r.expiry, now),
+        )
+
+    def finish_request(self, topic: str, request_id: int, *, status: str, now: int, result: Any = None, error: dict | None = None, verdict: dict | None = None) -> None:
+        self._db.execute(
+            "UPDATE requests SET status = ?, result = ?, error = ?, verdict = COALESCE(?, verdict), answered_at = ? WHERE topic = ? AND id = ?",
+            (status, _j(result), _j(error), _j(verdict), now, topic, request_id),
+        )
+
+    def expire_request(self, topic: str, request_id: int) -> None:
+        self._db.execute("UPDATE requests SET status = 'expired' WHERE topic = ? AND id = ? AND status = 'pending'", (topic, request_id))
+
+    def pending_requests(self) -> list[PendingRequest]:
+        """Outgoing requests still waiting (or expired but unanswered: a late answer is still recorded)."""
+        rows = self._db.execute(
+            """SELECT r.topic, r.id, r.wire_method, r.direction, r.expiry, r.method, r.params, r.chain_id, r.status FROM requests r
+               JOIN sessions s ON s.topic = r.topic AND s.status = 'active'
+               WHERE r.status IN ('pending', 'expired') AND r.direction = 'outgoing'"""
+        ).fetchall()
+        return [PendingRequest(t, i, w, d, e, m, _unj(p), c, expired=(st == "expired")) for t, i, w, d, e, m, p, c, st in rows]
+
+    def requests(self, topic: str | None = None) -> list[RequestRecord]:
+        query = "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at FROM requests WHERE wire_method = 'wc_sessionRequest'"
+        args: tuple = ()
+        if topic:
+            query += " AND topic = ?"
+            args = (topic,)
+        rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
+        return [RequestRecord(t, i, m, _unj(p), c, e, st, _unj(res), _unj(err), _unj(v), ca, aa) for t, i, m, p, c, e, st, res, err, v, ca, aa in rows]
+
+    # --- audit ------------------------------------------------------------------------------
+
+    def last_audit(self) -> AuditEntry | None:
+        row = self._db.execute("SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
+    def add_audit(self, entry: AuditEntry, head_signature: str) -> None:
+        self._db.execute(
+            "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
+            (entry.seq, entry.ts, entry.kind, entry.session, json.dumps(entry.data, sort_keys=True, separators=(",", ":")), entry.prev_hash, entry.signature),
+        )
+        self._db.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (entry.seq, entry.hash(), head_signature))
+
+    def audit_entries(self, session: str | None = None) -> list[AuditEntry]:
+        query = "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit"
+        args: tuple = ()
+        if session:
+            query += " WHERE session = ?"
+            args = (session,)
+        rows = self._db.execute(query + " ORDER BY rowid", args).fetchall()
+        return [AuditEntry(s, ts, k, se, json.loads(d), p, sig) for s, ts, k, se, d, p, sig in rows]
+
+    def audit_head(self) -> tuple[int, str, str] | None:
+        row = self._db.execute("SELECT seq, hash, signature FROM audit_head WHERE id = 1").fetchone()
+        return None if row is None else (row[0], row[1], row[2])
