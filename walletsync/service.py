@@ -232,6 +232,15 @@ class Companion:
     async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
         await self._runner().client.wait_online(timeout)
 
+    async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.3) -> None:
+        """Go online and handle what the relay kept for us (a delete from the phone, a late answer, …)."""
+        runner = self._runner()
+        await self.online(timeout)
+        while True:
+            await asyncio.sleep(quiet)
+            if runner.client.inbox.empty() and not runner.busy:
+                return
+
     async def close(self) -> None:
         if self._status_task:
             self._status_task.cancel()

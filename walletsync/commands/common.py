@@ -31,11 +31,12 @@ def config_from(args: argparse.Namespace) -> Config:
 
 @contextlib.asynccontextmanager
 async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> AsyncIterator[Companion]:
-    """The companion; with ``connect=False`` offline (no relay is chosen or started)."""
+    """The companion, online and caught up with what the relay kept; with ``connect=False`` offline."""
     companion = await Companion.open(config_from(args), offline=not connect)
     try:
         if connect:
             await companion.start()
+            await companion.sync()
         yield companion
     finally:
         await companion.close()

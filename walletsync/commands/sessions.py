@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit, emit_json
+from walletsync.localrelay import LocalRelayError
 from walletsync.store.db import SessionRecord
+from walletsync.transport.client import TransportError
 
 
 def describe(s: SessionRecord) -> str:
@@ -38,7 +41,8 @@ def table(records: list[SessionRecord]) -> str:
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
     sessions = commands.add_parser("sessions", parents=[common, companion], help="list linked sessions")
-    sessions.set_defaults(run=lambda args: _run(args, _sessions, connect=False))
+    sessions.add_argument("--offline", action="store_true", help="list what is stored without asking the relay for news")
+    sessions.set_defaults(run=_list)
     rename = commands.add_parser("rename", parents=[common, companion], help="give a session a local name")
     rename.add_argument("session", help="name or topic prefix")
     rename.add_argument("name")
@@ -52,6 +56,17 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     target.add_argument("session", nargs="?", help="name or topic prefix")
     target.add_argument("--all", action="store_true", help="every active session")
     revoke.set_defaults(run=lambda args: _run(args, _revoke))
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Sessions as the relay last told us; when it cannot be reached, what is stored (and say so)."""
+    if args.offline:
+        return _run(args, _sessions, connect=False)
+    try:
+        return _run(args, _sessions)
+    except (TransportError, LocalRelayError) as exc:
+        print(f"walletsync: relay unreachable, showing stored sessions ({exc})", file=sys.stderr)
+        return _run(args, _sessions, connect=False)
 
 
 def _run(args: argparse.Namespace, handler, *, connect: bool = True) -> int:

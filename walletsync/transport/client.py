@@ -127,11 +127,11 @@ class RelayClient:
 
     async def close(self) -> None:
         self._closing = True
-        self._wakeup.set()
+        if self._task is not None:  # wherever it is (connecting, resubscribing, reading), stop it
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
         if self._ws is not None:
             await self._ws.close()
-        if self._task is not None:
-            await asyncio.gather(self._task, return_exceptions=True)
         self._set_status(Status("closed"))
 
     async def wait_online(self, timeout: float | None = None) -> None:
@@ -190,7 +190,8 @@ class RelayClient:
             except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, TransportError, _ConnectionLost, ConnectionClosed) as exc:
                 reason = _close_reason(ws) if ws is not None and ws.close_code is not None else (str(exc) or type(exc).__name__)
             finally:
-                self._ws = None
+                if not self._closing:
+                    self._ws = None
                 self._online.clear()
                 for future in self._pending.values():
                     if not future.done():

@@ -43,6 +43,11 @@ class EngineRunner:
     def now(self) -> float:
         return self.clock()
 
+    @property
+    def busy(self) -> bool:
+        """Carrying out a step's relay calls right now."""
+        return self._lock.locked()
+
     async def start(self) -> None:
         """Connect, (re)subscribing to every topic the engine already knows (a restored engine has some)."""
         self.client.topics |= self.engine.topics()

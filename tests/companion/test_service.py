@@ -1,0 +1,127 @@
+"""The companion service in-process: late answers, secrets at rest, session references."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+import pytest
+
+from tests.companion.conftest import paired
+from tests.pypeer import TEST_ADDRESS, py_peer, sign_personal
+from walletsync.protocol import events as ev
+from walletsync.service import AmbiguousSession, Companion, Config, RequestTimeout, SessionNotFound
+from walletsync.store.db import Database
+from walletsync.store.keys import OsKeyring
+
+
+class Clock:
+    def __init__(self) -> None:
+        import time
+
+        self.offset, self._time = 0.0, time.time
+
+    def __call__(self) -> float:
+        return self._time() + self.offset
+
+
+async def companion_with_wallet(relay_url: str, home, clock):
+    companion = await Companion.open(Config(data_dir=str(home), relay=relay_url), clock=clock)
+    await companion.start()
+    offer = await companion.pair()
+    wallet = await py_peer(relay_url, "py-wallet")
+    await wallet.run(wallet.engine.pair(offer.uri, wallet.now()))
+    proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
+    granted = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+    await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
+    session = await companion.wait_for_session(offer.proposal_id, 20)
+    return companion, wallet, session
+
+
+async def test_a_late_answer_is_recorded_as_late_not_lost(start_relay, tmp_path):
+    relay = start_relay("memory")
+    clock = Clock()
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", clock)
+    try:
+        asking = asyncio.create_task(companion.sign(session.name, message="slow phone", timeout=30))
+        request = await wallet.next_event(ev.SessionRequestReceived)
+        clock.offset = 400  # the request's 300 s expiry passes on our side
+        with pytest.raises(RequestTimeout, match="late answer is still recorded"):
+            await asking
+        await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0]), allow_late=True))
+        async with asyncio.timeout(10):
+            while (record := companion.db.requests(session.topic)[-1]).status != "late":
+                await asyncio.sleep(0.05)
+        assert record.verdict["verified"] is True
+        kinds = [e.kind for e in companion.audit_entries()]
+        assert kinds.index("request_expired") < kinds.index("response_late") < kinds.index("signature_verified")
+    finally:
+        await wallet.close()
+        await companion.close()
+
+
+def _forms(secret: bytes) -> list[bytes]:
+    return [secret, secret.hex().encode(), secret.hex().upper().encode(), base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")]
+
+
+async def test_no_secret_is_written_in_clear(cli, tmp_path):
+    """Scan every file of the data dir and every captured log for every secret, raw, hex or base64."""
+    session, phone = await paired(cli, "--auto-approve")
+    try:
+        cli.json("sign", session["name"], "--message", "scan me")
+        device = OsKeyring(cli.home).load()
+        assert device is not None, "the device secrets live in the OS keyring"
+        db = Database(cli.home / "walletsync.db", device.storage_key)
+        secrets = {"identity seed": device.identity_seed, "storage key": device.storage_key}
+        secrets |= {f"session key {s.topic[:8]}": s.sym_key for s in db.active_sessions()}
+        secrets |= {f"pairing key {p.topic[:8]}": p.sym_key for p in db.pairings()}
+        db.close()
+        assert len(secrets) >= 3
+        files = [p for p in [*cli.home.rglob("*"), *cli.logs.rglob("*")] if p.is_file()]
+        assert any(p.name == "walletsync.db" for p in files)
+        for path in files:
+            content = path.read_bytes()
+            for name, secret in secrets.items():
+                for form in _forms(secret):
+                    assert form not in content, f"{name} found in {path}"
+    finally:
+        await phone.kill()
+
+
+async def test_session_references(start_relay, tmp_path):
+    relay = start_relay("memory")
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", Clock())
+    try:
+        assert companion.resolve(session.name).topic == session.topic
+        assert companion.resolve(session.topic[:6]).topic == session.topic
+        with pytest.raises(SessionNotFound, match="walletsync sessions"):
+            companion.resolve("zzzz")
+        with pytest.raises(SessionNotFound):
+            companion.resolve(session.topic[:3])  # too short to be a prefix
+        with companion.db.transaction():  # a second session whose topic shares the first 6 hex chars
+            companion.db._db.execute(
+                "INSERT INTO sessions SELECT substr(topic, 1, 6) || 'ffffffff' || substr(topic, 15), 'other', NULL, pairing_topic, self_public_key, peer_public_key,"
+                " controller_public_key, peer_metadata, namespaces, required_namespaces, optional_namespaces, session_properties, expiry, is_controller,"
+                " acknowledged, 'deleted', created_at, last_seen, last_ping FROM sessions"
+            )
+        with pytest.raises(AmbiguousSession, match="matches 2 sessions"):
+            companion.resolve(session.topic[:6])
+        assert companion.resolve(session.topic[:12]).topic == session.topic
+    finally:
+        await wallet.close()
+        await companion.close()
+
+
+def test_missing_keyring_is_a_clear_error(cli):
+    """Without a Secret Service (no D-Bus session) the CLI names the fix and writes nothing secret."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "DBUS_SESSION_BUS_ADDRESS"}
+    env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent"
+    out = cli.run("sessions", "--offline", env=env)
+    assert out.returncode == 1
+    assert "--keyring-file" in out.stderr and out.stderr.count("\n") == 1
+    with_file = cli.run("--keyring-file", str(cli.home / "keys.json"), "sessions", "--offline", env={**env, "WALLETSYNC_PASSPHRASE": "correct horse"})
+    assert with_file.returncode == 0, with_file.stderr
+    wrong = cli.run("--keyring-file", str(cli.home / "keys.json"), "sessions", "--offline", env={**env, "WALLETSYNC_PASSPHRASE": "wrong"})
+    assert wrong.returncode == 1 and "passphrase" in wrong.stderr.lower()
