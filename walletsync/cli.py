@@ -10,17 +10,14 @@ from __future__ import annotations
 import argparse
 
 from walletsync import __version__
-from walletsync.commands import relay
+from walletsync.commands import audit, pair, phone, relay, sessions, sign
+from walletsync.commands.common import companion_options
 from walletsync.commands.output import fail
 from walletsync.errors import WalletsyncError
 
-COMMANDS = [relay]
+COMMANDS = [relay, phone]
+COMPANION_COMMANDS = [pair, sessions, sign, audit]
 PLANNED = {
-    "pair": "show a pairing QR/URI and wait for a phone",
-    "sessions": "list linked sessions",
-    "sign": "push a signing request to the phone and verify the answer",
-    "revoke": "end a session",
-    "phone": "the reference phone wallet, for trying walletsync without a phone",
 }
 
 
@@ -42,10 +39,16 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="walletsync", description="A terminal companion for your phone wallet (WalletConnect v2).", parents=[_common(False)])
     parser.add_argument("--version", action="version", version=f"walletsync {__version__}")
+    parser.add_argument("--relay", default=None, metavar="URL", help="relay to use (default: the public relay with a project id, else a local one)")
+    parser.add_argument("--project-id", default=None, metavar="ID", help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)")
+    parser.add_argument("--keyring-file", default=None, metavar="PATH", help="device keys in a passphrase-protected file instead of the OS keyring")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub_common = _common(True)
     for module in COMMANDS:
         module.add_parser(commands, sub_common)
+    companion = companion_options()
+    for module in COMPANION_COMMANDS:
+        module.add_parser(commands, sub_common, companion)
     names = {name for name in commands.choices}
     for name, what in PLANNED.items():
         if name not in names:
@@ -58,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         print(f"walletsync {__version__}")
-        print("Available now:\n  relay      run a self-hosted WalletConnect relay\nOn the way:")
-        for name, what in PLANNED.items():
-            print(f"  {name:<10} {what}")
+        print("Commands (walletsync COMMAND --help for details):")
+        listing = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+        for choice in listing._choices_actions:
+            print(f"  {choice.dest:<10} {choice.help}")
         return 0
     if not hasattr(args, "run"):
         return fail(args, "usage", f"'{args.command}' is not available in {__version__} yet", exit_code=2)

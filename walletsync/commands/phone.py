@@ -1,0 +1,195 @@
+"""``walletsync phone URI``: the reference phone wallet in a terminal (see :mod:`walletsync.wallet`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from walletsync.commands.output import emit, fail
+from walletsync.errors import WalletsyncError
+from walletsync.wallet import DEFAULT_PATH, PhoneWallet, Signer
+
+DEFAULT_RELAY = "ws://127.0.0.1:8787"
+"""The local relay (``walletsync relay``); the one place the phone's default relay is chosen."""
+TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+"""Account #0 of the well-known test mnemonic ("test test … junk"): public, for trying things only."""
+METADATA = {"name": "walletsync phone", "description": "walletsync's reference phone wallet, in a terminal", "url": "https://walletsync.invalid/phone", "icons": []}
+CONNECT_TIMEOUT = 15.0
+GOODBYE_TIMEOUT = 5.0
+
+
+class PhoneError(WalletsyncError):
+    code = "phone"
+
+
+def add_parser(commands, common: argparse.ArgumentParser) -> None:
+    phone = commands.add_parser("phone", parents=[common], help="the reference phone wallet, for trying walletsync without a phone")
+    phone.add_argument("uri", metavar="URI", help="the wc: pairing URI shown by the dapp")
+    decision = phone.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="approve the session proposal without asking")
+    decision.add_argument("--reject", action="store_true", help="reject the session proposal")
+    phone.add_argument("--auto-approve", action="store_true", help="answer every signing request without asking")
+    key = phone.add_mutually_exclusive_group()
+    key.add_argument("--key", metavar="HEX", help="the private key to sign with (default: the built-in test key)")
+    key.add_argument("--mnemonic", metavar="WORDS", help="a BIP-39 mnemonic (quote the words)")
+    phone.add_argument("--path", default=None, metavar="PATH", help=f"derivation path for --mnemonic (default {DEFAULT_PATH})")
+    phone.add_argument("--rpc", metavar="URL", help="an Ethereum JSON-RPC node: eth_sendTransaction is then broadcast, not only signed")
+    try:  # SUPPRESS: a --relay given before the command name survives
+        phone.add_argument("--relay", default=argparse.SUPPRESS, metavar="URL", help=f"relay to use (default {DEFAULT_RELAY}, a local `walletsync relay`)")
+    except argparse.ArgumentError:
+        pass  # the shared options already have --relay
+    phone.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from walletsync.protocol.uri import parse_uri
+    from walletsync.protocol.errors import Expired
+
+    if args.path is not None and not args.mnemonic:
+        raise PhoneError("--path needs --mnemonic")
+    uri = parse_uri(args.uri)
+    if uri.is_expired(time.time()):
+        raise Expired(f"the pairing URI expired at {uri.expiry_timestamp} ({int(time.time() - uri.expiry_timestamp)} s ago); ask the dapp for a new one")
+    signer = _signer(args)
+    report = _reporter(args)
+    if not (args.key or args.mnemonic):
+        print(f"walletsync phone: using the built-in test key {TEST_KEY} — never use it for real funds", file=sys.stderr, flush=True)
+    source = "mnemonic" if args.mnemonic else "key" if args.key else "test-key"
+    report({"event": "account", "address": signer.address, "path": signer.path, "source": source})
+    return asyncio.run(_serve(args, uri, signer, report))
+
+
+def _signer(args: argparse.Namespace) -> Signer:
+    if args.mnemonic:
+        return Signer.from_mnemonic(args.mnemonic, args.path or DEFAULT_PATH, rpc_url=args.rpc)
+    return Signer.from_key(args.key or TEST_KEY, rpc_url=args.rpc)
+
+
+async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report) -> int:
+    from walletsync.protocol.engine import SignEngine
+    from walletsync.protocol.relay_auth import RelayIdentity
+    from walletsync.transport.client import RelayClient, TransportError
+    from walletsync.transport.runner import EngineRunner
+
+    relay_url = getattr(args, "relay", None) or DEFAULT_RELAY
+    runner = EngineRunner(SignEngine(METADATA, os.urandom), RelayClient(relay_url, RelayIdentity(os.urandom(32))))
+    wallet = PhoneWallet(
+        runner, signer, report=report, ask=_ask_on_terminal if sys.stdin is not None and sys.stdin.isatty() else None,
+        on_proposal="approve" if args.approve else "reject" if args.reject else "ask", auto_approve=args.auto_approve,
+    )
+    caught: list[int] = []
+    work = asyncio.current_task()
+    stage = "connecting"
+
+    def on_signal(signum: int) -> None:
+        caught.append(signum)
+        if stage == "running":
+            wallet.stop("interrupted")
+        elif stage == "connecting" and work is not None:
+            work.cancel()  # nothing to tell a dapp yet
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    try:
+        await runner.start()
+        try:
+            await runner.client.wait_online(CONNECT_TIMEOUT)
+        except TransportError as exc:
+            raise PhoneError(f"{exc}; start one with `walletsync relay` or pass --relay URL") from None
+        await wallet.pair(uri)
+        stage = "running"
+        finished = await wallet.run_until_done()
+        if caught:
+            await _say_goodbye(wallet)
+    except asyncio.CancelledError:
+        if not caught:
+            raise
+    finally:
+        stage = "closing"
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        await runner.close()
+    if caught:
+        return fail(args, "interrupted", "interrupted", exit_code=128 + caught[0])
+    return 0 if finished.ok else 1
+
+
+async def _say_goodbye(wallet: PhoneWallet) -> None:
+    """Tell the dapp its session ended, unless the relay cannot take it within a few seconds."""
+    try:
+        async with asyncio.timeout(GOODBYE_TIMEOUT):
+            await wallet.disconnect()
+    except TimeoutError:
+        wallet.report({"event": "error", "code": "timeout", "message": "could not tell the dapp the session ended (relay unreachable)"})
+
+
+async def _ask_on_terminal(question: str) -> bool:
+    """Ask on stderr, read the answer from stdin without blocking the event loop (or exit)."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def deliver(line: str) -> None:
+        if not answer.done():
+            answer.set_result(line)
+
+    def read() -> None:  # os.read, not input(): a daemon thread must not hold stdin's lock at exit
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = os.read(0, 1)
+            if not chunk:
+                break
+            data += chunk
+        loop.call_soon_threadsafe(deliver, data.decode("utf-8", "replace"))
+
+    threading.Thread(target=read, name="phone-prompt", daemon=True).start()
+    return (await answer).strip().lower() in ("y", "yes")
+
+
+def _reporter(args: argparse.Namespace):
+    def report(event: dict[str, Any]) -> None:
+        emit(args, "phone: " + describe(event), **event)
+
+    return report
+
+
+def _short(topic: str | None) -> str:
+    return f"{(topic or '')[:8]}…"
+
+
+def describe(event: dict[str, Any]) -> str:
+    """The text-mode line for one ``phone`` event."""
+    kind, peer = event["event"], (event.get("peer") or {})
+    if kind == "account":
+        origin = f"path {event['path']}" if event.get("path") else "built-in test key" if event.get("source") == "test-key" else "from --key"
+        return f"address {event['address']} ({origin})"
+    if kind == "paired":
+        return f"paired on {_short(event['topic'])} via {event['relay']}; waiting for the dapp's proposal"
+    if kind == "proposal":
+        return f"proposal {event['id']} from {peer.get('name')} ({peer.get('url')}): chains {', '.join(event['chains']) or '-'}; methods {', '.join(event['methods']) or '-'}"
+    if kind == "session":
+        return f"session {_short(event['topic'])} with {peer.get('name')} ({peer.get('url')}); accounts {', '.join(event['accounts'])}"
+    if kind == "request":
+        return f"request {event['id']} on {event['chain']}: {event['method']} — {event['summary']}"
+    if kind == "response":
+        if "error" in event:
+            return f"refused {event['method']} {event['id']} ({event['error']['code']} {event['error']['message']}): {event['reason']}"
+        note = "" if event["reason"] == "signed" else f" ({event['reason']})"
+        return f"answered {event['method']} {event['id']}: {event['result']}{note}"
+    if kind == "ping":
+        return f"ping on {_short(event['topic'])} (answered)"
+    if kind == "deleted":
+        who = "the dapp" if event["by"] == "peer" else "this phone"
+        return f"session {_short(event['topic'])} ended by {who} ({event['code']} {event['message']})"
+    if kind == "expired":
+        return f"session {_short(event['topic'])} expired"
+    if kind == "error":
+        return f"error: {event['message']}"
+    return str(event)
