@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
 
+from tests.fakenode import FakeNode
 from walletsync.wallet import Signer, SignError, WalletKeyError, summarize
 
 MNEMONIC = "test test test test test test test test test test test junk"
@@ -116,52 +115,6 @@ def test_send_transaction_keeps_given_legacy_fields(signer):
     tx = {"from": ADDRESS, "to": OTHER, "value": 5, "gas": "0x5208", "gasPrice": "0x3b9aca00", "nonce": "0x7", "data": "0xabcd"}
     expected = Account.sign_transaction({"chainId": 1, "to": OTHER, "value": 5, "data": "0xabcd", "nonce": 7, "gas": 21000, "gasPrice": 10**9}, KEY)
     assert signer.sign("eth_sendTransaction", [tx], "eip155:1") == "0x" + bytes(expected.hash).hex()
-
-
-class FakeNode:
-    """A minimal Ethereum JSON-RPC node over HTTP that records what it was sent."""
-
-    def __init__(self, chain_id: int = 1) -> None:
-        self.chain_id = chain_id
-        self.calls: list[dict] = []
-        node = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                node.calls.append(request)
-                body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": node.answer(request["method"], request["params"])}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def answer(self, method: str, params: list):
-        if method == "eth_chainId":
-            return hex(self.chain_id)
-        if method == "eth_getTransactionCount":
-            return "0x7"
-        if method == "eth_estimateGas":
-            return hex(50_000)
-        if method == "eth_maxPriorityFeePerGas":
-            return hex(2 * 10**9)
-        if method == "eth_getBlockByNumber":
-            return {"number": "0x10", "hash": "0x" + "11" * 32, "parentHash": "0x" + "22" * 32, "baseFeePerGas": hex(5 * 10**9), "timestamp": "0x1", "transactions": []}
-        if method == "eth_sendRawTransaction":
-            return "0x" + keccak(bytes.fromhex(params[0][2:])).hex()
-        raise AssertionError(f"unexpected node call {method}")
-
-    def raw_sent(self) -> str:
-        (raw,) = [c["params"][0] for c in self.calls if c["method"] == "eth_sendRawTransaction"]
-        return raw
 
 
 def test_send_transaction_with_an_rpc_fills_from_the_node_and_broadcasts():

@@ -473,15 +473,40 @@ class Companion:
 
     # --- requests --------------------------------------------------------------------------------
 
-    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300) -> RequestOutcome:
-        """Build a signing request from user input, push it, wait for the answer, verify it."""
+    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, rpc_url: str | None = None) -> RequestOutcome:
+        """Build a signing request from user input, push it, wait for the answer, verify it.
+
+        For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
+        the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
+        """
         from walletsync.signatures import build_request
 
         record = self._active(ref)
         chain = chain_id or _default_chain(record)
         account = _account_for(record, chain)
         method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
-        return await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry)
+        outcome = await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry)
+        rpc_url = rpc_url or self._configured_rpc(chain)
+        if method == "eth_sendTransaction" and outcome.ok and rpc_url:
+            outcome = await self._look_up(outcome, rpc_url, account)
+        return outcome
+
+    def _configured_rpc(self, chain: str) -> str | None:
+        settings = self.home / "config.json"
+        try:
+            return (json.loads(settings.read_text()).get("rpc") or {}).get(chain) if settings.exists() else None
+        except (ValueError, AttributeError):
+            raise WalletsyncError(f"{settings} is not valid JSON") from None
+
+    async def _look_up(self, outcome: RequestOutcome, rpc_url: str, account: str) -> RequestOutcome:
+        from walletsync.signatures import lookup_transaction
+
+        verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
+        with self.db.transaction():
+            self.db.finish_request(outcome.session.topic, outcome.id, status="answered", now=int(self.clock()), result=outcome.result, verdict=verdict)
+            self._audit("signature_verified" if verdict["verified"] else "signature_mismatch", outcome.session.topic, id=outcome.id, lookup=rpc_url, **verdict)
+        self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
+        return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
     async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300) -> RequestOutcome:
         record = self._active(ref)

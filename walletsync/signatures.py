@@ -244,3 +244,24 @@ def build_request(
     if typed_data is not None:
         return "eth_signTypedData_v4", _typed_data_params(typed_data, account)
     return "eth_sendTransaction", _tx_params(tx, account)
+
+
+def lookup_transaction(rpc_url: str, tx_hash: str, account: str, *, timeout: float = 10.0) -> Verdict:
+    """Ask a chain node for the transaction the phone says it sent; verified iff it exists and came from ``account``.
+
+    Blocking (an HTTP call): run it in a thread. Never raises for node trouble: the verdict says what happened.
+    """
+    from web3 import HTTPProvider, Web3
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        node = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        tx = node.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return Verdict(False, None, _checksummed(account), f"transaction {tx_hash[:12]}… not found at {rpc_url}")
+    except Exception as exc:  # connection refused, bad answers: report, do not crash
+        return Verdict(False, None, _checksummed(account), f"could not ask {rpc_url}: {_first_line(exc)}")
+    sender = _checksummed(tx.get("from"))
+    if sender.lower() != account.lower():
+        return Verdict(False, sender, _checksummed(account), f"transaction sent by {sender}, not by the session account")
+    return Verdict(True, sender, _checksummed(account), "transaction found on chain, sent by the session account")

@@ -183,3 +183,23 @@ async def test_audit_tampering_is_detected_and_named(cli):
     assert "removed" in truncated["first_bad"]["reason"]
     out = cli.run("audit", "verify")
     assert out.returncode == 1 and "AUDIT LOG TAMPERED" in out.stdout
+
+
+async def test_transaction_is_looked_up_on_the_chain_node(cli):
+    """With --rpc, a transaction hash counts as verified only once the node knows it, from the session account."""
+    from tests.fakenode import FakeNode
+
+    node = FakeNode(chain_id=1)
+    session, phone = await paired(cli, "--auto-approve", "--rpc", node.url)
+    try:
+        tx = json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"})
+        found = cli.json("sign", session["name"], "--tx", tx, "--rpc", node.url)
+        assert found["verified"] is True and found["reason"] == "transaction found on chain, sent by the session account"
+        assert found["result"] in node.mined
+        node.mined.clear()
+        node.keeps_transactions = False  # a node that drops it: as if it was never broadcast
+        missing = cli.json("sign", session["name"], "--tx", tx, "--rpc", node.url, ok=False)
+        assert missing["verified"] is False and "not found" in missing["reason"]
+    finally:
+        await phone.kill()
+        node.server.shutdown()

@@ -23,6 +23,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     what.add_argument("--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (eth_signTypedData_v4; - for stdin)")
     what.add_argument("--tx", metavar="JSON", help="transaction object (eth_sendTransaction)")
     sign.add_argument("--chain", help="CAIP-2 chain (default: the session's first)")
+    sign.add_argument("--rpc", metavar="URL", help="with --tx: look the transaction up on this chain node (or config.json's rpc[chain])")
     sign.add_argument("--timeout", type=float, default=None, help="seconds to wait for the phone (default: the request's 5 min expiry)")
     sign.set_defaults(run=run)
 
@@ -41,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         async with open_companion(args) as companion:
-            outcome = await companion.sign(args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, timeout=args.timeout)
+            outcome = await companion.sign(args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, timeout=args.timeout, rpc_url=args.rpc)
         document = outcome.to_json()
         if outcome.error is not None:
             text = f"Rejected by {outcome.session.name!r}: {outcome.error['message']} (code {outcome.error['code']})"
