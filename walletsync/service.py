@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Literal
 
 from walletsync import audit
+from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
 from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
@@ -193,7 +194,7 @@ class Companion:
         self.engine = SignEngine(METADATA, random)
         self.client = RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random) if relay else None
         self.runner = EngineRunner(self.engine, self.client, clock=clock, on_events=self._on_events) if self.client else None
-        self._watchers: list[asyncio.Queue[ev.Event]] = []
+        self._events: Broadcast[ev.Event] = Broadcast()
         self._names: dict[int, str] = {}
         self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
         self._settling: dict[str, int] = {}
@@ -254,20 +255,12 @@ class Companion:
 
     # --- events --------------------------------------------------------------------------
 
-    async def events(self) -> AsyncIterator[ev.Event]:
+    def events(self) -> AsyncIterator[ev.Event]:
         """Every event from now on: the engine's, plus :class:`RequestVerified` and :class:`RelayStatusChanged`."""
-        queue: asyncio.Queue[ev.Event] = asyncio.Queue()
-        self._watchers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._watchers.remove(queue)
+        return self._events.listen()
 
     def _broadcast(self, events: list[ev.Event]) -> None:
-        for queue in self._watchers:
-            for event in events:
-                queue.put_nowait(event)
+        self._events.publish(events)
 
     def _on_events(self, events: list[ev.Event]) -> None:
         """Persist and audit one engine step in one transaction, then tell the watchers."""

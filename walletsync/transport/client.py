@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from walletsync import __version__
+from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.crypto import sha256_hex
 from walletsync.protocol.jsonrpc import relay_request_id
@@ -114,7 +115,7 @@ class RelayClient:
         self._online = asyncio.Event()
         self._pending: dict[int, asyncio.Future] = {}
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
-        self._watchers: list[asyncio.Queue[Status]] = []
+        self._statuses: Broadcast[Status] = Broadcast()
         self._task: asyncio.Task | None = None
         self._closing = False
         self._wakeup = asyncio.Event()
@@ -141,23 +142,15 @@ class RelayClient:
         except TimeoutError:
             raise TransportError(f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})") from None
 
-    async def statuses(self) -> AsyncIterator[Status]:
+    def statuses(self) -> AsyncIterator[Status]:
         """Every status change from now on, starting with the current one."""
-        queue: asyncio.Queue[Status] = asyncio.Queue()
-        queue.put_nowait(self.status)
-        self._watchers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._watchers.remove(queue)
+        return self._statuses.listen(lambda: self.status)
 
     def _set_status(self, status: Status) -> None:
         if status != self.status:
             self.status = status
             log.info("relay %s: %s%s", self.url, status.state, f" ({status.reason})" if status.reason else "")
-            for queue in self._watchers:
-                queue.put_nowait(status)
+            self._statuses.publish([status])
 
     def _auth_url(self) -> str:
         aud = self.url.split("?")[0]
