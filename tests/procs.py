@@ -97,14 +97,61 @@ class RedisServer:
         self.proc.wait(timeout=10)
 
 
-class JsPeer:
-    """The official SignClient in a node process (tests/interop/peer.mjs), driven by JSON lines."""
+class JsonLinesProcess:
+    """A child process that prints one JSON object per line; tests wait for its events by name."""
+
+    label = "process"
 
     def __init__(self, proc: asyncio.subprocess.Process, log_path: Path) -> None:
-        self.proc = proc
-        self.log_path = log_path
+        self.proc, self.log_path = proc, log_path
         self.events: list[dict[str, Any]] = []
         self._consumed = 0
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:] if self.log_path.exists() else ""
+
+    async def expect(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The next not-yet-seen event named ``event``; an error it reports, or its exit, fails the test at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for index in range(self._consumed, len(self.events)):
+                item = self.events[index]
+                if item.get("event") == event:
+                    self._consumed = index + 1
+                    return item
+                if event != "error" and (item.get("event") == "error" or ("error" in item and "event" not in item)):
+                    raise AssertionError(f"{self.label} reported {item}; log: {self._log_tail()}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{self.label}: no {event!r} within {timeout:g} s; saw {[e.get('event') for e in self.events]}; log: {self._log_tail()}")
+            assert self.proc.stdout is not None
+            try:
+                async with asyncio.timeout(remaining):
+                    line = await self.proc.stdout.readline()
+            except TimeoutError:
+                continue
+            if not line:
+                raise AssertionError(f"{self.label} exited ({await self.proc.wait()}) before {event!r}; saw {self.events}; log: {self._log_tail()}")
+            self.events.append(json.loads(line))
+
+    async def exit_code(self, timeout: float = 30.0) -> int:
+        """Read the rest of its output and wait for it to end."""
+        assert self.proc.stdout is not None
+        async with asyncio.timeout(timeout):
+            rest = await self.proc.stdout.read()
+            self.events += [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
+            return await self.proc.wait()
+
+    async def close(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+
+
+class JsPeer(JsonLinesProcess):
+    """The official SignClient in a node process (tests/interop/peer.mjs), driven by JSON lines."""
+
+    label = "JS peer"
 
     @classmethod
     async def start(cls, relay_url: str, log_dir: Path, *, name: str = "js-peer", sdk: str = "current", flags: tuple[str, ...] = (), key: str | None = None) -> JsPeer:
@@ -123,31 +170,3 @@ class JsPeer:
         assert self.proc.stdin is not None
         self.proc.stdin.write((json.dumps({"cmd": cmd, **params}) + "\n").encode())
         await self.proc.stdin.drain()
-
-    async def expect(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The next not-yet-seen event named ``event``; an ``error`` event fails the test at once."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for index in range(self._consumed, len(self.events)):
-                item = self.events[index]
-                if item["event"] == event:
-                    self._consumed = index + 1
-                    return item
-                if item["event"] == "error" and event != "error":
-                    raise AssertionError(f"JS peer reported {item}; log {self.log_path}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"JS peer: no {event!r} within {timeout:g} s; saw {[e['event'] for e in self.events]}; log {self.log_path}")
-            assert self.proc.stdout is not None
-            try:
-                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
-            except asyncio.TimeoutError:
-                continue
-            if not line:
-                raise AssertionError(f"JS peer exited ({await self.proc.wait()}); log tail: {self.log_path.read_text()[-3000:]}")
-            self.events.append(json.loads(line))
-
-    async def close(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()

@@ -16,7 +16,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from tests.procs import REPO
+from tests.procs import REPO, JsonLinesProcess
 from tests.pypeer import py_peer, recover_personal
 from walletsync.protocol import events as ev
 from walletsync.protocol.uri import PairingUri
@@ -33,13 +33,10 @@ TYPED = {
 }
 
 
-class PhoneProcess:
-    """``walletsync phone URI --json`` as a child process (stdin is not a terminal); its JSON lines in :attr:`events`."""
+class PhoneProcess(JsonLinesProcess):
+    """``walletsync phone URI --json`` as a child process (stdin is not a terminal)."""
 
-    def __init__(self, proc: asyncio.subprocess.Process, log_path: Path) -> None:
-        self.proc, self.log_path = proc, log_path
-        self.events: list[dict[str, Any]] = []
-        self._consumed = 0
+    label = "phone"
 
     @classmethod
     async def start(cls, uri: str, relay_url: str, log_dir: Path, *flags: str) -> PhoneProcess:
@@ -49,40 +46,6 @@ class PhoneProcess:
             stdin=subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO,
         )
         return cls(proc, log_path)
-
-    async def expect(self, event: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The next unseen event named ``event``; an ``error`` event or an exit fails the test."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for index in range(self._consumed, len(self.events)):
-                item = self.events[index]
-                if item.get("event") == event:
-                    self._consumed = index + 1
-                    return item
-                if (item.get("event") == "error" or "error" in item and "event" not in item) and event != "error":
-                    raise AssertionError(f"phone reported {item}; log {self.log_path.read_text()[-2000:]}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"phone: no {event!r} within {timeout:g} s; saw {self.events}; log {self.log_path.read_text()[-2000:]}")
-            assert self.proc.stdout is not None
-            try:
-                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
-            except asyncio.TimeoutError:
-                continue
-            if not line:
-                raise AssertionError(f"phone exited ({await self.proc.wait()}) before {event!r}; saw {self.events}; log {self.log_path.read_text()[-2000:]}")
-            self.events.append(json.loads(line))
-
-    async def exit_code(self, timeout: float = 20.0) -> int:
-        assert self.proc.stdout is not None
-        rest = await asyncio.wait_for(self.proc.stdout.read(), timeout)
-        self.events += [json.loads(line) for line in rest.decode().splitlines() if line.strip()]
-        return await asyncio.wait_for(self.proc.wait(), timeout)
-
-    async def close(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
 
 
 async def connect(dapp, **namespaces: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.procs import REPO
+from tests.procs import REPO, JsonLinesProcess
+from tests.test_phone import PhoneProcess
 
 
 class Cli:
@@ -33,46 +33,14 @@ class Cli:
         assert (out.returncode == 0) == ok, f"walletsync {' '.join(args)} → {out.returncode}\n{out.stdout}\n{out.stderr}"
         return json.loads(out.stdout)
 
-    async def spawn(self, *args: str) -> Stream:
-        proc = await asyncio.create_subprocess_exec(*self.base, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(self.logs / f"{args[0]}-{os.getpid()}-{len(list(self.logs.iterdir()))}.log", "w"), cwd=REPO)
-        return Stream(proc)
+    async def spawn(self, *args: str) -> JsonLinesProcess:
+        """A long-running command (``pair --json``) whose JSON lines the test reads as they come."""
+        log_path = self.logs / f"{args[0]}-{len(list(self.logs.iterdir()))}.log"
+        proc = await asyncio.create_subprocess_exec(*self.base, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO)
+        return JsonLinesProcess(proc, log_path)
 
-    async def phone(self, uri: str, *flags: str) -> Stream:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "walletsync", "phone", uri, "--json", "--relay", self.relay_url, *flags,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(self.logs / f"phone-{len(list(self.logs.iterdir()))}.log", "w"), cwd=REPO,
-        )
-        return Stream(proc)
-
-
-class Stream:
-    """A running process printing JSON lines."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
-
-    async def expect(self, event: str, timeout: float = 30) -> dict[str, Any]:
-        async with asyncio.timeout(timeout):
-            while True:
-                line = await self.proc.stdout.readline()  # type: ignore[union-attr]
-                if not line:
-                    raise AssertionError(f"process exited ({await self.proc.wait()}) before {event!r}; saw {self.lines}")
-                item = json.loads(line)
-                self.lines.append(item)
-                if item.get("event") == event:
-                    return item
-
-    async def finish(self, timeout: float = 30) -> int:
-        async with asyncio.timeout(timeout):
-            rest = await self.proc.stdout.read()  # type: ignore[union-attr]
-            self.lines += [json.loads(line) for line in rest.splitlines() if line.strip()]
-            return await self.proc.wait()
-
-    async def kill(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
-            await self.proc.wait()
+    async def phone(self, uri: str, *flags: str) -> PhoneProcess:
+        return await PhoneProcess.start(uri, self.relay_url, self.logs, *flags)
 
 
 @pytest.fixture
@@ -90,6 +58,6 @@ async def paired(cli: Cli, *phone_flags: str, name: str | None = None) -> tuple[
     uri = (await pair.expect("uri"))["uri"]
     phone = await cli.phone(uri, "--approve", *phone_flags)
     session = await pair.expect("session")
-    assert await pair.finish() == 0
+    assert await pair.exit_code() == 0
     await phone.expect("session")
     return session, phone

@@ -58,7 +58,7 @@ async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
         revoked = cli.json("revoke", "laptop")
         assert revoked["status"] == "revoked"
         await phone.expect("deleted")
-        assert await phone.finish() == 0
+        assert await phone.exit_code() == 0
         assert cli.json("sessions")[0]["status"] == "revoked"
 
         kinds = [row["kind"] for row in cli.json("audit")]
@@ -70,15 +70,15 @@ async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
         exported = cli.run("audit", "export").stdout.splitlines()
         assert [json.loads(line)["kind"] for line in exported] == kinds
     finally:
-        await phone.kill()
+        await phone.close()
 
 
 async def test_phone_rejecting_the_pairing_is_reported(cli):
     pair = await cli.spawn("pair", "--json")
     phone = await cli.phone((await pair.expect("uri"))["uri"], "--reject")
-    assert await pair.finish() == 1
-    assert pair.lines[-1]["error"]["code"] == "pairing_failed" and "5000" in pair.lines[-1]["error"]["message"]
-    await phone.kill()
+    assert await pair.exit_code() == 1
+    assert pair.events[-1]["error"]["code"] == "pairing_failed" and "5000" in pair.events[-1]["error"]["message"]
+    await phone.close()
 
 
 async def test_rejected_request_shows_5000_and_fails(cli):
@@ -90,7 +90,7 @@ async def test_rejected_request_shows_5000_and_fails(cli):
         assert "Rejected" in out.stdout and "5000" in out.stdout
         assert [r["kind"] for r in cli.json("audit") if r["kind"].startswith("request_")][-1] == "request_rejected"
     finally:
-        await phone.kill()
+        await phone.close()
 
 
 async def test_session_survives_a_killed_cli(cli):
@@ -100,8 +100,7 @@ async def test_session_survives_a_killed_cli(cli):
         phone.proc.send_signal(signal.SIGSTOP)  # the phone is "in a pocket"
         waiting = await cli.spawn("sign", session["name"], "--message", "first", "--json")
         await _until_audited(cli, "request_pushed")
-        waiting.proc.kill()
-        await waiting.proc.wait()
+        await waiting.close()
         phone.proc.send_signal(signal.SIGCONT)
         (listed,) = cli.json("sessions")
         assert listed["status"] == "active"
@@ -110,7 +109,7 @@ async def test_session_survives_a_killed_cli(cli):
         statuses = [r["status"] for r in _requests(cli)]
         assert statuses == ["answered", "answered"], "the first answer arrived while no CLI ran and was still recorded"
     finally:
-        await phone.kill()
+        await phone.close()
 
 
 async def _until_audited(cli, kind: str, timeout: float = 20) -> None:
@@ -152,12 +151,12 @@ async def test_bad_input_gets_one_clear_line(cli, tmp_path):
         error = cli.json("sign", name, "--message", "late", ok=False)["error"]
         assert error["code"] == "session_inactive"
     finally:
-        await phone.kill()
+        await phone.close()
 
 
 async def test_audit_tampering_is_detected_and_named(cli):
     session, phone = await paired(cli, "--auto-approve")
-    await phone.kill()
+    await phone.close()
     path = cli.home / "walletsync.db"
     assert cli.json("audit", "verify")["ok"] is True
     pristine = sqlite3.connect(":memory:")
@@ -201,5 +200,5 @@ async def test_transaction_is_looked_up_on_the_chain_node(cli):
         missing = cli.json("sign", session["name"], "--tx", tx, "--rpc", node.url, ok=False)
         assert missing["verified"] is False and "not found" in missing["reason"]
     finally:
-        await phone.kill()
+        await phone.close()
         node.server.shutdown()

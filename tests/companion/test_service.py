@@ -85,7 +85,7 @@ async def test_no_secret_is_written_in_clear(cli, tmp_path):
                 for form in _forms(secret):
                     assert form not in content, f"{name} found in {path}"
     finally:
-        await phone.kill()
+        await phone.close()
 
 
 async def test_session_references(start_relay, tmp_path):

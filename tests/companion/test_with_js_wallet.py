@@ -14,7 +14,7 @@ async def linked_js_wallet(cli, log_dir):
     wallet = await JsPeer.start(cli.relay_url, log_dir, name="js-wallet", flags=("--auto-approve", "--auto-sign"))
     await wallet.send("pair", uri=uri)
     session = await pair.expect("session")
-    assert await pair.finish() == 0
+    assert await pair.exit_code() == 0
     await wallet.expect("session")
     return session, wallet
 
