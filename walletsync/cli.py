@@ -8,6 +8,7 @@ command name. Every failure is one line on stderr (or one JSON object with
 from __future__ import annotations
 
 import argparse
+import sys
 
 from walletsync import __version__
 from walletsync.commands import audit, pair, phone, relay, sessions, sign
@@ -57,15 +58,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _run_app(args: argparse.Namespace) -> int:
+    """The terminal app: open the companion, go online in the background, hand it to the app."""
+    import asyncio
+
+    from walletsync.commands.common import config_from
+    from walletsync.service import Companion
+
+    async def main() -> None:
+        from walletsync.app.app import build_app
+
+        companion = await Companion.open(config_from(args))
+        try:
+            await companion.start()
+            await build_app(companion).run_async()
+        finally:
+            await companion.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _list_commands() -> int:
+    print(f"walletsync {__version__}")
+    print("Commands (walletsync COMMAND --help for details):")
+    listing = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for choice in listing._choices_actions:
+        print(f"  {choice.dest:<10} {choice.help}")
+    print("Run 'walletsync' in a terminal for the app.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
-        print(f"walletsync {__version__}")
-        print("Commands (walletsync COMMAND --help for details):")
-        listing = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-        for choice in listing._choices_actions:
-            print(f"  {choice.dest:<10} {choice.help}")
-        return 0
+        if not (sys.stdin.isatty() and sys.stdout.isatty()) or args.json:
+            return _list_commands()
+        args.run = _run_app
     if not hasattr(args, "run"):
         return fail(args, "usage", f"'{args.command}' is not available in {__version__} yet", exit_code=2)
     try:

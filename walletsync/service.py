@@ -230,6 +230,11 @@ class Companion:
             raise WalletsyncError("this command was opened offline and cannot reach the relay")
         return self.runner
 
+    @property
+    def link_status(self) -> Status | None:
+        """The relay connection's current state (None when opened offline)."""
+        return self.client.status if self.client is not None else None
+
     async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
         await self._runner().client.wait_online(timeout)
 

@@ -1,0 +1,57 @@
+"""App fixtures: a companion against a real relay process, a Python wallet, and polling helpers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.pypeer import TEST_ADDRESS, py_peer
+from walletsync.app import WalletsyncApp
+from walletsync.protocol import events as ev
+from walletsync.service import Companion, Config
+
+GRANTED = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+
+
+async def until(pilot: Pilot, check: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
+    """Let the app run until ``check()`` is truthy."""
+    try:
+        async with asyncio.timeout(timeout):
+            while not check():
+                await pilot.pause(0.02)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what or check}") from None
+
+
+def record_notifications(app: WalletsyncApp) -> list[str]:
+    """Every notification message the app shows, in order (toasts vanish; this list does not)."""
+    seen: list[str] = []
+    show = app.notify
+
+    def notify(message: str, **kwargs):
+        seen.append(message)
+        return show(message, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return seen
+
+
+async def approve(relay_url: str, uri: str, name: str = "py-wallet"):
+    """A Python wallet pairs from ``uri`` and approves; returns the running wallet."""
+    wallet = await py_peer(relay_url, name)
+    await wallet.run(wallet.engine.pair(uri, wallet.now()))
+    proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
+    await wallet.run(wallet.engine.approve(proposal.id, GRANTED, wallet.now()))
+    return wallet
+
+
+@pytest.fixture
+async def companion(start_relay, tmp_path):
+    relay = start_relay("memory")
+    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url))
+    await companion.start()
+    yield companion
+    await companion.close()

@@ -1,0 +1,57 @@
+"""A companion stand-in with fixed sessions and a fixed clock, for deterministic snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import AsyncIterator
+
+from walletsync.service import PairingOffer, RelayChoice
+from walletsync.store.db import SessionRecord
+from walletsync.transport.client import Status
+
+NOW = 1_800_000_000
+URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303&expiryTimestamp=1800000300"
+ADDRESS = "0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
+
+
+def session(n: int, name: str, status: str = "active", *, expiry: int = NOW + 6 * 86400 + 3600, chains: tuple[str, ...] = ("eip155:1",)) -> SessionRecord:
+    return SessionRecord(
+        topic=f"{n:02d}" * 32,
+        name=name,
+        peer={"name": f"{name.title()} Wallet", "url": f"https://{name}.example"},
+        namespaces={"eip155": {"chains": list(chains), "accounts": [f"{c}:{ADDRESS}" for c in chains], "methods": ["personal_sign"], "events": []}},
+        expiry=expiry,
+        status=status,
+        created_at=NOW - 3600,
+        last_seen=None,
+        last_ping=None,
+        pairing_topic=f"{n + 50:02d}" * 32,
+        is_controller=False,
+    )
+
+
+class FakeCompanion:
+    """Just what the sessions screen reads: relay, link status, clock, sessions, events."""
+
+    relay = RelayChoice("ws://127.0.0.1:8765", "local")
+    link_status = Status("online")
+
+    def __init__(self, sessions: list[SessionRecord]) -> None:
+        self._sessions = sessions
+
+    def clock(self) -> float:
+        return NOW
+
+    def sessions(self) -> list[SessionRecord]:
+        return list(self._sessions)
+
+    async def pair(self) -> PairingOffer:
+        return PairingOffer(URI, NOW + 300, 1)
+
+    async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    async def events(self) -> AsyncIterator:
+        await asyncio.Event().wait()
+        yield  # pragma: no cover

@@ -1,0 +1,132 @@
+"""The app driven with Pilot against a real relay process and a Python wallet."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Input, Static
+
+from tests.app.conftest import approve, record_notifications, until
+from tests.app.screen import decode_qr, screen_text
+from walletsync.app import build_app
+from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
+from walletsync.app.screens.pairing import PairingScreen
+from walletsync.app.screens.sessions import SessionsScreen
+from walletsync.protocol import events as ev
+
+
+def cell(app, topic: str, column: str) -> str:
+    return str(app.screen.query_one(DataTable).get_cell(topic, column))
+
+
+async def pair_from_screen(pilot, companion):
+    """Wait for the pairing screen's QR, pair a wallet from the URI it shows, wait for the session row."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, what="a pairing offer")
+    uri = app.screen.offer.uri
+    await pilot.pause()
+    assert decode_qr(app) == [uri]
+    assert uri in "".join(screen_text(app).split())
+    wallet = await approve(companion.relay.url, uri)
+    await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the sessions table")
+    return wallet, app.screen.current_topic()
+
+
+async def test_pair_rename_revoke(companion):
+    """First start shows the pairing QR and the local relay; a wallet scans it; the app says "Linked py-wallet",
+    shows the session highlighted in the table; r renames it through a dialog; d + y revokes it and the phone hears."""
+    app = build_app(companion)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+        assert companion.relay.url in str(app.screen.query_one("#status-bar", Static).render())
+        assert "Expires in" in str(app.screen.query_one("#pairing-expiry", Static).render())
+        wallet, topic = await pair_from_screen(pilot, companion)
+        try:
+            assert "Linked py-wallet" in seen
+            assert topic == companion.sessions()[0].topic
+            assert cell(app, topic, "peer") == "py-wallet" and cell(app, topic, "status") == "active"
+            assert "eip155:1" in cell(app, topic, "chains")
+            await until(pilot, lambda: "link up" in str(app.screen.query_one("#status-bar", Static).render()), what="link up")
+
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, RenameScreen))
+            app.screen.query_one(Input).value = ""
+            await pilot.press(*"phone", "enter")
+            await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and cell(app, topic, "name") == "phone", what="the new name")
+            assert companion.resolve("phone").topic == topic
+
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            deleted = await wallet.next_event(ev.SessionDeleted)
+            assert deleted.topic == topic
+            await until(pilot, lambda: cell(app, topic, "status") == "revoked", what="status revoked")
+            await until(pilot, lambda: "Revoked phone" in seen)
+        finally:
+            await wallet.close()
+
+
+async def test_the_phone_disconnecting_shows_up(companion):
+    """When the phone ends the session, its row turns "deleted" and a notification says the phone disconnected."""
+    app = build_app(companion)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 60)) as pilot:
+        wallet, topic = await pair_from_screen(pilot, companion)
+        try:
+            await wallet.run(wallet.engine.disconnect(topic, wallet.now()))
+            await until(pilot, lambda: cell(app, topic, "status") == "deleted", what="status deleted")
+            await until(pilot, lambda: any("disconnected by the phone" in m for m in seen), what="a notification")
+        finally:
+            await wallet.close()
+
+
+async def test_n_opens_a_new_pairing_over_the_sessions(companion):
+    """With a session already there the app opens on the table; n shows a fresh QR; escape goes back."""
+    app = build_app(companion)
+    async with app.run_test(size=(120, 60)) as pilot:
+        wallet, topic = await pair_from_screen(pilot, companion)
+        try:
+            await pilot.press("n")
+            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        finally:
+            await wallet.close()
+    again = build_app(companion)
+    async with again.run_test(size=(120, 60)) as pilot:
+        await pilot.pause()
+        assert isinstance(again.screen, SessionsScreen)
+        assert again.screen.current_topic() == topic
+
+
+async def test_a_lapsed_qr_is_replaced(start_relay, tmp_path):
+    """When the pairing's expiry passes unused, the countdown ends and a new QR with a new URI replaces it."""
+    from walletsync.service import Companion, Config
+
+    relay = start_relay("memory")
+    clock = Clock()
+    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url), clock=clock)
+    await companion.start()
+    try:
+        app = build_app(companion)
+        async with app.run_test(size=(120, 60)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+            first = app.screen.offer
+            clock.offset = first.expires_at - clock() + 1
+            await until(pilot, lambda: app.screen.offer.uri != first.uri, timeout=5, what="a fresh URI")
+            assert app.screen.offer.expires_at > clock()
+            await pilot.pause()
+            assert decode_qr(app) == [app.screen.offer.uri]
+    finally:
+        await companion.close()
+
+
+class Clock:
+    """Wall time plus an offset a test can move forward."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.offset, self._time = 0.0, time.time
+
+    def __call__(self) -> float:
+        return self._time() + self.offset

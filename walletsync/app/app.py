@@ -1,0 +1,81 @@
+"""The walletsync terminal app. Build it with :func:`build_app`; the CLI and the tests do the same."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.signal import Signal
+
+from walletsync.app.messages import CompanionEventReceived, SessionLinked
+from walletsync.app.screens.pairing import PairingScreen
+from walletsync.app.screens.sessions import SessionsScreen
+from walletsync.protocol.events import Event
+from walletsync.service import RelayStatusChanged
+from walletsync.transport.client import Status
+
+if TYPE_CHECKING:
+    from walletsync.service import Companion
+
+
+class WalletsyncApp(App[None]):
+    """Pair phones and manage sessions. The companion must already be opened (and started, to go online).
+
+    State flows down: ``link`` (relay status, read by the status bar) and the
+    ``session_events`` signal (every other companion event, read by screens).
+    """
+
+    CSS_PATH = "app.tcss"
+    TITLE = "walletsync"
+    BINDINGS = [
+        Binding("n", "new_pairing", "New pairing", id="app.pair"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    link: reactive[Status | None] = reactive(None)
+
+    def __init__(self, companion: Companion) -> None:
+        super().__init__()
+        self.companion = companion
+        self.session_events: Signal[Event] = Signal(self, "session-events")
+        self.set_reactive(WalletsyncApp.link, companion.link_status)
+
+    def on_mount(self) -> None:
+        self.follow_companion()
+        self.push_screen(SessionsScreen(self.companion))
+        if not self.companion.sessions():
+            self.push_screen(PairingScreen(self.companion))
+
+    @work(exclusive=True, group="companion-events", exit_on_error=False)
+    async def follow_companion(self) -> None:
+        async for event in self.companion.events():
+            self.post_message(CompanionEventReceived(event))
+
+    def on_companion_event_received(self, message: CompanionEventReceived) -> None:
+        if isinstance(message.event, RelayStatusChanged):
+            self.link = message.event.status
+        else:
+            self.session_events.publish(message.event)
+
+    def on_session_linked(self, message: SessionLinked) -> None:
+        self.notify(f"Linked {message.session.name}", title="Paired")
+        if isinstance(self.screen, PairingScreen):
+            self.pop_screen()
+        sessions = self.sessions_screen()
+        if sessions is not None:
+            sessions.reload(highlight=message.session.topic)
+
+    def sessions_screen(self) -> SessionsScreen | None:
+        return next((s for s in self.screen_stack if isinstance(s, SessionsScreen)), None)
+
+    def action_new_pairing(self) -> None:
+        if not isinstance(self.screen, PairingScreen):
+            self.push_screen(PairingScreen(self.companion))
+
+
+def build_app(companion: Companion) -> WalletsyncApp:
+    """The one factory for the app (CLI, tests, snapshots)."""
+    return WalletsyncApp(companion)

@@ -1,0 +1,31 @@
+"""What every walletsync screen shares: the companion, the footer + status bar, one worker-error handler."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from walletsync.errors import WalletsyncError
+
+if TYPE_CHECKING:
+    from walletsync.service import Companion
+
+
+class CompanionScreen(Screen[None]):
+    """A screen that talks to the companion only through workers.
+
+    Workers are started with ``exit_on_error=False``; a failure becomes an error
+    notification here instead of tearing the app down.
+    """
+
+    def __init__(self, companion: Companion, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.companion = companion
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            message = str(error) if isinstance(error, WalletsyncError) else f"{type(error).__name__}: {error}"
+            self.notify(message, title="Failed", severity="error", timeout=8)

@@ -1,0 +1,187 @@
+"""The session list: one row per session, live expiry countdowns, and the per-session actions."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Static
+
+from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
+from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.protocol import events as ev
+from walletsync.service import SessionRenamed
+from walletsync.store.db import SessionRecord
+
+COLUMNS = (("name", "Name"), ("peer", "Peer"), ("url", "URL"), ("accounts", "Accounts"), ("chains", "Chains"), ("expires", "Expires"), ("status", "Status"))
+REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged)
+
+
+def expires_in(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds <= 0:
+        return "expired"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}:{secs:02d}"
+
+
+def short_account(account: str) -> str:
+    address = account.split(":")[-1]
+    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+
+
+def chains_of(record: SessionRecord) -> str:
+    chains = {":".join(a.split(":")[:2]) for a in record.accounts}
+    for namespace in record.namespaces.values():
+        chains.update(namespace.get("chains", []))
+    return ", ".join(sorted(chains))
+
+
+class SessionsScreen(CompanionScreen):
+    """Lists every session; acts on the highlighted one. Rows are keyed by session topic."""
+
+    BINDINGS = [
+        Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
+        Binding("r", "rename", "Rename", id="sessions.rename"),
+        Binding("d", "revoke", "Revoke", id="sessions.revoke"),
+        Binding("e", "extend", "Extend", id="sessions.extend"),
+        Binding("p", "ping", "Ping", id="sessions.ping"),
+    ]
+
+    def __init__(self, companion, *, highlight: str | None = None) -> None:
+        super().__init__(companion)
+        self.highlight = highlight
+        self.records: dict[str, SessionRecord] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("Sessions", id="sessions-title")
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield Static("No sessions yet — press n to pair a phone", id="sessions-empty")
+        yield Footer()
+        yield RelayStatusBar(id="status-bar")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        self.reload()
+        self.set_interval(1, self._tick)
+        self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
+
+    # --- the table ---------------------------------------------------------------------------
+
+    def reload(self, highlight: str | None = None) -> None:
+        """Re-read the sessions; keep (or move) the cursor to ``highlight``, else the current row."""
+        table = self.query_one(DataTable)
+        keep = highlight or self.highlight or self.current_topic()
+        self.highlight = None
+        self.records = {r.topic: r for r in self.companion.sessions()}
+        table.clear()
+        now = self.companion.clock()
+        for record in self.records.values():
+            peer = record.peer or {}
+            table.add_row(
+                record.name, str(peer.get("name") or "?"), str(peer.get("url") or ""),
+                ", ".join(short_account(a) for a in record.accounts), chains_of(record),
+                expires_in(record.expiry - now) if record.status == "active" else "—", self._status(record, now),
+                key=record.topic,
+            )
+        self.query_one("#sessions-empty").display = not self.records
+        if keep in self.records:
+            table.move_cursor(row=table.get_row_index(keep))
+
+    def _status(self, record: SessionRecord, now: float) -> str:
+        return "expired" if record.status == "active" and record.expiry <= now else record.status
+
+    def _tick(self) -> None:
+        table = self.query_one(DataTable)
+        now = self.companion.clock()
+        for topic, record in self.records.items():
+            if record.status == "active":
+                table.update_cell(topic, "expires", expires_in(record.expiry - now))
+                table.update_cell(topic, "status", self._status(record, now))
+
+    def current_topic(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not self.records or table.cursor_row < 0 or table.cursor_row >= table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _selected(self) -> SessionRecord | None:
+        topic = self.current_topic()
+        if topic is None:
+            self.notify("No session selected", severity="warning")
+            return None
+        return self.records[topic]
+
+    # --- live events ----------------------------------------------------------------------------
+
+    def _on_companion_event(self, event: ev.Event) -> None:
+        if not isinstance(event, REFRESHING):
+            return
+        topic = event.session.topic if isinstance(event, ev.SessionSettled) else event.topic
+        if isinstance(event, ev.Acknowledged) and topic not in self.records:
+            return
+        before = self.records.get(topic)
+        self.reload()
+        name = self.records[topic].name if topic in self.records else (before.name if before else topic[:8])
+        if isinstance(event, ev.SessionDeleted) and event.by != "self":
+            self.notify(f"{name} was disconnected by the phone ({event.message})", title="Session ended", severity="warning")
+        elif isinstance(event, ev.SessionExpired):
+            self.notify(f"{name} expired", title="Session ended", severity="warning")
+        elif isinstance(event, ev.SessionUpdated):
+            self.notify(f"{name} changed its accounts or chains", title="Session updated")
+
+    # --- actions: each service call in a worker, its result as a notification -----------------------
+
+    def action_rename(self) -> None:
+        record = self._selected()
+        if record is not None:
+            self.app.push_screen(RenameScreen(record.name), lambda name: self._renamed(record, name))
+
+    def _renamed(self, record: SessionRecord, name: str | None) -> None:
+        if name is not None and name.strip() != record.name:
+            self.rename(record.topic, name)
+
+    @work(group="session-action", exit_on_error=False)
+    async def rename(self, topic: str, name: str) -> None:
+        renamed = self.companion.rename(topic, name)
+        self.notify(f"Renamed to {renamed.name}")
+
+    def action_revoke(self) -> None:
+        record = self._selected()
+        if record is not None:
+            question = f"Revoke {record.name!r}? The phone is told the session is over."
+            self.app.push_screen(ConfirmScreen(question, "Revoke"), lambda yes: yes and self.revoke(record.topic))
+
+    @work(group="session-action", exit_on_error=False)
+    async def revoke(self, topic: str) -> None:
+        record = await self.companion.revoke(topic)
+        self.reload()
+        self.notify(f"Revoked {record.name}")
+
+    def action_extend(self) -> None:
+        if (record := self._selected()) is not None:
+            self.extend(record.topic)
+
+    @work(group="session-action", exit_on_error=False)
+    async def extend(self, topic: str) -> None:
+        record = await self.companion.extend(topic)
+        self.reload()
+        self.notify(f"Extended {record.name}: expires in {expires_in(record.expiry - self.companion.clock())}")
+
+    def action_ping(self) -> None:
+        if (record := self._selected()) is not None:
+            self.ping(record.topic)
+
+    @work(group="session-action", exit_on_error=False)
+    async def ping(self, topic: str) -> None:
+        record, seconds = await self.companion.ping(topic)
+        self.notify(f"{record.name} answered in {seconds * 1000:.0f} ms")

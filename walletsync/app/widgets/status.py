@@ -1,0 +1,25 @@
+"""The status bar at the bottom of every screen: which relay, and whether the link is up."""
+
+from __future__ import annotations
+
+from textual.widgets import Static
+
+from walletsync.transport.client import Status
+
+LINK_TEXT = {"online": "link up", "connecting": "connecting…", "offline": "link down", "closed": "closed"}
+
+
+class RelayStatusBar(Static):
+    """Follows the app's ``link`` attribute; the app keeps it current from RelayStatusChanged events."""
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "link", self._show_link, init=True)
+
+    def _show_link(self, link: Status | None) -> None:
+        state = link.state if link else "offline"
+        reason = f" ({link.reason})" if link and link.reason and state != "online" else ""
+        relay = self.app.companion.relay  # type: ignore[attr-defined]
+        where = relay.describe() if relay else "offline (no relay)"
+        self.update(f"{where} · {LINK_TEXT.get(state, state)}{reason}")
+        for known in LINK_TEXT:
+            self.set_class(known == state, f"-{known}")
