@@ -93,18 +93,12 @@ class AuditEntry:
     prev_hash: str
     signature: str
 
+    def _signed_fields(self) -> dict[str, Any]:
+        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "session": self.session, "data": self.data, "prev_hash": self.prev_hash}
+
     def canonical(self) -> bytes:
         """The bytes that are hashed and signed: every field except the signature."""
-        return _canonical_json(
-            {
-                "seq": self.seq,
-                "ts": self.ts,
-                "kind": self.kind,
-                "session": self.session,
-                "data": self.data,
-                "prev_hash": self.prev_hash,
-            }
-        )
+        return _canonical_json(self._signed_fields())
 
     def hash(self) -> str:
         return hashlib.sha256(self.canonical()).hexdigest()
@@ -112,12 +106,7 @@ class AuditEntry:
     def to_json(self) -> dict[str, Any]:
         """One ``audit export`` line: the row, its signature and its hash."""
         return {
-            "seq": self.seq,
-            "ts": self.ts,
-            "kind": self.kind,
-            "session": self.session,
-            "data": self.data,
-            "prev_hash": self.prev_hash,
+            **self._signed_fields(),
             "signature": self.signature,
             "hash": self.hash(),
         }

@@ -5,16 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.procs import JsPeer
-from tests.test_phone import PhoneProcess
-
-NAMESPACES = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"], "events": ["chainChanged", "accountsChanged"]}}
-MESSAGE = "0x68656c6c6f20776f726c64"
-TYPED = {
-    "types": {"EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}], "Note": [{"name": "text", "type": "string"}]},
-    "primaryType": "Note",
-    "domain": {"name": "walletsync test", "chainId": 1},
-    "message": {"text": "hi"},
-}
+from tests.test_phone import MESSAGE, NAMESPACES, TYPED, PhoneProcess
 
 
 async def test_js_dapp_gets_a_verified_signature_from_the_phone(start_relay, log_dir):
