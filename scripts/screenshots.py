@@ -1,4 +1,4 @@
-"""Write screenshots/*.svg from the same fixtures as the snapshot tests: `.venv/bin/python scripts/screenshots.py`."""
+"""Write screenshots/<scene>.svg for every scene the snapshot tests pin: `.venv/bin/python scripts/screenshots.py`."""
 
 from __future__ import annotations
 
@@ -9,22 +9,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.app.fakes import NOW, FakeCompanion, session  # noqa: E402
-from walletsync.app import build_app  # noqa: E402
+from tests.app.scenes import Scene, all_scenes  # noqa: E402
 
 
-async def sessions_screen() -> None:
-    companion = FakeCompanion([
-        session(1, "phone"),
-        session(2, "ledger", expiry=NOW + 42 * 60, chains=("eip155:1", "eip155:137")),
-        session(3, "old", status="revoked"),
-    ])
-    app = build_app(companion)
-    async with app.run_test(size=(120, 24)) as pilot:
+async def shoot(scene: Scene) -> None:
+    app = scene.build()
+    async with app.run_test(size=scene.size) as pilot:
         await pilot.pause()
-        app.save_screenshot(filename="sessions.svg", path=str(REPO / "screenshots"))
+        if scene.steps is not None:
+            await scene.steps(pilot)
+            await pilot.pause()
+        app.save_screenshot(filename=f"{scene.name}.svg", path=str(REPO / "screenshots"))
+
+
+async def main(names: list[str]) -> None:
+    for scene in all_scenes():
+        if not names or scene.name in names:
+            await shoot(scene)
+            print(f"wrote screenshots/{scene.name}.svg")
 
 
 if __name__ == "__main__":
-    asyncio.run(sessions_screen())
-    print("wrote screenshots/sessions.svg")
+    asyncio.run(main(sys.argv[1:]))

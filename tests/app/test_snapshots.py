@@ -1,18 +1,13 @@
-"""What the screens look like, pinned as SVG snapshots (fixed sessions, fixed clock)."""
+"""What the screens look like, pinned as SVG snapshots of the scenes in tests/app/scenes (fixed fakes and clock)."""
 
 from __future__ import annotations
 
-from tests.app.fakes import NOW, FakeCompanion, session
-from walletsync.app import build_app
+import pytest
+
+from tests.app.scenes import all_scenes
 
 
-def test_sessions_screen(snap_compare):
-    """A person sees the session table with three rows — an active phone (first row highlighted, 6 days left),
-    an active two-chain wallet expiring in 42 minutes, and a revoked one with no countdown — the key bindings
-    in the footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar."""
-    companion = FakeCompanion([
-        session(1, "phone"),
-        session(2, "ledger", expiry=NOW + 42 * 60, chains=("eip155:1", "eip155:137")),
-        session(3, "old", status="revoked"),
-    ])
-    assert snap_compare(build_app(companion), terminal_size=(120, 24))
+@pytest.mark.parametrize("scene", all_scenes(), ids=lambda s: s.name)
+def test_scene(scene, snap_compare):
+    """A person sees what ``scene.description`` says (review the SVG when it changes)."""
+    assert snap_compare(scene.build(), terminal_size=scene.size, run_before=scene.steps)
