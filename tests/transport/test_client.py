@@ -8,6 +8,7 @@ import os
 import time
 
 import pytest
+from websockets.protocol import State
 
 from tests.procs import free_port
 from walletsync.protocol.relay_auth import RelayIdentity
@@ -109,6 +110,26 @@ async def test_publish_waits_for_the_relay_and_is_retried_until_acked():
     server = await relay_on(port)
     try:
         await asyncio.wait_for(publishing, 15)
+        assert await server.store.count(TOPIC, int(time.time() * 1000)) == 1
+    finally:
+        await client.close()
+        await server.stop()
+
+
+async def test_publish_on_a_connection_that_just_died_waits_for_the_reconnect():
+    """A publish issued after the socket died but before the client noticed must not spin on the dead
+    socket (starving the loop until its deadline): it waits for the reconnect and is delivered."""
+    server = await relay_on(0)
+    client = client_for(server.url)
+    await client.start()
+    try:
+        await client.wait_online(10)
+        ws = client._ws
+        ws.transport.abort()
+        while ws.state is not State.CLOSED:  # the socket is closed; the client's reader has not run yet
+            await asyncio.sleep(0)
+        await client.publish(Publish(TOPIC, "AAAAZGllZA==", ttl=300), deadline=10)
+        assert client.status.state == "online" and client._ws is not ws
         assert await server.store.count(TOPIC, int(time.time() * 1000)) == 1
     finally:
         await client.close()

@@ -259,6 +259,8 @@ class RelayClient:
             async with asyncio.timeout(self.request_timeout):
                 frame = await future
         except ConnectionClosed as exc:
+            if self._ws is ws:  # dead before the reader noticed: callers must wait for the reconnect, not spin
+                self._online.clear()
             raise _ConnectionLost(str(exc)) from None
         finally:
             self._pending.pop(key, None)
