@@ -1,6 +1,6 @@
 """Relay speed: `walletsync relay` (memory and sqlite stores) against a bare websockets fan-out server.
 
-Run: .venv/bin/python bench/relay.py   (about 75 s; loopback 127.0.0.1 only; --rounds N, --pin)
+Run: .venv/bin/python bench/relay.py   (about 2 min; loopback 127.0.0.1 only; --rounds N, --pin)
 
 Every server is its own child process, so its RSS can be read from /proc/<pid>/status
 and client work is not charged to it; the clients all run in this process (one
@@ -8,7 +8,8 @@ asyncio loop). Clients are raw ``websockets`` connections sending pre-built rela
 frames (no engine, no encryption); each publisher/subscriber pair has its own relay
 identity (JWT in the ``auth`` query parameter, as the relay requires) and topic(s);
 every round moves the pairs to fresh topics, so each round starts from empty
-mailboxes (the relay keeps delivered messages until their TTL, 300 s here).
+mailboxes (the relay keeps delivered messages until their TTL, 300 s here; phase 4
+is the one that keeps its topics).
 Messages are unique ~400-char base64 strings, like a real personal_sign envelope.
 
   1. throughput — one server process per kind, all up at once, measured in ROUNDS
@@ -26,6 +27,13 @@ Messages are unique ~400-char base64 strings, like a real personal_sign envelope
      LAT_S per round, ROUNDS interleaved rounds; publish→deliver p50/p99 measured by
      the client from just before the publish frame is sent to the push's arrival
      (so client scheduling delay is included); the median round counts.
+  4. sustained — on those same processes, once: SUSTAIN_RATE msg/s over SUSTAIN_PAIRS
+     pairs (80 msg/s per publisher) for SUSTAIN_S on the *same* topics, every push
+     acked: 1,200 messages per topic, past the default 1,000-message mailbox limit
+     (which counts only undelivered messages) while the topics fill with acked
+     messages kept for their TTL. p99 over the first and the last SUSTAIN_WINDOW_S,
+     and how many publishes were refused: a relay whose cost grows with a topic's
+     size, or that counts delivered messages against the limit, shows it here.
 
 Each round also prints the CPU used by the server, by the clients and by the rest
 of the machine (from /proc/stat), to show who was saturated and whether something
@@ -70,11 +78,15 @@ QUIET_REST = 25.0  # a round is 'quiet' when the rest of the machine used less t
 WARMUP_S = 0.5
 THROUGHPUT_S = 2.0
 TP_PAIRS = 50
-TP_TOPICS_PER_PAIR = 4  # keeps every mailbox well below its default 1000-message cap within a round
+TP_TOPICS_PER_PAIR = 4  # 200 topics in all
 WINDOW = 32
 LAT_PAIRS = 50
 LAT_RATE = 2000.0
 LAT_S = 4.0
+SUSTAIN_PAIRS = 20
+SUSTAIN_RATE = 1600.0
+SUSTAIN_S = 15.0
+SUSTAIN_WINDOW_S = 3.0
 IDLE_CONNS = 1000
 IDLE_WAIT_S = 2.0
 CONNECT_CONCURRENCY = 50
@@ -303,6 +315,8 @@ class Traffic:
         self.delivered = 0
         self.sent_at: dict[str, float] | None = None
         self.latencies: list[float] = []
+        self.timeline: list[tuple[float, float]] | None = None
+        """(sent at, latency) of every delivery, when wanted"""
 
     async def open(self, url: str, pairs: int) -> None:
         async def one() -> Pair:
@@ -353,6 +367,8 @@ class Traffic:
                     t = self.sent_at.pop(push["params"]["data"]["message"][:16], None)
                     if t is not None:
                         self.latencies.append(time.perf_counter() - t)
+                        if self.timeline is not None:
+                            self.timeline.append((t, self.latencies[-1]))
                 await sub.send('{"id":%d,"jsonrpc":"2.0","result":true}' % push["id"])  # type: ignore[attr-defined]
         except Exception:
             pass
@@ -394,6 +410,8 @@ class Result:
     lat_errors: collections.Counter[str] = field(default_factory=collections.Counter)
     rss_before: float = float("nan")
     rss_after: float = float("nan")
+    sustain: tuple[float, float, int, int, bool] | None = None
+    """(p99 ms over the first window, over the last window, refused, not delivered, quiet)"""
 
     @property
     def tp_disturbed(self) -> bool:
@@ -454,22 +472,32 @@ async def throughput_round(traffic: Traffic, server: ServerProc, res: Result, rn
     print(f"  {server.name:<20} round {rnd}: {rate:8,.0f} deliveries/s   ({_cpu_note(cpu)}){f'; {errs} refused' if errs else ''}", flush=True)
 
 
+async def paced(traffic: Traffic, rate: float, seconds: float) -> float:
+    """``rate`` publishes/s spread over the pairs in turn for ``seconds``; returns the rate actually offered."""
+    total = int(rate * seconds)
+    t0 = time.perf_counter()
+    k = 0
+    while k < total:
+        due = min(total, int((time.perf_counter() - t0) * rate) + 1)
+        while k < due:
+            await traffic.publish(traffic.pairs[k % len(traffic.pairs)])
+            k += 1
+        await asyncio.sleep(max(0.0, t0 + k / rate - time.perf_counter()))
+    return total / (time.perf_counter() - t0)
+
+
+def _p99_ms(latencies: list[float]) -> float:
+    lat = sorted(latencies)
+    return 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else float("nan")
+
+
 async def latency_round(traffic: Traffic, server: ServerProc, res: Result, rnd: int) -> None:
     """Fresh topics; LAT_RATE publishes/s spread over the pairs, paced, for LAT_S; publish→deliver times."""
     await traffic.new_topics(1)
     traffic.sent_at, traffic.latencies = {}, []
     published, errors_before = traffic.published, sum(traffic.errors.values())
-    total = int(LAT_RATE * LAT_S)
     meter = CpuMeter(server)
-    t0 = time.perf_counter()
-    k = 0
-    while k < total:
-        due = min(total, int((time.perf_counter() - t0) * LAT_RATE) + 1)
-        while k < due:
-            await traffic.publish(traffic.pairs[k % len(traffic.pairs)])
-            k += 1
-        await asyncio.sleep(max(0.0, t0 + k / LAT_RATE - time.perf_counter()))
-    offered = total / (time.perf_counter() - t0)
+    offered = await paced(traffic, LAT_RATE, LAT_S)
     cpu = meter.read()
     await traffic.drain()
     lat = sorted(traffic.latencies)
@@ -484,6 +512,32 @@ async def latency_round(traffic: Traffic, server: ServerProc, res: Result, rnd: 
     res.lat_lost += lost
     print(f"  {server.name:<20} round {rnd}: {offered:,.0f} msg/s offered: p50 {p50:5.2f} ms  p99 {p99:6.2f} ms  max {worst:6.1f} ms"
           f"{f'  {lost} not delivered' if lost else ''}{f' ({errs} refused)' if errs else ''}   ({_cpu_note(cpu)})", flush=True)
+
+
+async def sustained_phase(server: ServerProc, res: Result) -> None:
+    """The same SUSTAIN_PAIRS topics for SUSTAIN_S at SUSTAIN_RATE, every push acked: p99 early vs late, refusals."""
+    traffic = Traffic()
+    await asyncio.wait_for(traffic.open(server.url, SUSTAIN_PAIRS), PHASE_TIMEOUT_S)
+    try:
+        await traffic.new_topics(1)
+        traffic.sent_at, traffic.latencies, traffic.timeline = {}, [], []
+        meter = CpuMeter(server)
+        t0 = time.perf_counter()
+        offered = await paced(traffic, SUSTAIN_RATE, SUSTAIN_S)
+        t1 = time.perf_counter()
+        cpu = meter.read()
+        await traffic.drain()
+        first = _p99_ms([lat for t, lat in traffic.timeline if t < t0 + SUSTAIN_WINDOW_S])
+        last = _p99_ms([lat for t, lat in traffic.timeline if t >= t1 - SUSTAIN_WINDOW_S])
+        refused = sum(traffic.errors.values())
+        lost = traffic.published - len(traffic.latencies) - refused
+        res.sustain = (first, last, refused, lost, cpu[2] < QUIET_REST)
+        per_topic = traffic.published / SUSTAIN_PAIRS
+        print(f"  {server.name:<20} {offered:,.0f} msg/s for {SUSTAIN_S:g} s, {per_topic:,.0f} messages per topic: p99 {first:6.2f} ms in the first "
+              f"{SUSTAIN_WINDOW_S:g} s, {last:6.2f} ms in the last {SUSTAIN_WINDOW_S:g} s; {refused} refused {dict(traffic.errors) if refused else ''}"
+              f"{f', {lost} not delivered' if lost else ''}   ({_cpu_note(cpu)})", flush=True)
+    finally:
+        await traffic.close()
 
 
 async def idle_phase(server: ServerProc, res: Result) -> None:
@@ -590,6 +644,12 @@ async def bench(pin: bool, rounds: int) -> None:
             for s, t in zip(servers, traffics):
                 results[s.name].lat_errors.update(t.errors)
                 await t.close()
+            print(f"\nSustained: {SUSTAIN_RATE:,.0f} msg/s over {SUSTAIN_PAIRS} pairs on the same topics for {SUSTAIN_S:g} s, every push acked", flush=True)
+            for s in servers:
+                try:
+                    await asyncio.wait_for(sustained_phase(s, results[s.name]), SUSTAIN_S + PHASE_TIMEOUT_S)
+                except asyncio.TimeoutError:
+                    print(f"  {s.name:<20} timed out", flush=True)
 
         await with_servers(tp_specs, d, server_cpu, throughput)
         await with_servers(main_specs, d, server_cpu, idle_and_latency)
@@ -604,6 +664,13 @@ async def bench(pin: bool, rounds: int) -> None:
         print(f"| {r.name} | {_fmt(r.best_throughput, ',.0f')}{tp_mark} | {_fmt(ratio, '.2f')} | {_fmt(r.p50, '.2f')} ms{lat_mark} | {_fmt(r.p99, '.2f')} ms{lat_mark} "
               f"| {_fmt(r.rss_per_1k, '.1f')} MB | {_fmt(r.rss_after, '.1f')} MB |")
     print()
+    print(f"| server | sustained {SUSTAIN_RATE:,.0f} msg/s, same topics: p99 first {SUSTAIN_WINDOW_S:g} s | p99 last {SUSTAIN_WINDOW_S:g} s | refused |")
+    print("| --- | --- | --- | --- |")
+    for r in results.values():
+        if r.sustain is not None:
+            first, last, refused, lost, quiet = r.sustain
+            print(f"| {r.name} | {_fmt(first, '.2f')} ms{' (disturbed)' * (not quiet)} | {_fmt(last, '.2f')} ms | {refused} |")
+    print()
     if any(r.tp_disturbed or r.lat_disturbed for r in results.values()):
         print(f"(disturbed) = every round of that figure ran while the rest of the machine used >= {QUIET_REST:g} % of a core: do not trust it; run again.")
     for r in results.values():
@@ -616,6 +683,9 @@ async def bench(pin: bool, rounds: int) -> None:
             (f"p99 {_fmt(r.p99, '.2f')} ms at {LAT_RATE:,.0f} msg/s (target < {TARGET_P99_MS:g} ms)", r.p99 < TARGET_P99_MS and r.lat_lost == 0),
             (f"RSS {_fmt(r.rss_after, '.1f')} MB with {IDLE_CONNS} idle connections (target < {TARGET_IDLE_MB:g} MB)", r.rss_after < TARGET_IDLE_MB),
         ]
+        if r.sustain is not None:
+            first, last, refused, lost, _ = r.sustain
+            checks.append((f"sustained: {refused} refused, p99 {_fmt(last, '.2f')} ms at the end (wanted: none, < {TARGET_P99_MS:g} ms)", refused == 0 and lost == 0 and last < TARGET_P99_MS))
         print(f"{r.name}: " + "; ".join(f"{text}: {'met' if ok else 'NOT met'}" for text, ok in checks))
 
 

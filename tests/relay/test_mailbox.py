@@ -1,4 +1,8 @@
-"""Mailbox rules over MemoryStore: TTL and size limits, full mailboxes, duplicates, the publish rate limit."""
+"""Mailbox rules over MemoryStore: TTL and size limits, full mailboxes, duplicates, the publish rate limit.
+
+The size limit counts undelivered messages only (not acked by anyone but their publisher):
+a busy topic whose reader keeps up never fills; one nobody reads fills at the limit.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ async def test_ttl_below_minimum_is_refused():
     err = await refusal(publish(box, ttl=29))
     assert (err.tag, err.rpc_code) == ("TtlTooShort", -32600)
     assert "29" in str(err) and "30" in str(err)
-    assert await box.store.count(TOPIC, 0) == 0
+    assert await box.store.count_undelivered(TOPIC, 0) == 0
     assert await publish(box, ttl=30) is not None, "the minimum itself is allowed"
 
 
@@ -70,14 +74,51 @@ async def test_message_too_long_is_refused():
 
 
 async def test_full_mailbox_is_refused():
-    """The 4th message into a mailbox limited to 3 gets "MailboxLimitExceeded"; other topics are unaffected."""
+    """The 4th unread message into a mailbox limited to 3 gets "MailboxLimitExceeded"; other topics are unaffected."""
     box = Mailbox(MemoryStore(), Limits(max_messages_per_mailbox=3))
     for i in range(3):
         assert await publish(box, f"m{i}") is not None
     err = await refusal(publish(box, "m3"))
     assert (err.tag, err.rpc_code) == ("MailboxLimitExceeded", -32000)
-    assert await box.store.count(TOPIC, int(NOW * 1000)) == 3
+    assert "full" in str(err)
+    assert await box.store.count_undelivered(TOPIC, int(NOW * 1000)) == 3
+    assert await box.store.contains(TOPIC, message_id("m3")) is False, "a refused message is not stored"
     assert await publish(box, "m3", topic=OTHER) is not None
+
+
+async def test_a_topic_whose_subscriber_acks_never_fills():
+    """A busy topic whose reader acks every message takes any number of them (acked ones stay stored, but do not count)."""
+    box = Mailbox(MemoryStore(), Limits(max_messages_per_mailbox=3))
+    for i in range(50):
+        stored = await publish(box, f"m{i}", now=NOW + i / 10)
+        assert stored is not None, f"message {i} refused"
+        await box.store.ack(TOPIC, stored.id, "did:key:bob")
+    assert await box.store.count(TOPIC, int(NOW * 1000)) == 50
+    later_device = await box.store.undelivered(TOPIC, "did:key:bob-laptop", int(NOW * 1000))
+    assert len(later_device) == 50, "a second device subscribing later still gets them all"
+
+
+async def test_a_full_mailbox_frees_up_as_its_reader_catches_up():
+    """Acking one message of a full mailbox makes room for exactly one more."""
+    box = Mailbox(MemoryStore(), Limits(max_messages_per_mailbox=2))
+    first = await publish(box, "m0")
+    await publish(box, "m1")
+    await refusal(publish(box, "m2"))
+    await box.store.ack(TOPIC, first.id, "did:key:bob")  # type: ignore[union-attr]
+    assert await publish(box, "m2") is not None
+    await refusal(publish(box, "m3"))
+
+
+async def test_acks_by_the_publisher_or_for_unknown_messages_free_no_room():
+    """Only a reader's ack counts; the publisher's own ack and acks for messages not (yet) stored leave no trace."""
+    box = Mailbox(MemoryStore(), Limits(max_messages_per_mailbox=2))
+    await box.store.ack(TOPIC, message_id("m1"), "did:key:bob")  # before m1 exists
+    await box.store.ack(TOPIC, "0" * 64, "did:key:bob")
+    first = await publish(box, "m0")
+    await box.store.ack(TOPIC, first.id, "did:key:alice")  # type: ignore[union-attr]  # alice published it
+    await publish(box, "m1")
+    err = await refusal(publish(box, "m2"))
+    assert err.tag == "MailboxLimitExceeded"
 
 
 async def test_full_mailbox_frees_up_when_messages_expire():
@@ -96,7 +137,7 @@ async def test_duplicate_publish_returns_none():
     assert await publish(box, "same", now=NOW + 5) is None
     assert await publish(box, "same", publisher="did:key:carol") is None
     assert await publish(box, "same", topic=OTHER) is not None, "the same message on another topic is new"
-    assert await box.store.count(TOPIC, int(NOW * 1000)) == 1
+    assert await box.store.count_undelivered(TOPIC, int(NOW * 1000)) == 1
 
 
 async def test_duplicate_publish_into_a_full_mailbox_is_still_a_no_op():
@@ -105,6 +146,7 @@ async def test_duplicate_publish_into_a_full_mailbox_is_still_a_no_op():
     await publish(box, "first")
     await publish(box, "second")
     assert await publish(box, "first") is None
+    assert await publish(box, "first", now=NOW + 5, publisher="did:key:carol") is None
 
 
 # --- rate limit ---------------------------------------------------------------------------

@@ -22,9 +22,11 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscription_id
-from walletsync.relay.mailbox import Limits
+from walletsync.relay import server as relay_server
+from walletsync.relay.mailbox import Limits, MailboxStore
 from walletsync.relay.server import RelayServer
 from walletsync.relay.stores.memory import MemoryStore
+from walletsync.relay.stores.sqlite import SqliteStore
 
 TIMEOUT = 3.0
 T1, T2, T3 = "1" * 64, "2" * 64, "3" * 64
@@ -124,13 +126,18 @@ def data_of(push: dict[str, Any]) -> dict[str, Any]:
     return push["params"]["data"]
 
 
-@pytest.fixture
-async def make_relay():
-    """``await make_relay(**kwargs)`` → a started in-process RelayServer on a free port; stopped after the test."""
+@pytest.fixture(params=["memory", "sqlite"])
+async def make_relay(request, tmp_path):
+    """``await make_relay(**kwargs)`` → a started in-process RelayServer on a free port; stopped after the test.
+
+    Every test runs on a memory and on a SQLite store (which answers publishes after its commit)."""
     servers: list[RelayServer] = []
 
+    def default_store() -> MailboxStore:
+        return MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / f"relay-{len(servers)}.db")
+
     async def make(**kwargs: Any) -> RelayServer:
-        server = RelayServer(kwargs.pop("store", None) or MemoryStore(), port=0, **kwargs)
+        server = RelayServer(kwargs.pop("store", None) or default_store(), port=0, **kwargs)
         await server.start()
         servers.append(server)
         return server
@@ -425,6 +432,101 @@ async def test_error_reply_to_a_push_is_not_an_ack(relay, clients):
 
     _, pushes = await _receive_then_reconnect(relay, clients, nack)
     assert [data_of(p)["message"] for p in pushes] == ["m1", "m2"]
+
+
+async def test_a_busy_topic_whose_subscriber_acks_never_fills(make_relay, clients):
+    """The mailbox limit counts unread messages: a reader that acks lets any number through; a topic nobody reads fills."""
+    relay = await make_relay(limits=Limits(max_messages_per_mailbox=3))
+    a, b = await clients(relay), await clients(relay)
+    await b.subscribe(T1)
+    for i in range(12):
+        assert await a.publish(T1, f"busy-{i}") is True
+        push = await b.next_push()
+        assert data_of(push)["message"] == f"busy-{i}"
+        await b.ack(push)
+    for i in range(3):
+        assert await a.publish(T2, f"unread-{i}") is True
+    answer = await a.request("irn_publish", {"topic": T2, "message": "unread-3", "ttl": 300, "tag": 1108})
+    assert answer["error"]["data"] == "MailboxLimitExceeded", answer
+    assert await a.publish(T2, "unread-0") is True, "a retry of a stored message is still answered true"
+    late = await clients(relay)
+    await late.call("irn_batchSubscribe", {"topics": [T1, T2]})
+    await late.sync()
+    got = [data_of(p)["message"] for p in late.pushes]
+    assert sorted(got) == sorted([f"busy-{i}" for i in range(12)] + [f"unread-{i}" for i in range(3)]), "acked messages stay for later devices"
+
+
+class HeldCommits(MemoryStore):
+    """A store whose commits happen only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[Any] = []
+
+    def after_commit(self, callback: Any) -> None:
+        self.waiting.append(callback)
+
+    def commit(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        for callback in waiting:
+            callback(None)
+
+
+async def test_publish_is_answered_once_committed_without_holding_up_the_connection(make_relay, clients):
+    """The answer to a publish (what lets the SDK forget it) waits for the store's commit; delivery and the publisher's other requests do not."""
+    store = HeldCommits()
+    relay = await make_relay(store=store)
+    a, b = await clients(relay), await clients(relay)
+    await b.subscribe(T1)
+    frame = {"id": RawClient.new_id(), "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "held", "ttl": 300, "tag": 1108}}
+    await a.send(frame)
+    assert data_of(await b.next_push())["message"] == "held", "delivery does not wait for the commit"
+    assert await a.subscribe(T3) == subscription_id(T3, a.client_id), "the publisher's next request is not held up"
+    with pytest.raises(TimeoutError):
+        await a.recv(timeout=0.3)
+    store.commit()
+    assert (await a.response(frame["id"]))["result"] is True
+
+
+async def test_frames_for_a_subscriber_that_stopped_reading_wait_for_it_in_order(make_relay, clients):
+    """Pushes a stalled subscriber's socket cannot take are kept (in order) and sent once it reads again; others are not held up."""
+    relay = await make_relay(limits=Limits(publish_burst=1000))
+    publisher, live = await clients(relay), await clients(relay)
+    await live.subscribe(T1)
+    stalled = await DeadClient.subscribed(relay, T1)
+    try:
+        big = "A" * 200_000
+        count = 80  # 16 MB: more than the socket buffers hold, so the relay has to keep some
+        for i in range(count):
+            assert await publisher.publish(T1, f"{i:03d}{big}") is True
+            assert data_of(await live.next_push(timeout=TIMEOUT))["message"][:3] == f"{i:03d}"
+        assert any(c.backlog for c in relay.subscribers[T1]), "the test did not fill the stalled client's socket"
+        seen = []
+        while len(seen) < count:
+            opcode, payload = await asyncio.wait_for(_read_frame(stalled.reader), TIMEOUT)
+            if opcode == 0x1:
+                seen.append(json.loads(payload)["params"]["data"]["message"][:3])
+        assert seen == [f"{i:03d}" for i in range(count)]
+    finally:
+        stalled.close()
+
+
+async def test_a_subscriber_that_stops_reading_for_good_is_disconnected(make_relay, clients, monkeypatch, caplog):
+    """Past OUTBOX_LIMIT waiting frames the relay gives up on a stalled client instead of buffering without end."""
+    monkeypatch.setattr(relay_server, "OUTBOX_LIMIT", 5)
+    relay = await make_relay(limits=Limits(publish_burst=1000))
+    publisher = await clients(relay)
+    stalled = await DeadClient.subscribed(relay, T1)
+    try:
+        big = "B" * 200_000
+        for i in range(100):
+            assert await publisher.publish(T1, f"{i:03d}{big}") is True
+            if "reads too slowly" in caplog.text:
+                break
+        assert "reads too slowly" in caplog.text
+        assert await publisher.publish(T1, "still-answered") is True
+    finally:
+        stalled.close()
 
 
 # --- wc_proposeSession / wc_approveSession --------------------------------------------------

@@ -1,4 +1,10 @@
-"""One contract for every mailbox store: memory, SQLite and Redis must behave the same."""
+"""One contract for every mailbox store: memory, SQLite and Redis must behave the same.
+
+Undelivered = unexpired and not acked by anyone but its publisher: only those count
+against the mailbox limit (``add(..., max_undelivered)``), so a busy topic whose
+subscriber keeps up never fills, while acked messages stay stored for later
+subscribers (a second device) until their TTL ends.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -14,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from walletsync.relay.mailbox import StoredMessage, message_id
-from walletsync.relay.stores import StoreSpecError, open_store
+from walletsync.relay.mailbox import MailboxFull, StoredMessage, message_id
+from walletsync.relay.stores import StoreSpecError, StoreUnavailable, open_store
 from walletsync.relay.stores.memory import MemoryStore
 from walletsync.relay.stores.redisdb import RedisStore
 from walletsync.relay.stores.sqlite import SqliteStore
@@ -142,40 +149,118 @@ async def test_undelivered_is_oldest_first(store):
 async def test_undelivered_of_unknown_topic_is_empty(store):
     """Subscribing to a topic nobody published on yields nothing (and no error)."""
     assert await store.undelivered("f" * 64, BOB, NOW) == []
+    assert await store.count_undelivered("f" * 64, NOW) == 0
     assert await store.count("f" * 64, NOW) == 0
+    assert await store.contains("f" * 64, message_id("x")) is False
 
 
 # --- ack of unknown messages --------------------------------------------------------------
 
 
 async def test_ack_of_unknown_message_is_harmless(store):
-    """A stray or late ack (unknown id, unknown topic) neither fails nor hides other messages."""
+    """A stray or late ack (unknown id, unknown topic) neither fails nor hides other messages, nor frees room."""
     await store.add(msg("m1"))
     await store.ack(T1, "0" * 64, BOB)
     await store.ack("e" * 64, message_id("m1"), BOB)
     assert texts(await store.undelivered(T1, BOB, NOW)) == ["m1"]
-    assert await store.count(T1, NOW) == 1
+    assert await store.count_undelivered(T1, NOW) == 1
+    assert await store.contains(T1, "0" * 64) is False and await store.contains("e" * 64, message_id("m1")) is False
 
 
 async def test_ack_before_the_message_exists_leaves_no_trace(store):
-    """An ack for a message the store does not hold is dropped: it does not hide that message if it is published later."""
+    """An ack for a message the store does not hold is dropped: it neither hides that message nor counts it delivered if it is published later."""
     await store.ack(T1, message_id("later"), BOB)
     await store.add(msg("later"))
     assert texts(await store.undelivered(T1, BOB, NOW)) == ["later"]
+    assert await store.count_undelivered(T1, NOW) == 1
+    with pytest.raises(MailboxFull):
+        await store.add(msg("next", at=NOW + 1), max_undelivered=1)
+
+
+# --- undelivered messages and the mailbox limit -------------------------------------------
+
+
+async def test_ack_by_a_reader_makes_a_message_delivered(store):
+    """Once a client other than the publisher acks a message it stops counting as undelivered; other messages still count."""
+    await store.add(msg("m1"))
+    await store.add(msg("m2", at=NOW + 1))
+    assert await store.count_undelivered(T1, NOW) == 2
+    await store.ack(T1, message_id("m1"), BOB)
+    assert await store.count_undelivered(T1, NOW) == 1
+    await store.ack(T1, message_id("m1"), CAROL)  # a second reader changes nothing more
+    await store.ack(T1, message_id("m1"), BOB)
+    assert await store.count_undelivered(T1, NOW) == 1
+    assert await store.count(T1, NOW) == 2, "a delivered message is still stored"
+
+
+async def test_ack_by_the_publisher_does_not_make_a_message_delivered(store):
+    """A publisher acking its own message (the SDK never does, but batchReceive could) has not passed it on to anyone."""
+    await store.add(msg("mine", publisher=ALICE))
+    await store.ack(T1, message_id("mine"), ALICE)
+    assert await store.count_undelivered(T1, NOW) == 1
+    assert texts(await store.undelivered(T1, BOB, NOW)) == ["mine"]
+
+
+async def test_a_delivered_message_still_reaches_a_later_subscriber(store):
+    """Bob's ack frees the mailbox, but Carol (a second device subscribing later) still gets the message until its TTL ends."""
+    await store.add(msg("hello"), max_undelivered=1)
+    await store.ack(T1, message_id("hello"), BOB)
+    await store.add(msg("again", at=NOW + 1), max_undelivered=1)  # room again: "hello" was delivered
+    assert texts(await store.undelivered(T1, CAROL, NOW)) == ["hello", "again"]
+    assert texts(await store.undelivered(T1, BOB, NOW)) == ["again"]
+
+
+async def test_a_topic_whose_subscriber_acks_never_fills(store):
+    """However many messages pass through, a topic whose reader acks each one stays below any limit."""
+    for i in range(25):
+        assert await store.add(msg(f"m{i}", at=NOW + i), max_undelivered=3) is True
+        await store.ack(T1, message_id(f"m{i}"), BOB)
+    assert await store.count_undelivered(T1, NOW + 25) == 0
+    assert await store.count(T1, NOW + 25) == 25
+
+
+async def test_a_topic_nobody_reads_fills_at_the_limit(store):
+    """The limit-th undelivered message fits; the next is refused and not stored; other topics are unaffected."""
+    for i in range(3):
+        assert await store.add(msg(f"m{i}", at=NOW + i), max_undelivered=3) is True
+    with pytest.raises(MailboxFull):
+        await store.add(msg("m3", at=NOW + 3), max_undelivered=3)
+    assert await store.contains(T1, message_id("m3")) is False
+    assert await store.count_undelivered(T1, NOW + 3) == 3
+    assert await store.add(msg("m3", topic=T2, at=NOW + 3), max_undelivered=3) is True
+    assert await store.add(msg("m3", at=NOW + 3)) is True, "without a limit nothing is refused"
+
+
+async def test_a_retry_into_a_full_mailbox_is_a_no_op(store):
+    """A duplicate is just a duplicate (False), never MailboxFull, even when the mailbox is full."""
+    await store.add(msg("first"), max_undelivered=2)
+    await store.add(msg("second", at=NOW + 1), max_undelivered=2)
+    assert await store.add(msg("first", at=NOW + 2), max_undelivered=2) is False
+    assert await store.count_undelivered(T1, NOW) == 2
+
+
+async def test_expired_messages_stop_counting_against_the_limit(store):
+    """An undelivered message whose TTL ended frees its place at once, before any purge."""
+    await store.add(msg("short", ttl_ms=10_000), max_undelivered=1)
+    with pytest.raises(MailboxFull):
+        await store.add(msg("blocked", at=NOW + 9_999), max_undelivered=1)
+    assert await store.add(msg("later", at=NOW + 10_000), max_undelivered=1) is True
+    assert await store.count_undelivered(T1, NOW + 10_000) == 1
 
 
 # --- count / purge ------------------------------------------------------------------------
 
 
-async def test_count_counts_only_unexpired(store):
-    """The mailbox-size limit only counts messages that are still alive."""
+async def test_counts_count_only_unexpired(store):
+    """Both counts (all messages, undelivered ones) only count messages that are still alive, at any "now"."""
     await store.add(msg("a", ttl_ms=10_000))
     await store.add(msg("b", ttl_ms=MINUTE))
     await store.add(msg("c", ttl_ms=MINUTE, topic=T2))
-    assert await store.count(T1, NOW) == 2
-    assert await store.count(T1, NOW + 10_000) == 1
-    assert await store.count(T1, NOW + MINUTE) == 0
-    assert await store.count(T2, NOW) == 1
+    for count in (store.count, store.count_undelivered):
+        assert await count(T1, NOW + MINUTE) == 0
+        assert await count(T1, NOW + 10_000) == 1
+        assert await count(T1, NOW) == 2, "asking about an earlier time again gives the earlier answer"
+        assert await count(T2, NOW) == 1
 
 
 async def test_purge_removes_expired_and_returns_how_many(store):
@@ -188,8 +273,11 @@ async def test_purge_removes_expired_and_returns_how_many(store):
     # Asking with an earlier "now" proves they are gone, not merely filtered out.
     assert texts(await store.undelivered(T1, CAROL, NOW)) == ["young"]
     assert texts(await store.undelivered(T2, CAROL, NOW)) == []
-    assert await store.count(T1, NOW) == 1
+    assert await store.count_undelivered(T1, NOW) == 1 and await store.count(T1, NOW) == 1
+    assert await store.count_undelivered(T2, NOW) == 0
+    assert await store.contains(T1, message_id("old1")) is False
     assert await store.purge(NOW + 10_000) == 0, "a second purge has nothing left to remove"
+    assert await store.add(msg("old1")) is True, "a purged message can be published anew"
 
 
 # --- durability (SQLite) -----------------------------------------------------------------
@@ -212,6 +300,98 @@ async def test_sqlite_message_survives_close_and_reopen(tmp_path):
         await second.close()
 
 
+async def test_sqlite_remembers_what_was_delivered_across_a_restart(tmp_path):
+    """The mailbox limit's bookkeeping is rebuilt from the file: delivered stays delivered, undelivered still counts."""
+    path = tmp_path / "relay.db"
+    first = SqliteStore(path)
+    await first.add(msg("read"))
+    await first.add(msg("unread", at=NOW + 1))
+    await first.add(msg("own-ack", at=NOW + 2))
+    await first.ack(T1, message_id("read"), BOB)
+    await first.ack(T1, message_id("own-ack"), ALICE)
+    await first.close()
+    second = SqliteStore(path)
+    try:
+        assert await second.count_undelivered(T1, NOW) == 2
+        assert await second.count(T1, NOW) == 3
+        assert await second.contains(T1, message_id("read"))
+        with pytest.raises(MailboxFull):
+            await second.add(msg("one-too-many", at=NOW + 3), max_undelivered=2)
+        await second.ack(T1, message_id("unread"), BOB)
+        assert await second.add(msg("fits-now", at=NOW + 3), max_undelivered=2) is True
+    finally:
+        await second.close()
+
+
+async def test_sqlite_publish_is_durable_only_after_commit(tmp_path):
+    """add() returns at once; after_commit() says when the message would survive a crash (the relay answers then)."""
+    store = SqliteStore(tmp_path / "relay.db")
+    try:
+        await store.add(msg("m1"))
+        seen: list[object] = []
+        store.after_commit(seen.append)
+        assert seen == [], "not committed yet: the commit comes at the loop's next turn"
+        await store.committed()
+        assert seen == [None]
+        store.after_commit(seen.append)
+        assert seen == [None, None], "nothing pending: called at once"
+    finally:
+        await store.close()
+
+
+async def test_sqlite_file_is_used_by_one_relay_at_a_time(tmp_path):
+    """A second relay on the same file fails at once with a clear error (it could not keep the in-memory index right)."""
+    path = tmp_path / "relay.db"
+    first = SqliteStore(path)
+    try:
+        with pytest.raises(StoreUnavailable, match="in use by another process"):
+            SqliteStore(path)
+    finally:
+        await first.close()
+    second = SqliteStore(path)  # free again once the first is closed
+    await second.close()
+
+
+def test_sqlite_schema_1_file_is_converted(tmp_path):
+    """A relay.db written by the previous relay (messages + acks tables) keeps its messages, acks and dedup."""
+    path = tmp_path / "relay.db"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA_1)
+    rows = [msg("kept"), msg("acked", at=NOW + 1), msg("own", at=NOW + 2)]
+    old.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", [(m.topic, m.id, m.message, m.publisher, m.published_at, m.expires_at, m.tag, 1, m.attestation) for m in rows])
+    old.executemany("INSERT INTO acks VALUES (?,?,?)", [(T1, message_id("acked"), BOB), (T1, message_id("own"), ALICE), (T1, "0" * 64, BOB)])
+    old.commit()
+    old.close()
+
+    async def check() -> None:
+        store = SqliteStore(path)
+        try:
+            assert texts(await store.undelivered(T1, BOB, NOW)) == ["kept", "own"]
+            assert texts(await store.undelivered(T1, CAROL, NOW)) == ["kept", "acked", "own"]
+            assert await store.count_undelivered(T1, NOW) == 2, "acked by Bob: delivered; acked by its own publisher: not"
+            assert await store.add(msg("kept")) is False
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+    asyncio.run(check())  # a converted file opens as it is
+
+
+SCHEMA_1 = """
+CREATE TABLE messages (
+    topic TEXT NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, publisher TEXT NOT NULL,
+    published_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, tag INTEGER NOT NULL,
+    prompt INTEGER NOT NULL, attestation TEXT,
+    PRIMARY KEY (topic, id)
+) WITHOUT ROWID;
+CREATE INDEX messages_expiry ON messages (expires_at);
+CREATE TABLE acks (
+    topic TEXT NOT NULL, id TEXT NOT NULL, client_id TEXT NOT NULL,
+    PRIMARY KEY (topic, id, client_id)
+) WITHOUT ROWID;
+"""
+
+
 WRITER = textwrap.dedent(
     """
     import asyncio, sys, time
@@ -220,7 +400,12 @@ WRITER = textwrap.dedent(
 
     store = SqliteStore(sys.argv[1])
     now = int(sys.argv[2])
-    asyncio.run(store.add(StoredMessage(sys.argv[3], "survivor", "did:key:z6MkAlice", now, now + 300_000, 1108, True, None)))
+
+    async def publish():
+        await store.add(StoredMessage(sys.argv[3], "survivor", "did:key:z6MkAlice", now, now + 300_000, 1108, True, None))
+        await store.committed()  # what the relay waits for before it answers a publish
+
+    asyncio.run(publish())
     print("ok", flush=True)
     time.sleep(60)
     """

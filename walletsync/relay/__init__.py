@@ -2,5 +2,6 @@
 
 ``mailbox`` holds the delivery rules (TTL, dedup, acks, limits) over a store
 interface; ``stores`` has the memory, SQLite and Redis backends; ``server`` is
-the websocket glue.
+the websocket glue, and ``frames`` its fast path through the wire format for
+the frames that make up nearly all traffic (publishes, pushes, acks).
 """

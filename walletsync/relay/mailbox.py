@@ -5,14 +5,22 @@ subscribes gets each unexpired message it has not acked and did not publish
 itself; a message's id is sha256(message), so a republished (retried) message
 is stored once. Stores implement :class:`MailboxStore`; :class:`Mailbox` applies
 the limits and says why a publish is refused.
+
+The mailbox-size limit is about messages nobody has taken yet: a message counts
+against ``Limits.max_messages_per_mailbox`` while it is unexpired and no client
+other than its publisher has acked it. An acked message stays stored (and is
+still pushed to clients that subscribe later, e.g. a second device) until its
+TTL ends, but no longer fills the mailbox, so a topic whose subscriber keeps up
+never fills however busy it is; a topic nobody reads fills at the limit.
 """
 
 from __future__ import annotations
 
 import abc
+import asyncio
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.relay_rpc import HANDLER_ERROR, INVALID_REQUEST, TOO_MANY_REQUESTS, MessageData
@@ -44,6 +52,16 @@ class Limits:
     publish_burst: int = 500
 
 
+class _CachedId:
+    """``StoredMessage.id``: computed once, then read from the instance dict (like functools.cached_property, minus its lock)."""
+
+    def __get__(self, obj: StoredMessage | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = obj.__dict__["id"] = message_id(obj.message)
+        return value
+
+
 @dataclass(frozen=True)
 class StoredMessage:
     topic: str
@@ -57,9 +75,8 @@ class StoredMessage:
     prompt: bool = False
     attestation: str | None = None
 
-    @property
-    def id(self) -> str:
-        return message_id(self.message)
+    id = _CachedId()
+    """sha256(message) hex, computed on first use (not a field: not compared, not in to_json)"""
 
     def to_data(self) -> MessageData:
         return MessageData(self.topic, self.message, self.published_at, self.tag, self.attestation)
@@ -80,12 +97,55 @@ def message_id(message: str) -> str:
     return hashlib.sha256(message.encode("utf-8")).hexdigest()
 
 
+class MailboxFull(Exception):
+    """:meth:`MailboxStore.add` refused a new message: its topic already holds the most undelivered messages allowed."""
+
+
 class MailboxStore(abc.ABC):
-    """Where mailboxes live. All times are unix ms; every method is one atomic step."""
+    """Where mailboxes live. All times are unix ms; every method is one atomic step.
+
+    A message is *undelivered* while it is unexpired and no client other than its
+    publisher has acked it; only undelivered messages count against the mailbox
+    limit (:meth:`add`'s ``max_undelivered``). Acks of messages the store does not
+    hold are dropped and leave no trace. Every store answers :meth:`add`'s limit
+    check and :meth:`count_undelivered` from an index or counter, never by walking
+    the topic's messages.
+
+    What a method stored is seen by every later call at once. It may become
+    durable (survive a crash of the relay process) a little later, in a commit
+    the store groups with others: :meth:`after_commit` says when. A publish is
+    answered only then.
+    """
 
     @abc.abstractmethod
-    async def add(self, message: StoredMessage) -> bool:
-        """Store ``message``; False when the topic already holds a message with the same id."""
+    async def add(self, message: StoredMessage, max_undelivered: int | None = None) -> bool:
+        """Store ``message``; False when the topic already holds a message with the same id (expired or not).
+
+        With ``max_undelivered``, raises :class:`MailboxFull` instead of storing when the topic
+        already holds that many undelivered messages at ``message.published_at``; a duplicate is
+        still just False then (a retry into a full mailbox is a harmless no-op).
+        """
+
+    def after_commit(self, callback: Callable[[BaseException | None], None]) -> None:
+        """Call ``callback(None)`` once everything stored so far is durable, or ``callback(error)``
+        if that commit failed (what it held is then forgotten). Stores that are durable (or never
+        durable, like memory) as soon as a call returns call it right away, as this default does."""
+        callback(None)
+
+    async def committed(self) -> None:
+        """Wait until everything stored so far is durable (raises if that commit failed)."""
+        future = asyncio.get_running_loop().create_future()
+
+        def done(error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        self.after_commit(done)
+        await future
 
     @abc.abstractmethod
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
@@ -93,15 +153,22 @@ class MailboxStore(abc.ABC):
 
     @abc.abstractmethod
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
-        """Record that ``client_id`` received the message; it is not redelivered to that client."""
+        """Record that ``client_id`` received the message; it is not redelivered to that client.
+
+        An ack by anyone but the publisher also makes the message stop counting as undelivered.
+        """
 
     @abc.abstractmethod
     async def contains(self, topic: str, message_id: str) -> bool:
         """Does ``topic`` hold the message (expired or not)?"""
 
     @abc.abstractmethod
+    async def count_undelivered(self, topic: str, now_ms: int) -> int:
+        """Undelivered messages on ``topic`` at ``now_ms``: unexpired, not acked by anyone but their publisher."""
+
+    @abc.abstractmethod
     async def count(self, topic: str, now_ms: int) -> int:
-        """Unexpired messages on ``topic``."""
+        """Unexpired messages on ``topic``, delivered or not. For tests and diagnostics: the relay never asks, and it may walk the topic."""
 
     @abc.abstractmethod
     async def purge(self, now_ms: int) -> int:
@@ -153,8 +220,10 @@ class Mailbox:
             raise RelayRefusal(f"message is {len(message)} chars; at most {limits.max_message_chars}", INVALID_REQUEST, "PayloadSizeExceeded")
         now_ms = int(now * 1000)
         stored = StoredMessage(topic, message, publisher, now_ms, now_ms + ttl * 1000, tag, prompt, attestation)
-        if await self.store.count(topic, now_ms) >= limits.max_messages_per_mailbox:
-            if await self.store.contains(topic, stored.id):
-                return None  # a retry of a stored message stays a harmless no-op
-            raise RelayRefusal(f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} messages)", HANDLER_ERROR, "MailboxLimitExceeded")
-        return stored if await self.store.add(stored) else None
+        try:
+            # a retry of a stored message is False (a harmless no-op) even when the mailbox is full
+            return stored if await self.store.add(stored, limits.max_messages_per_mailbox) else None
+        except MailboxFull:
+            raise RelayRefusal(
+                f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} undelivered messages)", HANDLER_ERROR, "MailboxLimitExceeded"
+            ) from None

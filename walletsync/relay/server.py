@@ -13,12 +13,14 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from walletsync.protocol.errors import InvalidJwt
 from walletsync.protocol.relay_auth import subscription_id, verify_jwt
@@ -41,15 +43,13 @@ from walletsync.protocol.relay_rpc import (
     RelayRequest,
     RelayResult,
     Subscribe,
-    Subscription,
     Unsubscribe,
     encode_error,
-    encode_request,
     encode_result,
     normalize_id,
     parse_frame,
-    push_id,
 )
+from walletsync.relay.frames import ACK, data_json, push_frame, quick_frame, result_true
 from walletsync.relay.mailbox import Limits, Mailbox, MailboxStore, RelayRefusal, StoredMessage
 
 log = logging.getLogger("walletsync.relay")
@@ -69,27 +69,32 @@ class Fanout(Protocol):
     async def stop(self) -> None: ...
 
 
-@dataclass(eq=False)
+OPEN = State.OPEN
+
+
+@dataclass(eq=False, slots=True)
 class Client:
     """One authenticated websocket connection.
 
-    Frames to it go through ``outbox`` and its own writer task, so a slow or dead
+    Frames to it are written straight into its socket buffer while that buffer has
+    room; once the client stops reading fast enough (websockets pauses writing),
+    they wait in ``backlog`` for a drain task, and a client with
+    :data:`OUTBOX_LIMIT` frames waiting is disconnected. Either way a slow or dead
     client only ever delays itself, never a publisher or other subscribers.
     """
 
     ws: ServerConnection
     client_id: str
-    topics: set[str] = field(default_factory=set)
+    topics: dict[str, str] = field(default_factory=dict)
+    """subscribed topic → its subscription id (sha256(topic + client id), what pushes carry)"""
     pushes: dict[int, tuple[str, str]] = field(default_factory=dict)
-    outbox: asyncio.Queue[str] = field(default_factory=lambda: asyncio.Queue(OUTBOX_LIMIT))
-
-    async def write_forever(self) -> None:
-        while True:
-            text = await self.outbox.get()
-            try:
-                await self.ws.send(text)
-            except ConnectionClosed:
-                return
+    backlog: deque[str] | None = None
+    drainer: asyncio.Task | None = None
+    direct: bool = True
+    """can frames go straight to the socket? (websockets' asyncio connection API; else always through the backlog)"""
+    unflushed: bool = False
+    """frames are waiting in the websocket's output buffer for this turn of the loop to end"""
+    too_slow: bool = False
 
 
 class RelayServer:
@@ -118,6 +123,7 @@ class RelayServer:
         self._server: Server | None = None
         self._purger: asyncio.Task | None = None
         self._last_push = 0
+        self._unflushed: list[Client] = []
 
     @property
     def url(self) -> str:
@@ -182,15 +188,16 @@ class RelayServer:
             reason = f"invalid JWT: {exc}".encode("utf-8")[:123].decode("utf-8", "ignore")  # close reasons are ≤ 123 bytes
             await ws.close(AUTH_CLOSE_CODE, reason)
             return
+        client.direct = all(hasattr(ws, name) for name in ("protocol", "paused", "send_data", "transport"))
         log.info("client %s connected", client.client_id[-8:])
-        writer = asyncio.create_task(client.write_forever(), name=f"relay-writer {client.client_id[-8:]}")
         try:
             async for raw in ws:
                 await self._on_frame(client, raw)
         except ConnectionClosed:
             pass
         finally:
-            writer.cancel()
+            if client.drainer is not None:
+                client.drainer.cancel()
             for topic in client.topics:
                 subs = self.subscribers.get(topic)
                 if subs is not None:
@@ -200,16 +207,91 @@ class RelayServer:
             log.info("client %s disconnected (%s)", client.client_id[-8:], ws.close_code)
 
     def _send(self, client: Client, text: str) -> None:
-        """Queue a frame for ``client``; one that stopped reading is disconnected, not waited for."""
+        """Send a frame to ``client`` without waiting; one that stopped reading is disconnected, not waited for.
+
+        While the client reads, frames go into its websocket's output buffer (what ``ws.send()``
+        does, minus waiting for a drain that is not needed) and all frames for it from one turn of
+        the loop leave in one socket write at the end of that turn (:meth:`_flush`).
+        """
+        backlog = client.backlog
+        if backlog is None:
+            ws = client.ws
+            if client.direct and not ws.paused:
+                if ws.protocol.state is OPEN:
+                    ws.protocol.send_text(text.encode())
+                    if not client.unflushed:
+                        client.unflushed = True
+                        if not self._unflushed:
+                            asyncio.get_running_loop().call_soon(self._flush)
+                        self._unflushed.append(client)
+                return  # closing or closed: ws.send() would drop the frame too
+            backlog = client.backlog = deque()
+            client.drainer = asyncio.create_task(self._drain(client, backlog), name=f"relay-drain {client.client_id[-8:]}")
+        if len(backlog) >= OUTBOX_LIMIT:
+            if not client.too_slow:
+                client.too_slow = True
+                log.warning("client %s reads too slowly; disconnecting it", client.client_id[-8:])
+                asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "too many unread messages"))
+            return
+        backlog.append(text)
+
+    def _flush(self) -> None:
+        """Write out what this turn of the loop queued, one socket write per client."""
+        clients, self._unflushed = self._unflushed, []
+        for client in clients:
+            client.unflushed = False
+            ws = client.ws
+            chunks = ws.protocol.data_to_send()
+            if not chunks or ws.transport.is_closing():
+                continue  # websockets flushed them itself meanwhile, or the connection is gone
+            if b"" not in chunks:
+                ws.transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+                continue
+            for data in chunks:  # an end of stream among them (not ours): as websockets' send_data() does
+                if data:
+                    ws.transport.write(data)
+                elif ws.transport.can_write_eof():
+                    try:
+                        ws.transport.write_eof()
+                    except Exception:
+                        pass
+                else:
+                    ws.transport.close()
+
+    @staticmethod
+    async def _drain(client: Client, backlog: deque[str]) -> None:
+        """Send the backlog in order, waiting for the socket as needed; then frames go direct again."""
         try:
-            client.outbox.put_nowait(text)
-        except asyncio.QueueFull:
-            log.warning("client %s reads too slowly; disconnecting it", client.client_id[-8:])
-            asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "too many unread messages"))
+            while backlog:
+                await client.ws.send(backlog.popleft())
+        except ConnectionClosed:
+            backlog.clear()
+        finally:
+            client.backlog = client.drainer = None
 
     async def _on_frame(self, client: Client, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
             self._send(client, encode_error(None, INVALID_REQUEST, "binary frames are not supported", "InvalidPayload"))
+            return
+        quick = quick_frame(raw) if not log.isEnabledFor(logging.DEBUG) else None
+        if quick is not None:
+            if quick[0] == ACK:
+                pushed = client.pushes.pop(quick[1], None)
+                if pushed is not None:
+                    await self.store.ack(pushed[0], pushed[1], client.client_id)
+            else:  # PUBLISH: what _on_request does with a Publish, without building the request objects
+                _, rid, topic, message, ttl, tag, prompt, attestation = quick
+                try:
+                    self.mailbox.check_rate(client.client_id, self.clock())
+                    await self._publish(client, topic, message, ttl, tag, prompt, attestation)
+                except RelayRefusal as exc:
+                    self._send(client, encode_error(rid, exc.rpc_code, str(exc), exc.tag))
+                except Exception:
+                    log.exception("%s failed for client %s", Publish.METHOD, client.client_id[-8:])
+                    self._send(client, encode_error(rid, INTERNAL_ERROR, "internal relay error", "Internal"))
+                else:
+                    # answered once durable, without holding up this connection's next frames meanwhile
+                    self.store.after_commit(lambda error: self._answer_publish(client, rid, error))
             return
         try:
             frame = parse_frame(raw)
@@ -220,6 +302,13 @@ class RelayServer:
             await self._on_request(client, frame)
         elif isinstance(frame, (RelayResult, RelayError)):
             await self._on_ack(client, frame)
+
+    def _answer_publish(self, client: Client, request_id: int | str, error: BaseException | None) -> None:
+        if error is None:
+            self._send(client, result_true(request_id))
+        else:
+            log.error("%s failed for client %s: %s", Publish.METHOD, client.client_id[-8:], error)
+            self._send(client, encode_error(request_id, INTERNAL_ERROR, "internal relay error", "Internal"))
 
     async def _on_ack(self, client: Client, frame: RelayResult | RelayError) -> None:
         try:
@@ -239,6 +328,8 @@ class RelayServer:
             if handler is None:  # e.g. a client sending irn_subscription to the relay
                 raise RelayRefusal(f"{request.method} is not a client method", INVALID_REQUEST, "InvalidMethod")
             result = await handler(self, client, request.params)
+            if isinstance(request.params, STORING):
+                await self.store.committed()  # a publish is answered once it would survive a crash
         except RelayRefusal as exc:
             self._send(client, encode_error(request.id, exc.rpc_code, str(exc), exc.tag))
             return
@@ -269,12 +360,12 @@ class RelayServer:
         if len(client.topics) + len(new) > self.limits.max_topics_per_connection:
             raise RelayRefusal(f"more than {self.limits.max_topics_per_connection} topics on one connection", HANDLER_ERROR, "SubscriberLimitExceeded")
         for topic in new:
-            client.topics.add(topic)
+            client.topics[topic] = subscription_id(topic, client.client_id)
             self.subscribers.setdefault(topic, set()).add(client)
-        return [subscription_id(t, client.client_id) for t in topics]
+        return [client.topics[t] for t in topics]
 
     def _unsubscribe(self, client: Client, topic: str) -> None:
-        client.topics.discard(topic)
+        client.topics.pop(topic, None)
         subs = self.subscribers.get(topic)
         if subs is not None:
             subs.discard(client)
@@ -286,7 +377,7 @@ class RelayServer:
         now_ms = int(self.clock() * 1000)
         for topic in topics:
             for message in await self.store.undelivered(topic, client.client_id, now_ms):
-                self._push(client, message)
+                self._push(client, message, data_json(message))
 
     # --- publishing and delivery --------------------------------------------------
 
@@ -302,21 +393,31 @@ class RelayServer:
             await self.fanout.announce(stored)
 
     async def _deliver_local(self, message: StoredMessage) -> None:
-        for client in list(self.subscribers.get(message.topic, ())):
+        subscribers = self.subscribers.get(message.topic)
+        if not subscribers:
+            return
+        data = None
+        for client in list(subscribers):
             if client.client_id != message.publisher:
-                self._push(client, message)
+                if data is None:
+                    data = data_json(message)  # encoded once, shared by every push of this message
+                self._push(client, message, data)
 
     def _next_push_id(self) -> int:
-        self._last_push = max(push_id(int(self.clock() * 1000), 0), self._last_push + 1)
-        return self._last_push
+        """Increasing ids, ``now_ms << 8`` (as ``push_id(now_ms, 0)``) unless that would not increase."""
+        pid = int(self.clock() * 1000) << 8
+        self._last_push = pid = pid if pid > self._last_push else self._last_push + 1
+        return pid
 
-    def _push(self, client: Client, message: StoredMessage) -> None:
+    def _push(self, client: Client, message: StoredMessage, data: str) -> None:
+        """Send ``message`` (``data`` = its :func:`data_json`) as an irn_subscription push; its ack is expected under the push id."""
         pid = self._next_push_id()
-        client.pushes[pid] = (message.topic, message.id)
-        if len(client.pushes) > MAX_UNACKED_PUSHES:
-            client.pushes.pop(next(iter(client.pushes)))
-        params = Subscription(subscription_id(message.topic, client.client_id), message.to_data())
-        self._send(client, encode_request(pid, params))
+        pushes = client.pushes
+        pushes[pid] = (message.topic, message.id)
+        if len(pushes) > MAX_UNACKED_PUSHES:
+            pushes.pop(next(iter(pushes)))
+        subscription = client.topics.get(message.topic) or subscription_id(message.topic, client.client_id)
+        self._send(client, push_frame(pid, subscription, data))
 
     # --- methods ----------------------------------------------------------------------
 
@@ -375,6 +476,9 @@ class RelayServer:
         await self._publish(client, p.session_topic, p.session_settlement_request, p.ttl, 1102, False)
         return True
 
+
+STORING = (Publish, BatchPublish, ProposeSession, ApproveSession)
+"""requests answered only once what they stored is committed"""
 
 HANDLERS: dict[type, Callable[..., Any]] = {
     Subscribe: RelayServer._m_subscribe,

@@ -10,6 +10,12 @@ class StoreSpecError(WalletsyncError):
     code = "bad_store"
 
 
+class StoreUnavailable(WalletsyncError):
+    """The store cannot be used: Redis unreachable, the SQLite file taken by another relay or unreadable."""
+
+    code = "store_unavailable"
+
+
 def open_store(spec: str) -> MailboxStore:
     """``memory`` | ``sqlite:PATH`` | ``redis://HOST:PORT/DB`` to a store instance."""
     if spec == "memory":

@@ -1,47 +1,93 @@
-"""Mailboxes in a dict: for tests and throwaway relays. Lost when the process ends."""
+"""Mailboxes in a dict: for tests and throwaway relays. Lost when the process ends.
+
+Messages are kept as plain tuples (and acks as tuples of client ids): once Python's
+garbage collector has seen them it stops tracking them, so a relay holding many
+messages does not pay for them in every full collection.
+"""
 
 from __future__ import annotations
 
-from walletsync.relay.mailbox import MailboxStore, StoredMessage
+from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage
+from walletsync.relay.stores.pending import Pending
+
+_Row = tuple  # StoredMessage's fields, in order
+_PUBLISHER, _EXPIRES_AT = 2, 4
+
+
+class _Box:
+    __slots__ = ("messages", "acks", "pending")
+
+    def __init__(self) -> None:
+        self.messages: dict[str, _Row] = {}
+        """id → the message's fields, in the order they came"""
+        self.acks: dict[str, tuple[str, ...]] = {}
+        """id → the clients that acked it"""
+        self.pending = Pending()
+        """the messages no one but their publisher has acked"""
 
 
 class MemoryStore(MailboxStore):
     def __init__(self) -> None:
-        self._topics: dict[str, dict[str, StoredMessage]] = {}
-        self._acks: dict[tuple[str, str], set[str]] = {}
+        self._topics: dict[str, _Box] = {}
 
-    async def add(self, message: StoredMessage) -> bool:
-        box = self._topics.setdefault(message.topic, {})
-        if message.id in box:
+    async def add(self, message: StoredMessage, max_undelivered: int | None = None) -> bool:
+        box = self._topics.get(message.topic)
+        if box is None:
+            box = self._topics[message.topic] = _Box()
+        mid = message.id
+        if mid in box.messages:
             return False
-        box[message.id] = message
+        if max_undelivered is not None and box.pending.count(message.published_at) >= max_undelivered:
+            raise MailboxFull(message.topic)
+        m = message
+        box.messages[mid] = (m.topic, m.message, m.publisher, m.published_at, m.expires_at, m.tag, m.prompt, m.attestation)
+        box.pending.add(m.expires_at, mid)
         return True
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
+        box = self._topics.get(topic)
+        if box is None:
+            return []
+        acks = box.acks
         pending = [
-            m for m in self._topics.get(topic, {}).values()
-            if m.expires_at > now_ms and m.publisher != client_id and client_id not in self._acks.get((topic, m.id), ())
+            StoredMessage(*row) for mid, row in box.messages.items()
+            if row[_EXPIRES_AT] > now_ms and row[_PUBLISHER] != client_id and client_id not in acks.get(mid, ())
         ]
         return sorted(pending, key=lambda m: m.published_at)
 
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
-        if message_id in self._topics.get(topic, {}):
-            self._acks.setdefault((topic, message_id), set()).add(client_id)
+        box = self._topics.get(topic)
+        row = box.messages.get(message_id) if box is not None else None
+        if row is None:
+            return  # an ack for a message we do not hold leaves no trace
+        clients = box.acks.get(message_id, ())  # type: ignore[union-attr]
+        if client_id in clients:
+            return
+        box.acks[message_id] = (*clients, client_id)  # type: ignore[union-attr]
+        if client_id != row[_PUBLISHER]:
+            box.pending.remove(row[_EXPIRES_AT], message_id)  # type: ignore[union-attr]
 
     async def contains(self, topic: str, message_id: str) -> bool:
-        return message_id in self._topics.get(topic, {})
+        box = self._topics.get(topic)
+        return box is not None and message_id in box.messages
+
+    async def count_undelivered(self, topic: str, now_ms: int) -> int:
+        box = self._topics.get(topic)
+        return 0 if box is None else box.pending.count(now_ms)
 
     async def count(self, topic: str, now_ms: int) -> int:
-        return sum(1 for m in self._topics.get(topic, {}).values() if m.expires_at > now_ms)
+        box = self._topics.get(topic)
+        return 0 if box is None else sum(1 for row in box.messages.values() if row[_EXPIRES_AT] > now_ms)
 
     async def purge(self, now_ms: int) -> int:
         gone = 0
         for topic, box in list(self._topics.items()):
-            for mid, message in list(box.items()):
-                if message.expires_at <= now_ms:
-                    del box[mid]
-                    self._acks.pop((topic, mid), None)
-                    gone += 1
-            if not box:
+            expired = [mid for mid, row in box.messages.items() if row[_EXPIRES_AT] <= now_ms]
+            for mid in expired:
+                del box.messages[mid]
+                box.acks.pop(mid, None)
+            gone += len(expired)
+            box.pending.drop_expired(now_ms)
+            if not box.messages:
                 del self._topics[topic]
         return gone

@@ -1,7 +1,10 @@
 """Mailboxes in Redis, shared by several relay processes.
 
 Each message is a key with Redis' own expiry; a sorted set per topic indexes
-them by expiry; acks are a set per message with the same expiry. Cross-node
+them by expiry; acks are a set per message with the same expiry. A second
+sorted set per topic holds the undelivered messages (not yet acked by anyone
+but their publisher), so the mailbox limit is one ZCOUNT. ``add`` and ``ack``
+are Lua scripts: one round trip each, atomic across relay nodes. Cross-node
 delivery goes through the pub/sub channel :data:`FANOUT_CHANNEL` (see
 :class:`RedisFanout`).
 """
@@ -15,13 +18,10 @@ from typing import Awaitable, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from walletsync.errors import WalletsyncError
+from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage
+from walletsync.relay.stores import StoreUnavailable
 
-from walletsync.relay.mailbox import MailboxStore, StoredMessage
-
-class StoreUnavailable(WalletsyncError):
-    code = "store_unavailable"
-
+__all__ = ["FANOUT_CHANNEL", "RedisFanout", "RedisStore", "StoreUnavailable"]
 
 PREFIX = "walletsync:relay"
 FANOUT_CHANNEL = f"{PREFIX}:fanout"
@@ -39,10 +39,44 @@ def _index_key(topic: str) -> str:
     return f"{PREFIX}:t:{topic}"
 
 
+def _undelivered_key(topic: str) -> str:
+    return f"{PREFIX}:u:{topic}"
+
+
+# KEYS: message, index, undelivered. ARGV: json, ttl ms, expires_at, id, now ms, limit ("" = none).
+# Returns 1 stored, 0 duplicate, -1 full.
+ADD_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if ARGV[6] ~= '' and redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[5], '+inf') >= tonumber(ARGV[6]) then return -1 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+for i = 2, 3 do
+    redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
+    redis.call('PEXPIREAT', KEYS[i], ARGV[3], 'GT')
+    redis.call('PEXPIREAT', KEYS[i], ARGV[3], 'NX')
+end
+return 1
+"""
+
+# KEYS: index, acks, undelivered, message. ARGV: id, client id.
+ACK_SCRIPT = """
+local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not expires then return 0 end
+redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PEXPIREAT', KEYS[2], expires)
+if redis.call('ZSCORE', KEYS[3], ARGV[1]) then
+    local raw = redis.call('GET', KEYS[4])
+    if not raw or cjson.decode(raw)['publisher'] ~= ARGV[2] then redis.call('ZREM', KEYS[3], ARGV[1]) end
+end
+return 1
+"""
+
+
 class RedisStore(MailboxStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.redis = aioredis.from_url(url, decode_responses=True)
+        self._add = self.redis.register_script(ADD_SCRIPT)
+        self._ack = self.redis.register_script(ACK_SCRIPT)
 
     async def check(self) -> None:
         """Reach Redis now, so a wrong URL is one clear error at startup rather than failures later."""
@@ -52,17 +86,14 @@ class RedisStore(MailboxStore):
             await self.close()
             raise StoreUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
 
-    async def add(self, m: StoredMessage) -> bool:
+    async def add(self, m: StoredMessage, max_undelivered: int | None = None) -> bool:
         ttl_ms = max(1, m.expires_at - m.published_at)
-        created = await self.redis.set(_msg_key(m.topic, m.id), json.dumps(m.to_json()), nx=True, px=ttl_ms)
-        if not created:
-            return False
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(_index_key(m.topic), {m.id: m.expires_at})
-            pipe.pexpireat(_index_key(m.topic), m.expires_at, gt=True)
-            pipe.pexpireat(_index_key(m.topic), m.expires_at, nx=True)
-            await pipe.execute()
-        return True
+        keys = [_msg_key(m.topic, m.id), _index_key(m.topic), _undelivered_key(m.topic)]
+        limit = "" if max_undelivered is None else max_undelivered
+        result = await self._add(keys=keys, args=[json.dumps(m.to_json()), ttl_ms, m.expires_at, m.id, m.published_at, limit])
+        if result == -1:
+            raise MailboxFull(m.topic)
+        return result == 1
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
         ids = await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf")
@@ -82,24 +113,33 @@ class RedisStore(MailboxStore):
         return sorted(out, key=lambda m: m.published_at)
 
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
-        expires = await self.redis.zscore(_index_key(topic), message_id)
-        if expires is None:
-            return
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.sadd(_ack_key(topic, message_id), client_id)
-            pipe.pexpireat(_ack_key(topic, message_id), int(expires))
-            await pipe.execute()
+        keys = [_index_key(topic), _ack_key(topic, message_id), _undelivered_key(topic), _msg_key(topic, message_id)]
+        await self._ack(keys=keys, args=[message_id, client_id])
 
     async def contains(self, topic: str, message_id: str) -> bool:
         return bool(await self.redis.exists(_msg_key(topic, message_id)))
+
+    async def count_undelivered(self, topic: str, now_ms: int) -> int:
+        return await self.redis.zcount(_undelivered_key(topic), f"({now_ms}", "+inf")
 
     async def count(self, topic: str, now_ms: int) -> int:
         return await self.redis.zcount(_index_key(topic), f"({now_ms}", "+inf")
 
     async def purge(self, now_ms: int) -> int:
+        """Drop the index entries (and any keys Redis has not expired yet) of messages expired at ``now_ms``."""
         gone = 0
-        async for key in self.redis.scan_iter(match=f"{PREFIX}:t:*", count=500):
-            gone += await self.redis.zremrangebyscore(key, "-inf", now_ms)
+        prefix = _index_key("")
+        async for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
+            topic = key[len(prefix) :]
+            ids = await self.redis.zrangebyscore(key, "-inf", now_ms)
+            if not ids:
+                continue
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(*(_msg_key(topic, mid) for mid in ids), *(_ack_key(topic, mid) for mid in ids))
+                pipe.zrem(key, *ids)
+                pipe.zrem(_undelivered_key(topic), *ids)
+                await pipe.execute()
+            gone += len(ids)
         return gone
 
     async def close(self) -> None:
