@@ -273,7 +273,7 @@ class RelayServer:
         if isinstance(raw, bytes):
             self._send(client, encode_error(None, INVALID_REQUEST, "binary frames are not supported", "InvalidPayload"))
             return
-        quick = quick_frame(raw) if not log.isEnabledFor(logging.DEBUG) else None
+        quick = quick_frame(raw)
         if quick is not None:
             if quick[0] == ACK:
                 pushed = client.pushes.pop(quick[1], None)
@@ -281,6 +281,8 @@ class RelayServer:
                     await self.store.ack(pushed[0], pushed[1], client.client_id)
             else:  # PUBLISH: what _on_request does with a Publish, without building the request objects
                 _, rid, topic, message, ttl, tag, prompt, attestation = quick
+                if log.isEnabledFor(logging.DEBUG):
+                    log.debug("client %s: %s %s tag=%s", client.client_id[-8:], Publish.METHOD, topic[:8], tag)
                 try:
                     self.mailbox.check_rate(client.client_id, self.clock())
                     await self._publish(client, topic, message, ttl, tag, prompt, attestation)
