@@ -26,7 +26,7 @@ from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope, ProtocolError
 from walletsync.protocol.namespaces import chain_of_account
 from walletsync.protocol.uri import format_uri
-from walletsync.store.db import Database, SessionRecord
+from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
@@ -62,6 +62,20 @@ class RequestTimeout(WalletsyncError):
 
 class NameTaken(WalletsyncError):
     code = "name_taken"
+
+
+class InputFileError(WalletsyncError):
+    code = "bad_input"
+
+
+def read_input_file(path: str, flag: str) -> str:
+    """The text of a file the user named (``-`` is stdin); :class:`InputFileError` names ``flag`` when it cannot be read."""
+    try:
+        return Path("/dev/stdin" if path == "-" else path).expanduser().read_text()
+    except OSError as exc:
+        raise InputFileError(f"{flag}: cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise InputFileError(f"{flag}: {path} is not UTF-8 text") from None
 
 
 # --- configuration ---------------------------------------------------------------------
@@ -471,11 +485,12 @@ class Companion:
 
     # --- requests --------------------------------------------------------------------------------
 
-    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, rpc_url: str | None = None) -> RequestOutcome:
+    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, rpc_url: str | None = None, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
         """Build a signing request from user input, push it, wait for the answer, verify it.
 
         For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
         the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
+        ``on_sent`` is called once the request is on its way (its id and expiry), before the answer.
         """
         from walletsync.signatures import build_request
 
@@ -483,7 +498,7 @@ class Companion:
         chain = chain_id or _default_chain(record)
         account = _account_for(record, chain)
         method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
-        outcome = await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry)
+        outcome = await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent)
         rpc_url = rpc_url or self._configured_rpc(chain)
         if method == "eth_sendTransaction" and outcome.ok and rpc_url:
             outcome = await self._look_up(outcome, rpc_url, account)
@@ -506,7 +521,7 @@ class Companion:
         self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
         return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
-    async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300) -> RequestOutcome:
+    async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
         record = self._active(ref)
         chain = chain_id or _default_chain(record)
         try:
@@ -520,6 +535,8 @@ class Companion:
         await asyncio.sleep(0)  # the watcher is registered before anything can arrive
         await self.online()
         await self._runner().run(actions)
+        if on_sent is not None:
+            on_sent(sent)
         try:
             async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
                 return await outcome
@@ -540,6 +557,10 @@ class Companion:
                 return RequestOutcome(self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late)
         assert isinstance(answer, ev.RequestFailed)
         return RequestOutcome(self._record(topic), request_id, answer.method, None, {"code": answer.error.code, "message": answer.error.message}, None, answer.late)
+
+    def requests(self, ref: str | None = None) -> list[RequestRecord]:
+        """Signing requests sent to one session (or to all), oldest first, with their answers and verdicts."""
+        return self.db.requests(self.resolve(ref).topic if ref else None)
 
     # --- lifecycle of a session ------------------------------------------------------------
 

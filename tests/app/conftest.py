@@ -8,9 +8,10 @@ from typing import Callable
 import pytest
 from textual.pilot import Pilot
 
-from tests.pypeer import TEST_ADDRESS, py_peer
+from tests.pypeer import TEST_ADDRESS, TEST_KEY, py_peer, sign_personal
 from walletsync.app import WalletsyncApp
 from walletsync.protocol import events as ev
+from walletsync.protocol.jsonrpc import RpcError
 from walletsync.service import Companion, Config
 
 GRANTED = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
@@ -55,3 +56,21 @@ async def companion(start_relay, tmp_path):
     await companion.start()
     yield companion
     await companion.close()
+
+
+@pytest.fixture
+async def paired(companion):
+    """A Python wallet linked to ``companion`` through the service (not the pairing screen): ``(wallet, session)``."""
+    offer = await companion.pair()
+    wallet = await approve(companion.relay.url, offer.uri)
+    session = await companion.wait_for_session(offer.proposal_id, timeout=20)
+    yield wallet, session
+    await wallet.close()
+
+
+async def answer_next_request(wallet, *, key: str = TEST_KEY, error: RpcError | None = None) -> ev.SessionRequestReceived:
+    """The wallet waits for the next personal_sign request and signs it with ``key`` (or refuses with ``error``)."""
+    request = await wallet.next_event(ev.SessionRequestReceived)
+    answer = {"error": error} if error is not None else {"result": sign_personal(request.params[0], key)}
+    await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), **answer))
+    return request

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
-from walletsync.service import PairingOffer, RelayChoice
-from walletsync.store.db import SessionRecord
+from walletsync.audit import AuditEntry
+from walletsync.protocol import events as ev
+from walletsync.service import PairingOffer, RelayChoice, RequestOutcome
+from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.transport.client import Status
 
 NOW = 1_800_000_000
@@ -51,6 +53,26 @@ class FakeCompanion:
     async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
+
+    # --- requests and one session's trail (detail + request screens) ---
+    sent_requests: tuple[RequestRecord, ...] = ()
+    session_audit: tuple[AuditEntry, ...] = ()
+    outcome: RequestOutcome | None = None  # what sign() answers; None: the phone never answers
+
+    def requests(self, ref: str | None = None) -> list[RequestRecord]:
+        return [r for r in self.sent_requests if ref in (None, r.topic)]
+
+    def audit_entries(self, ref: str | None = None) -> list[AuditEntry]:
+        return [e for e in self.session_audit if ref in (None, e.session)]
+
+    async def sign(self, ref: str, *, chain_id: str | None = None, on_sent: Callable[[ev.RequestSent], None] | None = None, **draft: str) -> RequestOutcome:
+        """Request 42 goes out (5 minutes to answer); then ``outcome`` comes back, or nothing ever does."""
+        if on_sent is not None:
+            on_sent(ev.RequestSent(ref, 42, chain_id or "eip155:1", "personal_sign", [], NOW + 300))
+        if self.outcome is None:
+            await asyncio.Event().wait()
+        assert self.outcome is not None
+        return self.outcome
 
     async def events(self) -> AsyncIterator:
         await asyncio.Event().wait()

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from pathlib import Path
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json
-from walletsync.errors import WalletsyncError
-
-
-class InputFileError(WalletsyncError):
-    code = "bad_input"
+from walletsync.service import read_input_file
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
@@ -28,17 +23,8 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     sign.set_defaults(run=run)
 
 
-def _typed_data(path: str | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        return Path("/dev/stdin" if path == "-" else path).read_text()
-    except OSError as exc:
-        raise InputFileError(f"--typed-data: cannot read {path}: {exc.strerror}") from None
-
-
 def run(args: argparse.Namespace) -> int:
-    typed_data = _typed_data(args.typed_data)
+    typed_data = None if args.typed_data is None else read_input_file(args.typed_data, "--typed-data")
 
     async def main() -> int:
         async with open_companion(args) as companion:

@@ -25,6 +25,6 @@ class Scene:
 
 
 def all_scenes() -> list[Scene]:
-    from tests.app.scenes import sessions
+    from tests.app.scenes import request, sessions
 
-    return [*sessions.SCENES]
+    return [*sessions.SCENES, *request.SCENES]

@@ -19,8 +19,8 @@ SCENES = [
     Scene(
         "sessions",
         "The session table with three rows — an active phone (first row highlighted, 6 days left), an active "
-        "two-chain wallet expiring in 42 minutes, and a revoked one with no countdown — the key bindings in the "
-        'footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
+        "two-chain wallet expiring in 42 minutes, and a revoked one with no countdown — with Pending and Last ping "
+        'columns, the key bindings (enter details, r, d, e, p, s, a, n) in the footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
         lambda: build_app(three_sessions()),
         size=(120, 24),
     ),

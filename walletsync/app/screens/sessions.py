@@ -2,57 +2,45 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
+from walletsync.app.format import ago, chains_of, expires_in, is_waiting, short_account
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.detail import SessionDetailScreen
+from walletsync.app.screens.request import RequestScreen
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.protocol import events as ev
-from walletsync.service import SessionRenamed
+from walletsync.service import RequestVerified, SessionRenamed
 from walletsync.store.db import SessionRecord
 
-COLUMNS = (("name", "Name"), ("peer", "Peer"), ("url", "URL"), ("accounts", "Accounts"), ("chains", "Chains"), ("expires", "Expires"), ("status", "Status"))
-REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged)
-
-
-def expires_in(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds <= 0:
-        return "expired"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}:{secs:02d}"
-
-
-def short_account(account: str) -> str:
-    address = account.split(":")[-1]
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
-
-
-def chains_of(record: SessionRecord) -> str:
-    chains = {":".join(a.split(":")[:2]) for a in record.accounts}
-    for namespace in record.namespaces.values():
-        chains.update(namespace.get("chains", []))
-    return ", ".join(sorted(chains))
+COLUMNS = (
+    ("name", "Name"), ("peer", "Peer"), ("url", "URL"), ("accounts", "Accounts"), ("chains", "Chains"),
+    ("expires", "Expires"), ("status", "Status"), ("pending", "Pending"), ("ping", "Last ping"),
+)
+REQUEST_EVENTS = (ev.RequestSent, ev.RequestAnswered, ev.RequestFailed, ev.RequestExpired, RequestVerified)
+REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged, *REQUEST_EVENTS)
 
 
 class SessionsScreen(CompanionScreen):
     """Lists every session; acts on the highlighted one. Rows are keyed by session topic."""
 
     BINDINGS = [
-        Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
+        # priority: the table's own enter (select row) would otherwise hide this one from the footer
+        Binding("enter", "details", "Details", id="sessions.details", priority=True),
         Binding("r", "rename", "Rename", id="sessions.rename"),
         Binding("d", "revoke", "Revoke", id="sessions.revoke"),
         Binding("e", "extend", "Extend", id="sessions.extend"),
         Binding("p", "ping", "Ping", id="sessions.ping"),
+        Binding("s", "new_request", "New request", id="sessions.request"),
+        Binding("a", "audit", "Audit", id="sessions.audit"),
+        Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
     ]
 
     def __init__(self, companion, *, highlight: str | None = None) -> None:
@@ -85,17 +73,22 @@ class SessionsScreen(CompanionScreen):
         self.records = {r.topic: r for r in self.companion.sessions()}
         table.clear()
         now = self.companion.clock()
+        waiting = Counter(r.topic for r in self.companion.requests() if is_waiting(r, now))
         for record in self.records.values():
             peer = record.peer or {}
             table.add_row(
-                record.name, str(peer.get("name") or "?"), str(peer.get("url") or ""),
-                ", ".join(short_account(a) for a in record.accounts), chains_of(record),
+                Text(record.name), Text(str(peer.get("name") or "?")), Text(str(peer.get("url") or "")),
+                ", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), chains_of(record),
                 expires_in(record.expiry - now) if record.status == "active" else "—", self._status(record, now),
+                str(waiting[record.topic] or "—"), self._last_ping(record, now),
                 key=record.topic,
             )
         self.query_one("#sessions-empty").display = not self.records
         if keep in self.records:
             table.move_cursor(row=table.get_row_index(keep))
+
+    def _last_ping(self, record: SessionRecord, now: float) -> str:
+        return ago(None if record.last_ping is None else now - record.last_ping)
 
     def _status(self, record: SessionRecord, now: float) -> str:
         return "expired" if record.status == "active" and record.expiry <= now else record.status
@@ -104,6 +97,7 @@ class SessionsScreen(CompanionScreen):
         table = self.query_one(DataTable)
         now = self.companion.clock()
         for topic, record in self.records.items():
+            table.update_cell(topic, "ping", self._last_ping(record, now))
             if record.status == "active":
                 table.update_cell(topic, "expires", expires_in(record.expiry - now))
                 table.update_cell(topic, "status", self._status(record, now))
@@ -140,6 +134,20 @@ class SessionsScreen(CompanionScreen):
             self.notify(f"{name} changed its accounts or chains", title="Session updated")
 
     # --- actions: each service call in a worker, its result as a notification -----------------------
+
+    def action_details(self) -> None:
+        if (record := self._selected()) is not None:
+            self.app.push_screen(SessionDetailScreen(self.companion, record.topic))
+
+    def action_new_request(self) -> None:
+        if (record := self._selected()) is not None:
+            self.app.push_screen(RequestScreen(self.companion, record.topic))
+
+    def action_audit(self) -> None:
+        """The audit trail of the highlighted session (the whole log when there is none)."""
+        from walletsync.app.screens.audit import AuditScreen
+
+        self.app.push_screen(AuditScreen(self.companion, session=self.current_topic()))
 
     def action_rename(self) -> None:
         record = self._selected()

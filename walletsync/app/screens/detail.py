@@ -1,0 +1,151 @@
+"""One session up close: peer, expiry, scopes, the requests sent to it with their verdicts, and its audit trail."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Static
+
+from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.request import RequestScreen
+from walletsync.app.format import ago, expires_in, is_waiting, short_account
+from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.audit import AuditEntry
+from walletsync.protocol import events as ev
+from walletsync.store.db import RequestRecord, SessionRecord
+
+REQUEST_COLUMNS = (("method", "Method"), ("chain", "Chain"), ("sent", "Sent"), ("state", "State"), ("recovered", "Recovered"), ("reason", "Reason"))
+AUDIT_COLUMNS = (("when", "When"), ("kind", "Event"), ("details", "Details"))
+
+
+def request_state(request: RequestRecord, now: float) -> str:
+    """What became of a request: waiting (with its countdown), verified, failed, rejected, expired or cancelled."""
+    if request.status == "pending":
+        return f"waiting · {expires_in(request.expiry - now)}" if is_waiting(request, now) else "expired"
+    if request.status in ("answered", "late"):
+        verdict = "verified" if (request.verdict or {}).get("verified") else "failed"
+        return f"{verdict} (late)" if request.status == "late" else verdict
+    return request.status
+
+
+def request_reason(request: RequestRecord) -> str:
+    """Why the state is what it is: the verdict's reason, or the phone's error."""
+    if request.error:
+        return f"{request.error.get('message')} (code {request.error.get('code')})"
+    return str((request.verdict or {}).get("reason") or "—")
+
+
+def clip(text: str, width: int) -> Text:
+    """Plain text (peer data is never markup), cut to fit a table column; the audit export has it all."""
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def audit_details(entry: AuditEntry) -> str:
+    return ", ".join(f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.data.items())
+
+
+def scopes_text(record: SessionRecord) -> str:
+    lines: list[str] = []
+    for namespace, scope in sorted(record.namespaces.items()):
+        lines.append(namespace)
+        for field in ("chains", "methods", "events", "accounts"):
+            lines.append(f"  {field:<9} {', '.join(scope.get(field) or []) or '—'}")
+    return "\n".join(lines) or "no scopes granted"
+
+
+class SessionDetailScreen(CompanionScreen):
+    """Everything about one session, kept current from the companion's events. Peer data is shown as plain text."""
+
+    BINDINGS = [
+        Binding("s", "new_request", "New request", id="detail.request"),
+        Binding("escape", "app.pop_screen", "Back", id="detail.back"),
+    ]
+
+    def __init__(self, companion, topic: str) -> None:
+        super().__init__(companion)
+        self.topic = topic
+        self.record: SessionRecord | None = None
+        self.requests: list[RequestRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title", markup=False)
+        with VerticalScroll(id="detail"):
+            yield Static(id="detail-summary", markup=False)
+            yield Static("Scopes", classes="detail-heading")
+            yield Static(id="detail-scopes", markup=False)
+            yield Static("Requests", classes="detail-heading")
+            yield DataTable(id="detail-requests", cursor_type="row", zebra_stripes=True)
+            yield Static("Audit trail", classes="detail-heading")
+            yield DataTable(id="detail-audit", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+        yield RelayStatusBar(id="status-bar")
+
+    def on_mount(self) -> None:
+        for table_id, columns in (("#detail-requests", REQUEST_COLUMNS), ("#detail-audit", AUDIT_COLUMNS)):
+            table = self.query_one(table_id, DataTable)
+            for key, label in columns:
+                table.add_column(label, key=key)
+        self.reload()
+        self.set_interval(1, self._tick)
+        self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
+
+    def _on_companion_event(self, event: ev.Event) -> None:
+        if getattr(event, "topic", None) == self.topic:
+            self.reload()
+
+    def reload(self) -> None:
+        """Re-read the session, its requests and its audit trail."""
+        self.record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
+        if self.record is None:
+            self.query_one("#detail-title", Static).update(f"Unknown session {self.topic[:8]}…")
+            return
+        now = self.companion.clock()
+        self.requests = self.companion.requests(self.topic)
+        self.query_one("#detail-title", Static).update(self.record.name)
+        self.query_one("#detail-scopes", Static).update(scopes_text(self.record))
+        self._show_summary(now)
+        requests = self.query_one("#detail-requests", DataTable)
+        requests.clear()
+        for request in reversed(self.requests):
+            recovered = (request.verdict or {}).get("recovered")
+            requests.add_row(
+                clip(request.method or "?", 24), clip(request.chain_id or "—", 16), ago(now - request.created_at), request_state(request, now),
+                short_account(recovered) if recovered else "—", clip(request_reason(request), 40), key=str(request.id),
+            )
+        audit = self.query_one("#detail-audit", DataTable)
+        audit.clear()
+        for entry in reversed(self.companion.audit_entries(self.topic)):
+            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), clip(audit_details(entry), 84), key=str(entry.seq))
+
+    def _show_summary(self, now: float) -> None:
+        record = self.record
+        assert record is not None
+        peer: dict[str, Any] = record.peer or {}
+        status = "expired" if record.status == "active" and record.expiry <= now else record.status
+        expiry = f" · expires in {expires_in(record.expiry - now)}" if status == "active" else ""
+        waiting = sum(is_waiting(r, now) for r in self.requests)
+        self.query_one("#detail-summary", Static).update(
+            f"Peer       {peer.get('name') or '?'} · {peer.get('url') or 'no URL'}\n"
+            f"Status     {status}{expiry} · last ping {ago(None if record.last_ping is None else now - record.last_ping)}"
+            f" · {waiting or 'no'} pending request{'' if waiting == 1 else 's'}\n"
+            f"Topic      {record.topic}"
+        )
+        self.set_class(status != "active", "-ended")
+
+    def _tick(self) -> None:
+        if self.record is None:
+            return
+        now = self.companion.clock()
+        self._show_summary(now)
+        table = self.query_one("#detail-requests", DataTable)
+        for request in self.requests:
+            if request.status == "pending":
+                table.update_cell(str(request.id), "state", request_state(request, now))
+
+    def action_new_request(self) -> None:
+        self.app.push_screen(RequestScreen(self.companion, self.topic))
