@@ -268,6 +268,26 @@ def test_text_mode_shows_the_address_and_path(start_relay):
         assert proc.stderr.read().strip() == "walletsync: interrupted"
 
 
+def test_mnemonic_from_the_environment_stays_out_of_the_command_line(start_relay):
+    """$WALLETSYNC_PHONE_MNEMONIC signs like --mnemonic, and the words appear nowhere in the process's arguments."""
+    relay = start_relay("memory")
+    uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
+    args = [sys.executable, "-m", "walletsync", "phone", uri, "--path", "m/44'/60'/0'/0/1", "--relay", relay.url]
+    env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC}
+    with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env) as proc:
+        assert proc.stdout.readline() == "phone: address 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (path m/44'/60'/0'/0/1)\n"
+        assert "junk" not in Path(f"/proc/{proc.pid}/cmdline").read_text()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 130
+
+
+def test_key_and_mnemonic_from_the_environment_together_are_refused():
+    env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC, "WALLETSYNC_PHONE_KEY": "0x" + "11" * 32}
+    uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
+    out = subprocess.run([sys.executable, "-m", "walletsync", "phone", uri], capture_output=True, text=True, timeout=30, cwd=REPO, env=env, stdin=subprocess.DEVNULL)
+    assert out.returncode != 0 and "set only one of $WALLETSYNC_PHONE_KEY and $WALLETSYNC_PHONE_MNEMONIC" in out.stderr
+
+
 def run_phone(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "walletsync", "phone", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
 

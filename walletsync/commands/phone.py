@@ -20,6 +20,7 @@ DEFAULT_RELAY = "ws://127.0.0.1:8787"
 TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 """Account #0 of the well-known test mnemonic ("test test … junk"): public, for trying things only."""
 METADATA = {"name": "walletsync phone", "description": "walletsync's reference phone wallet, in a terminal", "url": "https://walletsync.invalid/phone", "icons": []}
+KEY_ENV, MNEMONIC_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC"
 CONNECT_TIMEOUT = 15.0
 GOODBYE_TIMEOUT = 5.0
 
@@ -36,8 +37,8 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     decision.add_argument("--reject", action="store_true", help="reject the session proposal")
     phone.add_argument("--auto-approve", action="store_true", help="answer every signing request without asking")
     key = phone.add_mutually_exclusive_group()
-    key.add_argument("--key", metavar="HEX", help="the private key to sign with (default: the built-in test key)")
-    key.add_argument("--mnemonic", metavar="WORDS", help="a BIP-39 mnemonic (quote the words)")
+    key.add_argument("--key", metavar="HEX", help=f"the private key to sign with (default: ${KEY_ENV}, else the built-in test key)")
+    key.add_argument("--mnemonic", metavar="WORDS", help=f"a BIP-39 mnemonic (quote the words; default: ${MNEMONIC_ENV}, which, unlike an argument, other users cannot see in ps)")
     phone.add_argument("--path", default=None, metavar="PATH", help=f"derivation path for --mnemonic (default {DEFAULT_PATH})")
     phone.add_argument("--rpc", metavar="URL", help="an Ethereum JSON-RPC node: eth_sendTransaction is then broadcast, not only signed")
     try:  # SUPPRESS: a --relay given before the command name survives
@@ -47,10 +48,19 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     phone.set_defaults(run=run)
 
 
+def _secrets_from_environment(args: argparse.Namespace) -> None:
+    """Fill --key/--mnemonic from the environment when neither is given: arguments show in ``ps``."""
+    if not (args.key or args.mnemonic):
+        args.key, args.mnemonic = os.environ.get(KEY_ENV) or None, os.environ.get(MNEMONIC_ENV) or None
+        if args.key and args.mnemonic:
+            raise PhoneError(f"set only one of ${KEY_ENV} and ${MNEMONIC_ENV}")
+
+
 def run(args: argparse.Namespace) -> int:
     from walletsync.protocol.uri import parse_uri
     from walletsync.protocol.errors import Expired
 
+    _secrets_from_environment(args)
     if args.path is not None and not args.mnemonic:
         raise PhoneError("--path needs --mnemonic")
     uri = parse_uri(args.uri)
