@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +26,9 @@ from walletsync.protocol.relay_rpc import BatchFetchMessages, encode_request
 LOCAL_HOST = "127.0.0.1"
 LOCAL_PORT = 8787
 START_TIMEOUT = 15.0
+STOP_TIMEOUT = 10.0
+PID_FILE = "relay.pid"
+"""In the data dir: the pid of the local relay walletsync started, for ``walletsync relay --stop``."""
 
 
 class LocalRelayError(WalletsyncError):
@@ -63,10 +67,11 @@ async def ensure_local_relay(data_dir: Path, port: int = LOCAL_PORT) -> tuple[st
         raise LocalRelayError(f"{LOCAL_HOST}:{port} is in use by something that is not a walletsync relay; pass --relay URL")
     log_path = data_dir / "relay.log"
     with open(log_path, "ab") as log:
-        subprocess.Popen(
+        relay = subprocess.Popen(
             [sys.executable, "-m", "walletsync", "relay", "--host", LOCAL_HOST, "--port", str(port), "--store", f"sqlite:{data_dir / 'relay.db'}"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
         )
+    (data_dir / PID_FILE).write_text(f"{relay.pid}\n")
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if await is_relay(url, timeout=1.0):
@@ -74,3 +79,35 @@ async def ensure_local_relay(data_dir: Path, port: int = LOCAL_PORT) -> tuple[st
         await asyncio.sleep(0.1)
     tail = log_path.read_text(errors="replace")[-500:].strip()
     raise LocalRelayError(f"the local relay did not start within {START_TIMEOUT:g} s; see {log_path}: {tail.splitlines()[-1] if tail else 'no output'}")
+
+
+def _is_walletsync_relay(pid: int) -> bool:
+    """Is ``pid`` still a ``walletsync relay`` process (and not a recycled pid)?"""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"walletsync" in argv and b"relay" in argv
+
+
+def stop_local_relay(data_dir: Path) -> int | None:
+    """Stop the local relay this data dir's walletsync started (SIGTERM: it finishes and closes cleanly).
+
+    Returns its pid, or None when none is running. Raises when it does not stop in time.
+    """
+    pid_path = data_dir / PID_FILE
+    try:
+        pid = int(pid_path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if not _is_walletsync_relay(pid):
+        pid_path.unlink(missing_ok=True)
+        return None
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while _is_walletsync_relay(pid):
+        if time.monotonic() > deadline:
+            raise LocalRelayError(f"the local relay (pid {pid}) did not stop within {STOP_TIMEOUT:g} s")
+        time.sleep(0.05)
+    pid_path.unlink(missing_ok=True)
+    return pid

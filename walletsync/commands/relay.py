@@ -21,6 +21,7 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     relay.add_argument("--port", type=int, default=8787, help="port (default 8787; 0 picks a free one)")
     relay.add_argument("--store", default=None, metavar="SPEC", help="memory | sqlite:PATH | redis://HOST:PORT (default: sqlite in the data dir)")
     relay.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"], help="what the relay logs to stderr (debug: every method call, never message contents)")
+    relay.add_argument("--stop", action="store_true", help="stop the local relay that walletsync started in the background, then exit")
     relay.set_defaults(run=run)
 
 
@@ -28,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
     from walletsync.paths import data_dir
     from walletsync.relay.runner import serve_until_signalled
 
+    if args.stop:
+        return stop(args, data_dir(args.data_dir))
     store = args.store or f"sqlite:{data_dir(args.data_dir) / 'relay.db'}"
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s", stream=sys.stderr)
     kind = store.split(":")[0] if "://" not in store else store.split("://")[0]
@@ -40,4 +43,15 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise RelayStartError(f"cannot start the relay: {exc}") from None
     emit(args, "walletsync relay stopped", event="stopped")
+    return 0
+
+
+def stop(args: argparse.Namespace, home) -> int:
+    from walletsync.localrelay import stop_local_relay
+
+    pid = stop_local_relay(home)
+    if pid is None:
+        emit(args, "no local relay started by walletsync is running", event="not_running")
+    else:
+        emit(args, f"stopped the local relay (pid {pid})", event="stopped", pid=pid)
     return 0
