@@ -7,7 +7,9 @@ import io
 import json
 import os
 import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import keyring
@@ -225,6 +227,29 @@ def test_keyring_creates_then_returns_the_same_secrets(secret_service, data_dir)
     assert second == first and second.client_id == first.client_id
     assert ring.load() == first
     assert ring.backend_name == "SecretService Keyring"
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from walletsync.store.keys import open_device_secrets
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+print(open_device_secrets(Path(sys.argv[1])).client_id)
+"""
+
+
+def test_processes_starting_at_once_agree_on_one_identity(secret_service, data_dir, tmp_path):
+    """Several walletsync commands started at the same instant on a fresh data dir (e.g. the app and
+    `walletsync phone`) end up with one device identity, not one each with only the last one stored."""
+    secret_service(data_dir)
+    go = tmp_path / "go"
+    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(data_dir), str(go)], stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    time.sleep(1.5)  # every racer imported and is waiting
+    go.touch()
+    ids = {racer.communicate(timeout=60)[0].strip() for racer in racers}
+    assert ids == {open_device_secrets(data_dir).client_id}
 
 
 def test_two_data_dirs_get_different_secrets(secret_service, tmp_path):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import fcntl
 import getpass
 import hashlib
 import json
@@ -533,14 +534,29 @@ def open_device_secrets(
     return _open_in_file(Path(keyring_file).expanduser(), passphrase, prompt)
 
 
+@contextlib.contextmanager
+def _first_use_lock(directory: Path):
+    """One process at a time creates a data dir's keys: an flock on the directory itself (it writes nothing)."""
+    while not directory.is_dir():  # not created yet: the nearest existing parent serves as well
+        directory = directory.parent
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _open_in_keyring(ring: OsKeyring) -> DeviceSecrets:
     found = ring.load()
     if found is not None:
         return found
-    ring.save(DeviceSecrets.generate())
-    # Read back: a backend that drops writes fails here, not after pairing; and if another
-    # walletsync created keys at the same moment, both end up using the stored ones.
-    stored = ring.load()
+    with _first_use_lock(ring.data_dir):
+        found = ring.load()  # another walletsync may have created them while we waited
+        if found is not None:
+            return found
+        ring.save(DeviceSecrets.generate())
+        stored = ring.load()  # read back: a backend that drops writes fails here, not after pairing
     if stored is None:
         raise KeyringFailed(f"{ring.backend_name} accepted the new device keys but does not return them")
     return stored
