@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -54,16 +55,25 @@ async def connect(dapp, **namespaces: Any) -> str:
     return str(next(e for e in events if isinstance(e, ev.PairingCreated)).uri)
 
 
+@contextlib.asynccontextmanager
+async def dapp_with_phone(relay, log_dir: Path, *flags: str, **namespaces: Any):
+    """A Python dapp and a `walletsync phone` started on its pairing URI; both closed afterwards."""
+    dapp = await py_peer(relay.url, "py-dapp")
+    phone = await PhoneProcess.start(await connect(dapp, **namespaces), relay.url, log_dir, *flags)
+    try:
+        yield dapp, phone
+    finally:
+        await phone.close()
+        await dapp.close()
+
+
 async def sign(dapp, topic: str, method: str, params: Any) -> ev.Event:
     await dapp.run(dapp.engine.request(topic, "eip155:1", method, params, dapp.now()))
     return await dapp.next_event((ev.RequestAnswered, ev.RequestFailed))
 
 
 async def test_phone_approves_signs_answers_pings_and_exits_when_deleted(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve", "--auto-approve")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--approve", "--auto-approve") as (dapp, phone):
         account = await phone.expect("account")
         assert (account["address"], account["source"]) == (TEST_KEY_ADDRESS, "test-key")
         assert "never use it for real funds" in phone.log_path.read_text()
@@ -97,54 +107,33 @@ async def test_phone_approves_signs_answers_pings_and_exits_when_deleted(start_r
         deleted = await phone.expect("deleted")
         assert (deleted["topic"], deleted["code"], deleted["by"]) == (session.topic, 6000, "peer")
         assert await phone.exit_code() == 0
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_reject_flag_rejects_the_proposal(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--reject")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--reject") as (dapp, phone):
         rejected = await dapp.next_event(ev.ProposalRejected)
         assert rejected.error.code == 5000
         response = await phone.expect("response")
         assert (response["method"], response["error"]["code"]) == ("wc_sessionPropose", 5000)
         assert await phone.exit_code() == 0
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_proposal_the_phone_cannot_serve_is_rejected_with_its_code(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
     required = {"solana": {"chains": ["solana:5eykt4UsFv8P8NJdTREpY1vzqKqZKvdp"], "methods": ["solana_signMessage"], "events": []}}
-    phone = await PhoneProcess.start(await connect(dapp, required_namespaces=required), relay.url, log_dir, "--approve")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--approve", required_namespaces=required) as (dapp, phone):
         rejected = await dapp.next_event(ev.ProposalRejected)
         assert rejected.error.code == 5100
         assert (await phone.expect("response"))["error"]["code"] == 5100
         assert await phone.exit_code() == 0
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_without_a_terminal_requests_are_refused_and_the_phone_says_why(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--approve") as (dapp, phone):
         session = (await dapp.next_event(ev.SessionSettled)).session
         answer = await sign(dapp, session.topic, "personal_sign", [MESSAGE, TEST_KEY_ADDRESS])
         assert isinstance(answer, ev.RequestFailed) and answer.error.code == 5000
         response = await phone.expect("response")
         assert response["error"]["code"] == 5000 and "no terminal" in response["reason"]
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_questions_are_asked_on_the_terminal(start_relay, log_dir):
@@ -190,23 +179,15 @@ async def test_questions_are_asked_on_the_terminal(start_relay, log_dir):
 
 
 async def test_request_for_another_account_is_refused(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve", "--auto-approve")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--approve", "--auto-approve") as (dapp, phone):
         session = (await dapp.next_event(ev.SessionSettled)).session
         answer = await sign(dapp, session.topic, "personal_sign", [MESSAGE, "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])
         assert isinstance(answer, ev.RequestFailed) and answer.error.code == 5103
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_phone_reports_a_lost_relay_and_carries_on_after_it_returns(start_relay, log_dir):
     relay = start_relay("sqlite")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve", "--auto-approve")
-    try:
+    async with dapp_with_phone(relay, log_dir, "--approve", "--auto-approve") as (dapp, phone):
         session = (await dapp.next_event(ev.SessionSettled)).session
         await phone.expect("session")
         relay.kill()
@@ -216,16 +197,10 @@ async def test_phone_reports_a_lost_relay_and_carries_on_after_it_returns(start_
         await dapp.client.wait_online(20)
         answer = await sign(dapp, session.topic, "personal_sign", [MESSAGE, TEST_KEY_ADDRESS])
         assert recover_personal(MESSAGE, answer.result) == TEST_KEY_ADDRESS
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 async def test_interrupt_ends_the_session_for_the_dapp(start_relay, log_dir):
-    relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "py-dapp")
-    phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve")
-    try:
+    async with dapp_with_phone(start_relay("memory"), log_dir, "--approve") as (dapp, phone):
         session = (await dapp.next_event(ev.SessionSettled)).session
         await phone.expect("session")
         phone.proc.send_signal(signal.SIGINT)
@@ -234,9 +209,6 @@ async def test_interrupt_ends_the_session_for_the_dapp(start_relay, log_dir):
         assert await phone.exit_code() == 130
         assert [e for e in phone.events if e.get("event") == "deleted"][0]["by"] == "self"
         assert phone.events[-1] == {"error": {"code": "interrupted", "message": "interrupted"}}
-    finally:
-        await phone.close()
-        await dapp.close()
 
 
 @pytest.mark.parametrize(
