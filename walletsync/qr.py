@@ -7,14 +7,14 @@ from :func:`qr_matrix`, so what is tested is what is shown.
 
 from __future__ import annotations
 
-import qrcode
-from qrcode.constants import ERROR_CORRECT_L
-
 UPPER, LOWER, FULL, EMPTY = "▀", "▄", "█", " "
 
 
 def qr_matrix(text: str, *, quiet_zone: int = 4) -> list[list[bool]]:
     """Module matrix (True = dark) with ``quiet_zone`` light modules around it."""
+    import qrcode  # with PIL behind it: not before a QR is drawn (the app paints its first frame without)
+    from qrcode.constants import ERROR_CORRECT_L
+
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_L, border=quiet_zone)
     code.add_data(text)
     code.make(fit=True)

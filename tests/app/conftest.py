@@ -40,12 +40,12 @@ def record_notifications(app: WalletsyncApp) -> list[str]:
     return seen
 
 
-async def approve(relay_url: str, uri: str, name: str = "py-wallet"):
-    """A Python wallet pairs from ``uri`` and approves; returns the running wallet."""
+async def approve(relay_url: str, uri: str, name: str = "py-wallet", granted: dict = GRANTED):
+    """A Python wallet pairs from ``uri`` and approves (granting ``granted``); returns the running wallet."""
     wallet = await py_peer(relay_url, name)
     await wallet.run(wallet.engine.pair(uri, wallet.now()))
     proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
-    await wallet.run(wallet.engine.approve(proposal.id, GRANTED, wallet.now()))
+    await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
     return wallet
 
 

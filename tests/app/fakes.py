@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import AsyncIterator, Callable
 
-from walletsync.audit import AuditEntry
+from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol import events as ev
 from walletsync.service import PairingOffer, RelayChoice, RequestOutcome
 from walletsync.store.db import RequestRecord, SessionRecord
@@ -47,7 +47,7 @@ class FakeCompanion:
     def sessions(self) -> list[SessionRecord]:
         return list(self._sessions)
 
-    async def pair(self) -> PairingOffer:
+    async def pair(self, **scopes) -> PairingOffer:
         return PairingOffer(URI, NOW + 300, 1)
 
     async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
@@ -73,6 +73,10 @@ class FakeCompanion:
             await asyncio.Event().wait()
         assert self.outcome is not None
         return self.outcome
+
+    # --- the whole log (audit screen): session_audit holds every row ---
+    def verify_audit(self) -> AuditVerdict:
+        return AuditVerdict(True, len(self.session_audit), None)
 
     async def events(self) -> AsyncIterator:
         await asyncio.Event().wait()

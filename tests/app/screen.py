@@ -72,3 +72,10 @@ def decode_qr(app: App) -> list[str]:
 
 def screen_text(app: App) -> str:
     return "\n".join("".join(ch for ch, _, _ in row) for row in screen_cells(app))
+
+
+def widget_text(app: App, selector: str) -> str:
+    """What the screen shows inside one widget's region, row by row (text beside a QR stays apart from it)."""
+    region = app.screen.query_one(selector).region
+    rows = screen_cells(app)[region.y : region.bottom]
+    return "\n".join("".join(ch for ch, _, _ in row[region.x : region.right]) for row in rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from tests.app.conftest import approve, record_notifications, until
-from tests.app.screen import decode_qr, screen_text
+from tests.app.screen import decode_qr, widget_text
 from walletsync.app import build_app
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.pairing import PairingScreen
@@ -24,7 +24,7 @@ async def pair_from_screen(pilot, companion):
     uri = app.screen.offer.uri
     await pilot.pause()
     assert decode_qr(app) == [uri]
-    assert uri in "".join(screen_text(app).split())
+    assert uri in "".join(widget_text(app, "#pairing-uri").split())
     wallet = await approve(companion.relay.url, uri)
     await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the sessions table")
     return wallet, app.screen.current_topic()
@@ -130,3 +130,21 @@ class Clock:
 
     def __call__(self) -> float:
         return self._time() + self.offset
+
+
+async def test_escape_on_the_first_pairing_shows_the_empty_session_list():
+    """First start opens on the QR alone; escape shows the empty session list ("No sessions yet — press n"); n brings
+    a QR back and escape returns to the list."""
+    from tests.app.fakes import FakeCompanion
+
+    app = build_app(FakeCompanion([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+        assert len(app.screen_stack) == 2
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        assert app.screen.query_one("#sessions-empty").display
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and len(app.screen_stack) == 2)

@@ -6,7 +6,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Footer, Static
 
-from tests.app.screen import decode_qr, screen_text
+from tests.app.screen import decode_qr, screen_text, widget_text
 from walletsync.app.widgets.qr import QrCode
 
 URI = (
@@ -83,4 +83,38 @@ async def test_the_size_asked_for_is_enough():
     app = build_app(FakeCompanion([]))
     async with app.run_test(size=(width, height)) as pilot:
         await pilot.pause()
+        assert decode_qr(app) == [FAKE_URI]
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+async def test_a_wide_terminal_puts_the_text_beside_the_qr(theme):
+    """At 120×40 a person sees the QR on the left and the URI, expiry, scopes, relay and hint beside it, all of it
+    above the status bar; the QR still scans in both themes with text next to it."""
+    from tests.app.fakes import URI as FAKE_URI, FakeCompanion
+    from walletsync.app import build_app
+
+    app = build_app(FakeCompanion([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        qr, text, status = (screen.query_one(s).region for s in ("#qr", "#pairing-text", "#status-bar"))
+        assert screen.has_class("-wide") and qr.right <= text.x and qr.y == text.y
+        hint = screen.query_one("#pairing-hint").region
+        assert hint.bottom <= status.y and "".join(widget_text(app, "#pairing-hint").split()).endswith('"')
+        assert decode_qr(app) == [FAKE_URI]
+
+
+async def test_a_narrow_terminal_stacks_the_text_under_the_qr():
+    """At 80×50 the QR is on top and the text below it, and the QR scans."""
+    from tests.app.fakes import URI as FAKE_URI, FakeCompanion
+    from walletsync.app import build_app
+
+    app = build_app(FakeCompanion([]))
+    async with app.run_test(size=(80, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        qr, text, status = (screen.query_one(s).region for s in ("#qr", "#pairing-text", "#status-bar"))
+        assert screen.has_class("-narrow") and qr.bottom <= text.y and text.bottom <= status.y
         assert decode_qr(app) == [FAKE_URI]

@@ -11,6 +11,8 @@ from textual.reactive import reactive
 from textual.signal import Signal
 
 from walletsync.app.messages import CompanionEventReceived, SessionLinked
+from walletsync.app.screens.audit import AuditScreen
+from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.protocol.events import Event
@@ -32,6 +34,7 @@ class WalletsyncApp(App[None]):
     TITLE = "walletsync"
     BINDINGS = [
         Binding("n", "new_pairing", "New pairing", id="app.pair"),
+        Binding("a", "audit", "Audit log", id="app.audit"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
@@ -45,9 +48,8 @@ class WalletsyncApp(App[None]):
 
     def on_mount(self) -> None:
         self.follow_companion()
-        self.push_screen(SessionsScreen(self.companion))
-        if not self.companion.sessions():
-            self.push_screen(PairingScreen(self.companion))
+        # First start opens on the pairing alone: an empty session list composed under it would delay the first frame.
+        self.push_screen(SessionsScreen(self.companion) if self.companion.sessions() else PairingScreen(self.companion))
 
     @work(exclusive=True, group="companion-events", exit_on_error=False)
     async def follow_companion(self) -> None:
@@ -61,19 +63,39 @@ class WalletsyncApp(App[None]):
             self.session_events.publish(message.event)
 
     def on_session_linked(self, message: SessionLinked) -> None:
-        self.notify(f"Linked {message.session.name}", title="Paired")
+        self.notify(f"Linked {message.session.name}", title="Paired", markup=False)
+        sessions = self.sessions_screen()
+        if sessions is None:  # first start: the pairing is the bottom screen, and the list takes its place
+            while len(self.screen_stack) > 2:
+                self.pop_screen()
+            self.switch_screen(SessionsScreen(self.companion, highlight=message.session.topic))
+            return
         if isinstance(self.screen, PairingScreen):
             self.pop_screen()
-        sessions = self.sessions_screen()
-        if sessions is not None:
-            sessions.reload(highlight=message.session.topic)
+        sessions.reload(highlight=message.session.topic)
 
     def sessions_screen(self) -> SessionsScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, SessionsScreen)), None)
 
+    def action_close_pairing(self) -> None:
+        """Back to the screen under the pairing; on first start that is the (empty) session list, made now."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+        else:
+            self.switch_screen(SessionsScreen(self.companion))
+
     def action_new_pairing(self) -> None:
         if not isinstance(self.screen, PairingScreen):
             self.push_screen(PairingScreen(self.companion))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "audit":  # not over a dialog, nor over the log itself
+            return isinstance(self.screen, CompanionScreen) and not isinstance(self.screen, AuditScreen)
+        return True
+
+    def action_audit(self) -> None:
+        """The whole log, unfiltered (the session list's own ``a`` opens it on the highlighted session)."""
+        self.push_screen(AuditScreen(self.companion))
 
 
 def build_app(companion: Companion) -> WalletsyncApp:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from rich.text import Text
+
+from walletsync.audit import AuditEntry
 from walletsync.store.db import RequestRecord, SessionRecord
 
 
@@ -49,3 +55,18 @@ def session_chains(record: SessionRecord) -> list[str]:
 
 def chains_of(record: SessionRecord) -> str:
     return ", ".join(session_chains(record))
+
+
+def clip(text: str, width: int) -> Text:
+    """Plain text (peer data is never markup), cut to fit a table column; the audit export has it all."""
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def audit_details(entry: AuditEntry) -> str:
+    return ", ".join(f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.data.items())
+
+
+def phone_data(data: Any, width: int = 80) -> str:
+    """A phone event's payload on one line (e.g. the new accounts), cut to ``width``."""
+    text = data if isinstance(data, str) else json.dumps(data)
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -25,6 +25,6 @@ class Scene:
 
 
 def all_scenes() -> list[Scene]:
-    from tests.app.scenes import request, sessions
+    from tests.app.scenes import audit, pairing, request, sessions
 
-    return [*sessions.SCENES, *request.SCENES]
+    return [*sessions.SCENES, *request.SCENES, *pairing.SCENES, *audit.SCENES]

@@ -28,4 +28,4 @@ class CompanionScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             message = str(error) if isinstance(error, WalletsyncError) else f"{type(error).__name__}: {error}"
-            self.notify(message, title="Failed", severity="error", timeout=8)
+            self.notify(message, title="Failed", severity="error", timeout=8, markup=False)

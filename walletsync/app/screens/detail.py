@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
+from walletsync.app.format import ago, audit_details, clip, expires_in, is_waiting, short_account
+from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
-from walletsync.app.format import ago, expires_in, is_waiting, short_account
 from walletsync.app.widgets.status import RelayStatusBar
-from walletsync.audit import AuditEntry
 from walletsync.protocol import events as ev
 from walletsync.store.db import RequestRecord, SessionRecord
 
@@ -40,15 +38,6 @@ def request_reason(request: RequestRecord) -> str:
     return str((request.verdict or {}).get("reason") or "—")
 
 
-def clip(text: str, width: int) -> Text:
-    """Plain text (peer data is never markup), cut to fit a table column; the audit export has it all."""
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
-
-
-def audit_details(entry: AuditEntry) -> str:
-    return ", ".join(f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.data.items())
-
-
 def scopes_text(record: SessionRecord) -> str:
     lines: list[str] = []
     for namespace, scope in sorted(record.namespaces.items()):
@@ -63,6 +52,7 @@ class SessionDetailScreen(CompanionScreen):
 
     BINDINGS = [
         Binding("s", "new_request", "New request", id="detail.request"),
+        Binding("a", "audit", "Audit log", id="detail.audit"),
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
     ]
 
@@ -149,3 +139,7 @@ class SessionDetailScreen(CompanionScreen):
 
     def action_new_request(self) -> None:
         self.app.push_screen(RequestScreen(self.companion, self.topic))
+
+    def action_audit(self) -> None:
+        """The log filtered to this session (the app's own ``a`` shows it all)."""
+        self.app.push_screen(AuditScreen(self.companion, session=self.topic))

@@ -1,15 +1,19 @@
-"""Pairing: a QR and its URI for the phone, a countdown, and a fresh URI when one lapses."""
+"""Pairing: a QR and its URI for the phone, a countdown, and a fresh URI when one lapses or the scopes change.
+
+Wide terminals get the QR on the left and the text beside it; narrow ones stack them.
+"""
 
 from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Container, Vertical
 from textual.widgets import Footer, Static
 
 from walletsync.app.messages import PairingOffered, SessionLinked
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.service import PairingFailed, PairingOffer, RequestTimeout
@@ -27,19 +31,25 @@ class PairingScreen(CompanionScreen):
 
     BINDINGS = [
         Binding("c", "copy_uri", "Copy URI", id="pairing.copy"),
-        Binding("escape", "app.pop_screen", "Back", id="pairing.back"),
+        Binding("o", "edit_scopes", "Scopes", id="pairing.scopes"),
+        Binding("escape", "app.close_pairing", "Back", id="pairing.back"),
     ]
+    # From this width the text goes beside the QR (57 columns with its quiet zone) instead of below it.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
 
     offer: PairingOffer | None = None
+    scopes = Scopes()
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="pairing"):
-            yield Static("Scan with your phone wallet", id="pairing-title")
+        yield Static("Scan with your phone wallet", id="pairing-title")
+        with Container(id="pairing"):
             yield QrCode(id="qr")
-            yield Static("Preparing a pairing…", id="pairing-uri")
-            yield Static("", id="pairing-expiry")
-            yield Static("", id="pairing-relay")
-            yield Static("", id="pairing-hint")
+            with Vertical(id="pairing-text"):
+                yield Static("Preparing a pairing…", id="pairing-uri")
+                yield Static("", id="pairing-expiry")
+                yield Static(self.scopes.summary(), id="pairing-scopes", markup=False)
+                yield Static("", id="pairing-relay")
+                yield Static("", id="pairing-hint")
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
@@ -51,13 +61,13 @@ class PairingScreen(CompanionScreen):
     async def offer_pairings(self) -> None:
         """Offer, wait until expiry, offer again; stop when a phone settles a session."""
         while True:
-            offer = await self.companion.pair()
+            offer = await self.companion.pair(**self.scopes.as_kwargs())
             self.post_message(PairingOffered(offer))
             try:
                 session = await self._settled(offer)
             except PairingFailed as exc:
                 if "rejected" in str(exc):
-                    self.notify(str(exc), title="Pairing", severity="warning")
+                    self.notify(str(exc), title="Pairing", severity="warning", markup=False)
                 continue
             if session is not None:
                 self.post_message(SessionLinked(session))
@@ -88,6 +98,20 @@ class PairingScreen(CompanionScreen):
         if self.offer is not None:
             left = self.offer.expires_at - self.companion.clock()
             self.query_one("#pairing-expiry", Static).update(f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…")
+
+    def action_edit_scopes(self) -> None:
+        self.app.push_screen(ScopesScreen(self.scopes), self._scopes_edited)
+
+    def _scopes_edited(self, scopes: Scopes | None) -> None:
+        """New scopes need a new proposal: the QR on screen no longer says what will be asked."""
+        if scopes is None or scopes == self.scopes:
+            return
+        self.scopes, self.offer = scopes, None
+        self.query_one("#pairing-scopes", Static).update(scopes.summary())
+        self.query_one(QrCode).uri = ""
+        self.query_one("#pairing-uri", Static).update("Preparing a pairing…")
+        self.query_one("#pairing-expiry", Static).update("")
+        self.offer_pairings()
 
     def action_copy_uri(self) -> None:
         if self.offer is None:

@@ -10,8 +10,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.format import expires_in, session_chains
+from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
 from walletsync.protocol import events as ev

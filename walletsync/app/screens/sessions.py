@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, chains_of, expires_in, is_waiting, short_account
+from walletsync.app.format import ago, chains_of, expires_in, is_waiting, phone_data, short_account
+from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.detail import SessionDetailScreen
-from walletsync.app.screens.request import RequestScreen
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
+from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.protocol import events as ev
 from walletsync.service import RequestVerified, SessionRenamed
@@ -25,7 +26,7 @@ COLUMNS = (
     ("expires", "Expires"), ("status", "Status"), ("pending", "Pending"), ("ping", "Last ping"),
 )
 REQUEST_EVENTS = (ev.RequestSent, ev.RequestAnswered, ev.RequestFailed, ev.RequestExpired, RequestVerified)
-REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged, *REQUEST_EVENTS)
+REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged, ev.SessionEventReceived, *REQUEST_EVENTS)
 
 
 class SessionsScreen(CompanionScreen):
@@ -127,11 +128,13 @@ class SessionsScreen(CompanionScreen):
         self.reload()
         name = self.records[topic].name if topic in self.records else (before.name if before else topic[:8])
         if isinstance(event, ev.SessionDeleted) and event.by != "self":
-            self.notify(f"{name} was disconnected by the phone ({event.message})", title="Session ended", severity="warning")
+            self.notify(f"{name} was disconnected by the phone ({event.message})", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionExpired):
-            self.notify(f"{name} expired", title="Session ended", severity="warning")
+            self.notify(f"{name} expired", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionUpdated):
-            self.notify(f"{name} changed its accounts or chains", title="Session updated")
+            self.notify(f"{name} changed its accounts or chains", title="Session updated", markup=False)
+        elif isinstance(event, ev.SessionEventReceived):
+            self.notify(f"{name}: {event.name} on {event.chain_id} → {phone_data(event.data)}", title="Phone event", markup=False)
 
     # --- actions: each service call in a worker, its result as a notification -----------------------
 
@@ -145,8 +148,6 @@ class SessionsScreen(CompanionScreen):
 
     def action_audit(self) -> None:
         """The audit trail of the highlighted session (the whole log when there is none)."""
-        from walletsync.app.screens.audit import AuditScreen
-
         self.app.push_screen(AuditScreen(self.companion, session=self.current_topic()))
 
     def action_rename(self) -> None:
@@ -161,7 +162,7 @@ class SessionsScreen(CompanionScreen):
     @work(group="session-action", exit_on_error=False)
     async def rename(self, topic: str, name: str) -> None:
         renamed = self.companion.rename(topic, name)
-        self.notify(f"Renamed to {renamed.name}")
+        self.notify(f"Renamed to {renamed.name}", markup=False)
 
     def action_revoke(self) -> None:
         record = self._selected()
@@ -173,7 +174,7 @@ class SessionsScreen(CompanionScreen):
     async def revoke(self, topic: str) -> None:
         record = await self.companion.revoke(topic)
         self.reload()
-        self.notify(f"Revoked {record.name}")
+        self.notify(f"Revoked {record.name}", markup=False)
 
     def action_extend(self) -> None:
         if (record := self._selected()) is not None:
@@ -183,7 +184,7 @@ class SessionsScreen(CompanionScreen):
     async def extend(self, topic: str) -> None:
         record = await self.companion.extend(topic)
         self.reload()
-        self.notify(f"Extended {record.name}: expires in {expires_in(record.expiry - self.companion.clock())}")
+        self.notify(f"Extended {record.name}: expires in {expires_in(record.expiry - self.companion.clock())}", markup=False)
 
     def action_ping(self) -> None:
         if (record := self._selected()) is not None:
@@ -192,4 +193,4 @@ class SessionsScreen(CompanionScreen):
     @work(group="session-action", exit_on_error=False)
     async def ping(self, topic: str) -> None:
         record, seconds = await self.companion.ping(topic)
-        self.notify(f"{record.name} answered in {seconds * 1000:.0f} ms")
+        self.notify(f"{record.name} answered in {seconds * 1000:.0f} ms", markup=False)

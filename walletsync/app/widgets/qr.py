@@ -36,11 +36,15 @@ class QrCode(Widget):
     QrCode { width: 1fr; height: 1fr; min-height: 1; }
     """
 
-    uri: reactive[str] = reactive("", layout=False)
+    uri: reactive[str] = reactive("", layout=True)
 
     def __init__(self, uri: str = "", *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(QrCode.uri, uri)
+
+    def get_content_width(self, container, viewport) -> int:
+        """With ``width: auto``: as wide as the QR with its full quiet zone (the text beside it gets the rest)."""
+        return len(_rows(self.uri, QUIET_ZONES[0])[0]) if self.uri else 0
 
     def layout_rows(self) -> tuple[str, ...] | None:
         """The half-block rows that fit the current size, or None when even a 2-module quiet zone does not."""

@@ -1,0 +1,60 @@
+"""Scenes of pairing: the QR beside or above its text, too small a terminal, the scopes dialog, and revoking."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from tests.app.fakes import FakeCompanion
+from tests.app.scenes import Scene
+from tests.app.scenes.sessions import three_sessions
+from walletsync.app import build_app
+
+
+async def edit_scopes(pilot: Pilot) -> None:
+    await pilot.press("o")
+    await pilot.pause()
+    for widget in pilot.app.screen.query("Input"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+SCENES = [
+    Scene(
+        "pairing-wide",
+        "At 120×40 the whole pairing fits: a black-on-white QR on the left; beside it the wc: URI, "
+        '"Expires in 5:00", "Asks for eip155:1 · methods: personal_sign, … · events: chainChanged, accountsChanged", '
+        "the local relay and the walletsync phone hint; footer c Copy URI, o Scopes, esc Back.",
+        lambda: build_app(FakeCompanion([])),
+        size=(120, 40),
+    ),
+    Scene(
+        "pairing-narrow",
+        "At 80×50 the QR is centred on top and the same text is stacked below it, nothing cut off.",
+        lambda: build_app(FakeCompanion([])),
+        size=(80, 50),
+    ),
+    Scene(
+        "pairing-too-small",
+        'At 80×24 no QR is drawn; instead "Make the terminal at least 80×41 to show the QR — or copy the URI below", '
+        "with the URI, expiry, scopes and relay below it.",
+        lambda: build_app(FakeCompanion([])),
+        size=(80, 24),
+    ),
+    Scene(
+        "scopes",
+        'o on the pairing screen: a dialog "What the phone is asked for" with Chains (eip155:1), Methods '
+        "(personal_sign, eth_signTypedData_v4, eth_sendTransaction) and Events (chainChanged, accountsChanged) "
+        'inputs and "New QR" / "Cancel" buttons, over the dimmed pairing screen.',
+        lambda: build_app(FakeCompanion([])),
+        size=(120, 40),
+        steps=edit_scopes,
+    ),
+    Scene(
+        "revoke-confirm",
+        "d on the session table: \"Revoke 'phone'? The phone is told the session is over.\" with a red Revoke "
+        "button and a focused Cancel, over the dimmed table.",
+        lambda: build_app(three_sessions()),
+        size=(120, 24),
+        steps=lambda pilot: pilot.press("d"),
+    ),
+]
