@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 from typing import Any
 
 from rich.text import Text
@@ -70,3 +71,9 @@ def phone_data(data: Any, width: int = 80) -> str:
     """A phone event's payload on one line (e.g. the new accounts), cut to ``width``."""
     text = data if isinstance(data, str) else json.dumps(data)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def site_of(url: str) -> str:
+    """The host a peer claims to be (``https://app.example/x`` → ``app.example``): what a table has room for."""
+    host = urlsplit(url).hostname if "://" in url else None
+    return host or url

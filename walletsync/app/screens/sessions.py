@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, chains_of, expires_in, is_waiting, phone_data, short_account
+from walletsync.app.format import ago, chains_of, expires_in, is_waiting, phone_data, short_account, site_of
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.detail import SessionDetailScreen
@@ -78,7 +78,7 @@ class SessionsScreen(CompanionScreen):
         for record in self.records.values():
             peer = record.peer or {}
             table.add_row(
-                Text(record.name), Text(str(peer.get("name") or "?")), Text(str(peer.get("url") or "")),
+                Text(record.name), Text(str(peer.get("name") or "?")), Text(site_of(str(peer.get("url") or ""))),
                 ", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), chains_of(record),
                 expires_in(record.expiry - now) if record.status == "active" else "—", self._status(record, now),
                 str(waiting[record.topic] or "—"), self._last_ping(record, now),
