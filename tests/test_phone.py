@@ -253,6 +253,22 @@ def test_mnemonic_from_the_environment_stays_out_of_the_command_line(start_relay
         assert proc.wait(timeout=20) == 130
 
 
+def test_an_interrupt_at_any_moment_of_the_start_is_a_clean_interrupt(start_relay):
+    """Ctrl-C while the phone is still starting (the signal racing its own setup) ends it like any interrupt:
+    exit 130, "walletsync: interrupted", no traceback and no warning."""
+    relay = start_relay("memory")
+    for attempt in range(12):
+        uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
+        args = [sys.executable, "-m", "walletsync", "phone", uri, "--relay", relay.url]
+        with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as proc:
+            proc.stdout.readline()
+            time.sleep(attempt * 0.0005)
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=20) == 130
+            lines = proc.stderr.read().strip().splitlines()
+            assert lines[-1] == "walletsync: interrupted" and not any("Traceback" in line or "Warning" in line for line in lines), lines
+
+
 def test_key_and_mnemonic_from_the_environment_together_are_refused():
     env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC, "WALLETSYNC_PHONE_KEY": "0x" + "11" * 32}
     uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))

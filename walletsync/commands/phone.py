@@ -22,6 +22,7 @@ TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 METADATA = {"name": "walletsync phone", "description": "walletsync's reference phone wallet, in a terminal", "url": "https://walletsync.invalid/phone", "icons": []}
 KEY_ENV, MNEMONIC_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC"
 CONNECT_TIMEOUT = 15.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GOODBYE_TIMEOUT = 5.0
 
 
@@ -72,7 +73,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"walletsync phone: using the built-in test key {TEST_KEY} — never use it for real funds", file=sys.stderr, flush=True)
     source = "mnemonic" if args.mnemonic else "key" if args.key else "test-key"
     report({"event": "account", "address": signer.address, "path": signer.path, "source": source})
-    return asyncio.run(_serve(args, uri, signer, report))
+    # Held back until _serve handles them: one landing while asyncio.run sets up would escape as a traceback.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        return asyncio.run(_serve(args, uri, signer, report))
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def _signer(args: argparse.Namespace) -> Signer:
@@ -105,8 +111,9 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report) -> 
             work.cancel()  # nothing to tell a dapp yet
 
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, on_signal, signum)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # one that came meanwhile is handled now
     try:
         await runner.start()
         try:
@@ -123,7 +130,7 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report) -> 
             raise
     finally:
         stage = "closing"
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in STOP_SIGNALS:
             loop.remove_signal_handler(signum)
         await runner.close()
     if caught:
