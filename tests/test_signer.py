@@ -10,7 +10,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from eth_utils import keccak
 
 from tests.fakenode import FakeNode
-from walletsync.wallet import Signer, SignError, WalletKeyError, summarize
+from walletsync.signer import Signer, SignError, WalletKeyError, summarize
 
 MNEMONIC = "test test test test test test test test test test test junk"
 KEY = "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"

@@ -1,4 +1,4 @@
-"""``walletsync phone URI``: the reference phone wallet in a terminal (see :mod:`walletsync.wallet`)."""
+"""``walletsync phone URI``: the reference phone wallet in a terminal (see :mod:`walletsync.wallet` and :mod:`walletsync.signer`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 
 from walletsync.commands.output import emit, fail
 from walletsync.errors import WalletsyncError
-from walletsync.wallet import DEFAULT_PATH, PhoneWallet, Signer
+from walletsync.signer import DEFAULT_PATH, Signer
+from walletsync.wallet import PhoneWallet
 
 DEFAULT_RELAY = "ws://127.0.0.1:8787"
 """The local relay (``walletsync relay``); the one place the phone's default relay is chosen."""
