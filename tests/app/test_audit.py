@@ -83,3 +83,21 @@ async def test_a_tampered_log_is_named(companion, paired):
         await until(pilot, lambda: "entry 3" in str(verdict(app).render()), what="the second verdict")
         assert "row 2 missing (deleted)" in str(verdict(app).render()) and verdict(app).has_class("-broken")
         assert app.is_running and isinstance(app.screen, AuditScreen)
+
+
+async def test_a_long_log_shows_its_newest_rows_and_says_so():
+    """A log of 1,200 entries opens on the newest 500 (#1200 first) with "Showing the newest 500 of 1200
+    entries" under the table; filtering to one kind narrows the count it reports."""
+    from tests.app.fakes import FakeCompanion
+    from tests.app.scenes.audit import entry, open_log
+
+    fake = FakeCompanion([])
+    fake.session_audit = tuple(entry(n, 5000 - n, "ping_answered" if n % 3 else "request_pushed", None) for n in range(1, 1201))
+    app = build_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_log(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 500 and str(table.get_cell_at((0, 0))) == "1200"
+        assert "Showing the newest 500 of 1200 entries" in str(app.screen.query_one("#audit-empty", Static).render())
+        app.screen.query_one("#audit-kind", Select).value = "ping_answered"
+        await until(pilot, lambda: "newest 500 of 800 entries" in str(app.screen.query_one("#audit-empty", Static).render()), what="the filtered count")

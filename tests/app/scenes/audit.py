@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tests.app.fakes import ADDRESS, NOW, FakeCompanion, session
 from tests.app.scenes import Scene
@@ -36,10 +37,23 @@ def logged() -> FakeCompanion:
     return fake
 
 
+async def rows_shown(pilot: Pilot) -> None:
+    """Until the log, read off the event loop, is in the table."""
+    async with asyncio.timeout(5):
+        while not (isinstance(pilot.app.screen, AuditScreen) and any(t.row_count for t in pilot.app.screen.query(DataTable))):
+            await pilot.pause(0.01)
+    await pilot.pause()
+
+
 async def open_log(pilot: Pilot) -> None:
     """The whole log, as the app-wide ``a`` opens it from any screen without a session table."""
     pilot.app.push_screen(AuditScreen(pilot.app.companion))  # type: ignore[attr-defined]
-    await pilot.pause()
+    await rows_shown(pilot)
+
+
+async def audit_of_highlighted(pilot: Pilot) -> None:
+    await pilot.press("a")
+    await rows_shown(pilot)
 
 
 async def verify(pilot: Pilot) -> None:
@@ -65,7 +79,7 @@ SCENES = [
         'a on the session table: the log filtered to the highlighted session "phone" (the Session filter reads '
         '"phone"): rows #8, #7, #5, #4 and #3 only.',
         lambda: build_app(logged()),
-        steps=lambda pilot: pilot.press("a"),
+        steps=audit_of_highlighted,
     ),
     Scene(
         "audit-verified",
