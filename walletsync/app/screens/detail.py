@@ -18,6 +18,8 @@ from walletsync.protocol import events as ev
 from walletsync.store.db import RequestRecord, SessionRecord
 
 REQUEST_COLUMNS = (("method", "Method"), ("chain", "Chain"), ("sent", "Sent"), ("state", "State"), ("recovered", "Recovered"), ("reason", "Reason"))
+TRAIL_ROWS = 100
+"""Audit rows shown here at most, newest first; the audit screen (``a``) has the whole trail."""
 AUDIT_COLUMNS = (("when", "When"), ("kind", "Event"), ("details", "Details"))
 
 
@@ -70,7 +72,7 @@ class SessionDetailScreen(CompanionScreen):
             yield Static(id="detail-scopes", markup=False)
             yield Static("Requests", classes="detail-heading")
             yield DataTable(id="detail-requests", cursor_type="row", zebra_stripes=True)
-            yield Static("Audit trail", classes="detail-heading")
+            yield Static("Audit trail", classes="detail-heading", id="detail-audit-heading")
             yield DataTable(id="detail-audit", cursor_type="row", zebra_stripes=True)
         yield Footer()
         yield RelayStatusBar(id="status-bar")
@@ -109,7 +111,10 @@ class SessionDetailScreen(CompanionScreen):
             )
         audit = self.query_one("#detail-audit", DataTable)
         audit.clear()
-        for entry in reversed(self.companion.audit_entries(self.topic)):
+        entries = self.companion.audit_entries(self.topic)
+        heading = f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)" if len(entries) > TRAIL_ROWS else "Audit trail"
+        self.query_one("#detail-audit-heading", Static).update(heading)
+        for entry in entries[: -TRAIL_ROWS - 1 : -1]:
             audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), clip(audit_details(entry), 84), key=str(entry.seq))
 
     def _show_summary(self, now: float) -> None:
