@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Select, Static
 from walletsync.app.format import audit_details, clip
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.app.widgets.table import keyed_table
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol import events as ev
 
@@ -60,15 +61,12 @@ class AuditScreen(CompanionScreen):
             yield Label("Event")
             yield Select[str]([], prompt="All events", id="audit-kind")
         yield Static("", id="audit-verdict", markup=False)
-        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield keyed_table(COLUMNS, id="audit")
         yield Static("Reading the log…", id="audit-empty")
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
         self.reload(preselect=self.session)
         self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
 

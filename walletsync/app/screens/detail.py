@@ -14,6 +14,7 @@ from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.app.widgets.table import keyed_table
 from walletsync.protocol import events as ev
 from walletsync.store.db import RequestRecord, SessionRecord
 
@@ -71,17 +72,13 @@ class SessionDetailScreen(CompanionScreen):
             yield Static("Scopes", classes="detail-heading")
             yield Static(id="detail-scopes", markup=False)
             yield Static("Requests", classes="detail-heading")
-            yield DataTable(id="detail-requests", cursor_type="row", zebra_stripes=True)
+            yield keyed_table(REQUEST_COLUMNS, id="detail-requests")
             yield Static("Audit trail", classes="detail-heading", id="detail-audit-heading")
-            yield DataTable(id="detail-audit", cursor_type="row", zebra_stripes=True)
+            yield keyed_table(AUDIT_COLUMNS, id="detail-audit")
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
     def on_mount(self) -> None:
-        for table_id, columns in (("#detail-requests", REQUEST_COLUMNS), ("#detail-audit", AUDIT_COLUMNS)):
-            table = self.query_one(table_id, DataTable)
-            for key, label in columns:
-                table.add_column(label, key=key)
         self.reload()
         self.set_interval(1, self._tick)
         self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from walletsync.app.screens.detail import SessionDetailScreen
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.app.widgets.table import keyed_table
 from walletsync.protocol import events as ev
 from walletsync.service import RequestVerified, SessionRenamed
 from walletsync.store.db import SessionRecord
@@ -51,15 +52,12 @@ class SessionsScreen(CompanionScreen):
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sessions-title")
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield keyed_table(COLUMNS, id="sessions")
         yield Static("No sessions yet — press n to pair a phone", id="sessions-empty")
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
         self.reload()
         self.set_interval(1, self._tick)
         self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
