@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 
 from walletsync.commands.output import emit
@@ -27,7 +28,7 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from walletsync.paths import data_dir
-    from walletsync.relay.runner import serve_until_signalled
+    from walletsync.relay.runner import STOP_SIGNALS, serve_until_signalled
 
     if args.stop:
         return stop(args, data_dir(args.data_dir))
@@ -38,10 +39,15 @@ def run(args: argparse.Namespace) -> int:
     def ready(server) -> None:
         emit(args, f"walletsync relay listening on {server.url} (store: {kind})", event="listening", url=server.url, store=store)
 
+    # Held back until the relay handles them (serve_until_signalled): one landing while asyncio.run sets
+    # up would cancel the start half-way and end as "interrupted" instead of a clean stop.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         asyncio.run(serve_until_signalled(store, host=args.host, port=args.port, on_ready=ready))
     except OSError as exc:
         raise RelayStartError(f"cannot start the relay: {exc}") from None
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     emit(args, "walletsync relay stopped", event="stopped")
     return 0
 

@@ -28,6 +28,9 @@ async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits |
     return server
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 async def serve_until_signalled(store_spec: str, *, host: str, port: int, on_ready: Callable[[RelayServer], None], limits: Limits | None = None) -> None:
     server = await build_relay(store_spec, host=host, port=port, limits=limits)
     # Everything loaded so far lives as long as the process: keep it out of the garbage collector's
@@ -36,8 +39,9 @@ async def serve_until_signalled(store_spec: str, *, host: str, port: int, on_rea
     gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, stop.set)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)  # held back by the caller until now: handled here
     on_ready(server)
     try:
         await stop.wait()
