@@ -8,6 +8,7 @@ URI) and may drive it with Pilot before the picture is taken.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
@@ -22,6 +23,20 @@ class Scene:
     build: Callable[[], App]
     size: tuple[int, int] = (120, 30)
     steps: Callable[[Pilot], Awaitable[None]] | None = None
+
+
+async def until_shown(pilot: Pilot, screen: type, ready=lambda screen: True) -> None:
+    """Until a ``screen`` is on top and ``ready`` with what it reads off the event loop."""
+    async with asyncio.timeout(5):
+        while not (isinstance(pilot.app.screen, screen) and ready(pilot.app.screen)):
+            await pilot.pause(0.01)
+    await pilot.pause()
+
+
+async def sessions_shown(pilot: Pilot) -> None:
+    from walletsync.app.screens.sessions import SessionsScreen
+
+    await until_shown(pilot, SessionsScreen, lambda screen: screen.records)
 
 
 def all_scenes() -> list[Scene]:

@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from tests.app.fakes import ADDRESS, NOW, FakeCompanion, session
-from tests.app.scenes import Scene
+from tests.app.scenes import Scene, sessions_shown
 from walletsync.app import build_app
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.audit import AuditEntry
@@ -52,6 +52,7 @@ async def open_log(pilot: Pilot) -> None:
 
 
 async def audit_of_highlighted(pilot: Pilot) -> None:
+    await sessions_shown(pilot)
     await pilot.press("a")
     await rows_shown(pilot)
 

@@ -5,9 +5,15 @@ from __future__ import annotations
 from textual.pilot import Pilot
 
 from tests.app.fakes import FakeCompanion
-from tests.app.scenes import Scene
+from tests.app.scenes import Scene, sessions_shown
 from tests.app.scenes.sessions import three_sessions
 from walletsync.app import build_app
+
+
+async def ask_to_revoke(pilot: Pilot) -> None:
+    await sessions_shown(pilot)
+    await pilot.press("d")
+    await pilot.pause()
 
 
 async def edit_scopes(pilot: Pilot) -> None:
@@ -55,6 +61,6 @@ SCENES = [
         "button and a focused Cancel, over the dimmed table.",
         lambda: build_app(three_sessions()),
         size=(120, 24),
-        steps=lambda pilot: pilot.press("d"),
+        steps=ask_to_revoke,
     ),
 ]

@@ -9,8 +9,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.app.fakes import ADDRESS, NOW, FakeCompanion, session
-from tests.app.scenes import Scene
+from tests.app.scenes import Scene, sessions_shown, until_shown
 from walletsync.app import build_app
+from walletsync.app.screens.detail import SessionDetailScreen
 from walletsync.audit import AuditEntry
 from walletsync.service import RequestOutcome
 from walletsync.store.db import RequestRecord
@@ -68,11 +69,13 @@ async def _still(pilot: Pilot) -> None:
 
 
 async def open_detail(pilot: Pilot) -> None:
+    await sessions_shown(pilot)
     await pilot.press("enter")
-    await pilot.pause()
+    await until_shown(pilot, SessionDetailScreen, lambda screen: screen.record is not None)
 
 
 async def open_request(pilot: Pilot) -> None:
+    await sessions_shown(pilot)
     await pilot.press("s")
     await pilot.pause()
     await pilot.press(*"hello phone")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.app.fakes import NOW, FakeCompanion, session
-from tests.app.scenes import Scene
+from tests.app.scenes import Scene, sessions_shown
 from walletsync.app import build_app
 
 
@@ -23,5 +23,6 @@ SCENES = [
         'columns, the key bindings (enter details, r, d, e, p, s, a, n) in the footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
         lambda: build_app(three_sessions()),
         size=(120, 24),
+        steps=sessions_shown,
     ),
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from typing import Any
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -15,6 +18,7 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
+from walletsync.audit import AuditEntry
 from walletsync.protocol import events as ev
 from walletsync.store.db import RequestRecord, SessionRecord
 
@@ -87,14 +91,14 @@ class SessionDetailScreen(CompanionScreen):
         if getattr(event, "topic", None) == self.topic:
             self.reload()
 
-    def reload(self) -> None:
-        """Re-read the session, its requests and its audit trail."""
-        self.record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
+    @work(exclusive=True, group="detail-reload", exit_on_error=False)
+    async def reload(self) -> None:
+        """Re-read the session, its requests and its audit trail, off the event loop."""
+        self.record, self.requests, entries = await asyncio.to_thread(self._read)
         if self.record is None:
             self.query_one("#detail-title", Static).update(f"Unknown session {self.topic[:8]}…")
             return
         now = self.companion.clock()
-        self.requests = self.companion.requests(self.topic)
         self.query_one("#detail-title", Static).update(self.record.name)
         self.query_one("#detail-scopes", Static).update(scopes_text(self.record))
         self._show_summary(now)
@@ -108,11 +112,14 @@ class SessionDetailScreen(CompanionScreen):
             )
         audit = self.query_one("#detail-audit", DataTable)
         audit.clear()
-        entries = self.companion.audit_entries(self.topic)
         heading = f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)" if len(entries) > TRAIL_ROWS else "Audit trail"
         self.query_one("#detail-audit-heading", Static).update(heading)
         for entry in entries[: -TRAIL_ROWS - 1 : -1]:
             audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), clip(audit_details(entry), 84), key=str(entry.seq))
+
+    def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry]]:
+        record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
+        return record, self.companion.requests(self.topic), self.companion.audit_entries(self.topic)
 
     def _show_summary(self, now: float) -> None:
         record = self.record
@@ -140,7 +147,8 @@ class SessionDetailScreen(CompanionScreen):
                 table.update_cell(str(request.id), "state", request_state(request, now))
 
     def action_new_request(self) -> None:
-        self.app.push_screen(RequestScreen(self.companion, self.topic))
+        if self.record is not None:
+            self.app.push_screen(RequestScreen(self.companion, self.record))
 
     def action_audit(self) -> None:
         """The log filtered to this session (the app's own ``a`` shows it all)."""

@@ -47,16 +47,16 @@ class RequestScreen(CompanionScreen):
         Binding("escape", "app.pop_screen", "Back", id="request.back"),
     ]
 
-    def __init__(self, companion, topic: str) -> None:
+    def __init__(self, companion, record: SessionRecord) -> None:
         super().__init__(companion)
-        self.topic = topic
-        self.record: SessionRecord | None = next((s for s in companion.sessions() if s.topic == topic), None)
+        self.topic = record.topic
+        self.record = record
         self.busy = False
         self.sent: ev.RequestSent | None = None  # on its way, not answered yet
 
     def compose(self) -> ComposeResult:
-        chains = session_chains(self.record) if self.record else []
-        yield Static(f"New request — {self.record.name if self.record else self.topic[:8]}", id="request-title", markup=False)
+        chains = session_chains(self.record)
+        yield Static(f"New request — {self.record.name}", id="request-title", markup=False)
         with VerticalScroll(id="request"):
             with Horizontal(id="request-controls"):
                 yield Label("Chain", id="request-chain-label")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from rich.text import Text
@@ -64,15 +65,18 @@ class SessionsScreen(CompanionScreen):
 
     # --- the table ---------------------------------------------------------------------------
 
-    def reload(self, highlight: str | None = None) -> None:
-        """Re-read the sessions; keep (or move) the cursor to ``highlight``, else the current row."""
+    @work(exclusive=True, group="sessions-reload", exit_on_error=False)
+    async def reload(self, highlight: str | None = None) -> None:
+        """Re-read the sessions off the event loop; keep (or move) the cursor to ``highlight``, else the current row."""
+        self.highlight = highlight or self.highlight  # survives a reload that a newer one cancels
+        sessions, requests = await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests()))
         table = self.query_one(DataTable)
-        keep = highlight or self.highlight or self.current_topic()
+        keep = self.highlight or self.current_topic()
         self.highlight = None
-        self.records = {r.topic: r for r in self.companion.sessions()}
+        self.records = {r.topic: r for r in sessions}
         table.clear()
         now = self.companion.clock()
-        waiting = Counter(r.topic for r in self.companion.requests() if is_waiting(r, now))
+        waiting = Counter(r.topic for r in requests if is_waiting(r, now))
         for record in self.records.values():
             peer = record.peer or {}
             table.add_row(
@@ -124,7 +128,7 @@ class SessionsScreen(CompanionScreen):
             return
         before = self.records.get(topic)
         self.reload()
-        name = self.records[topic].name if topic in self.records else (before.name if before else topic[:8])
+        name = before.name if before else topic[:8]
         if isinstance(event, ev.SessionDeleted) and event.by != "self":
             self.notify(f"{name} was disconnected by the phone ({event.message})", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionExpired):
@@ -142,7 +146,7 @@ class SessionsScreen(CompanionScreen):
 
     def action_new_request(self) -> None:
         if (record := self._selected()) is not None:
-            self.app.push_screen(RequestScreen(self.companion, record.topic))
+            self.app.push_screen(RequestScreen(self.companion, record))
 
     def action_audit(self) -> None:
         """The audit trail of the highlighted session (the whole log when there is none)."""
