@@ -5,12 +5,14 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from tests.app.conftest import approve, record_notifications, until
+from tests.procs import RelayProcess
 from tests.app.screen import decode_qr, widget_text
 from walletsync.app import build_app
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.protocol import events as ev
+from walletsync.service import Companion, Config
 
 
 def cell(app, topic: str, column: str) -> str:
@@ -148,3 +150,24 @@ async def test_escape_on_the_first_pairing_shows_the_empty_session_list():
         await until(pilot, lambda: isinstance(app.screen, PairingScreen))
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and len(app.screen_stack) == 2)
+
+
+async def test_pairing_waits_for_an_unreachable_relay_and_shows_the_qr_once_it_answers(tmp_path, log_dir):
+    """The relay is down at start: the pairing screen says it is waiting for the relay (and why) instead of a
+    QR; once the relay starts the QR appears and scans to a URI a wallet can pair with."""
+    relay = RelayProcess("memory", log_dir)
+    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url))
+    await companion.start()
+    app = build_app(companion)
+    try:
+        async with app.run_test(size=(120, 60)) as pilot:
+            await until(pilot, lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"), what="the waiting message")
+            assert "Connect call failed" in widget_text(app, "#pairing-uri")
+            relay.start()
+            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, timeout=90, what="a pairing offer")
+            await pilot.pause()
+            assert decode_qr(app) == [app.screen.offer.uri]
+    finally:
+        await companion.close()
+        if relay.proc is not None:
+            relay.kill()

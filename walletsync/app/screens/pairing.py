@@ -5,6 +5,8 @@ Wide terminals get the QR on the left and the text beside it; narrow ones stack 
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,8 +18,12 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.errors import WalletsyncError
 from walletsync.service import PairingFailed, PairingOffer, RequestTimeout
 from walletsync.store.db import SessionRecord
+
+
+RETRY_SECONDS = 3.0
 
 
 def countdown(seconds: float) -> str:
@@ -45,11 +51,11 @@ class PairingScreen(CompanionScreen):
         with Container(id="pairing"):
             yield QrCode(id="qr")
             with Vertical(id="pairing-text"):
-                yield Static("Preparing a pairing…", id="pairing-uri")
+                yield Static("Preparing a pairing…", id="pairing-uri", markup=False)
                 yield Static("", id="pairing-expiry")
                 yield Static(self.scopes.summary(), id="pairing-scopes", markup=False)
-                yield Static("", id="pairing-relay")
-                yield Static("", id="pairing-hint")
+                yield Static("", id="pairing-relay", markup=False)
+                yield Static("", id="pairing-hint", markup=False)
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
@@ -61,7 +67,12 @@ class PairingScreen(CompanionScreen):
     async def offer_pairings(self) -> None:
         """Offer, wait until expiry, offer again; stop when a phone settles a session."""
         while True:
-            offer = await self.companion.pair(**self.scopes.as_kwargs())
+            try:
+                offer = await self.companion.pair(**self.scopes.as_kwargs())
+            except WalletsyncError as exc:  # e.g. the relay never answered: say why, then try again
+                self.query_one("#pairing-uri", Static).update(f"No pairing yet: {exc}. Trying again…")
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
             self.post_message(PairingOffered(offer))
             try:
                 session = await self._settled(offer)
@@ -95,6 +106,10 @@ class PairingScreen(CompanionScreen):
         self._tick()
 
     def _tick(self) -> None:
+        link = self.companion.link_status
+        if self.offer is None and link is not None and link.state != "online":
+            why = f" ({link.reason})" if link.reason else ""
+            self.query_one("#pairing-uri", Static).update(f"Waiting for the relay to answer{why}: the QR appears as soon as it does.")
         if self.offer is not None:
             left = self.offer.expires_at - self.companion.clock()
             self.query_one("#pairing-expiry", Static).update(f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…")
