@@ -79,10 +79,11 @@ class PairingScreen(CompanionScreen):
             except PairingFailed as exc:
                 if "rejected" in str(exc):
                     self.notify(str(exc), title="Pairing", severity="warning", markup=False)
-                continue
+                session = None
             if session is not None:
                 self.post_message(SessionLinked(session))
                 return
+            self._withdraw()  # lapsed or refused: no camera should read it while the next one is prepared
 
     async def _settled(self, offer: PairingOffer) -> SessionRecord | None:
         """The session settled from ``offer``, or None once it lapses (checked each second, so a suspend counts)."""
@@ -121,12 +122,17 @@ class PairingScreen(CompanionScreen):
         """New scopes need a new proposal: the QR on screen no longer says what will be asked."""
         if scopes is None or scopes == self.scopes:
             return
-        self.scopes, self.offer = scopes, None
+        self.scopes = scopes
         self.query_one("#pairing-scopes", Static).update(scopes.summary())
+        self._withdraw()
+        self.offer_pairings()
+
+    def _withdraw(self) -> None:
+        """Take the offer off the screen (QR, URI, countdown) until the next one arrives."""
+        self.offer = None
         self.query_one(QrCode).uri = ""
         self.query_one("#pairing-uri", Static).update("Preparing a pairing…")
         self.query_one("#pairing-expiry", Static).update("")
-        self.offer_pairings()
 
     def action_copy_uri(self) -> None:
         if self.offer is None:
