@@ -24,6 +24,7 @@ from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope, ProtocolError
+from walletsync.protocol.jsonrpc import sdk_error
 from walletsync.protocol.namespaces import chain_of_account
 from walletsync.protocol.uri import format_uri
 from walletsync.store.db import Database, RequestRecord, SessionRecord
@@ -153,6 +154,11 @@ class RequestOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None and bool(self.verdict and self.verdict.get("verified"))
+
+    @property
+    def session_ended(self) -> bool:
+        """No answer came because the session ended first (the engine fails its requests with 6000)."""
+        return self.error is not None and self.error.get("code") == sdk_error("USER_DISCONNECTED").code
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN.md ``sign`` document."""

@@ -12,6 +12,7 @@ from tests.pypeer import TEST_ADDRESS
 from walletsync.app import build_app
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.screens.sessions import SessionsScreen
+from walletsync.protocol import events as ev
 from walletsync.protocol.jsonrpc import sdk_error
 
 OTHER_KEY = "0x" + "11" * 32
@@ -81,6 +82,21 @@ async def test_rejection_is_shown_as_a_rejection(companion, paired):
         await until(pilot, lambda: status(app).has_class("-rejected"), what="the rejection")
         assert "Rejected on the phone: User rejected. (code 5000)" in status_text(app)
         assert not status(app).has_class("-error") and seen == []
+
+
+async def test_a_session_ended_while_waiting_says_no_answer(companion, paired):
+    """The phone ends the session while the request waits: the screen says "No answer: the session ended before
+    the phone answered" at once — not a rejection by the phone, and not a countdown running on to expiry."""
+    wallet, session = paired
+    app = build_app(companion)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_request_screen(pilot, session.topic)
+        await send_message(pilot, "are you there")
+        await wallet.next_event(ev.SessionRequestReceived)
+        await wallet.run(wallet.engine.disconnect(session.topic, wallet.now()))
+        await until(pilot, lambda: status(app).has_class("-ended"), what="the no-answer line")
+        assert "No answer: the session ended before the phone answered" in status_text(app)
+        assert "Rejected" not in status_text(app)
 
 
 async def test_a_signature_by_another_key_fails_verification(companion, paired):

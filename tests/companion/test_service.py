@@ -60,6 +60,24 @@ async def test_a_late_answer_is_recorded_as_late_not_lost(start_relay, tmp_path)
         await companion.close()
 
 
+async def test_a_request_whose_session_the_phone_ends_says_so_at_once(start_relay, tmp_path):
+    """The phone disconnects while a request waits for it: `sign` returns at once with no answer, marked as
+    ended by the session (not as the phone's rejection, and not minutes later as a timeout)."""
+    relay = start_relay("memory")
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", Clock())
+    try:
+        asking = asyncio.create_task(companion.sign(session.name, message="never answered"))
+        await wallet.next_event(ev.SessionRequestReceived)
+        await wallet.run(wallet.engine.disconnect(session.topic, wallet.now()))
+        async with asyncio.timeout(10):
+            outcome = await asking
+        assert outcome.session_ended and not outcome.ok and outcome.result is None
+        assert companion.resolve(session.topic).status == "deleted"
+    finally:
+        await wallet.close()
+        await companion.close()
+
+
 def _forms(secret: bytes) -> list[bytes]:
     return [secret, secret.hex().encode(), secret.hex().upper().encode(), base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")]
 

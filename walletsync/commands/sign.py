@@ -30,7 +30,9 @@ def run(args: argparse.Namespace) -> int:
         async with open_companion(args) as companion:
             outcome = await companion.sign(args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, timeout=args.timeout, rpc_url=args.rpc)
         document = outcome.to_json()
-        if outcome.error is not None:
+        if outcome.session_ended:
+            text = f"No answer: the session {outcome.session.name!r} ended before the phone answered ({outcome.error['message']})"
+        elif outcome.error is not None:
             text = f"Rejected by {outcome.session.name!r}: {outcome.error['message']} (code {outcome.error['code']})"
         elif document["verified"]:
             signer = f" by {document['recovered']}" if document.get("recovered") else ""

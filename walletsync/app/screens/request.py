@@ -23,6 +23,8 @@ TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
 
 def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
     """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error."""
+    if outcome.session_ended:
+        return "ended", f"No answer: the session ended before the phone answered ({outcome.error.get('message')})"
     if outcome.error is not None:
         return "rejected", f"Rejected on the phone: {outcome.error.get('message')} (code {outcome.error.get('code')})"
     verdict = outcome.verdict or {}
