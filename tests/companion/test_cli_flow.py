@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import sqlite3
@@ -10,6 +11,9 @@ from eth_account import Account
 from eth_account.messages import encode_defunct, encode_typed_data
 
 from tests.companion.conftest import paired
+from tests.procs import REPO
+from tests.pypeer import TEST_ADDRESS, py_peer
+from walletsync.protocol import events as ev
 
 MAIL = {
     "types": {
@@ -91,6 +95,34 @@ async def test_rejected_request_shows_5000_and_fails(cli):
         assert [r["kind"] for r in cli.json("audit") if r["kind"].startswith("request_")][-1] == "request_rejected"
     finally:
         await phone.close()
+
+
+async def test_a_session_ended_while_sign_waits_is_no_answer_not_a_rejection(cli):
+    """The phone ends the session while `walletsync sign` waits: sign exits 1 at once saying no answer came because
+    the session ended — not "Rejected" — and the audit log says the phone deleted the session."""
+    pair = await cli.spawn("pair", "--json", "--name", "desk")
+    uri = (await pair.expect("uri"))["uri"]
+    wallet = await py_peer(cli.relay_url, "py-wallet")
+    try:
+        await wallet.run(wallet.engine.pair(uri, wallet.now()))
+        proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
+        granted = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+        await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
+        session = await pair.expect("session")
+        assert await pair.exit_code() == 0
+        signing = await asyncio.create_subprocess_exec(
+            *cli.base, "sign", "desk", "--message", "are you there", stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        )
+        await wallet.next_event(ev.SessionRequestReceived)
+        await wallet.run(wallet.engine.disconnect(session["topic"], wallet.now()))
+        async with asyncio.timeout(30):
+            out, _ = await signing.communicate()
+        assert signing.returncode == 1
+        assert "No answer: the session 'desk' ended before the phone answered" in out.decode() and "Rejected" not in out.decode()
+        assert "session_deleted_by_peer" in [r["kind"] for r in cli.json("audit")]
+    finally:
+        await wallet.close()
 
 
 async def test_session_survives_a_killed_cli(cli):
