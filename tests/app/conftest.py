@@ -74,3 +74,25 @@ async def answer_next_request(wallet, *, key: str = TEST_KEY, error: RpcError | 
     answer = {"error": error} if error is not None else {"result": sign_personal(request.params[0], key)}
     await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), **answer))
     return request
+
+
+class Clock:
+    """Wall time plus an offset a test can move forward."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.offset, self._time = 0.0, time.time
+
+    def __call__(self) -> float:
+        return self._time() + self.offset
+
+
+@pytest.fixture
+async def clocked_companion(start_relay, tmp_path):
+    """A started companion on a clock the test can move, and its relay process: ``(relay, companion, clock)``."""
+    relay, clock = start_relay("memory"), Clock()
+    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url), clock=clock)
+    await companion.start()
+    yield relay, companion, clock
+    await companion.close()

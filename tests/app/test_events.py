@@ -9,11 +9,10 @@ from textual.widgets import DataTable
 
 from tests.app.conftest import GRANTED, approve, record_notifications, until
 from tests.app.test_audit import kinds, open_audit
-from tests.app.test_flow import Clock, cell
+from tests.app.test_flow import cell
 from walletsync.app import build_app
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.sessions import SessionsScreen
-from walletsync.service import Companion, Config
 
 
 async def on_table(pilot) -> str:
@@ -79,17 +78,14 @@ async def test_accounts_changed_on_the_phone_is_announced_and_audited(companion)
 
 
 @pytest.fixture
-async def clocked(start_relay, tmp_path):
+async def clocked(clocked_companion):
     """A companion on a clock the test can move, with a linked Python wallet: ``(companion, clock, wallet, session)``."""
-    relay, clock = start_relay("memory"), Clock()
-    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url), clock=clock)
-    await companion.start()
+    relay, companion, clock = clocked_companion
     offer = await companion.pair()
     wallet = await approve(relay.url, offer.uri)
     session = await companion.wait_for_session(offer.proposal_id, timeout=20)
     yield companion, clock, wallet, session
     await wallet.close()
-    await companion.close()
 
 
 async def test_the_expiry_counts_down_then_the_session_expires(clocked):

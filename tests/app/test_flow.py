@@ -99,56 +99,32 @@ async def test_n_opens_a_new_pairing_over_the_sessions(companion):
         assert again.screen.current_topic() == topic
 
 
-async def test_a_lapsed_qr_is_replaced(start_relay, tmp_path):
+async def test_a_lapsed_qr_is_replaced(clocked_companion):
     """When the pairing's expiry passes unused, the countdown ends and a new QR with a new URI replaces it."""
-    relay = start_relay("memory")
-    clock = Clock()
-    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url), clock=clock)
-    await companion.start()
-    try:
-        app = build_app(companion)
-        async with app.run_test(size=(120, 60)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
-            first = app.screen.offer
-            clock.offset = first.expires_at - clock() + 1
-            await until(pilot, lambda: app.screen.offer is not None and app.screen.offer.uri != first.uri, timeout=5, what="a fresh URI")
-            assert app.screen.offer.expires_at > clock()
-            await pilot.pause()
-            assert decode_qr(app) == [app.screen.offer.uri]
-    finally:
-        await companion.close()
+    _, companion, clock = clocked_companion
+    app = build_app(companion)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+        first = app.screen.offer
+        clock.offset = first.expires_at - clock() + 1
+        await until(pilot, lambda: app.screen.offer is not None and app.screen.offer.uri != first.uri, timeout=5, what="a fresh URI")
+        assert app.screen.offer.expires_at > clock()
+        await pilot.pause()
+        assert decode_qr(app) == [app.screen.offer.uri]
 
 
-async def test_a_lapsed_qr_is_withdrawn_while_the_relay_is_away(start_relay, tmp_path):
+async def test_a_lapsed_qr_is_withdrawn_while_the_relay_is_away(clocked_companion):
     """The relay goes away and the QR on screen lapses: the QR disappears (nothing left for a camera to read)
     and the screen says it is waiting for the relay instead of showing a pairing that can no longer work."""
-    relay = start_relay("memory")
-    clock = Clock()
-    companion = await Companion.open(Config(data_dir=str(tmp_path / "home"), relay=relay.url), clock=clock)
-    await companion.start()
-    try:
-        app = build_app(companion)
-        async with app.run_test(size=(120, 60)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
-            relay.kill()
-            await until(pilot, lambda: companion.link_status.state != "online", what="the link down")
-            clock.offset = app.screen.offer.expires_at - clock() + 1
-            await until(pilot, lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"), what="the waiting message")
-            assert app.screen.offer is None and decode_qr(app) == []
-    finally:
-        await companion.close()
-
-
-class Clock:
-    """Wall time plus an offset a test can move forward."""
-
-    def __init__(self) -> None:
-        import time
-
-        self.offset, self._time = 0.0, time.time
-
-    def __call__(self) -> float:
-        return self._time() + self.offset
+    relay, companion, clock = clocked_companion
+    app = build_app(companion)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
+        relay.kill()
+        await until(pilot, lambda: companion.link_status.state != "online", what="the link down")
+        clock.offset = app.screen.offer.expires_at - clock() + 1
+        await until(pilot, lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"), what="the waiting message")
+        assert app.screen.offer is None and decode_qr(app) == []
 
 
 async def test_escape_on_the_first_pairing_shows_the_empty_session_list():
