@@ -40,13 +40,26 @@ class PhoneProcess(JsonLinesProcess):
     label = "phone"
 
     @classmethod
-    async def start(cls, uri: str, relay_url: str, log_dir: Path, *flags: str) -> PhoneProcess:
+    async def start(cls, uri: str, relay_url: str, log_dir: Path, *flags: str, via: str = "env") -> PhoneProcess:
+        """``via``: how the URI is handed over — ``env`` ($WALLETSYNC_URI, as the app's hint does), ``stdin`` or ``argv``."""
         log_path = log_dir / f"phone-{time.monotonic_ns()}.log"
+        argv = [uri] if via == "argv" else []
+        env = {**os.environ, "WALLETSYNC_URI": uri} if via == "env" else {k: v for k, v in os.environ.items() if k != "WALLETSYNC_URI"}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "walletsync", "phone", uri, "--json", "--relay", relay_url, *flags,
-            stdin=subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO,
+            sys.executable, "-m", "walletsync", "phone", *argv, "--json", "--relay", relay_url, *flags,
+            stdin=subprocess.PIPE if via == "stdin" else subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=open(log_path, "w"), cwd=REPO, env=env,
         )
+        if via == "stdin":
+            assert proc.stdin is not None
+            proc.stdin.write(f"{uri}\n".encode())
+            await proc.stdin.drain()
+            proc.stdin.close()
         return cls(proc, log_path)
+
+    def cmdline(self) -> bytes:
+        """What every local user can read of this process (``ps``)."""
+        return Path(f"/proc/{self.proc.pid}/cmdline").read_bytes()
 
 
 async def connect(dapp, **namespaces: Any) -> str:
@@ -143,8 +156,9 @@ async def test_questions_are_asked_on_the_terminal(start_relay, log_dir):
     master, slave = os.openpty()
     log_path = log_dir / "phone-tty.log"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "walletsync", "phone", await connect(dapp), "--json", "--relay", relay.url,
+        sys.executable, "-m", "walletsync", "phone", "--json", "--relay", relay.url,
         stdin=slave, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO,
+        env={**os.environ, "WALLETSYNC_URI": await connect(dapp)},
     )
     os.close(slave)
     phone = PhoneProcess(proc, log_path)
@@ -231,8 +245,9 @@ async def test_mnemonic_and_path_show_the_derived_address(start_relay, log_dir, 
 def test_text_mode_shows_the_address_and_path(start_relay):
     relay = start_relay("memory")
     uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
-    args = [sys.executable, "-m", "walletsync", "phone", uri, "--mnemonic", MNEMONIC, "--path", "m/44'/60'/0'/0/1", "--relay", relay.url]
-    with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as proc:
+    args = [sys.executable, "-m", "walletsync", "phone", "--mnemonic", MNEMONIC, "--path", "m/44'/60'/0'/0/1", "--relay", relay.url]
+    env = {**os.environ, "WALLETSYNC_URI": uri}
+    with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env) as proc:
         assert proc.stdout.readline() == "phone: address 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (path m/44'/60'/0'/0/1)\n"
         assert proc.stdout.readline().startswith("phone: paired on ")
         proc.send_signal(signal.SIGINT)
@@ -244,8 +259,8 @@ def test_mnemonic_from_the_environment_stays_out_of_the_command_line(start_relay
     """$WALLETSYNC_PHONE_MNEMONIC signs like --mnemonic, and the words appear nowhere in the process's arguments."""
     relay = start_relay("memory")
     uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
-    args = [sys.executable, "-m", "walletsync", "phone", uri, "--path", "m/44'/60'/0'/0/1", "--relay", relay.url]
-    env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC}
+    args = [sys.executable, "-m", "walletsync", "phone", "--path", "m/44'/60'/0'/0/1", "--relay", relay.url]
+    env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC, "WALLETSYNC_URI": uri}
     with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env) as proc:
         assert proc.stdout.readline() == "phone: address 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 (path m/44'/60'/0'/0/1)\n"
         assert "junk" not in Path(f"/proc/{proc.pid}/cmdline").read_text()
@@ -259,8 +274,9 @@ def test_an_interrupt_at_any_moment_of_the_start_is_a_clean_interrupt(start_rela
     relay = start_relay("memory")
     for attempt in range(12):
         uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
-        args = [sys.executable, "-m", "walletsync", "phone", uri, "--relay", relay.url]
-        with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as proc:
+        args = [sys.executable, "-m", "walletsync", "phone", "--relay", relay.url]
+        env = {**os.environ, "WALLETSYNC_URI": uri}
+        with subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env) as proc:
             proc.stdout.readline()
             time.sleep(attempt * 0.0005)
             proc.send_signal(signal.SIGINT)
@@ -272,12 +288,17 @@ def test_an_interrupt_at_any_moment_of_the_start_is_a_clean_interrupt(start_rela
 def test_key_and_mnemonic_from_the_environment_together_are_refused():
     env = {**os.environ, "WALLETSYNC_PHONE_MNEMONIC": MNEMONIC, "WALLETSYNC_PHONE_KEY": "0x" + "11" * 32}
     uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
-    out = subprocess.run([sys.executable, "-m", "walletsync", "phone", uri], capture_output=True, text=True, timeout=30, cwd=REPO, env=env, stdin=subprocess.DEVNULL)
+    out = subprocess.run([sys.executable, "-m", "walletsync", "phone"], capture_output=True, text=True, timeout=30, cwd=REPO, env={**env, "WALLETSYNC_URI": uri}, stdin=subprocess.DEVNULL)
     assert out.returncode != 0 and "set only one of $WALLETSYNC_PHONE_KEY and $WALLETSYNC_PHONE_MNEMONIC" in out.stderr
 
 
-def run_phone(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "walletsync", "phone", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, stdin=subprocess.DEVNULL)
+def run_phone(*args: str, uri: str | None = None, stdin: str | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
+    """``walletsync phone ARGS`` with ``uri`` in $WALLETSYNC_URI (when given) and ``stdin`` as its input."""
+    env = {k: v for k, v in os.environ.items() if k != "WALLETSYNC_URI"} | ({"WALLETSYNC_URI": uri} if uri else {})
+    return subprocess.run(
+        [sys.executable, "-m", "walletsync", "phone", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO, env=env,
+        input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
 
 
 EXPIRED = str(PairingUri.create(b"\x01" * 32, expiry_timestamp=1_000_000_000))
@@ -285,15 +306,15 @@ EXPIRED = str(PairingUri.create(b"\x01" * 32, expiry_timestamp=1_000_000_000))
 
 @pytest.mark.parametrize("uri, code", [("wc:not-a-uri", "invalid_uri"), ("https://example.org", "invalid_uri"), (EXPIRED, "expired")])
 def test_bad_uris_are_one_line_errors(uri, code):
-    out = run_phone(uri)
+    out = run_phone(uri=uri)
     assert out.returncode == 1 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and out.stderr.startswith("walletsync: ") and "Traceback" not in out.stderr
-    out = run_phone(uri, "--json")
+    out = run_phone("--json", stdin=uri + "\n")
     assert out.returncode == 1
     (line,) = out.stdout.splitlines()
     assert json.loads(line)["error"]["code"] == code
 
 
 def test_path_without_mnemonic_is_refused():
-    out = run_phone("wc:x", "--path", "m/44'/60'/0'/0/1")
+    out = run_phone("--path", "m/44'/60'/0'/0/1", uri="wc:x")
     assert out.returncode == 1 and "--path needs --mnemonic" in out.stderr

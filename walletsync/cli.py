@@ -8,6 +8,7 @@ command name. Every failure is one line on stderr (or one JSON object with
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from walletsync import __version__
@@ -90,6 +91,7 @@ def _list_commands() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # what walletsync writes (its data dir, a relay's mailbox, exports) is its user's alone
     args = build_parser().parse_args(argv)
     if args.command is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()) or args.json:

@@ -20,6 +20,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from walletsync.errors import WalletsyncError
+from walletsync.paths import open_private
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt
 from walletsync.protocol.relay_rpc import BatchFetchMessages, encode_request
 
@@ -66,12 +67,13 @@ async def ensure_local_relay(data_dir: Path, port: int = LOCAL_PORT) -> tuple[st
     if _port_busy(port):
         raise LocalRelayError(f"{LOCAL_HOST}:{port} is in use by something that is not a walletsync relay; pass --relay URL")
     log_path = data_dir / "relay.log"
-    with open(log_path, "ab") as log:
+    with open(open_private(log_path), "ab") as log:
         relay = subprocess.Popen(
             [sys.executable, "-m", "walletsync", "relay", "--host", LOCAL_HOST, "--port", str(port), "--store", f"sqlite:{data_dir / 'relay.db'}"],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
         )
-    (data_dir / PID_FILE).write_text(f"{relay.pid}\n")
+    with open(open_private(data_dir / PID_FILE, os.O_WRONLY | os.O_TRUNC), "w") as pid_file:
+        pid_file.write(f"{relay.pid}\n")
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if await is_relay(url, timeout=1.0):

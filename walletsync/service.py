@@ -41,6 +41,13 @@ ONLINE_TIMEOUT = 15.0
 RelayKind = Literal["local", "public", "custom"]
 
 
+def phone_command(uri: str) -> str:
+    """The shell line that pairs ``walletsync phone`` with ``uri`` without putting the URI's key in ``ps``."""
+    import shlex
+
+    return f"WALLETSYNC_URI={shlex.quote(uri)} walletsync phone"
+
+
 class SessionNotFound(WalletsyncError):
     code = "unknown_session"
 

@@ -102,7 +102,7 @@ async def test_a_wide_terminal_puts_the_text_beside_the_qr(theme):
         qr, text, status = (screen.query_one(s).region for s in ("#qr", "#pairing-text", "#status-bar"))
         assert screen.has_class("-wide") and qr.right <= text.x and qr.y == text.y
         hint = screen.query_one("#pairing-hint").region
-        assert hint.bottom <= status.y and "".join(widget_text(app, "#pairing-hint").split()).endswith('"')
+        assert hint.bottom <= status.y and "".join(widget_text(app, "#pairing-hint").split()).endswith("walletsyncphone")
         assert decode_qr(app) == [FAKE_URI]
 
 

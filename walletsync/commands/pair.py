@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shlex
 import sys
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
 from walletsync.commands.sessions import describe
-from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS
+from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, phone_command
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -46,7 +45,7 @@ async def _pair(args: argparse.Namespace) -> int:
                 print(terminal_qr(offer.uri, color=sys.stdout.isatty(), quiet_zone=2))
             print(offer.uri)
             if relay.kind == "local":
-                print(f"\nNo phone wallet talks to a local relay: pair the reference wallet from another terminal:\n  walletsync phone {shlex.quote(offer.uri)}")
+                print(f"\nNo phone wallet talks to a local relay: pair the reference wallet from another terminal:\n  {phone_command(offer.uri)}")
             print(f"Waiting for a phone (the URI expires in {max(0, offer.expires_at - int(companion.clock()))} s)…", flush=True)
         timeout = args.timeout if args.timeout is not None else max(1.0, offer.expires_at - companion.clock())
         session = await companion.wait_for_session(offer.proposal_id, timeout)

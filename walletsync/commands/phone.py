@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import os
 import signal
 import sys
@@ -21,7 +22,9 @@ DEFAULT_RELAY = "ws://127.0.0.1:8787"
 TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 """Account #0 of the well-known test mnemonic ("test test … junk"): public, for trying things only."""
 METADATA = {"name": "walletsync phone", "description": "walletsync's reference phone wallet, in a terminal", "url": "https://walletsync.invalid/phone", "icons": []}
-KEY_ENV, MNEMONIC_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC"
+KEY_ENV, MNEMONIC_ENV, URI_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC", "WALLETSYNC_URI"
+MAX_URI_BYTES = 4096
+"""A pairing URI is ~200 bytes; a longer line on stdin is not one."""
 CONNECT_TIMEOUT = 15.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 GOODBYE_TIMEOUT = 5.0
@@ -33,7 +36,11 @@ class PhoneError(WalletsyncError):
 
 def add_parser(commands, common: argparse.ArgumentParser) -> None:
     phone = commands.add_parser("phone", parents=[common], help="the reference phone wallet, for trying walletsync without a phone")
-    phone.add_argument("uri", metavar="URI", help="the wc: pairing URI shown by the dapp")
+    phone.add_argument(
+        "uri", metavar="URI", nargs="?", default=None,
+        help=f"the wc: pairing URI shown by the dapp; better on stdin or in ${URI_ENV}: it holds the pairing key, "
+        "and arguments are visible to every local user in ps (default: ${URI_ENV}, else read from stdin)",
+    )
     decision = phone.add_mutually_exclusive_group()
     decision.add_argument("--approve", action="store_true", help="approve the session proposal without asking")
     decision.add_argument("--reject", action="store_true", help="reject the session proposal")
@@ -65,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
     _secrets_from_environment(args)
     if args.path is not None and not args.mnemonic:
         raise PhoneError("--path needs --mnemonic")
-    uri = parse_uri(args.uri)
+    text, piped = _pairing_uri(args)
+    uri = parse_uri(text)
     if uri.is_expired(time.time()):
         raise Expired(f"the pairing URI expired at {uri.expiry_timestamp} ({int(time.time() - uri.expiry_timestamp)} s ago); ask the dapp for a new one")
     signer = _signer(args)
@@ -77,9 +85,48 @@ def run(args: argparse.Namespace) -> int:
     # Held back until _serve handles them: one landing while asyncio.run sets up would escape as a traceback.
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
-        return asyncio.run(_serve(args, uri, signer, report))
+        return asyncio.run(_serve(args, uri, signer, report, piped))
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
+def _pairing_uri(args: argparse.Namespace) -> tuple[str, bool]:
+    """The URI from the argument, else ``$WALLETSYNC_URI``, else one line of stdin (prompted for on a terminal).
+
+    Also says whether it came through a pipe (stdin is then spent: answers are read from the terminal).
+    The URI carries the pairing's symmetric key: on the command line every local user can read it
+    in ``/proc/PID/cmdline``; the environment and stdin are the owner's alone.
+    """
+    if args.uri and args.uri != "-":
+        print("walletsync phone: note: a URI given as an argument is visible to other local users (ps); "
+              f"pipe it on stdin or set ${URI_ENV} instead", file=sys.stderr, flush=True)
+        return args.uri, False
+    if args.uri is None and os.environ.get(URI_ENV):
+        return os.environ[URI_ENV].strip(), False
+    if sys.stdin is None:
+        raise PhoneError(f"no pairing URI: give it on stdin or in ${URI_ENV}")
+    piped = not sys.stdin.isatty()
+    if not piped:
+        print("Pairing URI (wc:…): ", end="", file=sys.stderr, flush=True)
+    line = sys.stdin.buffer.readline(MAX_URI_BYTES + 1)
+    if len(line) > MAX_URI_BYTES:
+        raise PhoneError(f"stdin: a pairing URI is at most {MAX_URI_BYTES} bytes; this line is longer")
+    text = line.decode("utf-8", "replace").strip()
+    if not text:
+        raise PhoneError(f"no pairing URI: stdin was empty (give it on stdin or in ${URI_ENV})")
+    return text, piped
+
+
+def _answer_fd(stdin_spent: bool) -> int | None:
+    """Where a yes/no answer can be read: stdin if it is a terminal; the terminal if a pipe took stdin; else nowhere."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return 0
+    if not stdin_spent:
+        return None
+    try:
+        return os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return None
 
 
 def _signer(args: argparse.Namespace) -> Signer:
@@ -88,7 +135,7 @@ def _signer(args: argparse.Namespace) -> Signer:
     return Signer.from_key(args.key or TEST_KEY, rpc_url=args.rpc)
 
 
-async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report) -> int:
+async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, stdin_spent: bool) -> int:
     from walletsync.protocol.engine import SignEngine
     from walletsync.protocol.relay_auth import RelayIdentity
     from walletsync.transport.client import RelayClient, TransportError
@@ -96,8 +143,9 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report) -> 
 
     relay_url = getattr(args, "relay", None) or DEFAULT_RELAY
     runner = EngineRunner(SignEngine(METADATA, os.urandom), RelayClient(relay_url, RelayIdentity(os.urandom(32))))
+    answers = None if args.approve and args.auto_approve else _answer_fd(stdin_spent)
     wallet = PhoneWallet(
-        runner, signer, report=report, ask=_ask_on_terminal if sys.stdin is not None and sys.stdin.isatty() else None,
+        runner, signer, report=report, ask=None if answers is None else functools.partial(_ask_on_terminal, answers),
         on_proposal="approve" if args.approve else "reject" if args.reject else "ask", auto_approve=args.auto_approve,
     )
     caught: list[int] = []
@@ -148,8 +196,8 @@ async def _say_goodbye(wallet: PhoneWallet) -> None:
         wallet.report({"event": "error", "code": "timeout", "message": "could not tell the dapp the session ended (relay unreachable)"})
 
 
-async def _ask_on_terminal(question: str) -> bool:
-    """Ask on stderr, read the answer from stdin without blocking the event loop (or exit)."""
+async def _ask_on_terminal(fd: int, question: str) -> bool:
+    """Ask on stderr, read the answer from ``fd`` (a terminal) without blocking the event loop (or exit)."""
     print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[str] = loop.create_future()
@@ -161,7 +209,7 @@ async def _ask_on_terminal(question: str) -> bool:
     def read() -> None:  # os.read, not input(): a daemon thread must not hold stdin's lock at exit
         data = b""
         while not data.endswith(b"\n"):
-            chunk = os.read(0, 1)
+            chunk = os.read(fd, 1)
             if not chunk:
                 break
             data += chunk

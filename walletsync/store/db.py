@@ -10,6 +10,7 @@ The schema is versioned with ``PRAGMA user_version`` and migrated on open.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ from typing import Any, Iterator
 
 from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
+from walletsync.paths import open_private
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, SentProposal, Session
 from walletsync.store.sealing import seal, unseal
 
@@ -176,14 +178,14 @@ class Database:
         self._key = storage_key
         self._lock = threading.RLock()
         try:
+            os.close(open_private(path, os.O_RDONLY))  # 0600 before SQLite makes its -wal/-shm files, which copy its mode
             self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise DatabaseError(f"cannot open {path}: {exc}") from None
-        path.chmod(0o600)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise DatabaseError(f"cannot open {path}: {getattr(exc, 'strerror', None) or exc}") from None
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]

@@ -19,7 +19,7 @@ from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.service import PairingFailed, PairingOffer, RequestTimeout
+from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, phone_command
 from walletsync.store.db import SessionRecord
 
 
@@ -102,7 +102,7 @@ class PairingScreen(CompanionScreen):
         self.query_one("#pairing-uri", Static).update(message.offer.uri)
         if relay is not None:
             self.query_one("#pairing-relay", Static).update(f"Relay: {relay.kind} — {relay.url}")
-            hint = f'On this machine, a test wallet can pair with: walletsync phone "{message.offer.uri}"' if relay.kind == "local" else ""
+            hint = f"On this machine, a test wallet can pair with: {phone_command(message.offer.uri)}" if relay.kind == "local" else ""
             self.query_one("#pairing-hint", Static).update(hint)
         self._tick()
 
