@@ -375,7 +375,8 @@ class Companion:
             name = self._unique_name(wanted or str(session.peer_metadata.get("name") or "phone")[:64], session.topic)
             db.save_session(session, name=name, now=now)
             beyond = beyond_request(session.required_namespaces, session.optional_namespaces, session.namespaces)
-            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces, **({"beyond_request": beyond.to_json()} if beyond else {}))
+            extra = {"beyond_request": beyond.to_json()} if beyond else {}
+            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces, **extra)
             return [ScopeWidened(session.topic, name, beyond, update=False)] if beyond else []
         elif isinstance(event, ev.SessionUpdated):
             return self._on_update(event, now)
@@ -392,9 +393,7 @@ class Companion:
             db.delete_pairing(event.topic)
         elif isinstance(event, ev.RequestSent):
             db.save_request(engine.requests[(event.topic, event.id)], now=now)
-            session = engine.sessions.get(event.topic)
-            beyond = request_beyond(session.required_namespaces, session.optional_namespaces, event.chain_id, event.method) if session else {}
-            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry, **({"beyond_request": beyond} if beyond else {}))
+            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry, **self._request_beyond(event))
         elif isinstance(event, ev.RequestAnswered):
             return self._on_answer(event, now)
         elif isinstance(event, ev.RequestFailed):
@@ -416,8 +415,16 @@ class Companion:
             self._audit("event_received", event.topic, name=event.name, data=event.data, chain_id=event.chain_id)
         return []
 
+    def _request_beyond(self, event: ev.RequestSent) -> dict[str, Any]:
+        """For the request's audit row: ``beyond_request`` when the user named a chain or method nobody asked for."""
+        session = self.engine.sessions.get(event.topic)
+        if session is None:
+            return {}
+        beyond = request_beyond(session.required_namespaces, session.optional_namespaces, event.chain_id, event.method)
+        return {"beyond_request": beyond} if beyond else {}
+
     def _on_update(self, event: ev.SessionUpdated, now: int) -> list[ev.Event]:
-        """Apply the phone's update (the SDK's rules already passed); audit and announce what it added beyond the request."""
+        """Apply the phone's update (the SDK already checked it); audit and announce what it added beyond the request."""
         before = next((s for s in self.db.sessions() if s.topic == event.topic), None)
         self.db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
         self._audit("session_updated", event.topic, namespaces=event.namespaces)
@@ -427,7 +434,8 @@ class Companion:
         added = after.beyond_request.minus(before.beyond_request)
         if not added:
             return []
-        self._audit("session_scope_widened", event.topic, added=added.to_json(), beyond_request=after.beyond_request.to_json())
+        beyond = after.beyond_request.to_json()
+        self._audit("session_scope_widened", event.topic, added=added.to_json(), beyond_request=beyond)
         return [ScopeWidened(event.topic, after.name, added, update=True)]
 
     def _on_answer(self, event: ev.RequestAnswered, now: int) -> list[ev.Event]:

@@ -31,7 +31,8 @@ async def test_an_update_widening_the_scope_is_notified_and_shown_in_the_detail(
         await until(pilot, lambda: "eip155:1" in scopes(app), what="the scopes")
         assert "beyond your request" not in scopes(app)
         chains = ["eip155:1", "eip155:137"]
-        widened = {"eip155": {**GRANTED["eip155"], "chains": chains, "accounts": [f"{c}:{TEST_ADDRESS}" for c in chains], "methods": ["personal_sign", HOSTILE_METHOD]}}
+        accounts = [f"{c}:{TEST_ADDRESS}" for c in chains]
+        widened = {"eip155": {**GRANTED["eip155"], "chains": chains, "accounts": accounts, "methods": ["personal_sign", HOSTILE_METHOD]}}
         await wallet.run(wallet.engine.update(session.topic, widened, wallet.now()))
         summary = f"+eip155:137, +method {HOSTILE_METHOD} (eip155:1)"
         await until(pilot, lambda: f"phone widened scope of {session.name}: {summary}" in seen, what="the notification")

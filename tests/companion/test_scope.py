@@ -91,7 +91,8 @@ async def test_a_phone_granting_only_an_unasked_chain_gets_no_request_until_the_
         refusals = audit(cli, "request_refused_by_scope")
         assert len(refusals) == 2 and refusals[0]["chain_id"] is None and "eip155:56" in refusals[0]["reason"]
 
-        code, out, _ = await run(cli, "sign", "desk", "--message", "on 56, as I say", "--chain", "eip155:56", "--json", answer=answer_one(wallet))
+        sign = ("sign", "desk", "--message", "on 56, as I say", "--chain", "eip155:56", "--json")
+        code, out, _ = await run(cli, *sign, answer=answer_one(wallet))
         assert code == 0 and json.loads(out)["verified"] is True
         (pushed,) = audit(cli, "request_pushed")
         assert pushed["chain_id"] == "eip155:56" and pushed["beyond_request"] == {"chain": "eip155:56"}
@@ -155,12 +156,16 @@ async def test_an_update_widening_the_scope_is_applied_audited_and_warned_by_the
         assert "warning" not in pair_log and not session["beyond_request"]["chains"]
         widened = {
             "eip155": {**grant(["eip155:1", "eip155:137"], [*asked["methods"], "eth_sign"], asked["events"])},
-            "solana": {"chains": ["solana:mainnet"], "accounts": ["solana:mainnet:7S3P4HxJpyyigGzodYwHtCxZyUQe9JiBMHyRWXArAaKv"], "methods": ["solana_signMessage"], "events": []},
+            "solana": {
+                "chains": ["solana:mainnet"], "accounts": ["solana:mainnet:7S3P4HxJpyyigGzodYwHtCxZyUQe9JiBMHyRWXArAaKv"],
+                "methods": ["solana_signMessage"], "events": [],
+            },
         }
         await wallet.run(wallet.engine.update(session["topic"], widened, wallet.now()))
 
         out = cli.run("sessions")
-        assert "walletsync: warning: phone widened scope of desk: +namespace solana, +eip155:137, +solana:mainnet, +method eth_sign (eip155:1)" in out.stderr
+        warning = "walletsync: warning: phone widened scope of desk: +namespace solana, +eip155:137, +solana:mainnet, +method eth_sign (eip155:1)"
+        assert warning in out.stderr
         added = {"namespaces": ["solana"], "chains": ["eip155:137", "solana:mainnet"], "methods": {"eip155:1": ["eth_sign"]}, "events": {}}
         (row,) = audit(cli, "session_scope_widened")
         assert row["added"] == added and row["beyond_request"] == added
@@ -174,7 +179,8 @@ async def test_an_update_widening_the_scope_is_applied_audited_and_warned_by_the
         assert len(audit(cli, "session_updated")) == 2 and len(audit(cli, "session_scope_widened")) == 1
         assert cli.json("sessions")[0]["beyond_request"] == {"namespaces": [], "chains": [], "methods": {}, "events": {}}
 
-        await wallet.run(wallet.engine.update(session["topic"], {"eip155": grant(["eip155:10", "eip155:1"], asked["methods"], asked["events"])}, wallet.now()))
+        plus_optimism = {"eip155": grant(["eip155:10", "eip155:1"], asked["methods"], asked["events"])}
+        await wallet.run(wallet.engine.update(session["topic"], plus_optimism, wallet.now()))
         answered: list[ev.SessionRequestReceived] = []
 
         async def answer():

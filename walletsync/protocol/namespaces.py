@@ -220,6 +220,7 @@ def build_approved_namespaces(
 
 ChainScope = dict[str, tuple[set[str], set[str]]]
 """chain id -> (methods, events)."""
+MaybeNamespaces = Mapping[str, Any] | None
 
 
 def requested_by_chain(*proposal_namespaces: Mapping[str, Any]) -> ChainScope:
@@ -250,7 +251,7 @@ def granted_chains(namespaces: Mapping[str, Any]) -> list[str]:
 
 def _shown(text: str, width: int = 64) -> str:
     """A peer-chosen id as one line of plain text: non-printables escaped, clipped."""
-    text = "".join(c if c.isprintable() else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}") for c in text)
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -286,10 +287,10 @@ class Beyond:
         def grouped(kind: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
             return tuple((chain, tuple(sorted(names))) for chain, names in sorted(per_chain[kind].items()))
 
-        return cls(
-            tuple(sorted(i[1] for i in items if i[0] == "namespace")), tuple(sorted(i[1] for i in items if i[0] == "chain")),
-            grouped("method"), grouped("event"),
-        )
+        def names(kind: str) -> tuple[str, ...]:
+            return tuple(sorted(i[1] for i in items if i[0] == kind))
+
+        return cls(names("namespace"), names("chain"), grouped("method"), grouped("event"))
 
     def minus(self, other: Beyond) -> Beyond:
         """What is here and not in ``other``: what an update added beyond the request."""
@@ -310,13 +311,14 @@ class Beyond:
             for chain, names in per_chain:
                 for name in names:
                     chains_of_name.setdefault(name, []).append(chain)
-            parts += [f"+{kind} {_shown(name)} ({', '.join(_shown(c) for c in chains)})" for name, chains in sorted(chains_of_name.items())]
+            for name, chains in sorted(chains_of_name.items()):
+                parts.append(f"+{kind} {_shown(name)} ({', '.join(_shown(c) for c in chains)})")
         if len(parts) > limit:
             parts = parts[:limit] + [f"… {len(parts) - limit} more"]
         return ", ".join(parts) or "nothing"
 
 
-def beyond_request(required: Mapping[str, Any] | None, optional: Mapping[str, Any] | None, granted: Mapping[str, Any]) -> Beyond:
+def beyond_request(required: MaybeNamespaces, optional: MaybeNamespaces, granted: Mapping[str, Any]) -> Beyond:
     """What ``granted`` (session namespaces) holds that the proposal's required ∪ optional never asked for."""
     requested = requested_by_chain(required or {}, optional or {})
     asked_namespaces = {key.split(":")[0] for key in (*(required or {}), *(optional or {}))}
@@ -332,7 +334,7 @@ def beyond_request(required: Mapping[str, Any] | None, optional: Mapping[str, An
     return Beyond.from_items(items)
 
 
-def request_beyond(required: Mapping[str, Any] | None, optional: Mapping[str, Any] | None, chain_id: str, method: str) -> dict[str, str]:
+def request_beyond(required: MaybeNamespaces, optional: MaybeNamespaces, chain_id: str, method: str) -> dict[str, str]:
     """How a request on ``(chain_id, method)`` goes beyond the request: ``{"chain": …}`` for a chain never asked
     for, ``{"method": …}`` for a method not asked for on that chain (on an unasked chain: not asked for anywhere)."""
     requested = requested_by_chain(required or {}, optional or {})
