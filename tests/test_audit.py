@@ -353,7 +353,8 @@ def test_canonical_bytes_are_stable():
 
 
 def test_kinds_are_the_documented_set():
-    assert len(audit.KINDS) == 22 and "session_deleted_by_peer" in audit.KINDS and "request_refused_by_scope" in audit.KINDS
+    assert len(audit.KINDS) == 23 and "session_deleted_by_peer" in audit.KINDS and "request_refused_by_scope" in audit.KINDS
+    assert "session_scope_widened" in audit.KINDS
 
 
 # --- properties -----------------------------------------------------------------------

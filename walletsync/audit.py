@@ -38,6 +38,7 @@ KINDS = frozenset(
         "proposal_expired",
         "session_settled",
         "session_updated",
+        "session_scope_widened",
         "session_extended",
         "session_renamed",
         "session_revoked",

@@ -25,7 +25,7 @@ from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope, ProtocolError
 from walletsync.protocol.jsonrpc import sdk_error
-from walletsync.protocol.namespaces import chain_of_account
+from walletsync.protocol.namespaces import Beyond, beyond_request, chain_of_account, granted_chains, request_beyond
 from walletsync.protocol.uri import format_uri
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
@@ -74,6 +74,12 @@ class NameTaken(WalletsyncError):
 
 class InputFileError(WalletsyncError):
     code = "bad_input"
+
+
+class ChainNotRequested(WalletsyncError):
+    """The phone granted none of the chains the user asked for: a request goes nowhere without ``--chain``."""
+
+    code = "chain_not_requested"
 
 
 def read_input_file(path: str, flag: str) -> str:
@@ -203,6 +209,23 @@ class RelayStatusChanged(ev.Event):
 class SessionRenamed(ev.Event):
     topic: str
     name: str
+
+
+@dataclass(frozen=True)
+class ScopeWidened(ev.Event):
+    """A phone granted more than the user asked for: when the session settled (``update`` False) or by a
+    ``wc_sessionUpdate`` (``update`` True). ``added`` is what is newly beyond the request (audited as is)."""
+
+    topic: str
+    name: str
+    added: Beyond
+    update: bool
+
+    def message(self) -> str:
+        """One line for people (the name and the phone's ids are data: show with markup off)."""
+        if self.update:
+            return f"phone widened scope of {self.name}: {self.added.summary()}"
+        return f"phone granted {self.name} more than asked: {self.added.summary()}"
 
 
 # --- the façade ---------------------------------------------------------------------------
@@ -358,10 +381,12 @@ class Companion:
             wanted = db.take_proposal_for_session(session.topic)
             name = self._unique_name(wanted or str(session.peer_metadata.get("name") or "phone")[:64], session.topic)
             db.save_session(session, name=name, now=now)
-            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces)
+            beyond = beyond_request(session.required_namespaces, session.optional_namespaces, session.namespaces)
+            extra = {"beyond_request": beyond.to_json()} if beyond else {}
+            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces, **extra)
+            return [ScopeWidened(session.topic, name, beyond, update=False)] if beyond else []
         elif isinstance(event, ev.SessionUpdated):
-            db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
-            self._audit("session_updated", event.topic, namespaces=event.namespaces)
+            return self._on_update(event, now)
         elif isinstance(event, ev.SessionExtended):
             db.update_session(event.topic, expiry=event.expiry)
             self._audit("session_extended", event.topic, expiry=event.expiry)
@@ -375,7 +400,7 @@ class Companion:
             db.delete_pairing(event.topic)
         elif isinstance(event, ev.RequestSent):
             db.save_request(engine.requests[(event.topic, event.id)], now=now)
-            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry)
+            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry, **self._request_beyond(event))
         elif isinstance(event, ev.RequestAnswered):
             return self._on_answer(event, now)
         elif isinstance(event, ev.RequestFailed):
@@ -396,6 +421,29 @@ class Companion:
             db.update_session(event.topic, last_seen=now)
             self._audit("event_received", event.topic, name=event.name, data=event.data, chain_id=event.chain_id)
         return []
+
+    def _request_beyond(self, event: ev.RequestSent) -> dict[str, Any]:
+        """For the request's audit row: ``beyond_request`` when the user named a chain or method nobody asked for."""
+        session = self.engine.sessions.get(event.topic)
+        if session is None:
+            return {}
+        beyond = request_beyond(session.required_namespaces, session.optional_namespaces, event.chain_id, event.method)
+        return {"beyond_request": beyond} if beyond else {}
+
+    def _on_update(self, event: ev.SessionUpdated, now: int) -> list[ev.Event]:
+        """Apply the phone's update (the SDK already checked it); audit and announce what it added beyond the request."""
+        before = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        self.db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
+        self._audit("session_updated", event.topic, namespaces=event.namespaces)
+        after = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        if before is None or after is None:
+            return []
+        added = after.beyond_request.minus(before.beyond_request)
+        if not added:
+            return []
+        beyond = after.beyond_request.to_json()
+        self._audit("session_scope_widened", event.topic, added=added.to_json(), beyond_request=beyond)
+        return [ScopeWidened(event.topic, after.name, added, update=True)]
 
     def _on_answer(self, event: ev.RequestAnswered, now: int) -> list[ev.Event]:
         from walletsync.signatures import verify_response
@@ -508,7 +556,7 @@ class Companion:
         from walletsync.signatures import build_request
 
         record = self._active(ref)
-        chain = chain_id or _default_chain(record)
+        chain = chain_id or self._default_chain(record)
         account = _account_for(record, chain)
         method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
         outcome = await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent)
@@ -536,7 +584,7 @@ class Companion:
 
     async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
         record = self._active(ref)
-        chain = chain_id or _default_chain(record)
+        chain = chain_id or self._default_chain(record, method)
         try:
             actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
         except OutOfScope as exc:
@@ -570,6 +618,15 @@ class Companion:
                 return RequestOutcome(self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late)
         assert isinstance(answer, ev.RequestFailed)
         return RequestOutcome(self._record(topic), request_id, answer.method, None, {"code": answer.error.code, "message": answer.error.message}, None, answer.late)
+
+    def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
+        """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
+        try:
+            return _default_chain(record)
+        except ChainNotRequested as exc:
+            with self.db.transaction():
+                self._audit("request_refused_by_scope", record.topic, method=method, chain_id=None, reason=str(exc))
+            raise
 
     def requests(self, ref: str | None = None) -> list[RequestRecord]:
         """Signing requests sent to one session (or to all), oldest first, with their answers and verdicts."""
@@ -633,10 +690,18 @@ class Companion:
 
 
 def _default_chain(record: SessionRecord) -> str:
-    accounts = record.accounts
-    if not accounts:
+    """The first chain (in account order) the user asked for and the phone granted; never one nobody asked for."""
+    if not record.accounts:
         raise ProtocolError(f"session {record.name!r} has no accounts", by="peer")
-    return chain_of_account(accounts[0])
+    requested = record.requested_chains
+    if requested:
+        return requested[0]
+    granted = granted_chains(record.namespaces)
+    shown = ", ".join(granted[:5]) + (f" and {len(granted) - 5} more" if len(granted) > 5 else "")
+    raise ChainNotRequested(
+        f"the phone granted {record.name!r} only chains you did not ask for ({shown}); "
+        "pass --chain with one of them to use it anyway"
+    )
 
 
 def _account_for(record: SessionRecord | None, chain_id: str | None) -> str:

@@ -16,7 +16,7 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.protocol.events import Event
-from walletsync.service import RelayStatusChanged
+from walletsync.service import RelayStatusChanged, ScopeWidened
 from walletsync.transport.client import Status
 
 if TYPE_CHECKING:
@@ -59,8 +59,10 @@ class WalletsyncApp(App[None]):
     def on_companion_event_received(self, message: CompanionEventReceived) -> None:
         if isinstance(message.event, RelayStatusChanged):
             self.link = message.event.status
-        else:
-            self.session_events.publish(message.event)
+            return
+        if isinstance(message.event, ScopeWidened):  # peer ids in it: data, never markup
+            self.notify(message.event.message(), title="Scope widened", severity="warning", timeout=10, markup=False)
+        self.session_events.publish(message.event)
 
     def on_session_linked(self, message: SessionLinked) -> None:
         self.notify(f"Linked {message.session.name}", title="Paired", markup=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
+import sys
 from typing import AsyncIterator
 
-from walletsync.service import Companion, Config
+from walletsync.service import Companion, Config, ScopeWidened
 
 
 def companion_options() -> argparse.ArgumentParser:
@@ -33,10 +35,21 @@ def config_from(args: argparse.Namespace) -> Config:
 async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> AsyncIterator[Companion]:
     """The companion, online and caught up with what the relay kept; with ``connect=False`` offline."""
     companion = await Companion.open(config_from(args), offline=not connect)
+    watcher = asyncio.create_task(_warn_of_widened_scopes(companion))
+    await asyncio.sleep(0)  # listening before anything can arrive
     try:
         if connect:
             await companion.start()
             await companion.sync()
         yield companion
     finally:
+        await asyncio.sleep(0)  # a warning queued by the last step is printed, not dropped
+        watcher.cancel()
         await companion.close()
+
+
+async def _warn_of_widened_scopes(companion: Companion) -> None:
+    """Whatever the command, say on stderr when the phone granted more than the user asked for."""
+    async for event in companion.events():
+        if isinstance(event, ScopeWidened):
+            print(f"walletsync: warning: {event.message()}", file=sys.stderr, flush=True)

@@ -14,10 +14,16 @@ from walletsync.store.db import SessionRecord
 from walletsync.transport.client import TransportError
 
 
+BEYOND_MARK = "!"
+"""Marks a session whose phone granted chains, methods or events the user never asked for."""
+
+
 def describe(s: SessionRecord) -> str:
     peer = s.peer.get("name") or "?"
     accounts = ", ".join(s.accounts) or "no accounts"
-    return f"{s.name!r} ({peer}, {s.peer.get('url') or 'no url'}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}"
+    beyond = s.beyond_request
+    extra = f"; granted beyond your request: {beyond.summary()}" if beyond else ""
+    return f"{s.name!r} ({peer}, {s.peer.get('url') or 'no url'}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}{extra}"
 
 
 def _expiry(s: SessionRecord) -> str:
@@ -33,10 +39,14 @@ def table(records: list[SessionRecord]) -> str:
     if not records:
         return "No sessions yet: run 'walletsync pair'."
     rows = [("NAME", "PEER", "ACCOUNTS", "EXPIRES", "TOPIC")]
+    notes = []
     for s in records:
-        rows.append((s.name, s.peer.get("name") or "?", ", ".join(a.rsplit(":", 1)[1][:10] + "…" for a in s.accounts) or "-", _expiry(s), s.topic[:8]))
+        name = f"{s.name} {BEYOND_MARK}" if s.beyond_request else s.name
+        rows.append((name, s.peer.get("name") or "?", ", ".join(a.rsplit(":", 1)[1][:10] + "…" for a in s.accounts) or "-", _expiry(s), s.topic[:8]))
+        if s.beyond_request:
+            notes.append(f"{BEYOND_MARK} {s.name}: granted beyond your request: {s.beyond_request.summary()}")
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return "\n".join(["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows] + notes)
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:

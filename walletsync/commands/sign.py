@@ -17,7 +17,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     what.add_argument("--message", help="text to sign (personal_sign)")
     what.add_argument("--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (eth_signTypedData_v4; - for stdin)")
     what.add_argument("--tx", metavar="JSON", help="transaction object (eth_sendTransaction)")
-    sign.add_argument("--chain", help="CAIP-2 chain (default: the session's first)")
+    sign.add_argument("--chain", help="CAIP-2 chain (default: the session's first chain you asked for; one you did not ask for must be named)")
     sign.add_argument("--rpc", metavar="URL", help="with --tx: look the transaction up on this chain node (or config.json's rpc[chain])")
     sign.add_argument("--timeout", type=float, default=None, help="seconds to wait for the phone (default: the request's 5 min expiry)")
     sign.set_defaults(run=run)

@@ -9,6 +9,7 @@ send back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from walletsync.protocol.errors import Blame, InvalidNamespaces, OutOfScope
@@ -209,3 +210,139 @@ def build_approved_namespaces(
     if not approved:
         raise InvalidNamespaces("none of the requested chains has an account in this wallet", by="caller", sdk_code=UNSUPPORTED_CHAINS)
     return approved
+
+
+# --- granted beyond the request -------------------------------------------------------------
+#
+# The SDK accepts a session that grants more (or other) than the proposal asked for, and an
+# update that widens it. walletsync keeps those wire rules but never acts on the extra without
+# the user: these helpers say, per chain, what was granted that nobody asked for.
+
+ChainScope = dict[str, tuple[set[str], set[str]]]
+"""chain id -> (methods, events)."""
+MaybeNamespaces = Mapping[str, Any] | None
+
+
+def requested_by_chain(*proposal_namespaces: Mapping[str, Any]) -> ChainScope:
+    """What proposal namespaces (required, optional, …) ask for on each chain, merged by namespace name as the SDK
+    merges them (``eip155:1`` and ``eip155:56`` keys make one ``eip155`` request): a wallet grants per namespace."""
+    out: ChainScope = {}
+    for merged in merge_namespaces(*(source or {} for source in proposal_namespaces)).values():
+        for chain in merged["chains"]:
+            out[chain] = (set(merged["methods"]), set(merged["events"]))
+    return out
+
+
+def granted_by_chain(namespaces: Mapping[str, Any]) -> ChainScope:
+    """What session namespaces grant on each chain: a namespace's methods/events on every chain it has an account on."""
+    out: ChainScope = {}
+    for namespace in namespaces.values():
+        for account in namespace.get("accounts") or []:
+            methods, events = out.setdefault(chain_of_account(account), (set(), set()))
+            methods.update(namespace.get("methods") or [])
+            events.update(namespace.get("events") or [])
+    return out
+
+
+def granted_chains(namespaces: Mapping[str, Any]) -> list[str]:
+    """The session's chains in the order its accounts list them."""
+    return list(dict.fromkeys(chain_of_account(a) for ns in namespaces.values() for a in ns.get("accounts") or []))
+
+
+def _shown(text: str, width: int = 64) -> str:
+    """A peer-chosen id as one line of plain text: non-printables escaped, clipped."""
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" for c in text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Beyond:
+    """Grants nobody asked for. ``chains``: chains not requested at all (so anything on them);
+    ``methods``/``events``: per *requested* chain, what was granted there without being asked;
+    ``namespaces``: whole namespaces never requested. All sorted tuples, so equal means equal."""
+
+    namespaces: tuple[str, ...] = ()
+    chains: tuple[str, ...] = ()
+    methods: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    events: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.namespaces or self.chains or self.methods or self.events)
+
+    def items(self) -> set[tuple[str, ...]]:
+        """Every extra as a tuple: ("namespace", ns), ("chain", c), ("method", c, m), ("event", c, e)."""
+        out: set[tuple[str, ...]] = {("namespace", n) for n in self.namespaces} | {("chain", c) for c in self.chains}
+        for kind, per_chain in (("method", self.methods), ("event", self.events)):
+            out |= {(kind, chain, name) for chain, names in per_chain for name in names}
+        return out
+
+    @classmethod
+    def from_items(cls, items: Iterable[tuple[str, ...]]) -> Beyond:
+        items = set(items)
+        per_chain: dict[str, dict[str, set[str]]] = {"method": {}, "event": {}}
+        for item in items:
+            if item[0] in per_chain:
+                per_chain[item[0]].setdefault(item[1], set()).add(item[2])
+
+        def grouped(kind: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+            return tuple((chain, tuple(sorted(names))) for chain, names in sorted(per_chain[kind].items()))
+
+        def names(kind: str) -> tuple[str, ...]:
+            return tuple(sorted(i[1] for i in items if i[0] == kind))
+
+        return cls(names("namespace"), names("chain"), grouped("method"), grouped("event"))
+
+    def minus(self, other: Beyond) -> Beyond:
+        """What is here and not in ``other``: what an update added beyond the request."""
+        return Beyond.from_items(self.items() - other.items())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "namespaces": list(self.namespaces), "chains": list(self.chains),
+            "methods": {chain: list(names) for chain, names in self.methods},
+            "events": {chain: list(names) for chain, names in self.events},
+        }
+
+    def summary(self, limit: int = 8) -> str:
+        """One line for people: ``+eip155:56, +method eth_sign (eip155:1), …`` (peer text escaped, clipped)."""
+        parts = [f"+namespace {_shown(n)}" for n in self.namespaces] + [f"+{_shown(c)}" for c in self.chains]
+        for kind, per_chain in (("method", self.methods), ("event", self.events)):
+            chains_of_name: dict[str, list[str]] = {}
+            for chain, names in per_chain:
+                for name in names:
+                    chains_of_name.setdefault(name, []).append(chain)
+            for name, chains in sorted(chains_of_name.items()):
+                parts.append(f"+{kind} {_shown(name)} ({', '.join(_shown(c) for c in chains)})")
+        if len(parts) > limit:
+            parts = parts[:limit] + [f"… {len(parts) - limit} more"]
+        return ", ".join(parts) or "nothing"
+
+
+def beyond_request(required: MaybeNamespaces, optional: MaybeNamespaces, granted: Mapping[str, Any]) -> Beyond:
+    """What ``granted`` (session namespaces) holds that the proposal's required ∪ optional never asked for."""
+    requested = requested_by_chain(required or {}, optional or {})
+    asked_namespaces = {key.split(":")[0] for key in (*(required or {}), *(optional or {}))}
+    items: set[tuple[str, ...]] = set()
+    for chain, (methods, events) in granted_by_chain(granted).items():
+        if chain.split(":")[0] not in asked_namespaces:
+            items.add(("namespace", chain.split(":")[0]))
+        if chain not in requested:
+            items.add(("chain", chain))
+            continue
+        asked_methods, asked_events = requested[chain]
+        items |= {("method", chain, m) for m in methods - asked_methods} | {("event", chain, e) for e in events - asked_events}
+    return Beyond.from_items(items)
+
+
+def request_beyond(required: MaybeNamespaces, optional: MaybeNamespaces, chain_id: str, method: str) -> dict[str, str]:
+    """How a request on ``(chain_id, method)`` goes beyond the request: ``{"chain": …}`` for a chain never asked
+    for, ``{"method": …}`` for a method not asked for on that chain (on an unasked chain: not asked for anywhere)."""
+    requested = requested_by_chain(required or {}, optional or {})
+    out: dict[str, str] = {}
+    if chain_id not in requested:
+        out["chain"] = chain_id
+        if not any(method in methods for methods, _ in requested.values()):
+            out["method"] = method
+    elif method not in requested[chain_id][0]:
+        out["method"] = method
+    return out

@@ -21,6 +21,7 @@ from typing import Any, Iterator
 from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
+from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, SentProposal, Session
 from walletsync.store.sealing import seal, unseal
 
@@ -123,10 +124,29 @@ class SessionRecord:
     last_ping: int | None
     pairing_topic: str
     is_controller: bool
+    required_namespaces: dict[str, Any] | None = None
+    optional_namespaces: dict[str, Any] | None = None
+    """What the proposal asked for (None: not known, so nothing counts as beyond it)."""
 
     @property
     def accounts(self) -> list[str]:
         return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
+
+    @property
+    def beyond_request(self) -> Beyond:
+        """What the phone granted that the user never asked for (shown, and never used without an explicit choice)."""
+        if self.required_namespaces is None and self.optional_namespaces is None:
+            return Beyond()
+        return beyond_request(self.required_namespaces, self.optional_namespaces, self.namespaces)
+
+    @property
+    def requested_chains(self) -> list[str]:
+        """The granted chains the user asked for, in account order: where a request may go without ``--chain``."""
+        granted = granted_chains(self.namespaces)
+        if self.required_namespaces is None and self.optional_namespaces is None:
+            return granted
+        asked = requested_by_chain(self.required_namespaces or {}, self.optional_namespaces or {})
+        return [c for c in granted if c in asked]
 
     def to_json(self) -> dict[str, Any]:
         """The DESIGN.md session object."""
@@ -140,6 +160,7 @@ class SessionRecord:
             "status": self.status,
             "created_at": self.created_at,
             "last_seen": self.last_seen,
+            "beyond_request": self.beyond_request.to_json(),
         }
 
 
@@ -244,13 +265,16 @@ class Database:
         self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
 
     def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
-        query = "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller FROM sessions"
+        query = (
+            "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller,"
+            " required_namespaces, optional_namespaces FROM sessions"
+        )
         if not include_ended:
             query += " WHERE status = 'active'"
         rows = self._db.execute(query + " ORDER BY created_at, topic").fetchall()
         return [
-            SessionRecord(t, n, _unj(p), _unj(ns), e, st, c, ls, lp, pt, bool(ic))
-            for t, n, p, ns, e, st, c, ls, lp, pt, ic in rows
+            SessionRecord(t, n, _unj(p), _unj(ns), e, st, c, ls, lp, pt, bool(ic), _unj(rn), _unj(on))
+            for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
         ]
 
     def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:

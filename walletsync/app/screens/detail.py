@@ -51,6 +51,8 @@ def scopes_text(record: SessionRecord) -> str:
         lines.append(namespace)
         for field in ("chains", "methods", "events", "accounts"):
             lines.append(f"  {field:<9} {', '.join(scope.get(field) or []) or '—'}")
+    if record.beyond_request:
+        lines.append(f"beyond your request: {record.beyond_request.summary()}")
     return "\n".join(lines) or "no scopes granted"
 
 

@@ -62,7 +62,8 @@ class RequestScreen(CompanionScreen):
         with VerticalScroll(id="request"):
             with Horizontal(id="request-controls"):
                 yield Label("Chain", id="request-chain-label")
-                yield Select([(c, c) for c in chains], value=chains[0] if chains else Select.NULL, allow_blank=not chains, id="request-chain")
+                asked = next((c for c in self.record.requested_chains if c in chains), None)  # never preselect an unasked chain
+                yield Select([(c, c) for c in chains], value=asked or Select.NULL, allow_blank=asked is None, id="request-chain")
                 yield Button("Send to phone", variant="primary", id="request-send")
             with TabbedContent(id="request-kind"):
                 with TabPane("Message", id="kind-message"):
