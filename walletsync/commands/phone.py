@@ -14,6 +14,7 @@ from typing import Any
 from walletsync.commands.output import emit, fail
 from walletsync.errors import WalletsyncError
 from walletsync.signer import DEFAULT_PATH, Signer
+from walletsync.text import shown
 from walletsync.wallet import PhoneWallet
 
 DEFAULT_RELAY = "ws://127.0.0.1:8787"
@@ -150,7 +151,7 @@ async def _say_goodbye(wallet: PhoneWallet) -> None:
 
 async def _ask_on_terminal(question: str) -> bool:
     """Ask on stderr, read the answer from stdin without blocking the event loop (or exit)."""
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    print(f"{shown(question)} [y/N] ", end="", file=sys.stderr, flush=True)
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[str] = loop.create_future()
 
@@ -173,7 +174,7 @@ async def _ask_on_terminal(question: str) -> bool:
 
 def _reporter(args: argparse.Namespace):
     def report(event: dict[str, Any]) -> None:
-        emit(args, "phone: " + describe(event), **event)
+        emit(args, "phone: " + shown(describe(event)), **event)  # one line, whatever the dapp sent
 
     return report
 
