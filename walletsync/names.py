@@ -19,7 +19,7 @@ import unicodedata
 from typing import Any
 
 from walletsync.errors import WalletsyncError
-from walletsync.text import cells, clip, shown
+from walletsync.text import cell_width, cells
 
 MAX_CELLS = 64
 MAX_CHARS = 2 * MAX_CELLS
@@ -56,23 +56,36 @@ def _invisible(ch: str) -> bool:
 
 
 def _normal(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    """NFKC, one space between words, nothing around them, no mark left over to land on what precedes the name."""
+    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    start = next((i for i, ch in enumerate(name) if not unicodedata.category(ch).startswith("M")), len(name))
+    return name[start:].strip()
 
 
 def local_name(text: str) -> str:
     """The name the user typed (``--name``, rename), normalised; :class:`BadName` says what is wrong with it."""
     for i, ch in enumerate(text):
         if _refused(ch):
-            what = unicodedata.name(ch, "") or ("a control character" if unicodedata.category(ch) == "Cc" else "an invisible character")
+            what = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc" else "an invisible character")
             raise BadName(
-                f"a session name cannot contain {shown(ch)} ({what}) at position {i + 1}: "
+                f"a session name cannot contain U+{ord(ch):04X} ({what}) at position {i + 1}: "
                 "use visible characters on one line"
             )
     name = _normal(text)
-    if not name:
+    if cells(name) == 0:
         raise BadName("a session name must be 1–64 characters wide: this one is empty")
     if cells(name) > MAX_CELLS or len(name) > MAX_CHARS:
         raise BadName(f"a session name must be 1–64 characters wide: this one is {cells(name)}")
+    return name
+
+
+def _cut(name: str, width: int) -> str:
+    """The longest start of ``name`` that fits ``width`` cells (no "…": NFKC would make it "...")."""
+    used = 0
+    for i, ch in enumerate(name):
+        used += cell_width(ch)
+        if used > width:
+            return name[:i].rstrip()
     return name
 
 
@@ -80,14 +93,14 @@ def derived_name(peer_name: Any) -> str:
     """A local name from the phone's own name: its refused characters dropped, clipped; "phone" if nothing is left."""
     text = peer_name if isinstance(peer_name, str) else ""
     text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
-    name = _normal("".join(ch for ch in text if not _refused(ch)))[:MAX_CHARS]
-    return clip(name, MAX_CELLS).strip() or FALLBACK
+    name = _cut(_normal("".join(ch for ch in text if not _refused(ch)))[:MAX_CHARS], MAX_CELLS)
+    return name if cells(name) > 0 else FALLBACK
 
 
 def with_suffix(name: str, n: int) -> str:
     """``name (n)``, the name clipped so the whole still fits :data:`MAX_CELLS`."""
     suffix = f" ({n})"
-    return clip(name, MAX_CELLS - len(suffix)) + suffix
+    return _cut(name, MAX_CELLS - len(suffix)) + suffix
 
 
 def skeleton(name: str) -> str:
