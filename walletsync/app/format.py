@@ -15,6 +15,7 @@ from rich.text import Text
 
 from walletsync.audit import AuditEntry
 from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.text import clip as clip_text
 from walletsync.text import shown
 
 PEER_CELLS = 32
@@ -82,16 +83,30 @@ def peer_name(record: SessionRecord, width: int = PEER_CELLS) -> str:
     return shown((record.peer or {}).get("name") or "?", width)
 
 
+def fit(text: str, width: int) -> Text:
+    """Text already safe to show (escaped, or ASCII JSON), cut to fit a table column."""
+    return Text(clip_text(text, width))
+
+
+def _value(value: Any) -> str:
+    """A string escaped; anything else as JSON, whose default ASCII escapes already make it safe to show."""
+    return shown(value) if isinstance(value, str) else json.dumps(value)
+
+
 def audit_details(entry: AuditEntry) -> str:
-    return ", ".join(f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.data.items())
+    """An audit row's data on one line, safe to show (give it to :func:`fit`)."""
+    return ", ".join(f"{key}={_value(value)}" for key, value in entry.data.items())
 
 
 def phone_data(data: Any, width: int = 80) -> str:
-    """A phone event's payload on one line (e.g. the new accounts), cut to ``width``."""
-    return shown(data if isinstance(data, str) else json.dumps(data), width)
+    """A phone event's payload on one line (e.g. the new accounts), safe to show, cut to ``width``."""
+    return clip_text(_value(data), width)
 
 
 def site_of(url: str) -> str:
     """The host a peer claims to be (``https://app.example/x`` → ``app.example``): what a table has room for."""
-    host = urlsplit(url).hostname if "://" in url else None
+    try:
+        host = urlsplit(url).hostname if "://" in url else None
+    except ValueError:  # "https://[not an IPv6 address]/": the phone's url is not a url
+        host = None
     return host or url

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
-from walletsync.app.format import audit_details, clip, plain
+from walletsync.app.format import audit_details, clip, fit, plain
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
@@ -112,7 +112,7 @@ class AuditScreen(CompanionScreen):
             name = self.names.get(entry.session, entry.session[:8]) if entry.session else "—"
             table.add_row(
                 str(entry.seq), utc(entry.ts), entry.kind.replace("_", " "), clip(name, 16), entry.hash()[:10],
-                clip(audit_details(entry), width), key=str(entry.seq),
+                fit(audit_details(entry), width), key=str(entry.seq),
             )
         note = self.query_one("#audit-empty", Static)
         if not matching:

@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, audit_details, clip, expires_in, is_waiting, plain, short_account
+from walletsync.app.format import ago, audit_details, clip, expires_in, fit, is_waiting, plain, short_account
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
@@ -116,7 +116,7 @@ class SessionDetailScreen(CompanionScreen):
         heading = f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)" if len(entries) > TRAIL_ROWS else "Audit trail"
         self.query_one("#detail-audit-heading", Static).update(heading)
         for entry in entries[: -TRAIL_ROWS - 1 : -1]:
-            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), clip(audit_details(entry), 84), key=str(entry.seq))
+            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), fit(audit_details(entry), 84), key=str(entry.seq))
 
     def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry]]:
         record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
