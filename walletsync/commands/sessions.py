@@ -15,7 +15,7 @@ from walletsync.store.db import SessionRecord
 from walletsync.text import cells, pad, shown
 from walletsync.transport.client import TransportError
 
-PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 32, 60, 110
+PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
 """How much of what the phone chose a line shows (``--json`` has all of it)."""
 ACCOUNTS_LISTED = 4
 
