@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import unicodedata
 
 from tests.procs import REPO
@@ -148,3 +149,28 @@ async def test_local_names_cannot_imitate_each_other(cli):
     finally:
         for wallet in (a, b, c):
             await wallet.close()
+
+
+async def test_the_reference_phone_prints_a_hostile_dapp_as_data(start_relay):
+    """`walletsync phone` (text output) shown a proposal from a dapp named with escapes and a forged line:
+    it prints each event on one escaped line (and rejects, as told)."""
+    relay = start_relay("memory")
+    dapp = await py_peer(relay.url, "unused", engine=SignEngine(metadata(f"{TITLE_AND_CLEAR}dapp\nphone: approved"), os.urandom))
+    try:
+        scopes = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": []}}
+        events = await dapp.run(dapp.engine.connect(dapp.now(), optional_namespaces=scopes))
+        uri = str(next(e for e in events if isinstance(e, ev.PairingCreated)).uri)
+        phone = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "walletsync", "phone", uri, "--reject", "--relay", relay.url,
+            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        )
+        await dapp.next_event(ev.ProposalRejected)
+        async with asyncio.timeout(30):
+            out, _ = await phone.communicate()
+        text = out.decode()
+        assert phone.returncode == 0 and not unsafe(text), text
+        proposal = next(line for line in text.splitlines() if line.startswith("phone: proposal"))
+        assert "from \\x1b]0;pwned\\x07\\x1b[2Jdapp\\nphone: approved (https://wallet.example)" in proposal
+        assert not any(line.startswith("phone: approved") for line in text.splitlines())
+    finally:
+        await dapp.close()
