@@ -31,7 +31,7 @@ _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u2800")
 """Letters and marks that draw nothing (Hangul fillers, combining grapheme joiner, Khmer inherent vowels, braille blank)."""
 _SPACES = re.compile(r"\s+")
 _LOOKALIKES = str.maketrans({
-    # Cyrillic
+    # Cyrillic (and the Latin script g)
     "а": "a", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "ӏ": "l", "о": "o", "р": "p",
     "ԛ": "q", "ѕ": "s", "ԝ": "w", "х": "x", "у": "y", "ү": "y", "ѵ": "v", "ԍ": "g", "ɡ": "g",
     # Greek

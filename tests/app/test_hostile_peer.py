@@ -11,6 +11,8 @@ from tests.pypeer import TEST_ADDRESS, py_peer
 from walletsync.app import build_app
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.detail import SessionDetailScreen
+from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
+from walletsync.app.screens.request import RequestScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
@@ -75,6 +77,20 @@ async def test_the_app_starts_and_shows_a_hostile_phone_as_text(companion):
             await pilot.pause()
             log = screen_text(app)
             assert "session settled" in log and f"{CLICK}evil[/]" in log
+
+            await pilot.press("escape", "escape")
+            await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+            for key, dialog in (("r", RenameScreen), ("d", ConfirmScreen)):
+                await pilot.press(key)
+                await until(pilot, lambda: isinstance(app.screen, dialog))
+                await pilot.pause()
+                assert f"'{session.name}'" in screen_text(app), "the local name, markup and all, as text"
+                await pilot.press("escape")
+                await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
+            await pilot.press("s")
+            await until(pilot, lambda: isinstance(app.screen, RequestScreen))
+            await pilot.pause()
+            assert f"New request — {session.name}" in screen_text(app)
             assert app.is_running and app.return_code is None
     finally:
         await wallet.close()
