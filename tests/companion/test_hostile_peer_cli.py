@@ -105,7 +105,8 @@ async def test_a_pairing_rejected_with_escapes_is_one_escaped_error_line(cli):
                 assert line, "pair ended before printing a URI"
         await wallet.run(wallet.engine.pair(line.strip(), wallet.now()))
         proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
-        await wallet.run(wallet.engine.reject(proposal.id, wallet.now(), error=RpcError(5000, f"{TITLE_AND_CLEAR}\nLinked 'desk'")))
+        refusal = RpcError(5000, f"{TITLE_AND_CLEAR}\nLinked 'desk'")
+        await wallet.run(wallet.engine.reject(proposal.id, wallet.now(), error=refusal))
         async with asyncio.timeout(30):
             _, err = await pair.communicate()
         assert pair.returncode == 1
@@ -155,7 +156,8 @@ async def test_the_reference_phone_prints_a_hostile_dapp_as_data(start_relay):
     """`walletsync phone` (text output) shown a proposal from a dapp named with escapes and a forged line:
     it prints each event on one escaped line (and rejects, as told)."""
     relay = start_relay("memory")
-    dapp = await py_peer(relay.url, "unused", engine=SignEngine(metadata(f"{TITLE_AND_CLEAR}dapp\nphone: approved"), os.urandom))
+    hostile = SignEngine(metadata(f"{TITLE_AND_CLEAR}dapp\nphone: approved"), os.urandom)
+    dapp = await py_peer(relay.url, "unused", engine=hostile)
     try:
         scopes = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": []}}
         events = await dapp.run(dapp.engine.connect(dapp.now(), optional_namespaces=scopes))

@@ -111,7 +111,8 @@ class PairingScreen(CompanionScreen):
         link = self.companion.link_status
         if self.offer is None and link is not None and link.state != "online":
             why = f" ({link.reason})" if link.reason else ""
-            self.query_one("#pairing-uri", Static).update(shown(f"Waiting for the relay to answer{why}: the QR appears as soon as it does."))
+            waiting = f"Waiting for the relay to answer{why}: the QR appears as soon as it does."
+            self.query_one("#pairing-uri", Static).update(shown(waiting))
         if self.offer is not None:
             left = self.offer.expires_at - self.companion.clock()
             self.query_one("#pairing-expiry", Static).update(f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…")

@@ -65,7 +65,10 @@ class RequestScreen(CompanionScreen):
         with VerticalScroll(id="request"):
             with Horizontal(id="request-controls"):
                 yield Label("Chain", id="request-chain-label")
-                yield Select([(Text(shown(c, 40)), c) for c in chains], value=chains[0] if chains else Select.NULL, allow_blank=not chains, id="request-chain")
+                yield Select(
+                    [(Text(shown(c, 40)), c) for c in chains], value=chains[0] if chains else Select.NULL,
+                    allow_blank=not chains, id="request-chain",
+                )
                 yield Button("Send to phone", variant="primary", id="request-send")
             with TabbedContent(id="request-kind"):
                 with TabPane("Message", id="kind-message"):
