@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from walletsync.names import MAX_CELLS
-from walletsync.text import shown
+from walletsync.text import is_escaped, shown
 
 
 class RenameScreen(ModalScreen[str | None]):
@@ -24,7 +24,9 @@ class RenameScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Label(f"Rename '{shown(self.current)}' to:", markup=False)
-            yield Input(value=shown(self.current), id="rename-input", max_length=MAX_CELLS)
+            # A valid name holds nothing to escape; an old one that does is offered escaped, to be fixed.
+            editable = shown(self.current) if any(is_escaped(ch) for ch in self.current) else self.current
+            yield Input(value=editable, id="rename-input", max_length=MAX_CELLS)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")
                 yield Button("Cancel", id="rename-cancel")
