@@ -20,6 +20,7 @@ from typing import Any, AsyncIterator, Callable, Literal
 from walletsync import audit
 from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
+from walletsync.names import derived_name, local_name, looks_the_same, with_suffix
 from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
@@ -379,7 +380,7 @@ class Companion:
         elif isinstance(event, ev.SessionSettled):
             session = event.session
             wanted = db.take_proposal_for_session(session.topic)
-            name = self._unique_name(wanted or str(session.peer_metadata.get("name") or "phone")[:64], session.topic)
+            name = self._unique_name(wanted or derived_name(session.peer_metadata.get("name")), session.topic)
             db.save_session(session, name=name, now=now)
             beyond = beyond_request(session.required_namespaces, session.optional_namespaces, session.namespaces)
             extra = {"beyond_request": beyond.to_json()} if beyond else {}
@@ -459,10 +460,23 @@ class Companion:
         return [RequestVerified(event.topic, event.id, verdict)]
 
     def _unique_name(self, wanted: str, topic: str) -> str:
+        """``wanted``, or ``wanted (2)``, … : the first that looks like no other active session's name."""
         name, n = wanted, 2
-        while self.db.name_taken(name, except_topic=topic):
-            name, n = f"{wanted} ({n})", n + 1
+        while self._lookalike(name, except_topic=topic) is not None:
+            name, n = with_suffix(wanted, n), n + 1
         return name
+
+    def _lookalike(self, name: str, *, except_topic: str | None = None) -> str | None:
+        """The name of another active session that a reader could not tell from ``name``, if any."""
+        live = (s.name for s in self.db.sessions(include_ended=False) if s.topic != except_topic)
+        return next((other for other in live if looks_the_same(other, name)), None)
+
+    def _check_free(self, name: str, *, except_topic: str | None = None) -> None:
+        other = self._lookalike(name, except_topic=except_topic)
+        if other == name:
+            raise NameTaken(f"another active session is already named '{name}'")
+        if other is not None:
+            raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other}'")
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -500,11 +514,8 @@ class Companion:
 
     def rename(self, ref: str, name: str) -> SessionRecord:
         record = self.resolve(ref)
-        name = name.strip()
-        if not name or len(name) > 64 or any(ch in name for ch in "\n\r\t"):
-            raise WalletsyncError("a session name must be 1–64 characters on one line")
-        if self.db.name_taken(name, except_topic=record.topic):
-            raise NameTaken(f"another active session is already named {name!r}")
+        name = local_name(name)
+        self._check_free(name, except_topic=record.topic)
         with self.db.transaction():
             self.db.update_session(record.topic, name=name)
             self._audit("session_renamed", record.topic, old=record.name, new=name)
@@ -519,8 +530,9 @@ class Companion:
         for chain in chains:
             ns = namespaces.setdefault(chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)})
             ns["chains"].append(chain)
-        if name and self.db.name_taken(name):
-            raise NameTaken(f"another active session is already named {name!r}")
+        if name is not None:
+            name = local_name(name)
+            self._check_free(name)
         actions = self.engine.connect(self.clock(), optional_namespaces=namespaces)
         sent = next(a for a in actions if isinstance(a, ev.ProposalSent))
         created = next(a for a in actions if isinstance(a, ev.PairingCreated))

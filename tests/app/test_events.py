@@ -155,7 +155,7 @@ async def test_pairing_on_first_start_with_the_log_open_lands_on_the_session_lis
         wallet = await approve(companion.relay.url, uri)
         try:
             topic = await on_table(pilot)
-            assert "Linked py-wallet" in seen and len(app.screen_stack) == 2
+            assert "Linked py-wallet (peer: py-wallet)" in seen and len(app.screen_stack) == 2
             assert topic == companion.sessions()[0].topic
             await wallet.run(wallet.engine.disconnect(topic, wallet.now()))
             await until(pilot, lambda: any("disconnected by the phone" in m for m in seen), what="the notification")

@@ -43,7 +43,7 @@ async def test_pair_rename_revoke(companion):
         assert "Expires in" in str(app.screen.query_one("#pairing-expiry", Static).render())
         wallet, topic = await pair_from_screen(pilot, companion)
         try:
-            assert "Linked py-wallet" in seen
+            assert "Linked py-wallet (peer: py-wallet)" in seen
             assert topic == companion.sessions()[0].topic
             assert cell(app, topic, "peer") == "py-wallet" and cell(app, topic, "status") == "active"
             assert "eip155:1" in cell(app, topic, "chains")

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.signal import Signal
 
+from walletsync.app.format import peer_name
 from walletsync.app.messages import CompanionEventReceived, SessionLinked
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
@@ -17,6 +18,7 @@ from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.protocol.events import Event
 from walletsync.service import RelayStatusChanged, ScopeWidened
+from walletsync.text import shown
 from walletsync.transport.client import Status
 
 if TYPE_CHECKING:
@@ -65,7 +67,8 @@ class WalletsyncApp(App[None]):
         self.session_events.publish(message.event)
 
     def on_session_linked(self, message: SessionLinked) -> None:
-        self.notify(f"Linked {message.session.name}", title="Paired", markup=False)
+        linked = f"Linked {shown(message.session.name)} (peer: {peer_name(message.session)})"
+        self.notify(linked, title="Paired", markup=False)
         sessions = self.sessions_screen()
         if sessions is None:  # first start: the pairing is the bottom screen, and the list takes its place
             while len(self.screen_stack) > 2:

@@ -1,4 +1,9 @@
-"""How the screens write times, accounts and chains: plain functions, no widgets."""
+"""How the screens write times, accounts and chains: plain functions, no widgets.
+
+What a phone chose (names, urls, accounts, chains, messages, results) reaches a widget
+only as :func:`plain` / :func:`clip` (a rich ``Text``: never parsed as markup) or as
+:func:`walletsync.text.shown` text given to a widget with ``markup=False``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,11 @@ from rich.text import Text
 
 from walletsync.audit import AuditEntry
 from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.text import clip as clip_text
+from walletsync.text import shown
+
+PEER_CELLS = 32
+"""The phone's own name, where it is shown beside the local one."""
 
 
 def expires_in(seconds: float) -> str:
@@ -44,7 +54,7 @@ def is_waiting(request: RequestRecord, now: float) -> bool:
 
 def short_account(account: str) -> str:
     address = account.split(":")[-1]
-    return f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address
+    return shown(f"{address[:6]}…{address[-4:]}" if len(address) > 12 else address)
 
 
 def session_chains(record: SessionRecord) -> list[str]:
@@ -55,25 +65,48 @@ def session_chains(record: SessionRecord) -> list[str]:
 
 
 def chains_of(record: SessionRecord) -> str:
-    return ", ".join(session_chains(record))
+    return shown(", ".join(session_chains(record)))
+
+
+def plain(value: Any, width: int | None = None) -> Text:
+    """Peer text for a widget: escaped, never markup, clipped to ``width`` cells if given."""
+    return Text(shown(value, width))
 
 
 def clip(text: str, width: int) -> Text:
-    """Plain text (peer data is never markup), cut to fit a table column; the audit export has it all."""
-    return Text(text if len(text) <= width else text[: width - 1] + "…")
+    """Plain text (peer data is never markup), escaped and cut to fit a table column; the audit export has it all."""
+    return plain(text, width)
+
+
+def peer_name(record: SessionRecord, width: int = PEER_CELLS) -> str:
+    """The phone's own name, escaped and clipped: shown apart from the local name, never as it."""
+    return shown((record.peer or {}).get("name") or "?", width)
+
+
+def fit(text: str, width: int) -> Text:
+    """Text already safe to show (escaped, or ASCII JSON), cut to fit a table column."""
+    return Text(clip_text(text, width))
+
+
+def _value(value: Any) -> str:
+    """A string escaped; anything else as JSON, whose default ASCII escapes already make it safe to show."""
+    return shown(value) if isinstance(value, str) else json.dumps(value)
 
 
 def audit_details(entry: AuditEntry) -> str:
-    return ", ".join(f"{key}={value if isinstance(value, str) else json.dumps(value)}" for key, value in entry.data.items())
+    """An audit row's data on one line, safe to show (give it to :func:`fit`)."""
+    return ", ".join(f"{key}={_value(value)}" for key, value in entry.data.items())
 
 
 def phone_data(data: Any, width: int = 80) -> str:
-    """A phone event's payload on one line (e.g. the new accounts), cut to ``width``."""
-    text = data if isinstance(data, str) else json.dumps(data)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """A phone event's payload on one line (e.g. the new accounts), safe to show, cut to ``width``."""
+    return clip_text(_value(data), width)
 
 
 def site_of(url: str) -> str:
     """The host a peer claims to be (``https://app.example/x`` → ``app.example``): what a table has room for."""
-    host = urlsplit(url).hostname if "://" in url else None
+    try:
+        host = urlsplit(url).hostname if "://" in url else None
+    except ValueError:  # "https://[not an IPv6 address]/": the phone's url is not a url
+        host = None
     return host or url

@@ -10,6 +10,8 @@ import time
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json
+from walletsync.names import MAX_CELLS
+from walletsync.text import shown
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             entries = companion.audit_entries(args.target)
             names = {s.topic: s.name for s in companion.sessions()}
             text = "\n".join(
-                f"{e.seq:>5}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.ts / 1000))}  {e.kind:<26} {names.get(e.session or '', '-')}"
+                f"{e.seq:>5}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.ts / 1000))}  {e.kind:<26} {shown(names.get(e.session or '', '-'), MAX_CELLS)}"
                 for e in entries
             ) or "The audit log is empty."
             emit_json(args, [e.to_json() for e in entries], text)

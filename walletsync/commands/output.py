@@ -1,10 +1,17 @@
-"""How every command talks to the terminal: text for people, one JSON document or JSON lines with ``--json``."""
+"""How every command talks to the terminal: text for people, one JSON document or JSON lines with ``--json``.
+
+Text for people shows peer text only through :func:`walletsync.text.shown` (or :func:`quoted`):
+a phone's name, accounts or messages must not reach the terminal as control characters.
+JSON output carries the exact values.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 from typing import Any
+
+from walletsync.text import shown
 
 
 def emit(args: Any, text: str, **event: Any) -> None:
@@ -17,10 +24,18 @@ def emit_json(args: Any, document: Any, text: str) -> None:
     print(json.dumps(document, default=str, indent=None) if getattr(args, "json", False) else text, flush=True)
 
 
+def quoted(value: Any, width: int | None = None) -> str:
+    """``'value'`` for a line of text, escaped (and clipped to ``width`` cells): how names are printed."""
+    return f"'{shown(value, width)}'"
+
+
 def fail(args: Any, code: str, message: str, exit_code: int = 1) -> int:
-    """Report a failure on one line (stderr), or as ``{"error":{code,message}}`` on stdout with ``--json``."""
+    """Report a failure on one line (stderr), or as ``{"error":{code,message}}`` on stdout with ``--json``.
+
+    The message may quote the phone (a rejection, a name): the line escapes it, the JSON keeps it exact.
+    """
     if getattr(args, "json", False):
         print(json.dumps({"error": {"code": code, "message": message}}), flush=True)
     else:
-        print(f"walletsync: {message}", file=sys.stderr, flush=True)
+        print(f"walletsync: {shown(message)}", file=sys.stderr, flush=True)
     return exit_code

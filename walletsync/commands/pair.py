@@ -21,7 +21,8 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     pair.add_argument("--chains", type=_csv, default=DEFAULT_CHAINS, help=f"CAIP-2 chains to ask for (default {','.join(DEFAULT_CHAINS)})")
     pair.add_argument("--methods", type=_csv, default=DEFAULT_METHODS, help="methods to ask for")
     pair.add_argument("--events", type=_csv, default=DEFAULT_EVENTS, help="events to ask for")
-    pair.add_argument("--name", help="local name for the new session (default: the wallet's name)")
+    pair.add_argument("--name", help="local name for the new session (default: the wallet's own name without invisible characters, "
+                      "at most 64 wide, with a suffix if another session's name looks the same)")
     pair.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: until the URI expires, 5 min)")
     pair.add_argument("--no-qr", action="store_true", help="print only the URI")
     pair.set_defaults(run=run)

@@ -15,6 +15,7 @@ from typing import Any
 from walletsync.commands.output import emit, fail
 from walletsync.errors import WalletsyncError
 from walletsync.signer import DEFAULT_PATH, Signer
+from walletsync.text import shown
 from walletsync.wallet import PhoneWallet
 
 DEFAULT_RELAY = "ws://127.0.0.1:8787"
@@ -198,7 +199,7 @@ async def _say_goodbye(wallet: PhoneWallet) -> None:
 
 async def _ask_on_terminal(fd: int, question: str) -> bool:
     """Ask on stderr, read the answer from ``fd`` (a terminal) without blocking the event loop (or exit)."""
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    print(f"{shown(question)} [y/N] ", end="", file=sys.stderr, flush=True)
     loop = asyncio.get_running_loop()
     answer: asyncio.Future[str] = loop.create_future()
 
@@ -221,7 +222,7 @@ async def _ask_on_terminal(fd: int, question: str) -> bool:
 
 def _reporter(args: argparse.Namespace):
     def report(event: dict[str, Any]) -> None:
-        emit(args, "phone: " + describe(event), **event)
+        emit(args, "phone: " + shown(describe(event)), **event)  # one line, whatever the dapp sent
 
     return report
 

@@ -8,10 +8,26 @@ import sys
 import time
 
 from walletsync.commands.common import open_companion
-from walletsync.commands.output import emit, emit_json
+from walletsync.commands.output import emit, emit_json, quoted
 from walletsync.localrelay import LocalRelayError
+from walletsync.names import MAX_CELLS
 from walletsync.store.db import SessionRecord
+from walletsync.text import cells, pad, shown
 from walletsync.transport.client import TransportError
+
+PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
+"""How much of what the phone chose a line shows (``--json`` has all of it)."""
+ACCOUNTS_LISTED = 4
+
+
+def peer_of(s: SessionRecord) -> str:
+    """The phone's own name and URL, escaped and clipped: shown apart from the local name, as "peer"."""
+    return f"peer {quoted(s.peer.get('name') or '?', PEER_CELLS)}, {shown(s.peer.get('url') or 'no url', URL_CELLS)}"
+
+
+def _listed(items: list[str], width: int, limit: int = ACCOUNTS_LISTED) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(shown(item, width) for item in items[:limit]) + more
 
 
 BEYOND_MARK = "!"
@@ -19,11 +35,10 @@ BEYOND_MARK = "!"
 
 
 def describe(s: SessionRecord) -> str:
-    peer = s.peer.get("name") or "?"
-    accounts = ", ".join(s.accounts) or "no accounts"
+    accounts = _listed(s.accounts, ACCOUNT_CELLS) or "no accounts"
     beyond = s.beyond_request
     extra = f"; granted beyond your request: {beyond.summary()}" if beyond else ""
-    return f"{s.name!r} ({peer}, {s.peer.get('url') or 'no url'}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}{extra}"
+    return f"{quoted(s.name, MAX_CELLS)} ({peer_of(s)}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}{extra}"
 
 
 def _expiry(s: SessionRecord) -> str:
@@ -41,12 +56,13 @@ def table(records: list[SessionRecord]) -> str:
     rows = [("NAME", "PEER", "ACCOUNTS", "EXPIRES", "TOPIC")]
     notes = []
     for s in records:
-        name = f"{s.name} {BEYOND_MARK}" if s.beyond_request else s.name
-        rows.append((name, s.peer.get("name") or "?", ", ".join(a.rsplit(":", 1)[1][:10] + "…" for a in s.accounts) or "-", _expiry(s), s.topic[:8]))
+        accounts = _listed([a.rsplit(":", 1)[-1][:10] + "…" for a in s.accounts], 11, limit=2) or "-"
+        name = shown(s.name, MAX_CELLS) + (f" {BEYOND_MARK}" if s.beyond_request else "")
+        rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, _expiry(s), s.topic[:8]))
         if s.beyond_request:
-            notes.append(f"{BEYOND_MARK} {s.name}: granted beyond your request: {s.beyond_request.summary()}")
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows] + notes)
+            notes.append(f"{BEYOND_MARK} {shown(s.name, MAX_CELLS)}: granted beyond your request: {s.beyond_request.summary()}")
+    widths = [max(cells(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(["  ".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in rows] + notes)
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
@@ -75,7 +91,7 @@ def _list(args: argparse.Namespace) -> int:
     try:
         return _run(args, _sessions)
     except (TransportError, LocalRelayError) as exc:
-        print(f"walletsync: relay unreachable, showing stored sessions ({exc})", file=sys.stderr)
+        print(f"walletsync: relay unreachable, showing stored sessions ({shown(exc)})", file=sys.stderr)
         return _run(args, _sessions, connect=False)
 
 
@@ -101,13 +117,13 @@ async def _rename(args, companion) -> int:
 
 async def _extend(args, companion) -> int:
     record = await companion.extend(args.session)
-    emit_json(args, record.to_json(), f"Extended {record.name!r}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
+    emit_json(args, record.to_json(), f"Extended {quoted(record.name)}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
     return 0
 
 
 async def _ping(args, companion) -> int:
     record, seconds = await companion.ping(args.session)
-    emit_json(args, {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)}, f"{record.name!r} answered in {seconds * 1000:.0f} ms")
+    emit_json(args, {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)}, f"{quoted(record.name)} answered in {seconds * 1000:.0f} ms")
     return 0
 
 
@@ -116,5 +132,5 @@ async def _revoke(args, companion) -> int:
     if args.json:
         emit_json(args, [r.to_json() for r in records] if args.all else records[0].to_json(), "")
     else:
-        print("\n".join(f"Revoked {r.name!r} ({r.topic[:8]})" for r in records) or "No active sessions.")
+        print("\n".join(f"Revoked {quoted(r.name)} ({r.topic[:8]})" for r in records) or "No active sessions.")
     return 0

@@ -6,8 +6,12 @@ import argparse
 import asyncio
 
 from walletsync.commands.common import open_companion
-from walletsync.commands.output import emit_json
+from walletsync.commands.output import emit_json, quoted
 from walletsync.service import read_input_file
+from walletsync.text import shown
+
+MESSAGE_CELLS = 200
+"""How much of the phone's error message a line shows (``--json`` has all of it)."""
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
@@ -29,17 +33,23 @@ def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_companion(args) as companion:
             outcome = await companion.sign(args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, timeout=args.timeout, rpc_url=args.rpc)
-        document = outcome.to_json()
-        if outcome.session_ended:
-            text = f"No answer: the session {outcome.session.name!r} ended before the phone answered ({outcome.error['message']})"
-        elif outcome.error is not None:
-            text = f"Rejected by {outcome.session.name!r}: {outcome.error['message']} (code {outcome.error['code']})"
-        elif document["verified"]:
-            signer = f" by {document['recovered']}" if document.get("recovered") else ""
-            text = f"{outcome.result}\nverified{signer} ({document.get('reason', 'ok')})"
-        else:
-            text = f"{outcome.result}\nNOT VERIFIED: {document.get('reason')} (session account {document.get('account')}, recovered {document.get('recovered')})"
-        emit_json(args, document, text)
+        emit_json(args, outcome.to_json(), text_of(outcome))
         return 0 if outcome.ok else 1
 
     return asyncio.run(main())
+
+
+def text_of(outcome) -> str:
+    """The answer for people: the phone's result and messages escaped, so they cannot forge the verdict line."""
+    document, name = outcome.to_json(), quoted(outcome.session.name)
+    if outcome.session_ended:
+        return f"No answer: the session {name} ended before the phone answered ({shown(outcome.error['message'], MESSAGE_CELLS)})"
+    if outcome.error is not None:
+        return f"Rejected by {name}: {shown(outcome.error['message'], MESSAGE_CELLS)} (code {shown(outcome.error['code'])})"
+    if document["verified"]:
+        signer = f" by {shown(document['recovered'])}" if document.get("recovered") else ""
+        return f"{shown(outcome.result)}\nverified{signer} ({shown(document.get('reason', 'ok'))})"
+    return (
+        f"{shown(outcome.result)}\nNOT VERIFIED: {shown(document.get('reason'))} "
+        f"(session account {shown(document.get('account'))}, recovered {shown(document.get('recovered'))})"
+    )

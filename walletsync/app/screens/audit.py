@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Label, Select, Static
 
-from walletsync.app.format import audit_details, clip
+from walletsync.app.format import audit_details, clip, fit, plain
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol import events as ev
+from walletsync.text import shown as escaped
 
 COLUMNS = (("seq", "#"), ("time", "Time (UTC)"), ("kind", "Event"), ("session", "Session"), ("hash", "Hash"), ("details", "Details"))
 ROW_LIMIT = 500
@@ -77,7 +78,7 @@ class AuditScreen(CompanionScreen):
     async def reload(self, preselect: str | None = None) -> None:
         """Re-read the log and the session names off the event loop; the filters keep their choice."""
         self.entries, self.names = await asyncio.to_thread(self._read)
-        self._offer(self.query_one("#audit-session", Select), [(Text(name), topic) for topic, name in self.names.items()])
+        self._offer(self.query_one("#audit-session", Select), [(plain(name, 40), topic) for topic, name in self.names.items()])
         kinds = sorted({e.kind for e in self.entries})
         self._offer(self.query_one("#audit-kind", Select), [(kind.replace("_", " "), kind) for kind in kinds])
         if preselect in self.names:
@@ -111,7 +112,7 @@ class AuditScreen(CompanionScreen):
             name = self.names.get(entry.session, entry.session[:8]) if entry.session else "—"
             table.add_row(
                 str(entry.seq), utc(entry.ts), entry.kind.replace("_", " "), clip(name, 16), entry.hash()[:10],
-                clip(audit_details(entry), width), key=str(entry.seq),
+                fit(audit_details(entry), width), key=str(entry.seq),
             )
         note = self.query_one("#audit-empty", Static)
         if not matching:
@@ -135,7 +136,7 @@ class AuditScreen(CompanionScreen):
         try:
             verdict = await asyncio.to_thread(self.companion.verify_audit)
         except Exception as exc:  # the line must not keep saying "Verifying…"; the notification says why too
-            shown.update(f"Could not verify the log: {exc}")
+            shown.update(escaped(f"Could not verify the log: {exc}"))
             shown.set_classes("-broken")
             raise
         shown.update(verdict_text(verdict))

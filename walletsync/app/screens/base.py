@@ -8,6 +8,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from walletsync.errors import WalletsyncError
+from walletsync.text import shown
 
 if TYPE_CHECKING:
     from walletsync.service import Companion
@@ -28,4 +29,4 @@ class CompanionScreen(Screen[None]):
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             message = str(error) if isinstance(error, WalletsyncError) else f"{type(error).__name__}: {error}"
-            self.notify(message, title="Failed", severity="error", timeout=8, markup=False)
+            self.notify(shown(message, 300), title="Failed", severity="error", timeout=8, markup=False)

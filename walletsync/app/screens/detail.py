@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, audit_details, clip, expires_in, is_waiting, short_account
+from walletsync.app.format import ago, audit_details, clip, expires_in, fit, is_waiting, plain, short_account
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
@@ -21,6 +21,7 @@ from walletsync.app.widgets.table import keyed_table
 from walletsync.audit import AuditEntry
 from walletsync.protocol import events as ev
 from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.text import shown
 
 REQUEST_COLUMNS = (("method", "Method"), ("chain", "Chain"), ("sent", "Sent"), ("state", "State"), ("recovered", "Recovered"), ("reason", "Reason"))
 TRAIL_ROWS = 100
@@ -41,16 +42,16 @@ def request_state(request: RequestRecord, now: float) -> str:
 def request_reason(request: RequestRecord) -> str:
     """Why the state is what it is: the verdict's reason, or the phone's error."""
     if request.error:
-        return f"{request.error.get('message')} (code {request.error.get('code')})"
-    return str((request.verdict or {}).get("reason") or "—")
+        return shown(f"{request.error.get('message')} (code {request.error.get('code')})")
+    return shown((request.verdict or {}).get("reason") or "—")
 
 
 def scopes_text(record: SessionRecord) -> str:
     lines: list[str] = []
     for namespace, scope in sorted(record.namespaces.items()):
-        lines.append(namespace)
+        lines.append(shown(namespace))
         for field in ("chains", "methods", "events", "accounts"):
-            lines.append(f"  {field:<9} {', '.join(scope.get(field) or []) or '—'}")
+            lines.append(f"  {field:<9} {shown(', '.join(map(str, scope.get(field) or []))) or '—'}")
     if record.beyond_request:
         lines.append(f"beyond your request: {record.beyond_request.summary()}")
     return "\n".join(lines) or "no scopes granted"
@@ -101,7 +102,7 @@ class SessionDetailScreen(CompanionScreen):
             self.query_one("#detail-title", Static).update(f"Unknown session {self.topic[:8]}…")
             return
         now = self.companion.clock()
-        self.query_one("#detail-title", Static).update(self.record.name)
+        self.query_one("#detail-title", Static).update(shown(self.record.name))
         self.query_one("#detail-scopes", Static).update(scopes_text(self.record))
         self._show_summary(now)
         requests = self.query_one("#detail-requests", DataTable)
@@ -110,14 +111,14 @@ class SessionDetailScreen(CompanionScreen):
             recovered = (request.verdict or {}).get("recovered")
             requests.add_row(
                 clip(request.method or "?", 24), clip(request.chain_id or "—", 16), ago(now - request.created_at), request_state(request, now),
-                short_account(recovered) if recovered else "—", clip(request_reason(request), 40), key=str(request.id),
+                plain(short_account(recovered)) if recovered else "—", clip(request_reason(request), 40), key=str(request.id),
             )
         audit = self.query_one("#detail-audit", DataTable)
         audit.clear()
         heading = f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)" if len(entries) > TRAIL_ROWS else "Audit trail"
         self.query_one("#detail-audit-heading", Static).update(heading)
         for entry in entries[: -TRAIL_ROWS - 1 : -1]:
-            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), clip(audit_details(entry), 84), key=str(entry.seq))
+            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), fit(audit_details(entry), 84), key=str(entry.seq))
 
     def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry]]:
         record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
@@ -131,7 +132,7 @@ class SessionDetailScreen(CompanionScreen):
         expiry = f" · expires in {expires_in(record.expiry - now)}" if status == "active" else ""
         waiting = sum(is_waiting(r, now) for r in self.requests)
         self.query_one("#detail-summary", Static).update(
-            f"Peer       {peer.get('name') or '?'} · {peer.get('url') or 'no URL'}\n"
+            f"Peer       {shown(peer.get('name') or '?', 80)} · {shown(peer.get('url') or 'no URL', 120)}\n"
             f"Status     {status}{expiry} · last ping {ago(None if record.last_ping is None else now - record.last_ping)}"
             f" · {waiting or 'no'} pending request{'' if waiting == 1 else 's'}\n"
             f"Topic      {record.topic}"

@@ -8,6 +8,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from walletsync.names import MAX_CELLS
+from walletsync.text import is_escaped, shown
+
 
 class RenameScreen(ModalScreen[str | None]):
     """Asks for a new local name; dismisses with it, or None when cancelled."""
@@ -20,8 +23,10 @@ class RenameScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(f"Rename {self.current!r} to:")
-            yield Input(value=self.current, id="rename-input", max_length=64)
+            yield Label(f"Rename '{shown(self.current)}' to:", markup=False)
+            # A valid name holds nothing to escape; an old one that does is offered escaped, to be fixed.
+            editable = shown(self.current) if any(is_escaped(ch) for ch in self.current) else self.current
+            yield Input(value=editable, id="rename-input", max_length=MAX_CELLS)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")
                 yield Button("Cancel", id="rename-cancel")
@@ -50,7 +55,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question)
+            yield Label(self.question, markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, variant="error", id="confirm-yes")
                 yield Button("Cancel", id="confirm-no")

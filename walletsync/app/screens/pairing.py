@@ -21,6 +21,7 @@ from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
 from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, phone_command
 from walletsync.store.db import SessionRecord
+from walletsync.text import shown
 
 
 RETRY_SECONDS = 3.0
@@ -52,7 +53,7 @@ class PairingScreen(CompanionScreen):
             yield QrCode(id="qr")
             with Vertical(id="pairing-text"):
                 yield Static("Preparing a pairing…", id="pairing-uri", markup=False)
-                yield Static("", id="pairing-expiry")
+                yield Static("", id="pairing-expiry", markup=False)
                 yield Static(self.scopes.summary(), id="pairing-scopes", markup=False)
                 yield Static("", id="pairing-relay", markup=False)
                 yield Static("", id="pairing-hint", markup=False)
@@ -70,7 +71,7 @@ class PairingScreen(CompanionScreen):
             try:
                 offer = await self.companion.pair(**self.scopes.as_kwargs())
             except WalletsyncError as exc:  # e.g. the relay never answered: say why, then try again
-                self.query_one("#pairing-uri", Static).update(f"No pairing yet: {exc}. Trying again…")
+                self.query_one("#pairing-uri", Static).update(f"No pairing yet: {shown(exc)}. Trying again…")
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             self.post_message(PairingOffered(offer))
@@ -78,7 +79,7 @@ class PairingScreen(CompanionScreen):
                 session = await self._settled(offer)
             except PairingFailed as exc:
                 if "rejected" in str(exc):
-                    self.notify(str(exc), title="Pairing", severity="warning", markup=False)
+                    self.notify(shown(exc, 300), title="Pairing", severity="warning", markup=False)
                 session = None
             if session is not None:
                 self.post_message(SessionLinked(session))
@@ -110,7 +111,8 @@ class PairingScreen(CompanionScreen):
         link = self.companion.link_status
         if self.offer is None and link is not None and link.state != "online":
             why = f" ({link.reason})" if link.reason else ""
-            self.query_one("#pairing-uri", Static).update(f"Waiting for the relay to answer{why}: the QR appears as soon as it does.")
+            waiting = f"Waiting for the relay to answer{why}: the QR appears as soon as it does."
+            self.query_one("#pairing-uri", Static).update(shown(waiting))
         if self.offer is not None:
             left = self.offer.expires_at - self.companion.clock()
             self.query_one("#pairing-expiry", Static).update(f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…")

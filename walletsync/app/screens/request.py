@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,6 +18,7 @@ from walletsync.errors import WalletsyncError
 from walletsync.protocol import events as ev
 from walletsync.service import RequestOutcome, RequestTimeout, read_input_file
 from walletsync.store.db import SessionRecord
+from walletsync.text import shown
 
 TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
 
@@ -24,16 +26,17 @@ TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
 def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
     """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error."""
     if outcome.session_ended:
-        return "ended", f"No answer: the session ended before the phone answered ({outcome.error.get('message')})"
+        return "ended", f"No answer: the session ended before the phone answered ({shown(outcome.error.get('message'), 200)})"
     if outcome.error is not None:
-        return "rejected", f"Rejected on the phone: {outcome.error.get('message')} (code {outcome.error.get('code')})"
+        message, code = shown(outcome.error.get("message"), 200), shown(outcome.error.get("code"))
+        return "rejected", f"Rejected on the phone: {message} (code {code})"
     verdict = outcome.verdict or {}
-    headline = f"Verified — {verdict.get('reason')}" if outcome.ok else f"NOT VERIFIED — {verdict.get('reason')}"
+    headline = f"Verified — {shown(verdict.get('reason'))}" if outcome.ok else f"NOT VERIFIED — {shown(verdict.get('reason'))}"
     return ("verified" if outcome.ok else "failed"), "\n".join((
         headline,
-        f"Recovered  {verdict.get('recovered') or '—'}",
-        f"Account    {verdict.get('account') or '—'}",
-        f"Result\n{outcome.result}",
+        f"Recovered  {shown(verdict.get('recovered') or '—')}",
+        f"Account    {shown(verdict.get('account') or '—')}",
+        f"Result\n{shown(outcome.result)}",
     ))
 
 
@@ -58,12 +61,15 @@ class RequestScreen(CompanionScreen):
 
     def compose(self) -> ComposeResult:
         chains = session_chains(self.record)
-        yield Static(f"New request — {self.record.name}", id="request-title", markup=False)
+        yield Static(f"New request — {shown(self.record.name)}", id="request-title", markup=False)
         with VerticalScroll(id="request"):
             with Horizontal(id="request-controls"):
                 yield Label("Chain", id="request-chain-label")
                 asked = next((c for c in self.record.requested_chains if c in chains), None)  # never preselect an unasked chain
-                yield Select([(c, c) for c in chains], value=asked or Select.NULL, allow_blank=asked is None, id="request-chain")
+                yield Select(
+                    [(Text(shown(c, 40)), c) for c in chains], value=asked or Select.NULL,
+                    allow_blank=asked is None, id="request-chain",
+                )
                 yield Button("Send to phone", variant="primary", id="request-send")
             with TabbedContent(id="request-kind"):
                 with TabPane("Message", id="kind-message"):
@@ -126,9 +132,9 @@ class RequestScreen(CompanionScreen):
         try:
             outcome = await self.companion.sign(self.topic, chain_id=chain, on_sent=self._on_sent, **draft)
         except RequestTimeout as exc:
-            self._show("expired", f"Expired — {exc}")
+            self._show("expired", f"Expired — {shown(exc)}")
         except WalletsyncError as exc:
-            self._show("error", str(exc))
+            self._show("error", shown(exc))
         else:
             self._show(*outcome_view(outcome))
         finally:

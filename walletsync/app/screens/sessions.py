@@ -11,7 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, chains_of, expires_in, is_waiting, phone_data, short_account, site_of
+from walletsync.app.format import (
+    ago, chains_of, clip, expires_in, is_waiting, peer_name, phone_data, plain, short_account, site_of,
+)
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.detail import SessionDetailScreen
@@ -19,9 +21,11 @@ from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
+from walletsync.names import MAX_CELLS
 from walletsync.protocol import events as ev
 from walletsync.service import RequestVerified, SessionRenamed
 from walletsync.store.db import SessionRecord
+from walletsync.text import shown
 
 COLUMNS = (
     ("name", "Name"), ("peer", "Peer"), ("url", "URL"), ("accounts", "Accounts"), ("chains", "Chains"),
@@ -80,9 +84,9 @@ class SessionsScreen(CompanionScreen):
         for record in self.records.values():
             peer = record.peer or {}
             table.add_row(
-                Text(record.name), Text(str(peer.get("name") or "?")), Text(site_of(str(peer.get("url") or ""))),
-                ", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), chains_of(record),
-                expires_in(record.expiry - now) if record.status == "active" else "—", self._status(record, now),
+                plain(record.name, MAX_CELLS), Text(peer_name(record)), clip(site_of(str(peer.get("url") or "")), 40),
+                clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60), clip(chains_of(record), 60),
+                expires_in(record.expiry - now) if record.status == "active" else "—", plain(self._status(record, now)),
                 str(waiting[record.topic] or "—"), self._last_ping(record, now),
                 key=record.topic,
             )
@@ -103,7 +107,7 @@ class SessionsScreen(CompanionScreen):
             table.update_cell(topic, "ping", self._last_ping(record, now))
             if record.status == "active":
                 table.update_cell(topic, "expires", expires_in(record.expiry - now))
-                table.update_cell(topic, "status", self._status(record, now))
+                table.update_cell(topic, "status", plain(self._status(record, now)))
 
     def current_topic(self) -> str | None:
         table = self.query_one(DataTable)
@@ -128,15 +132,17 @@ class SessionsScreen(CompanionScreen):
             return
         before = self.records.get(topic)
         self.reload()
-        name = before.name if before else topic[:8]
+        name = shown(before.name if before else topic[:8], MAX_CELLS)
         if isinstance(event, ev.SessionDeleted) and event.by != "self":
-            self.notify(f"{name} was disconnected by the phone ({event.message})", title="Session ended", severity="warning", markup=False)
+            message = shown(event.message, 200)
+            self.notify(f"{name} was disconnected by the phone ({message})", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionExpired):
             self.notify(f"{name} expired", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionUpdated):
             self.notify(f"{name} changed its accounts or chains", title="Session updated", markup=False)
         elif isinstance(event, ev.SessionEventReceived):
-            self.notify(f"{name}: {event.name} on {event.chain_id} → {phone_data(event.data)}", title="Phone event", markup=False)
+            what = f"{shown(event.name, 40)} on {shown(event.chain_id, 40)} → {phone_data(event.data)}"
+            self.notify(f"{name}: {what}", title="Phone event", markup=False)
 
     # --- actions: each service call in a worker, its result as a notification -----------------------
 
@@ -164,19 +170,19 @@ class SessionsScreen(CompanionScreen):
     @work(group="session-action", exit_on_error=False)
     async def rename(self, topic: str, name: str) -> None:
         renamed = self.companion.rename(topic, name)
-        self.notify(f"Renamed to {renamed.name}", markup=False)
+        self.notify(f"Renamed to {shown(renamed.name)}", markup=False)
 
     def action_revoke(self) -> None:
         record = self._selected()
         if record is not None:
-            question = f"Revoke {record.name!r}? The phone is told the session is over."
+            question = f"Revoke '{shown(record.name)}'? The phone is told the session is over."
             self.app.push_screen(ConfirmScreen(question, "Revoke"), lambda yes: yes and self.revoke(record.topic))
 
     @work(group="session-action", exit_on_error=False)
     async def revoke(self, topic: str) -> None:
         record = await self.companion.revoke(topic)
         self.reload()
-        self.notify(f"Revoked {record.name}", markup=False)
+        self.notify(f"Revoked {shown(record.name)}", markup=False)
 
     def action_extend(self) -> None:
         if (record := self._selected()) is not None:
@@ -186,7 +192,7 @@ class SessionsScreen(CompanionScreen):
     async def extend(self, topic: str) -> None:
         record = await self.companion.extend(topic)
         self.reload()
-        self.notify(f"Extended {record.name}: expires in {expires_in(record.expiry - self.companion.clock())}", markup=False)
+        self.notify(f"Extended {shown(record.name)}: expires in {expires_in(record.expiry - self.companion.clock())}", markup=False)
 
     def action_ping(self) -> None:
         if (record := self._selected()) is not None:
@@ -195,4 +201,4 @@ class SessionsScreen(CompanionScreen):
     @work(group="session-action", exit_on_error=False)
     async def ping(self, topic: str) -> None:
         record, seconds = await self.companion.ping(topic)
-        self.notify(f"{record.name} answered in {seconds * 1000:.0f} ms", markup=False)
+        self.notify(f"{shown(record.name)} answered in {seconds * 1000:.0f} ms", markup=False)

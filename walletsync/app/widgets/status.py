@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
+from walletsync.text import shown
 from walletsync.transport.client import Status
 
 LINK_TEXT = {"online": "link up", "connecting": "connecting…", "offline": "link down", "closed": "closed"}
 
 
 class RelayStatusBar(Static):
-    """Follows the app's ``link`` attribute; the app keeps it current from RelayStatusChanged events."""
+    """Follows the app's ``link`` attribute; the app keeps it current from RelayStatusChanged events.
+
+    The relay's close reason is its own text: shown as data, never as markup.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(markup=False, id=id)
 
     def on_mount(self) -> None:
         self.watch(self.app, "link", self._show_link, init=True)
@@ -20,6 +27,6 @@ class RelayStatusBar(Static):
         reason = f" ({link.reason})" if link and link.reason and state != "online" else ""
         relay = self.app.companion.relay  # type: ignore[attr-defined]
         where = relay.describe() if relay else "offline (no relay)"
-        self.update(f"{where} · {LINK_TEXT.get(state, state)}{reason}")
+        self.update(shown(f"{where} · {LINK_TEXT.get(state, state)}{reason}"))
         for known in LINK_TEXT:
             self.set_class(known == state, f"-{known}")
