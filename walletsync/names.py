@@ -57,9 +57,9 @@ def _invisible(ch: str) -> bool:
 
 def _normal(text: str) -> str:
     """NFKC, one space between words, nothing around them, no mark left over to land on what precedes the name."""
-    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
-    start = next((i for i, ch in enumerate(name) if not unicodedata.category(ch).startswith("M")), len(name))
-    return name[start:].strip()
+    name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text))
+    start = next((i for i, ch in enumerate(name) if not (ch == " " or unicodedata.category(ch).startswith("M"))), len(name))
+    return name[start:].rstrip()
 
 
 def local_name(text: str) -> str:
