@@ -20,7 +20,7 @@ from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.protocol import events as ev
-from walletsync.service import RequestVerified, SessionRenamed
+from walletsync.service import RequestVerified, SessionRenamed, StoreChanged
 from walletsync.store.db import SessionRecord
 
 COLUMNS = (
@@ -121,6 +121,9 @@ class SessionsScreen(CompanionScreen):
     # --- live events ----------------------------------------------------------------------------
 
     def _on_companion_event(self, event: ev.Event) -> None:
+        if isinstance(event, StoreChanged):  # another walletsync process paired, ended or changed something
+            self.reload()
+            return
         if not isinstance(event, REFRESHING):
             return
         topic = event.session.topic if isinstance(event, ev.SessionSettled) else event.topic
