@@ -35,6 +35,7 @@ from walletsync.protocol.jsonrpc import sdk_error
 from walletsync.protocol.namespaces import chain_of_account
 from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
 from walletsync.protocol.uri import format_uri
+from walletsync.protocol.state import SentProposal
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
@@ -260,30 +261,52 @@ class Companion:
     def _restore(self) -> None:
         with self.db.transaction():
             self.db.purge_replay(now=int(self.clock()))
-        self._load()
+        self._load(adopt_pairings=True)
         self._on_step(self.engine.expire(self.clock()))
 
-    def _load(self) -> list[Action]:
-        """Give the engine the store's view (sessions, pairings, proposals, requests, replay memory).
+    def _load(self, *, adopt_pairings: bool) -> list[Action]:
+        """Give the engine the store's view (sessions, requests, replay memory; pairings and proposals).
 
         Returns the relay calls for the topics gained and lost. Requests this process has
         in flight that the store does not hold (pings, extends; a request not yet persisted) stay.
+        Without ``adopt_pairings`` only this process's own pairings and proposals are kept, those
+        the store still has: a pairing belongs to the process showing its QR.
         """
         db, engine = self.db, self.engine
         with db.snapshot():
             self._data_version = db.data_version()
             sessions, pairings, proposals = db.active_sessions(), db.pairings(), db.sent_proposals()
+            if not adopt_pairings:
+                pairings = [p for p in pairings if p.topic in engine.pairings]
+                proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]
             topics = {s.topic for s in sessions} | {p.topic for p in pairings} | {p.session_topic for p in proposals if p.session_topic}
             in_flight = [r for r in engine.requests.values() if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)]
             requests = [*db.pending_requests(), *in_flight]
             replay = db.replay_memory(topics)
-        return engine.restore(sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay)
+        kept = {p.proposal.id for p in proposals}
+        ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
+        actions = engine.restore(sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay)
+        for sent in ended:
+            self._pairing_ended_elsewhere(sent)
+        return actions
+
+    def _pairing_ended_elsewhere(self, sent: SentProposal) -> None:
+        """Another process sharing our identity heard the phone's answer to our proposal (a relay delivers
+        a message once per identity to a late subscriber); what it stored tells :meth:`wait_for_session`."""
+        future = self._pairings.get(sent.proposal.id)
+        if future is None or future.done():
+            return
+        linked = [s for s in self.db.sessions(include_ended=False) if s.pairing_topic == sent.proposal.pairing_topic]
+        if linked:
+            future.set_result(linked[-1])
+        else:
+            future.set_exception(PairingFailed("the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"))
 
     async def _catch_up(self) -> bool:
         """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if anything."""
         if self.db.data_version() == self._data_version:
             return False
-        actions = self._load()
+        actions = self._load(adopt_pairings=False)
         self._broadcast([StoreChanged()])
         if self.runner is not None and actions:
             await self.runner.run(actions)
