@@ -31,11 +31,11 @@ from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import Action, SignEngine
 from walletsync.protocol.errors import OutOfScope, ProtocolError
-from walletsync.protocol.jsonrpc import sdk_error
+from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import chain_of_account
 from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
 from walletsync.protocol.uri import format_uri
-from walletsync.protocol.state import SentProposal
+from walletsync.protocol.state import PendingRequest, SentProposal
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
@@ -285,9 +285,12 @@ class Companion:
             replay = db.replay_memory(topics)
         kept = {p.proposal.id for p in proposals}
         ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
+        still = {(r.topic, r.id) for r in requests}
+        finished = [r for key, r in engine.requests.items() if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still]
         actions = engine.restore(sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay)
         for sent in ended:
             self._pairing_ended_elsewhere(sent)
+        self._broadcast(self._answered_elsewhere(finished))
         return actions
 
     def _pairing_ended_elsewhere(self, sent: SentProposal) -> None:
@@ -301,6 +304,26 @@ class Companion:
             future.set_result(linked[-1])
         else:
             future.set_exception(PairingFailed("the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"))
+
+    def _answered_elsewhere(self, finished: list[PendingRequest]) -> list[ev.Event]:
+        """Requests of ours another process saw end (an answer the relay gave it alone, a session it ended):
+        the events a local waiter (:meth:`request`) needs, from what that process stored."""
+        events: list[ev.Event] = []
+        records = {(r.topic, r.id): r for r in self.db.requests()} if finished else {}
+        for pending in finished:
+            record = records.get((pending.topic, pending.id))
+            method = pending.method or ""
+            if record is None:
+                continue
+            if record.status in ("answered", "late"):
+                events.append(ev.RequestAnswered(pending.topic, pending.id, method, record.result, late=record.status == "late"))
+                if record.verdict is not None:
+                    events.append(RequestVerified(pending.topic, pending.id, record.verdict))
+            elif record.status == "rejected" and record.error:
+                events.append(ev.RequestFailed(pending.topic, pending.id, method, RpcError(record.error["code"], record.error["message"])))
+            elif record.status == "cancelled":
+                events.append(ev.RequestFailed(pending.topic, pending.id, method, sdk_error("USER_DISCONNECTED")))
+        return events
 
     async def _catch_up(self) -> bool:
         """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if anything."""

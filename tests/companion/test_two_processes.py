@@ -15,8 +15,8 @@ from collections import Counter
 
 import pytest
 
-from tests.companion.conftest import paired
-from tests.companion.test_service import Clock
+from tests.companion.conftest import Cli, paired
+from tests.companion.test_service import Clock, companion_with_wallet
 from tests.procs import REPO, JsonLinesProcess
 from walletsync.protocol import events as ev
 from walletsync.service import Companion, Config, SessionInactive, StoreChanged
@@ -138,3 +138,26 @@ async def test_revoking_a_session_another_process_ended_says_so(cli):
 
 def test_step_events_are_frozen():
     assert StoreChanged() == StoreChanged() and isinstance(StoreChanged(), ev.Event)
+
+
+async def test_a_request_waiting_here_ends_when_another_process_revokes_its_session(start_relay, tmp_path):
+    """`sign` waits in this process; `walletsync revoke` in another ends the session (the phone is told by that
+    process, not this one): the waiting request returns at once as ended with the session, not after its timeout."""
+    relay = start_relay("memory")
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", Clock())
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    cli = Cli(tmp_path / "home", relay.url, logs)
+    try:
+        asking = asyncio.create_task(companion.sign(session.name, message="never answered", timeout=120))
+        await wallet.next_event(ev.SessionRequestReceived)
+        assert (await asyncio.to_thread(cli.json, "revoke", session.name))["status"] == "revoked"
+        await wallet.next_event(ev.SessionDeleted)
+        async with asyncio.timeout(10):
+            outcome = await asking
+        assert outcome.session_ended and outcome.result is None
+        assert companion.requests(session.topic)[-1].error["code"] == 6000  # recorded once, by the revoking process
+        assert kinds(companion)["session_revoked"] == 1
+    finally:
+        await wallet.close()
+        await companion.close()
