@@ -9,7 +9,9 @@ processes, real keyring.
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
+import sqlite3
 import sys
 from collections import Counter
 
@@ -161,3 +163,21 @@ async def test_a_request_waiting_here_ends_when_another_process_revokes_its_sess
     finally:
         await wallet.close()
         await companion.close()
+
+
+async def test_a_revoke_that_cannot_tell_the_phone_says_so_and_fails(cli):
+    """A session the store holds as active but without its key (nothing can reach the phone on it): `revoke` marks
+    it revoked, journals that the phone was not told, and exits non-zero saying so, instead of "Revoked"."""
+    session, phone = await paired(cli, name="desk")
+    try:
+        with sqlite3.connect(cli.home / "walletsync.db") as db:
+            db.execute("UPDATE sessions SET sealed_key = NULL WHERE topic = ?", (session["topic"],))
+        out = cli.run("revoke", "desk", "--json")
+        assert out.returncode != 0, out.stdout
+        error = json.loads(out.stdout)["error"]
+        assert error["code"] == "revoked_locally" and "phone was not told" in error["message"]
+        assert cli.json("sessions")[0]["status"] == "revoked"
+        revoked = [row for row in cli.json("audit") if row["kind"] == "session_revoked"]
+        assert len(revoked) == 1 and "not told" in revoked[0]["data"]["message"]
+    finally:
+        await phone.close()
