@@ -37,6 +37,13 @@ the session and acknowledges it (1103). After that both sides exchange session
 messages; the table :data:`INBOUND` says which method is handled on which kind
 of topic, and :data:`OUTBOUND` gives every method's tag, TTL and prompt.
 
+Persistence: a store keeps the engine's state and hands it back through
+:meth:`SignEngine.restore` (after a restart, or when another client sharing the
+store changed it). That includes the replay memory (:class:`ReplayMemory`: the
+envelopes seen, the request ids handled, the send time of the newest update and
+event applied); :meth:`SignEngine.take_replay_changes` says what a step added,
+for the store to record with that step's events.
+
 Invariants the tests check: no session exists on the dapp without a valid
 settle; each request is answered at most once; a message seen before (same
 bytes on the same topic, or same request id) is ignored; a deleted or expired
