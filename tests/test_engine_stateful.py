@@ -103,14 +103,18 @@ class TwoEngines(RuleBasedStateMachine):
         new = SignEngine(old.metadata, old._random, handshake=old.handshake)
         kept = [r for r in old.requests.values() if r.wire_method == "wc_sessionRequest"]
         actions = new.restore(
-            sessions=copy.deepcopy(list(old.sessions.values())), pairings=copy.deepcopy(list(old.pairings.values())),
-            sent_proposals=copy.deepcopy(list(old.sent_proposals.values())), requests=copy.deepcopy(kept), replay=old.replay_memory(),
+            sessions=copy.deepcopy(list(old.sessions.values())),
+            pairings=copy.deepcopy(list(old.pairings.values())),
+            sent_proposals=copy.deepcopy(list(old.sent_proposals.values())),
+            requests=copy.deepcopy(kept),
+            replay=old.replay_memory(),
         )
         assert new.topics() == old.topics() and {a.topic for a in actions} == new.topics()
         for client, topic, message in sorted(self.delivered):
             if client == "dapp":
                 replayed = new.receive(topic, message, self.now)
-                assert all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in replayed), replayed
+                refused = all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in replayed)
+                assert refused, replayed
         self.relay.engines["dapp"] = new
 
     @rule(seconds=st.sampled_from([1, 1, 1, 5, 30, 30, 301, 901, 3 * 86400, 8 * 86400]))

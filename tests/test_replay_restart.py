@@ -18,13 +18,13 @@ from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.relay_rpc import MessageData, Publish
 from walletsync.service import Companion, Config
 
-NARROWED = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": ["chainChanged"]}}
+NARROWED = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": []}}
 
 
 def restarted(old: SignEngine, *, replay: bool = True) -> SignEngine:
     """A new engine given what a store keeps of ``old`` (copies, as a database round trip would make)."""
     new = SignEngine(old.metadata, old._random, handshake=old.handshake)
-    stored_requests = [r for r in old.requests.values() if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing"]
+    stored_requests = [r for r in old.requests.values() if r.wire_method == "wc_sessionRequest"]
     new.restore(
         sessions=copy.deepcopy(list(old.sessions.values())),
         pairings=copy.deepcopy(list(old.pairings.values())),
@@ -128,7 +128,8 @@ async def test_a_restarted_companion_refuses_replays_of_what_it_handled(start_re
         await companion.online()
         before = [e.kind for e in companion.audit_entries()]
         for publish in (captured[0], captured[2]):  # the older update, the extend: as a relay push would bring them
-            companion.runner.client.inbox.put_nowait(MessageData(topic, publish.message, int(wallet.now() * 1000), publish.tag))
+            pushed = MessageData(topic, publish.message, int(wallet.now() * 1000), publish.tag)
+            companion.runner.client.inbox.put_nowait(pushed)
         await companion.sync()
         assert companion.resolve(topic).namespaces == wide
         assert [e.kind for e in companion.audit_entries()] == before

@@ -279,15 +279,24 @@ class Companion:
             if not adopt_pairings:
                 pairings = [p for p in pairings if p.topic in engine.pairings]
                 proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]
-            topics = {s.topic for s in sessions} | {p.topic for p in pairings} | {p.session_topic for p in proposals if p.session_topic}
-            in_flight = [r for r in engine.requests.values() if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)]
+            topics = {s.topic for s in sessions} | {p.topic for p in pairings}
+            topics |= {p.session_topic for p in proposals if p.session_topic}
+            in_flight = [  # ours, not (yet) in the store: pings, extends, a request being sent
+                r for r in engine.requests.values()
+                if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)
+            ]
             requests = [*db.pending_requests(), *in_flight]
             replay = db.replay_memory(topics)
         kept = {p.proposal.id for p in proposals}
         ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
         still = {(r.topic, r.id) for r in requests}
-        finished = [r for key, r in engine.requests.items() if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still]
-        actions = engine.restore(sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay)
+        finished = [
+            r for key, r in engine.requests.items()
+            if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still
+        ]
+        actions = engine.restore(
+            sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay
+        )
         for sent in ended:
             self._pairing_ended_elsewhere(sent)
         self._broadcast(self._answered_elsewhere(finished))
@@ -303,7 +312,9 @@ class Companion:
         if linked:
             future.set_result(linked[-1])
         else:
-            future.set_exception(PairingFailed("the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"))
+            future.set_exception(PairingFailed(
+                "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
+            ))
 
     def _answered_elsewhere(self, finished: list[PendingRequest]) -> list[ev.Event]:
         """Requests of ours another process saw end (an answer the relay gave it alone, a session it ended):
@@ -312,21 +323,22 @@ class Companion:
         records = {(r.topic, r.id): r for r in self.db.requests()} if finished else {}
         for pending in finished:
             record = records.get((pending.topic, pending.id))
-            method = pending.method or ""
+            topic, request_id, method = pending.topic, pending.id, pending.method or ""
             if record is None:
                 continue
             if record.status in ("answered", "late"):
-                events.append(ev.RequestAnswered(pending.topic, pending.id, method, record.result, late=record.status == "late"))
+                events.append(ev.RequestAnswered(topic, request_id, method, record.result, late=record.status == "late"))
                 if record.verdict is not None:
-                    events.append(RequestVerified(pending.topic, pending.id, record.verdict))
+                    events.append(RequestVerified(topic, request_id, record.verdict))
             elif record.status == "rejected" and record.error:
-                events.append(ev.RequestFailed(pending.topic, pending.id, method, RpcError(record.error["code"], record.error["message"])))
+                error = RpcError(record.error["code"], record.error["message"])
+                events.append(ev.RequestFailed(topic, request_id, method, error))
             elif record.status == "cancelled":
-                events.append(ev.RequestFailed(pending.topic, pending.id, method, sdk_error("USER_DISCONNECTED")))
+                events.append(ev.RequestFailed(topic, request_id, method, sdk_error("USER_DISCONNECTED")))
         return events
 
     async def _catch_up(self) -> bool:
-        """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if anything."""
+        """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
         if self.db.data_version() == self._data_version:
             return False
         actions = self._load(adopt_pairings=False)
@@ -475,7 +487,8 @@ class Companion:
             self._audit("proposal_approved", event.session_topic, proposal_id=event.proposal_id)
         elif isinstance(event, ev.ProposalRejected):
             if db.delete_proposal(event.proposal_id):
-                self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=event.error.code, message=event.error.message)
+                code, message = event.error.code, event.error.message
+                self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=code, message=message)
         elif isinstance(event, ev.ProposalExpired):
             if db.delete_proposal(event.proposal_id):  # else another process saw it end first (and journaled it)
                 self._audit("proposal_expired", None, proposal_id=event.proposal_id)
@@ -492,8 +505,10 @@ class Companion:
             db.update_session(event.topic, expiry=event.expiry)
             self._audit("session_extended", event.topic, expiry=event.expiry)
         elif isinstance(event, ev.SessionDeleted):
-            if db.end_session(event.topic, "revoked" if event.by == "self" else "deleted"):
-                self._audit("session_revoked" if event.by == "self" else "session_deleted_by_peer", event.topic, code=event.code, message=event.message)
+            by_us = event.by == "self"
+            if db.end_session(event.topic, "revoked" if by_us else "deleted"):  # else ended (and journaled) elsewhere
+                kind = "session_revoked" if by_us else "session_deleted_by_peer"
+                self._audit(kind, event.topic, code=event.code, message=event.message)
         elif isinstance(event, ev.SessionExpired):
             if db.end_session(event.topic, "expired"):  # else another process ended it first (and journaled it)
                 self._audit("session_expired", event.topic)
@@ -713,7 +728,10 @@ class Companion:
     # --- lifecycle of a session ------------------------------------------------------------
 
     async def revoke(self, ref: str) -> SessionRecord:
-        """Tell the phone the session is over, then forget its key; :class:`RevokedLocally` if the phone could not be told."""
+        """Tell the phone the session is over, then forget its key.
+
+        :class:`RevokedLocally` when the phone could not be told; :class:`SessionInactive` when it ended meanwhile.
+        """
         record = self.resolve(ref)
         if record.status != "active":
             raise SessionInactive(f"session {record.name!r} is already {record.status}")
@@ -724,12 +742,17 @@ class Companion:
             return self._record(record.topic)
         current = self._record(record.topic)
         if current.status != "active":
-            raise SessionInactive(f"session {record.name!r} was {current.status} meanwhile (by the phone or another walletsync)")
+            ended = f"session {record.name!r} was {current.status} meanwhile"
+            raise SessionInactive(f"{ended} (by the phone or another walletsync process)")
         with self.db.transaction():  # active in the store, yet no key to tell the phone with
             if self.db.end_session(record.topic, "revoked"):
-                self._audit("session_revoked", record.topic, code=6000, message="revoked locally; the phone was not told (no session key)")
+                message = "revoked locally; the phone was not told (no session key)"
+                self._audit("session_revoked", record.topic, code=6000, message=message)
         self._broadcast([ev.SessionDeleted(record.topic, 6000, "revoked locally", "self")])
-        raise RevokedLocally(f"session {record.name!r} is marked revoked here, but its key is gone so the phone was not told; remove it on the phone too")
+        raise RevokedLocally(
+            f"session {record.name!r} is marked revoked here, but its key is gone so the phone was not told; "
+            "remove it on the phone too"
+        )
 
     async def revoke_all(self) -> list[SessionRecord]:
         return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]

@@ -17,12 +17,15 @@ async def test_a_session_paired_from_the_cli_appears_in_the_running_app(companio
     app = build_app(companion)
     seen = record_notifications(app)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and len(app.screen.records) == 1, what="the first session")
+        first = lambda: isinstance(app.screen, SessionsScreen) and len(app.screen.records) == 1  # noqa: E731
+        await until(pilot, first, what="the first session")
         session, phone = await cli_paired(cli, name="from-cli")
         try:
-            await until(pilot, lambda: session["topic"] in app.screen.records, timeout=10, what="the CLI-paired session in the list")
+            listed = lambda: session["topic"] in app.screen.records  # noqa: E731
+            await until(pilot, listed, timeout=10, what="the CLI-paired session in the list")
             assert app.screen.records[session["topic"]].name == "from-cli"
-            app.screen.query_one("DataTable").move_cursor(row=app.screen.query_one("DataTable").get_row_index(session["topic"]))
+            table = app.screen.query_one("DataTable")
+            table.move_cursor(row=table.get_row_index(session["topic"]))
             await pilot.press("p")
             await until(pilot, lambda: any(m.startswith("from-cli answered") for m in seen), what="the ping answer")
         finally:

@@ -579,11 +579,12 @@ class SignEngine:
         """
         seen, ids = self._unsaved["seen"], self._unsaved["ids"]
         clocks = self._unsaved_clocks
+        updates, events = self._last_update_ms, self._last_event_ms
         changes = ReplayMemory(
             seen={t: tuple(d) for t, d in seen.items()},
             handled_ids={t: tuple(i) for t, i in ids.items()},
-            last_update_ms={t: self._last_update_ms[t] for t, name in clocks if name is None and t in self._last_update_ms},
-            last_event_ms={(t, n): self._last_event_ms[(t, n)] for t, n in clocks if n is not None and (t, n) in self._last_event_ms},
+            last_update_ms={t: updates[t] for t, name in clocks if name is None and t in updates},
+            last_event_ms={(t, n): events[(t, n)] for t, n in clocks if n is not None and (t, n) in events},
         )
         self._unsaved = {"seen": {}, "ids": {}}
         self._unsaved_clocks = set()

@@ -275,7 +275,9 @@ class Database:
         False when it was not active (already ended, maybe by another process): then there is nothing to journal.
         """
         assert status in ENDED
-        ended = self._db.execute("UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic)).rowcount
+        ended = self._db.execute(
+            "UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic)
+        ).rowcount
         self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
         return ended > 0
 
@@ -386,7 +388,8 @@ class Database:
         return [PendingRequest(t, i, w, d, e, m, _unj(p), c, expired=(st == "expired")) for t, i, w, d, e, m, p, c, st in rows]
 
     def has_request(self, topic: str, request_id: int) -> bool:
-        return self._db.execute("SELECT 1 FROM requests WHERE topic = ? AND id = ?", (topic, request_id)).fetchone() is not None
+        row = self._db.execute("SELECT 1 FROM requests WHERE topic = ? AND id = ?", (topic, request_id)).fetchone()
+        return row is not None
 
     def requests(self, topic: str | None = None) -> list[RequestRecord]:
         query = "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at FROM requests WHERE wire_method = 'wc_sessionRequest'"
@@ -415,8 +418,8 @@ class Database:
         rows = [(t, "envelope", d) for t, ds in changes.seen.items() for d in ds]
         rows += [(t, "request", str(i)) for t, ids in changes.handled_ids.items() for i in ids]
         for topic, kind, key in rows:
-            inserted = self._db.execute("INSERT OR IGNORE INTO replay_seen VALUES (?,?,?,?)", (topic, kind, key, now)).rowcount
-            fresh = fresh and inserted > 0
+            inserted = self._db.execute("INSERT OR IGNORE INTO replay_seen VALUES (?,?,?,?)", (topic, kind, key, now))
+            fresh = fresh and inserted.rowcount > 0
         for topic, kind in {(t, k) for t, k, _ in rows}:
             self._db.execute(
                 """DELETE FROM replay_seen WHERE topic = ? AND kind = ? AND rowid NOT IN
@@ -451,7 +454,9 @@ class Database:
                     updates[topic] = ms
                 elif name.startswith("event:"):
                     events[(topic, name[6:])] = ms
-        return ReplayMemory({t: tuple(d) for t, d in seen.items()}, {t: tuple(i) for t, i in ids.items()}, updates, events)
+        return ReplayMemory(
+            {t: tuple(d) for t, d in seen.items()}, {t: tuple(i) for t, i in ids.items()}, updates, events
+        )
 
     def purge_replay(self, *, now: int) -> None:
         """Forget the replay memory of topics nothing uses any more, once a relay can no longer hold their messages."""
