@@ -20,6 +20,7 @@ import pytest
 from tests.companion.conftest import Cli, paired
 from tests.companion.test_service import Clock, companion_with_wallet
 from tests.procs import REPO, JsonLinesProcess
+from tests.pypeer import sign_personal
 from walletsync.protocol import events as ev
 from walletsync.service import Companion, Config, SessionInactive, StoreChanged
 
@@ -181,3 +182,26 @@ async def test_a_revoke_that_cannot_tell_the_phone_says_so_and_fails(cli):
         assert len(revoked) == 1 and "not told" in revoked[0]["data"]["message"]
     finally:
         await phone.close()
+
+
+async def test_an_answer_heard_by_the_asking_cli_and_a_running_companion_is_journaled_once(start_relay, tmp_path):
+    """`walletsync sign` asks while a companion runs; the companion has adopted the request before the phone answers,
+    so both hear the answer: the CLI reports it verified, and the audit has one answer and one verification."""
+    relay = start_relay("memory")
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", Clock())
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    cli = Cli(tmp_path / "home", relay.url, logs)
+    try:
+        asking = await cli.spawn("sign", session.name, "--message", "both hear this", "--json")
+        request = await wallet.next_event(ev.SessionRequestReceived)
+        await until(lambda: (request.topic, request.id) in companion.engine.requests, what="the companion to adopt the request")
+        await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0])))
+        assert await asking.exit_code() == 0
+        (signed,) = asking.events
+        assert signed["verified"] is True
+        audit = kinds(companion)
+        assert (audit["request_pushed"], audit["request_answered"], audit["signature_verified"]) == (1, 1, 1)
+    finally:
+        await wallet.close()
+        await companion.close()
