@@ -1,13 +1,15 @@
 """Hypothesis drives a dapp and a wallet engine with random interleavings.
 
 Deliveries happen in any order, some twice; the clock jumps; either side pings,
-extends, updates, emits, answers or deletes at any point. Whatever happens, the
+extends, updates, emits, answers or deletes at any point; the dapp restarts from
+what a store keeps of it (export → restore). Whatever happens, the
 invariants a user relies on hold: no session without a settle, every request
 answered at most once, duplicates change nothing, an ended session stays ended.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 
 from hypothesis import HealthCheck, settings
@@ -16,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from tests.conftest import ACCOUNT, GRANTED, NOW, REQUESTED, make_pair, settle
 from walletsync.protocol import events as ev
+from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import ProtocolError, UnknownTarget
 from walletsync.protocol.jsonrpc import sdk_error
 from walletsync.protocol.relay_rpc import Publish
@@ -90,6 +93,29 @@ class TwoEngines(RuleBasedStateMachine):
             delivery = self.relay.in_flight[0]
             self.delivered.add((delivery.client, delivery.topic, delivery.message))
             self.relay.deliver(0, self.now)
+
+    @rule()
+    def dapp_restarts(self):
+        """A new dapp engine from what the companion's store keeps: sessions, pairings, proposals, its signing
+        requests and the replay memory (not pings or extends in flight: their late answers are refused).
+        Everything the old engine was handed before is a duplicate to the new one."""
+        old = self.relay.engines["dapp"]
+        new = SignEngine(old.metadata, old._random, handshake=old.handshake)
+        kept = [r for r in old.requests.values() if r.wire_method == "wc_sessionRequest"]
+        actions = new.restore(
+            sessions=copy.deepcopy(list(old.sessions.values())),
+            pairings=copy.deepcopy(list(old.pairings.values())),
+            sent_proposals=copy.deepcopy(list(old.sent_proposals.values())),
+            requests=copy.deepcopy(kept),
+            replay=old.replay_memory(),
+        )
+        assert new.topics() == old.topics() and {a.topic for a in actions} == new.topics()
+        for client, topic, message in sorted(self.delivered):
+            if client == "dapp":
+                replayed = new.receive(topic, message, self.now)
+                refused = all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in replayed)
+                assert refused, replayed
+        self.relay.engines["dapp"] = new
 
     @rule(seconds=st.sampled_from([1, 1, 1, 5, 30, 30, 301, 901, 3 * 86400, 8 * 86400]))
     def time_passes(self, seconds):

@@ -5,12 +5,19 @@ in one transaction with its audit row, restores sessions on start (and
 resubscribes), expires what is due, verifies every answer, and streams events
 (:meth:`Companion.events`) for a UI. Session references are local names or
 unique topic prefixes.
+
+Several processes may share one data dir (the app and CLI commands, two apps):
+they share the device identity, so the relay pushes a phone's message to each of
+them. The store's replay memory decides which one journals it (the first to
+record the envelope); each polls the store for the others' commits and adopts
+them (:class:`StoreChanged`), and catches up before acting on a session.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -23,11 +30,13 @@ from walletsync.errors import WalletsyncError
 from walletsync.names import derived_name, local_name, looks_the_same, with_suffix
 from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
-from walletsync.protocol.engine import SignEngine
+from walletsync.protocol.engine import Action, SignEngine
 from walletsync.protocol.errors import OutOfScope, ProtocolError
-from walletsync.protocol.jsonrpc import sdk_error
+from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import Beyond, beyond_request, chain_of_account, granted_chains, request_beyond
+from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
 from walletsync.protocol.uri import format_uri
+from walletsync.protocol.state import PendingRequest, SentProposal
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
@@ -39,6 +48,9 @@ DEFAULT_CHAINS = ("eip155:1",)
 DEFAULT_METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
 DEFAULT_EVENTS = ("chainChanged", "accountsChanged")
 ONLINE_TIMEOUT = 15.0
+STORE_POLL = 0.5
+"""Seconds between looks at the store for other processes' changes."""
+log = logging.getLogger("walletsync.service")
 RelayKind = Literal["local", "public", "custom"]
 
 
@@ -81,6 +93,12 @@ class ChainNotRequested(WalletsyncError):
     """The phone granted none of the chains the user asked for: a request goes nowhere without ``--chain``."""
 
     code = "chain_not_requested"
+
+
+class RevokedLocally(WalletsyncError):
+    """The session is marked revoked here, but the phone could not be told (no key to tell it with)."""
+
+    code = "revoked_locally"
 
 
 def read_input_file(path: str, flag: str) -> str:
@@ -229,6 +247,11 @@ class ScopeWidened(ev.Event):
         return f"phone granted {self.name} more than asked: {self.added.summary()}"
 
 
+@dataclass(frozen=True)
+class StoreChanged(ev.Event):
+    """Another walletsync process on this data dir changed sessions, requests or the audit: re-read what you show."""
+
+
 # --- the façade ---------------------------------------------------------------------------
 
 
@@ -244,12 +267,14 @@ class Companion:
         self.clock = clock
         self.engine = SignEngine(METADATA, random)
         self.client = RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random) if relay else None
-        self.runner = EngineRunner(self.engine, self.client, clock=clock, on_events=self._on_events) if self.client else None
+        self.runner = EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
         self._events: Broadcast[ev.Event] = Broadcast()
         self._names: dict[int, str] = {}
         self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
         self._settling: dict[str, int] = {}
         self._status_task: asyncio.Task | None = None
+        self._store_task: asyncio.Task | None = None
+        self._data_version = -1
         self._restore()
 
     @classmethod
@@ -265,16 +290,107 @@ class Companion:
         return cls(home, db, secrets, relay, **kwargs)
 
     def _restore(self) -> None:
-        self.engine.sessions = {s.topic: s for s in self.db.active_sessions()}
-        self.engine.pairings = {p.topic: p for p in self.db.pairings()}
-        self.engine.sent_proposals = {s.proposal.id: s for s in self.db.sent_proposals()}
-        self.engine.requests = {(r.topic, r.id): r for r in self.db.pending_requests()}
-        self._on_events([e for e in self.engine.expire(self.clock()) if isinstance(e, ev.Event)])
+        with self.db.transaction():
+            self.db.purge_replay(now=int(self.clock()))
+        self._load(adopt_pairings=True)
+        self._on_step(self.engine.expire(self.clock()))
+
+    def _load(self, *, adopt_pairings: bool) -> list[Action]:
+        """Give the engine the store's view (sessions, requests, replay memory; pairings and proposals).
+
+        Returns the relay calls for the topics gained and lost. Requests this process has
+        in flight that the store does not hold (pings, extends; a request not yet persisted) stay.
+        Without ``adopt_pairings`` only this process's own pairings and proposals are kept, those
+        the store still has: a pairing belongs to the process showing its QR.
+        """
+        db, engine = self.db, self.engine
+        with db.snapshot():
+            self._data_version = db.data_version()
+            sessions, pairings, proposals = db.active_sessions(), db.pairings(), db.sent_proposals()
+            if not adopt_pairings:
+                pairings = [p for p in pairings if p.topic in engine.pairings]
+                proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]
+            topics = {s.topic for s in sessions} | {p.topic for p in pairings}
+            topics |= {p.session_topic for p in proposals if p.session_topic}
+            in_flight = [  # ours, not (yet) in the store: pings, extends, a request being sent
+                r for r in engine.requests.values()
+                if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)
+            ]
+            requests = [*db.pending_requests(), *in_flight]
+            replay = db.replay_memory(topics)
+        kept = {p.proposal.id for p in proposals}
+        ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
+        still = {(r.topic, r.id) for r in requests}
+        finished = [
+            r for key, r in engine.requests.items()
+            if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still
+        ]
+        actions = engine.restore(
+            sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay
+        )
+        for sent in ended:
+            self._pairing_ended_elsewhere(sent)
+        self._broadcast(self._answered_elsewhere(finished))
+        return actions
+
+    def _pairing_ended_elsewhere(self, sent: SentProposal) -> None:
+        """Another process sharing our identity heard the phone's answer to our proposal (a relay delivers
+        a message once per identity to a late subscriber); what it stored tells :meth:`wait_for_session`."""
+        future = self._pairings.get(sent.proposal.id)
+        if future is None or future.done():
+            return
+        linked = [s for s in self.db.sessions(include_ended=False) if s.pairing_topic == sent.proposal.pairing_topic]
+        if linked:
+            future.set_result(linked[-1])
+        else:
+            future.set_exception(PairingFailed(
+                "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
+            ))
+
+    def _answered_elsewhere(self, finished: list[PendingRequest]) -> list[ev.Event]:
+        """Requests of ours another process saw end (an answer the relay gave it alone, a session it ended):
+        the events a local waiter (:meth:`request`) needs, from what that process stored."""
+        events: list[ev.Event] = []
+        records = {(r.topic, r.id): r for r in self.db.requests()} if finished else {}
+        for pending in finished:
+            record = records.get((pending.topic, pending.id))
+            topic, request_id, method = pending.topic, pending.id, pending.method or ""
+            if record is None:
+                continue
+            if record.status in ("answered", "late"):
+                events.append(ev.RequestAnswered(topic, request_id, method, record.result, late=record.status == "late"))
+                if record.verdict is not None:
+                    events.append(RequestVerified(topic, request_id, record.verdict))
+            elif record.status == "rejected" and record.error:
+                error = RpcError(record.error["code"], record.error["message"])
+                events.append(ev.RequestFailed(topic, request_id, method, error))
+            elif record.status == "cancelled":
+                events.append(ev.RequestFailed(topic, request_id, method, sdk_error("USER_DISCONNECTED")))
+        return events
+
+    async def _catch_up(self) -> bool:
+        """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
+        if self.db.data_version() == self._data_version:
+            return False
+        actions = self._load(adopt_pairings=False)
+        self._broadcast([StoreChanged()])
+        if self.runner is not None and actions:
+            await self.runner.run(actions)
+        return True
+
+    async def _watch_store(self) -> None:
+        while True:
+            await asyncio.sleep(STORE_POLL)
+            try:
+                await self._catch_up()
+            except Exception:  # a busy or briefly locked store must not stop the watching
+                log.exception("reading other processes' changes failed")
 
     async def start(self) -> None:
         """Connect to the relay in the background; intents wait for it when they need it."""
         await self._runner().start()
         self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
+        self._store_task = asyncio.create_task(self._watch_store(), name="store-watch")
 
     def _runner(self) -> EngineRunner:
         if self.runner is None:
@@ -299,8 +415,9 @@ class Companion:
                 return
 
     async def close(self) -> None:
-        if self._status_task:
-            self._status_task.cancel()
+        for task in (self._status_task, self._store_task):
+            if task:
+                task.cancel()
         if self.runner is not None:
             await self.runner.close()
         self.db.close()
@@ -318,16 +435,44 @@ class Companion:
     def _broadcast(self, events: list[ev.Event]) -> None:
         self._events.publish(events)
 
-    def _on_events(self, events: list[ev.Event]) -> None:
-        """Persist and audit one engine step in one transaction, then tell the watchers."""
+    def _on_step(self, actions: list[Action]) -> list[Action]:
+        """Persist and audit one engine step in one transaction, then tell the watchers; returns the relay calls to make.
+
+        The step's replay memory is recorded in the same transaction. If its message was
+        already recorded (another process sharing the store handled it, or this one before
+        a restart), nothing is journaled or answered again; local waiters still hear the events.
+        A step that only refused its message (unknown request, unknown topic) records nothing:
+        a process that knows more may still handle that message.
+        """
+        events = [a for a in actions if isinstance(a, ev.Event)]
+        changes = self.engine.take_replay_changes()
+        handled = any(not isinstance(a, ev.MessageRejected) for a in actions)
+        if not events and not (changes and handled):
+            return actions
         now = int(self.clock())
         extra: list[ev.Event] = []
         with self.db.transaction():
-            for event in events:
-                extra += self._persist(event, now)
+            fresh = self.db.remember(changes, now=now) if handled else True
+            if fresh:
+                for event in events:
+                    extra += self._persist(event, now)
+        if not fresh:
+            actions = [a for a in actions if isinstance(a, (Subscribe, Unsubscribe))]
+            extra = self._handled_elsewhere(events)
         for event in events:
             self._settle_pairing_waiters(event)
         self._broadcast(events + extra)
+        return actions
+
+    def _handled_elsewhere(self, events: list[ev.Event]) -> list[ev.Event]:
+        """Another process journaled this step: hand local waiters what it recorded (an answer's verdict)."""
+        extra: list[ev.Event] = []
+        for event in events:
+            if isinstance(event, ev.RequestAnswered):
+                record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
+                if record is not None and record.verdict is not None:
+                    extra.append(RequestVerified(event.topic, event.id, record.verdict))
+        return extra
 
     def _settle_pairing_waiters(self, event: ev.Event) -> None:
         """Resolve :meth:`pair`'s outcome as soon as it is known, even if nobody awaits it yet."""
@@ -372,11 +517,12 @@ class Companion:
                 db.save_pairing(pairing)
             self._audit("proposal_approved", event.session_topic, proposal_id=event.proposal_id)
         elif isinstance(event, ev.ProposalRejected):
-            db.delete_proposal(event.proposal_id)
-            self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=event.error.code, message=event.error.message)
+            if db.delete_proposal(event.proposal_id):
+                code, message = event.error.code, event.error.message
+                self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=code, message=message)
         elif isinstance(event, ev.ProposalExpired):
-            db.delete_proposal(event.proposal_id)
-            self._audit("proposal_expired", None, proposal_id=event.proposal_id)
+            if db.delete_proposal(event.proposal_id):  # else another process saw it end first (and journaled it)
+                self._audit("proposal_expired", None, proposal_id=event.proposal_id)
         elif isinstance(event, ev.SessionSettled):
             session = event.session
             wanted = db.take_proposal_for_session(session.topic)
@@ -392,11 +538,13 @@ class Companion:
             db.update_session(event.topic, expiry=event.expiry)
             self._audit("session_extended", event.topic, expiry=event.expiry)
         elif isinstance(event, ev.SessionDeleted):
-            db.end_session(event.topic, "revoked" if event.by == "self" else "deleted")
-            self._audit("session_revoked" if event.by == "self" else "session_deleted_by_peer", event.topic, code=event.code, message=event.message)
+            by_us = event.by == "self"
+            if db.end_session(event.topic, "revoked" if by_us else "deleted"):  # else ended (and journaled) elsewhere
+                kind = "session_revoked" if by_us else "session_deleted_by_peer"
+                self._audit(kind, event.topic, code=event.code, message=event.message)
         elif isinstance(event, ev.SessionExpired):
-            db.end_session(event.topic, "expired")
-            self._audit("session_expired", event.topic)
+            if db.end_session(event.topic, "expired"):  # else another process ended it first (and journaled it)
+                self._audit("session_expired", event.topic)
         elif isinstance(event, (ev.PairingExpired, ev.PairingDeleted)):
             db.delete_pairing(event.topic)
         elif isinstance(event, ev.RequestSent):
@@ -509,6 +657,16 @@ class Companion:
             raise SessionInactive(f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
         return record
 
+    async def _ready(self, ref: str) -> SessionRecord:
+        """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
+        record = self._active(ref)
+        await self.online()
+        await self._catch_up()
+        record = self._active(record.topic)  # ended meanwhile: SessionInactive, not the engine's "no session"
+        if record.topic not in self.engine.sessions:
+            raise SessionInactive(f"session {record.name!r} cannot be used: its key is gone (revoke it and pair again)")
+        return record
+
     def _record(self, topic: str) -> SessionRecord:
         return next(s for s in self.db.sessions() if s.topic == topic)
 
@@ -595,7 +753,7 @@ class Companion:
         return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
     async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
-        record = self._active(ref)
+        record = await self._ready(ref)
         chain = chain_id or self._default_chain(record, method)
         try:
             actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
@@ -606,7 +764,6 @@ class Companion:
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
         outcome = asyncio.ensure_future(self._outcome(record.topic, sent.id))
         await asyncio.sleep(0)  # the watcher is registered before anything can arrive
-        await self.online()
         await self._runner().run(actions)
         if on_sent is not None:
             on_sent(sent)
@@ -647,31 +804,43 @@ class Companion:
     # --- lifecycle of a session ------------------------------------------------------------
 
     async def revoke(self, ref: str) -> SessionRecord:
+        """Tell the phone the session is over, then forget its key.
+
+        :class:`RevokedLocally` when the phone could not be told; :class:`SessionInactive` when it ended meanwhile.
+        """
         record = self.resolve(ref)
         if record.status != "active":
             raise SessionInactive(f"session {record.name!r} is already {record.status}")
         await self.online()
+        await self._catch_up()  # a session paired (or ended) by another process since we last looked
         if record.topic in self.engine.sessions:
             await self._runner().run(self.engine.disconnect(record.topic, self.clock()))
-        else:  # known to the store but its key is gone: just mark it
-            with self.db.transaction():
-                self.db.end_session(record.topic, "revoked")
-                self._audit("session_revoked", record.topic, code=6000, message="revoked locally")
-        return self._record(record.topic)
+            return self._record(record.topic)
+        current = self._record(record.topic)
+        if current.status != "active":
+            ended = f"session {record.name!r} was {current.status} meanwhile"
+            raise SessionInactive(f"{ended} (by the phone or another walletsync process)")
+        with self.db.transaction():  # active in the store, yet no key to tell the phone with
+            if self.db.end_session(record.topic, "revoked"):
+                message = "revoked locally; the phone was not told (no session key)"
+                self._audit("session_revoked", record.topic, code=6000, message=message)
+        self._broadcast([ev.SessionDeleted(record.topic, 6000, "revoked locally", "self")])
+        raise RevokedLocally(
+            f"session {record.name!r} is marked revoked here, but its key is gone so the phone was not told; "
+            "remove it on the phone too"
+        )
 
     async def revoke_all(self) -> list[SessionRecord]:
         return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
 
     async def extend(self, ref: str) -> SessionRecord:
-        record = self._active(ref)
-        await self.online()
+        record = await self._ready(ref)
         await self._runner().run(self.engine.extend(record.topic, self.clock()))
         return self._record(record.topic)
 
     async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
         """Ping the phone; returns the session and the round trip in seconds."""
-        record = self._active(ref)
-        await self.online()
+        record = await self._ready(ref)
         started = time.monotonic()
         acked = asyncio.ensure_future(self._ack(record.topic, "wc_sessionPing"))
         await asyncio.sleep(0)

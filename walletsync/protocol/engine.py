@@ -37,6 +37,13 @@ the session and acknowledges it (1103). After that both sides exchange session
 messages; the table :data:`INBOUND` says which method is handled on which kind
 of topic, and :data:`OUTBOUND` gives every method's tag, TTL and prompt.
 
+Persistence: a store keeps the engine's state and hands it back through
+:meth:`SignEngine.restore` (after a restart, or when another client sharing the
+store changed it). That includes the replay memory (:class:`ReplayMemory`: the
+envelopes seen, the request ids handled, the send time of the newest update and
+event applied); :meth:`SignEngine.take_replay_changes` says what a step added,
+for the store to record with that step's events.
+
 Invariants the tests check: no session exists on the dapp without a valid
 settle; each request is answered at most once; a message seen before (same
 bytes on the same topic, or same request id) is ignored; a deleted or expired
@@ -90,7 +97,7 @@ from walletsync.protocol.namespaces import (
     validate_session_namespaces,
 )
 from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
-from walletsync.protocol.state import PendingRequest, Pairing, Proposal, SentProposal, Session
+from walletsync.protocol.state import PendingRequest, Pairing, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
@@ -176,6 +183,9 @@ class SignEngine:
         self._last_update_ms: dict[str, int] = {}
         self._last_event_ms: dict[tuple[str, str], int] = {}
         self._last_id = 0
+        # What changed in the replay memory since take_replay_changes() last asked (a store persists it).
+        self._unsaved: dict[str, dict[str, OrderedDict[Any, None]]] = {"seen": {}, "ids": {}}
+        self._unsaved_clocks: set[tuple[str, str | None]] = set()
 
     # --- ids, sealing, publishing -------------------------------------------------------
 
@@ -189,12 +199,9 @@ class SignEngine:
 
     def _remember(self, bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
         """Record ``key`` for ``topic``; False when it was already there (a duplicate)."""
-        seen = bucket.setdefault(topic, OrderedDict())
-        if key in seen:
+        if not _bounded_add(bucket, topic, key):
             return False
-        seen[key] = None
-        if len(seen) > SEEN_PER_TOPIC:
-            seen.popitem(last=False)
+        _bounded_add(self._unsaved["seen" if bucket is self._seen else "ids"], topic, key)
         return True
 
     def _publish(self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None) -> Publish:
@@ -402,6 +409,7 @@ class SignEngine:
         request_id, publish = self._send_request(session, "wc_sessionUpdate", {"namespaces": namespaces}, now)
         session.namespaces = namespaces
         self._last_update_ms[topic] = id_timestamp_ms(request_id)
+        self._unsaved_clocks.add((topic, None))
         self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl)
         return [publish]
 
@@ -507,6 +515,80 @@ class SignEngine:
         self._fire_and_forget[(topic, request_id)] = None
         if len(self._fire_and_forget) > SEEN_PER_TOPIC:
             self._fire_and_forget.popitem(last=False)
+
+    # --- persistence ------------------------------------------------------------------
+
+    def restore(
+        self,
+        *,
+        sessions: Iterable[Session] | None = None,
+        pairings: Iterable[Pairing] | None = None,
+        sent_proposals: Iterable[SentProposal] | None = None,
+        requests: Iterable[PendingRequest] | None = None,
+        replay: ReplayMemory | None = None,
+    ) -> list[Action]:
+        """Adopt state kept in a store: after a restart, or written there by another client sharing it.
+
+        Each collection given replaces what the engine holds of that kind (requests on
+        sessions it no longer has are dropped); ``replay`` is merged into what it already
+        remembers, so a message handled before stays a duplicate. Returns the
+        ``Subscribe`` / ``Unsubscribe`` calls for the topics gained and lost; no events,
+        since whoever changed the store reported those.
+        """
+        before = self.topics()
+        if sessions is not None:
+            self.sessions = {s.topic: s for s in sessions}
+        if pairings is not None:
+            self.pairings = {p.topic: p for p in pairings}
+        if sent_proposals is not None:
+            self.sent_proposals = {s.proposal.id: s for s in sent_proposals}
+        if requests is not None:
+            self.requests = {(r.topic, r.id): r for r in requests}
+        self.requests = {key: r for key, r in self.requests.items() if r.topic in self.sessions}
+        if replay is not None:
+            for topic, digests in replay.seen.items():
+                for digest in digests:
+                    _bounded_add(self._seen, topic, digest)
+            for topic, ids in replay.handled_ids.items():
+                for request_id in ids:
+                    _bounded_add(self._handled_ids, topic, request_id)
+            for topic, ms in replay.last_update_ms.items():
+                self._last_update_ms[topic] = max(ms, self._last_update_ms.get(topic, 0))
+            for key, ms in replay.last_event_ms.items():
+                self._last_event_ms[key] = max(ms, self._last_event_ms.get(key, 0))
+        after = self.topics()
+        for topic in before - after:
+            self._forget_topic(topic)
+        return [*(Subscribe(t) for t in sorted(after - before)), *(Unsubscribe(t) for t in sorted(before - after))]
+
+    def replay_memory(self) -> ReplayMemory:
+        """Everything the engine remembers against replays (see :meth:`take_replay_changes` for what is new)."""
+        return ReplayMemory(
+            seen={t: tuple(d) for t, d in self._seen.items() if d},
+            handled_ids={t: tuple(i) for t, i in self._handled_ids.items() if i},
+            last_update_ms=dict(self._last_update_ms),
+            last_event_ms=dict(self._last_event_ms),
+        )
+
+    def take_replay_changes(self) -> ReplayMemory:
+        """What the replay memory gained since the last call: persist it with the step that produced it.
+
+        Kept even when the topic is forgotten meanwhile (the message that ended a session
+        is the one a store most needs). A caller that never asks pays at most
+        :data:`SEEN_PER_TOPIC` entries per topic.
+        """
+        seen, ids = self._unsaved["seen"], self._unsaved["ids"]
+        clocks = self._unsaved_clocks
+        updates, events = self._last_update_ms, self._last_event_ms
+        changes = ReplayMemory(
+            seen={t: tuple(d) for t, d in seen.items()},
+            handled_ids={t: tuple(i) for t, i in ids.items()},
+            last_update_ms={t: updates[t] for t, name in clocks if name is None and t in updates},
+            last_event_ms={(t, n): events[(t, n)] for t, n in clocks if n is not None and (t, n) in events},
+        )
+        self._unsaved = {"seen": {}, "ids": {}}
+        self._unsaved_clocks = set()
+        return changes
 
     # --- inbound ----------------------------------------------------------------------
 
@@ -646,6 +728,7 @@ class SignEngine:
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc, "INVALID_UPDATE_REQUEST")
         self._last_update_ms[topic] = sent_ms
+        self._unsaved_clocks.add((topic, None))
         session.namespaces = namespaces
         return [self._reply(topic, key, request, opts, result=True), ev.SessionUpdated(topic, namespaces)]
 
@@ -664,6 +747,7 @@ class SignEngine:
         if sent_ms < self._last_event_ms.get((topic, name), 0):
             return []  # stale: a newer event of this name was already applied
         self._last_event_ms[(topic, name)] = sent_ms
+        self._unsaved_clocks.add((topic, name))
         return [ev.SessionEventReceived(topic, chain_id, name, event.get("data"))]
 
     def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
@@ -781,6 +865,17 @@ def _parse_settle(request: Request, sent: SentProposal, topic: str, now: float) 
         optional_namespaces=sent.proposal.optional_namespaces,
         session_properties=properties if isinstance(properties, dict) else None,
     )
+
+
+def _bounded_add(bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
+    """Add ``key`` to ``topic``'s memory, dropping the oldest past :data:`SEEN_PER_TOPIC`; False if it was there."""
+    seen = bucket.setdefault(topic, OrderedDict())
+    if key in seen:
+        return False
+    seen[key] = None
+    if len(seen) > SEEN_PER_TOPIC:
+        seen.popitem(last=False)
+    return True
 
 
 def relay_calls(actions: Iterable[Action]) -> list[Params]:

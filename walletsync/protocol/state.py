@@ -116,3 +116,23 @@ class PendingRequest:
     params: Any = None
     chain_id: str | None = None
     expired: bool = False
+
+
+@dataclass(frozen=True)
+class ReplayMemory:
+    """What the engine remembers to refuse a replayed or stale message, as plain data a store can keep.
+
+    ``seen``: per topic, sha256 hex digests of the envelopes received or sent there, oldest first.
+    ``handled_ids``: per topic, ids of the peer's requests already handled, oldest first.
+    ``last_update_ms``: per session topic, the send time (from its id) of the newest namespace update applied.
+    ``last_event_ms``: per (topic, event name), the send time of the newest session event applied.
+    Without it a restarted engine would take a replay of an old ``wc_sessionUpdate`` as new.
+    """
+
+    seen: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    handled_ids: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    last_update_ms: dict[str, int] = field(default_factory=dict)
+    last_event_ms: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.seen or self.handled_ids or self.last_update_ms or self.last_event_ms)

@@ -22,7 +22,7 @@ from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
 from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
-from walletsync.protocol.state import Pairing, PendingRequest, Proposal, SentProposal, Session
+from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.store.sealing import seal, unseal
 
 MIGRATIONS: list[str] = [
@@ -100,7 +100,31 @@ MIGRATIONS: list[str] = [
         signature TEXT NOT NULL
     );
     """,
+    # replay memory: what the engine needs to refuse a replayed or stale message after a restart, and
+    # the one place two processes on this data dir agree which of them handled a message
+    """
+    CREATE TABLE replay_seen (
+        topic TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('envelope', 'request')),
+        key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (topic, kind, key)
+    );
+    CREATE TABLE replay_clock (
+        topic TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ms INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (topic, name)
+    );
+    """,
 ]
+
+REPLAY_PER_TOPIC = 500
+"""Envelopes (and request ids) remembered per topic, as many as the engine keeps (``SEEN_PER_TOPIC``)."""
+REPLAY_KEEP_ENDED = 7 * 24 * 3600
+"""How long the memory of a topic nothing uses any more is kept: the longest a relay holds a message."""
+UPDATE_CLOCK = "wc_sessionUpdate"
 
 ENDED = ("expired", "deleted", "revoked")
 
@@ -235,6 +259,16 @@ class Database:
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """Reads that must agree with each other (one WAL snapshot), without taking the write lock."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
     # --- sessions ------------------------------------------------------------------------
 
     def save_session(self, s: Session, *, name: str, now: int) -> None:
@@ -258,11 +292,17 @@ class Database:
         assignments = ", ".join(f"{k} = ?" for k in fields)
         self._db.execute(f"UPDATE sessions SET {assignments} WHERE topic = ?", (*values, topic))
 
-    def end_session(self, topic: str, status: str) -> None:
-        """Mark a session over and erase its key: nothing can decrypt its topic any more."""
+    def end_session(self, topic: str, status: str) -> bool:
+        """Mark a session over and erase its key: nothing can decrypt its topic any more.
+
+        False when it was not active (already ended, maybe by another process): then there is nothing to journal.
+        """
         assert status in ENDED
-        self._db.execute("UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic))
+        ended = self._db.execute(
+            "UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic)
+        ).rowcount
         self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
+        return ended > 0
 
     def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
         query = (
@@ -315,8 +355,9 @@ class Database:
              seal(self._key, sent.sym_key) if sent.sym_key else None, sent.responder_public_key, name),
         )
 
-    def delete_proposal(self, proposal_id: int) -> None:
-        self._db.execute("DELETE FROM proposals WHERE id = ?", (proposal_id,))
+    def delete_proposal(self, proposal_id: int) -> bool:
+        """False when it was already gone (another process settled, refused or expired it)."""
+        return self._db.execute("DELETE FROM proposals WHERE id = ?", (proposal_id,)).rowcount > 0
 
     def take_proposal_for_session(self, session_topic: str) -> str | None:
         """The settled proposal's wanted name (``pair --name``), removing the proposal."""
@@ -372,6 +413,10 @@ class Database:
         ).fetchall()
         return [PendingRequest(t, i, w, d, e, m, _unj(p), c, expired=(st == "expired")) for t, i, w, d, e, m, p, c, st in rows]
 
+    def has_request(self, topic: str, request_id: int) -> bool:
+        row = self._db.execute("SELECT 1 FROM requests WHERE topic = ? AND id = ?", (topic, request_id)).fetchone()
+        return row is not None
+
     def requests(self, topic: str | None = None) -> list[RequestRecord]:
         query = "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at FROM requests WHERE wire_method = 'wc_sessionRequest'"
         args: tuple = ()
@@ -380,6 +425,75 @@ class Database:
             args = (topic,)
         rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
         return [RequestRecord(t, i, m, _unj(p), c, e, st, _unj(res), _unj(err), _unj(v), ca, aa) for t, i, m, p, c, e, st, res, err, v, ca, aa in rows]
+
+    # --- replay memory and other processes -----------------------------------------------------
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process) commits; this connection's own commits leave it."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def remember(self, changes: ReplayMemory, *, now: int) -> bool:
+        """Record what an engine step added to its replay memory; call it inside that step's transaction.
+
+        Returns False when any envelope or request id was already recorded: the message was
+        handled before, by this process before a restart or by another one, and the step must
+        not be journaled (nor answered) again. Inside ``BEGIN IMMEDIATE`` the insert is the
+        atomic decider between processes.
+        """
+        fresh = True
+        rows = [(t, "envelope", d) for t, ds in changes.seen.items() for d in ds]
+        rows += [(t, "request", str(i)) for t, ids in changes.handled_ids.items() for i in ids]
+        for topic, kind, key in rows:
+            inserted = self._db.execute("INSERT OR IGNORE INTO replay_seen VALUES (?,?,?,?)", (topic, kind, key, now))
+            fresh = fresh and inserted.rowcount > 0
+        for topic, kind in {(t, k) for t, k, _ in rows}:
+            self._db.execute(
+                """DELETE FROM replay_seen WHERE topic = ? AND kind = ? AND rowid NOT IN
+                   (SELECT rowid FROM replay_seen WHERE topic = ? AND kind = ? ORDER BY rowid DESC LIMIT ?)""",
+                (topic, kind, topic, kind, REPLAY_PER_TOPIC),
+            )
+        clocks = [(t, UPDATE_CLOCK, ms) for t, ms in changes.last_update_ms.items()]
+        clocks += [(t, f"event:{name}", ms) for (t, name), ms in changes.last_event_ms.items()]
+        for topic, name, ms in clocks:
+            self._db.execute(
+                """INSERT INTO replay_clock VALUES (?,?,?,?)
+                   ON CONFLICT (topic, name) DO UPDATE SET ms = MAX(ms, excluded.ms), at = excluded.at""",
+                (topic, name, ms, now),
+            )
+        return fresh
+
+    def replay_memory(self, topics: set[str]) -> ReplayMemory:
+        """The replay memory of ``topics``, oldest first, for :meth:`SignEngine.restore`."""
+        seen: dict[str, list[str]] = {}
+        ids: dict[str, list[int]] = {}
+        for topic, kind, key in self._db.execute("SELECT topic, kind, key FROM replay_seen ORDER BY rowid"):
+            if topic in topics:
+                if kind == "envelope":
+                    seen.setdefault(topic, []).append(key)
+                else:
+                    ids.setdefault(topic, []).append(int(key))
+        updates: dict[str, int] = {}
+        events: dict[tuple[str, str], int] = {}
+        for topic, name, ms in self._db.execute("SELECT topic, name, ms FROM replay_clock"):
+            if topic in topics:
+                if name == UPDATE_CLOCK:
+                    updates[topic] = ms
+                elif name.startswith("event:"):
+                    events[(topic, name[6:])] = ms
+        return ReplayMemory(
+            {t: tuple(d) for t, d in seen.items()}, {t: tuple(i) for t, i in ids.items()}, updates, events
+        )
+
+    def purge_replay(self, *, now: int) -> None:
+        """Forget the replay memory of topics nothing uses any more, once a relay can no longer hold their messages."""
+        for table in ("replay_seen", "replay_clock"):
+            self._db.execute(
+                f"""DELETE FROM {table} WHERE at < ?
+                    AND topic NOT IN (SELECT topic FROM sessions WHERE status = 'active')
+                    AND topic NOT IN (SELECT topic FROM pairings)
+                    AND topic NOT IN (SELECT session_topic FROM proposals WHERE session_topic IS NOT NULL)""",
+                (now - REPLAY_KEEP_ENDED,),
+            )
 
     # --- audit ------------------------------------------------------------------------------
 

@@ -29,13 +29,17 @@ class EngineRunner:
         client: RelayClient,
         *,
         clock: Callable[[], float] = time.time,
-        on_events: Callable[[list[Event]], None] | None = None,
+        on_step: Callable[[list[Action]], list[Action]] | None = None,
     ) -> None:
-        """Events go to ``on_events`` (the service persists them there) or, without it, to :attr:`events`."""
+        """Each engine step goes to ``on_step`` first, or, without it, its events to :attr:`events`.
+
+        ``on_step`` (the service) persists the step and returns the actions still to carry
+        out: it may drop a step another process sharing the store already handled.
+        """
         self.engine = engine
         self.client = client
         self.clock = clock
-        self.on_events = on_events
+        self.on_step = on_step
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self._tasks: list[asyncio.Task] = []
         self._lock = asyncio.Lock()
@@ -64,9 +68,8 @@ class EngineRunner:
         """Carry out ``actions`` in order; returns (and queues) the events among them."""
         actions = list(actions)
         events = [a for a in actions if isinstance(a, Event)]
-        if self.on_events is not None:
-            if events:
-                self.on_events(events)
+        if self.on_step is not None:
+            actions = self.on_step(actions)
         else:
             for event in events:
                 self.events.put_nowait(event)

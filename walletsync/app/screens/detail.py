@@ -20,6 +20,7 @@ from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.audit import AuditEntry
 from walletsync.protocol import events as ev
+from walletsync.service import StoreChanged
 from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.text import shown
 
@@ -91,7 +92,7 @@ class SessionDetailScreen(CompanionScreen):
         self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
 
     def _on_companion_event(self, event: ev.Event) -> None:
-        if getattr(event, "topic", None) == self.topic:
+        if getattr(event, "topic", None) == self.topic or isinstance(event, StoreChanged):
             self.reload()
 
     @work(exclusive=True, group="detail-reload", exit_on_error=False)

@@ -23,7 +23,7 @@ from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
 from walletsync.protocol import events as ev
-from walletsync.service import RequestVerified, SessionRenamed
+from walletsync.service import RequestVerified, SessionRenamed, StoreChanged
 from walletsync.store.db import SessionRecord
 from walletsync.text import shown
 
@@ -125,6 +125,9 @@ class SessionsScreen(CompanionScreen):
     # --- live events ----------------------------------------------------------------------------
 
     def _on_companion_event(self, event: ev.Event) -> None:
+        if isinstance(event, StoreChanged):  # another walletsync process paired, ended or changed something
+            self.reload()
+            return
         if not isinstance(event, REFRESHING):
             return
         topic = event.session.topic if isinstance(event, ev.SessionSettled) else event.topic
