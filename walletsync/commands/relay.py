@@ -107,8 +107,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
-    if args.max_topic_bytes > args.max_store_bytes:
-        raise RelayConfigError("--max-topic-bytes is larger than --max-store-bytes")
     frame = Limits().max_frame_bytes
     if args.max_queued_bytes < 2 * frame:
         raise RelayConfigError(f"--max-queued-bytes must be at least {2 * frame} (two of the largest frames)")
