@@ -111,9 +111,14 @@ def message_id(message: str) -> str:
     return hashlib.sha256(message.encode("utf-8")).hexdigest()
 
 
+STORED_OVERHEAD = 200
+"""what each message counts against the byte limits beyond its text: about what keeping it costs
+(its index entries, ids, fields), so a flood of tiny messages is bounded too"""
+
+
 def stored_size(message: str, attestation: str | None = None) -> int:
-    """What a message counts against the byte limits: its text (and attestation), in characters."""
-    return len(message) + (len(attestation) if attestation else 0)
+    """What a message counts against the byte limits: its text (and attestation), in characters, plus :data:`STORED_OVERHEAD`."""
+    return len(message) + (len(attestation) if attestation else 0) + STORED_OVERHEAD
 
 
 PAGE_OVERHEAD = 256

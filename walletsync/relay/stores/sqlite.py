@@ -40,7 +40,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from walletsync.relay.mailbox import PAGE_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
+from walletsync.relay.mailbox import PAGE_OVERHEAD, STORED_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
 from walletsync.relay.stores import StoreUnavailable
 from walletsync.relay.stores.pending import Pending
 
@@ -80,7 +80,7 @@ DROP TABLE messages;
 
 INSERT = "INSERT INTO mailbox (topic, id, message, publisher, published_at, expires_at, tag, prompt, attestation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 RECEIPT = "INSERT OR IGNORE INTO receipts VALUES (?, ?)"
-SIZE = "length(message) + coalesce(length(attestation), 0)"
+SIZE = f"length(message) + coalesce(length(attestation), 0) + {STORED_OVERHEAD}"  # stored_size() in SQL
 LOAD = f"""
 SELECT seq, topic, id, publisher, expires_at, {SIZE},
        EXISTS (SELECT 1 FROM receipts r WHERE r.seq = m.seq AND r.client_id != m.publisher)
