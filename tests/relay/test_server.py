@@ -22,7 +22,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscription_id
-from walletsync.relay import server as relay_server
 from walletsync.relay.mailbox import Limits, MailboxStore
 from walletsync.relay.server import RelayServer
 from walletsync.relay.stores.memory import MemoryStore

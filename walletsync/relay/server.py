@@ -78,6 +78,11 @@ class Fanout(Protocol):
 
 
 
+def _wake(client: Client) -> None:
+    if client.room is not None:
+        client.room.set()
+
+
 def _size(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
@@ -113,8 +118,9 @@ class Client:
     drainer: asyncio.Task | None = None
     direct: bool = True
     """can frames go straight to the socket? (:mod:`wire`'s fast path; else always through the backlog)"""
-    room: asyncio.Event = field(default_factory=asyncio.Event)
-    """set whenever queued bytes go down (the drain task sent a frame) or the client is gone"""
+    room: asyncio.Event | None = None
+    """made by whoever waits for room (:meth:`RelayServer._room`); set whenever queued bytes go
+    down (the drain task sent a frame) or the client is gone"""
     too_slow: bool = False
     closer: asyncio.Task | None = None
     paging: set[str] | None = None
@@ -240,7 +246,7 @@ class RelayServer:
             if client.drainer is not None:
                 client.drainer.cancel()
             client.too_slow = True  # nothing more is queued for it
-            client.room.set()
+            _wake(client)
             for topic in client.topics:
                 subs = self.subscribers.get(topic)
                 if subs is not None:
@@ -292,7 +298,7 @@ class RelayServer:
         if client.backlog is not None:
             client.backlog.clear()
         client.backlog_bytes = 0
-        client.room.set()
+        _wake(client)
         log.warning(
             "client %s reads too slowly (%d bytes unread, limit %d); disconnecting it",
             client.client_id[-8:], queued, self.limits.max_queued_bytes,
@@ -311,8 +317,9 @@ class RelayServer:
             if not queued or queued + size <= limit:
                 return True
             if client.backlog is not None or client.inflight:
-                client.room.clear()
-                await client.room.wait()
+                room = client.room = client.room or asyncio.Event()
+                room.clear()
+                await room.wait()
             elif client.unflushed_bytes:
                 await asyncio.sleep(0)  # let this turn's frames be written (_flush), then look again
             elif client.direct and wire.paused(client.ws):
@@ -339,13 +346,13 @@ class RelayServer:
                 client.inflight = 0 if client.direct else size  # direct: in the transport's buffer, counted there
                 await client.ws.send(text)
                 client.inflight = 0
-                client.room.set()
+                _wake(client)
         except ConnectionClosed:
             backlog.clear()
         finally:
             client.backlog_bytes = client.inflight = 0
             client.backlog = client.drainer = None
-            client.room.set()
+            _wake(client)
 
     async def _on_frame(self, client: Client, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
