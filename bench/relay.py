@@ -17,10 +17,11 @@ Messages are unique ~400-char base64 strings, like a real personal_sign envelope
      every publisher sends as fast as it can, at most WINDOW publishes outstanding
      per connection; deliveries/s counted at the subscribers over THROUGHPUT_S after
      WARMUP_S; the best round counts. For walletsync this relay is started through
-     ``serve_until_signalled`` (what the CLI calls) with the per-client publish rate
-     limit lifted; every other limit is the default.
+     ``serve_until_signalled`` (what the CLI calls) with the per-client and per-address
+     publish rate limits lifted; every other limit is the default.
   2. idle RSS — fresh server processes (the real ``walletsync relay --json --port 0
-     --store ...`` CLI for walletsync, default limits): IDLE_CONNS authenticated
+     --store ...`` CLI for walletsync, default limits except the per-address ones, which
+     SHARED_ADDRESS_FLAGS lift: every client here is on 127.0.0.1): IDLE_CONNS authenticated
      connections, each subscribed to one topic, idle for IDLE_WAIT_S; VmRSS before/after.
   3. latency — on those same processes: LAT_RATE msg/s offered in total over LAT_PAIRS
      pairs (40 msg/s per publisher, under the default 100/s per-client limit), paced,
@@ -91,7 +92,9 @@ IDLE_CONNS = 1000
 IDLE_WAIT_S = 2.0
 CONNECT_CONCURRENCY = 50
 PHASE_TIMEOUT_S = 60.0
-UNLIMITED = {"publish_rate": 1e9, "publish_burst": 10**9}
+UNLIMITED = {"publish_rate": 1e9, "publish_burst": 10**9, "ip_publish_rate": 1e9, "ip_publish_burst": 10**9, "ip_byte_rate": 1e12, "ip_byte_burst": 10**12}
+SHARED_ADDRESS_FLAGS = ["--ip-publish-rate", "1000000", "--ip-byte-rate", "100G"]
+"""every bench client connects from 127.0.0.1, standing for many machines: the per-address limits are lifted"""
 
 TARGET_RATIO = 0.70
 TARGET_P99_MS = 10.0
@@ -587,8 +590,9 @@ async def bench(pin: bool, rounds: int) -> None:
     print(f"Python {sys.version.split()[0]}, websockets {websockets_version}, {os.cpu_count()} CPUs, "
           + (f"servers pinned to CPU {server_cpu}, clients (this process) to CPU(s) {','.join(map(str, cpus[:-1]))}" if server_cpu is not None
              else "servers and clients in separate processes, not pinned"))
-    print(f"Throughput relays: serve_until_signalled with Limits(publish_rate={UNLIMITED['publish_rate']:g}, publish_burst={UNLIMITED['publish_burst']:,}),"
-          " other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits.")
+    print(f"Throughput relays: serve_until_signalled with the publish rate limits lifted ({UNLIMITED}),"
+          f" other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits"
+          f" but the per-address ones ({' '.join(SHARED_ADDRESS_FLAGS)}): all bench clients share 127.0.0.1.")
     print(f"{rounds} interleaved rounds per phase; throughput = best round, latency = median round, both over the quiet rounds "
           f"(rest of machine < {QUIET_REST:g} % of a core) when there are any.", flush=True)
     m0, t0 = _machine_busy_s(), time.perf_counter()
@@ -605,7 +609,7 @@ async def bench(pin: bool, rounds: int) -> None:
         cli = [py, "-m", "walletsync", "relay", "--json", "--host", HOST, "--port", "0", "--store"]
         baseline = [py, me, "--baseline-server", "0"]
         tp_specs = [(names[0], [py, me, "--relay-server", "memory"]), (names[1], [py, me, "--relay-server", f"sqlite:{d / 'relay-throughput.db'}"]), (names[2], baseline)]
-        main_specs = [(names[0], cli + ["memory"]), (names[1], cli + [f"sqlite:{d / 'relay.db'}"]), (names[2], baseline)]
+        main_specs = [(names[0], cli + ["memory", *SHARED_ADDRESS_FLAGS]), (names[1], cli + [f"sqlite:{d / 'relay.db'}", *SHARED_ADDRESS_FLAGS]), (names[2], baseline)]
 
         async def throughput(servers: list[ServerProc]) -> None:
             print(f"\nThroughput: {TP_PAIRS} pairs, {TP_TOPICS_PER_PAIR} topics each, <= {WINDOW} publishes in flight per publisher, "

@@ -22,7 +22,6 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscription_id
-from walletsync.relay import server as relay_server
 from walletsync.relay.mailbox import Limits, MailboxStore
 from walletsync.relay.server import RelayServer
 from walletsync.relay.stores.memory import MemoryStore
@@ -490,7 +489,7 @@ async def test_publish_is_answered_once_committed_without_holding_up_the_connect
 
 async def test_frames_for_a_subscriber_that_stopped_reading_wait_for_it_in_order(make_relay, clients):
     """Pushes a stalled subscriber's socket cannot take are kept (in order) and sent once it reads again; others are not held up."""
-    relay = await make_relay(limits=Limits(publish_burst=1000))
+    relay = await make_relay(limits=Limits(publish_burst=1000, max_queued_bytes=64 * 1024 * 1024))
     publisher, live = await clients(relay), await clients(relay)
     await live.subscribe(T1)
     stalled = await DeadClient.subscribed(relay, T1)
@@ -511,10 +510,9 @@ async def test_frames_for_a_subscriber_that_stopped_reading_wait_for_it_in_order
         stalled.close()
 
 
-async def test_a_subscriber_that_stops_reading_for_good_is_disconnected(make_relay, clients, monkeypatch, caplog):
-    """Past OUTBOX_LIMIT waiting frames the relay gives up on a stalled client instead of buffering without end."""
-    monkeypatch.setattr(relay_server, "OUTBOX_LIMIT", 5)
-    relay = await make_relay(limits=Limits(publish_burst=1000))
+async def test_a_subscriber_that_stops_reading_for_good_is_disconnected(make_relay, clients, caplog):
+    """Past ``max_queued_bytes`` waiting the relay gives up on a stalled client instead of buffering without end."""
+    relay = await make_relay(limits=Limits(publish_burst=1000, max_queued_bytes=1024 * 1024))
     publisher = await clients(relay)
     stalled = await DeadClient.subscribed(relay, T1)
     try:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from walletsync.relay.mailbox import STORED_OVERHEAD as O
 from walletsync.relay.mailbox import MailboxFull, StoredMessage, message_id
 from walletsync.relay.stores import StoreSpecError, StoreUnavailable, open_store
 from walletsync.relay.stores.memory import MemoryStore
@@ -479,3 +480,104 @@ def test_open_store_rejects_bad_specs_with_a_helpful_message(spec, hint):
         open_store(spec)
     assert hint in str(caught.value)
     assert caught.value.code == "bad_store"
+
+
+# --- byte limits (issue #9 item 3) and pages (item 2) ---------------------------------------
+
+
+async def test_topic_bytes_limit_refuses_what_would_not_fit(store):
+    """A topic holds at most ``max_topic_bytes`` (text + a per-message overhead), delivered or not, until purged;
+    other topics are not affected."""
+    limit = 1000 + 2 * O
+    assert await store.add(msg("A" * 600), max_topic_bytes=limit) is True
+    with pytest.raises(MailboxFull) as full:
+        await store.add(msg("B" * 500), max_topic_bytes=limit)
+    assert full.value.what == MailboxFull.TOPIC_BYTES
+    await store.ack(T1, message_id("A" * 600), BOB)  # delivered messages still take room until they expire
+    with pytest.raises(MailboxFull):
+        await store.add(msg("B" * 500), max_topic_bytes=limit)
+    assert await store.add(msg("C" * 400), max_topic_bytes=limit) is True, "exactly full is allowed"
+    assert await store.add(msg("B" * 500, topic=T2), max_topic_bytes=limit) is True
+    assert await store.add(msg("A" * 600), max_topic_bytes=limit) is False, "a retry is still a harmless duplicate"
+    assert await store.stored_bytes(T1) == limit and await store.stored_bytes() == limit + 500 + O
+
+
+async def test_store_bytes_limit_counts_every_topic(store):
+    """``max_store_bytes`` bounds the whole store, whatever topic (or client id) fills it; purging expired messages frees it."""
+    limit = 1000 + O
+    await store.add(msg("A" * 700, ttl_ms=MINUTE), max_store_bytes=limit)
+    with pytest.raises(MailboxFull) as full:
+        await store.add(msg("B" * 400, topic=T2), max_store_bytes=limit)
+    assert full.value.what == MailboxFull.STORE_BYTES
+    await store.purge(NOW + 2 * MINUTE)
+    assert await store.stored_bytes() == 0
+    assert await store.add(msg("B" * 400, topic=T2), max_store_bytes=limit) is True
+    assert await store.stored_bytes() == 400 + O and await store.stored_bytes(T1) == 0
+
+
+async def test_tiny_messages_count_their_overhead(store):
+    """A flood of one-character messages fills the byte limit too (each costs its keeping, not just its text)."""
+    for i in range(5):
+        await store.add(msg(str(i)), max_topic_bytes=5 * (1 + O))
+    with pytest.raises(MailboxFull):
+        await store.add(msg("x"), max_topic_bytes=5 * (1 + O))
+
+
+async def test_attestation_counts_towards_the_bytes(store):
+    m = StoredMessage(T1, "A" * 10, ALICE, NOW, NOW + MINUTE, 1108, False, "x" * 5)
+    assert await store.add(m, max_topic_bytes=15 + O) is True
+    assert await store.stored_bytes(T1) == 15 + O
+
+
+async def test_undelivered_page_is_bounded_and_resumable(store):
+    """Pages are the oldest messages that fit the byte budget (at least one), leave out what ``skip`` names, and say whether more remain."""
+    for i in range(6):
+        await store.add(msg(f"{i}" + "x" * 999, at=NOW + i))
+    await store.add(msg("mine" + "x" * 996, publisher=BOB, at=NOW + 10))
+    seen: list[str] = []
+    skip: set[str] = set()
+    pages = 0
+    while True:
+        page, more = await store.undelivered_page(T1, BOB, NOW, 3000, skip)
+        pages += 1
+        assert 1 <= len(page) <= 2
+        seen += [m.message[0] for m in page]
+        skip.update(m.id for m in page)
+        if not more:
+            break
+    assert seen == list("012345") and pages == 3
+    page, more = await store.undelivered_page(T1, BOB, NOW, 10, set())
+    assert [m.message[0] for m in page] == ["0"] and more, "one message however small the budget"
+    assert await store.undelivered_page(T2, BOB, NOW, 10_000) == ([], False)
+
+
+async def test_sqlite_counts_bytes_again_after_reopen(tmp_path):
+    s = SqliteStore(tmp_path / "relay.db")
+    await s.add(msg("A" * 300))
+    await s.add(msg("B" * 200, topic=T2))
+    await s.committed()
+    await s.close()
+    again = SqliteStore(tmp_path / "relay.db")
+    try:
+        assert await again.stored_bytes() == 500 + 2 * O and await again.stored_bytes(T2) == 200 + O
+        with pytest.raises(MailboxFull):
+            await again.add(msg("C" * 100), max_store_bytes=550 + 2 * O)
+    finally:
+        await again.close()
+
+
+async def test_redis_nodes_share_one_byte_budget(redis_server):
+    """Two relay nodes on one Redis fill one store: the limit holds across them, and purge by either node frees it once."""
+    redis_server.flush()
+    a, b = RedisStore(redis_server.url), RedisStore(redis_server.url)
+    try:
+        await a.add(msg("A" * 600, ttl_ms=MINUTE), max_store_bytes=1000 + O)
+        with pytest.raises(MailboxFull):
+            await b.add(msg("B" * 600, topic=T2), max_store_bytes=1000 + O)
+        await asyncio.gather(a.purge(NOW + 2 * MINUTE), b.purge(NOW + 2 * MINUTE))
+        assert await a.stored_bytes() == 0 and await b.stored_bytes(T1) == 0
+        assert await b.add(msg("B" * 600, topic=T2), max_store_bytes=1000 + O) is True
+        assert await a.stored_bytes() == 600 + O
+    finally:
+        await a.close()
+        await b.close()

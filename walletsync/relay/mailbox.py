@@ -50,6 +50,20 @@ class Limits:
     publish_rate: float = 100.0
     """Sustained publishes per second per client id."""
     publish_burst: int = 500
+    ip_publish_rate: float = 200.0
+    """Sustained publishes per second per source address (client ids are free; addresses are not)."""
+    ip_publish_burst: int = 1_000
+    ip_byte_rate: float = 1024 * 1024
+    """Sustained published message bytes per second per source address."""
+    ip_byte_burst: int = 16 * 1024 * 1024
+    max_topic_bytes: int = 16 * 1024 * 1024
+    """Message bytes one topic may hold (unexpired, delivered or not)."""
+    max_store_bytes: int = 256 * 1024 * 1024
+    """Message bytes the whole store may hold (every relay node sharing one Redis counts together)."""
+    max_queued_bytes: int = 4 * 1024 * 1024
+    """Bytes waiting to be read by one connection; a client that lets more pile up is disconnected."""
+    max_reply_bytes: int = 1024 * 1024
+    """About the most message bytes one irn_fetchMessages / irn_batchFetchMessages reply carries (then hasMore)."""
 
 
 class _CachedId:
@@ -97,8 +111,28 @@ def message_id(message: str) -> str:
     return hashlib.sha256(message.encode("utf-8")).hexdigest()
 
 
+STORED_OVERHEAD = 200
+"""what each message counts against the byte limits beyond its text: about what keeping it costs
+(its index entries, ids, fields), so a flood of tiny messages is bounded too"""
+
+
+def stored_size(message: str, attestation: str | None = None) -> int:
+    """What a message counts against the byte limits: its text (and attestation), in characters, plus :data:`STORED_OVERHEAD`."""
+    return len(message) + (len(attestation) if attestation else 0) + STORED_OVERHEAD
+
+
+PAGE_OVERHEAD = 256
+"""what a message adds to a reply beyond its text (topic, tag, keys): for sizing pages"""
+
+
 class MailboxFull(Exception):
-    """:meth:`MailboxStore.add` refused a new message: its topic already holds the most undelivered messages allowed."""
+    """:meth:`MailboxStore.add` refused a new message: one of its limits is reached (``what``: which)."""
+
+    MESSAGES, TOPIC_BYTES, STORE_BYTES = "messages", "topic bytes", "store bytes"
+
+    def __init__(self, topic: str, what: str = MESSAGES) -> None:
+        super().__init__(topic, what)
+        self.topic, self.what = topic, what
 
 
 class MailboxStore(abc.ABC):
@@ -118,13 +152,23 @@ class MailboxStore(abc.ABC):
     """
 
     @abc.abstractmethod
-    async def add(self, message: StoredMessage, max_undelivered: int | None = None) -> bool:
+    async def add(
+        self, message: StoredMessage, max_undelivered: int | None = None, *,
+        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+    ) -> bool:
         """Store ``message``; False when the topic already holds a message with the same id (expired or not).
 
         With ``max_undelivered``, raises :class:`MailboxFull` instead of storing when the topic
-        already holds that many undelivered messages at ``message.published_at``; a duplicate is
-        still just False then (a retry into a full mailbox is a harmless no-op).
+        already holds that many undelivered messages at ``message.published_at``; likewise when
+        the message's :func:`stored_size` would take the topic's stored bytes past
+        ``max_topic_bytes`` or the whole store's past ``max_store_bytes`` (bytes count until the
+        message is purged). A duplicate is still just False then (a retry into a full mailbox is
+        a harmless no-op).
         """
+
+    @abc.abstractmethod
+    async def stored_bytes(self, topic: str | None = None) -> int:
+        """The :func:`stored_size` total of what ``topic`` (or, with None, the whole store) holds until purged."""
 
     def after_commit(self, callback: Callable[[BaseException | None], None]) -> None:
         """Call ``callback(None)`` once everything stored so far is durable, or ``callback(error)``
@@ -150,6 +194,22 @@ class MailboxStore(abc.ABC):
     @abc.abstractmethod
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
         """Unexpired messages on ``topic`` that ``client_id`` neither published nor acked, oldest first."""
+
+    async def undelivered_page(
+        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[list[StoredMessage], bool]:
+        """A page of :meth:`undelivered` (leaving out ids in ``skip``): the oldest messages whose
+        sizes (:func:`stored_size` + :data:`PAGE_OVERHEAD` each) fit in ``max_bytes`` — at least one,
+        however big — and whether more remain. Stores override it to avoid loading the whole topic."""
+        out, total = [], 0
+        for message in await self.undelivered(topic, client_id, now_ms):
+            if message.id in skip:
+                continue
+            total += stored_size(message.message, message.attestation) + PAGE_OVERHEAD
+            if out and total > max_bytes:
+                return out, True
+            out.append(message)
+        return out, False
 
     @abc.abstractmethod
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
@@ -202,12 +262,22 @@ class Mailbox:
 
     def __init__(self, store: MailboxStore, limits: Limits | None = None) -> None:
         self.store = store
-        self.limits = limits or Limits()
-        self._rate = TokenBucket(self.limits.publish_rate, self.limits.publish_burst)
+        self.limits = limits = limits or Limits()
+        self._rate = TokenBucket(limits.publish_rate, limits.publish_burst)
+        self._ip_rate = TokenBucket(limits.ip_publish_rate, limits.ip_publish_burst)
+        self._ip_bytes = TokenBucket(limits.ip_byte_rate, limits.ip_byte_burst)
 
-    def check_rate(self, client_id: str, now: float, cost: int = 1) -> None:
+    def check_rate(self, client_id: str, now: float, cost: int = 1, *, address: str | None = None, size: int = 0) -> None:
+        """Refuse (TooManyRequests) past the publish rate of the client id, or of its source address
+        (publishes and their bytes: a new client id costs nothing, a new address does)."""
+        limits = self.limits
+        if address is not None:
+            if not self._ip_rate.take(address, now, cost):
+                raise RelayRefusal(f"more than {limits.ip_publish_rate:g} publishes/s from one address", TOO_MANY_REQUESTS, "TooManyRequests")
+            if size and not self._ip_bytes.take(address, now, size):
+                raise RelayRefusal(f"more than {limits.ip_byte_rate:g} message bytes/s from one address", TOO_MANY_REQUESTS, "TooManyRequests")
         if not self._rate.take(client_id, now, cost):
-            raise RelayRefusal(f"more than {self.limits.publish_rate:g} publishes/s", TOO_MANY_REQUESTS, "TooManyRequests")
+            raise RelayRefusal(f"more than {limits.publish_rate:g} publishes/s", TOO_MANY_REQUESTS, "TooManyRequests")
 
     async def publish(self, *, topic: str, message: str, ttl: int, tag: int, prompt: bool, attestation: str | None, publisher: str, now: float) -> StoredMessage | None:
         """Store a message; returns it when new (to fan out), None for a duplicate. Raises :class:`RelayRefusal`."""
@@ -218,12 +288,33 @@ class Mailbox:
             raise RelayRefusal(f"ttl {ttl} s is above the maximum {limits.max_ttl} s", INVALID_REQUEST, "TtlTooLong")
         if len(message) > limits.max_message_chars:
             raise RelayRefusal(f"message is {len(message)} chars; at most {limits.max_message_chars}", INVALID_REQUEST, "PayloadSizeExceeded")
+        for name, text in (("message", message), ("attestation", attestation)):
+            if text is not None and not _is_utf8(text):
+                raise RelayRefusal(f"{name} is not valid Unicode (a lone surrogate)", INVALID_REQUEST, "InvalidPayload")
         now_ms = int(now * 1000)
         stored = StoredMessage(topic, message, publisher, now_ms, now_ms + ttl * 1000, tag, prompt, attestation)
         try:
             # a retry of a stored message is False (a harmless no-op) even when the mailbox is full
-            return stored if await self.store.add(stored, limits.max_messages_per_mailbox) else None
-        except MailboxFull:
-            raise RelayRefusal(
-                f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} undelivered messages)", HANDLER_ERROR, "MailboxLimitExceeded"
-            ) from None
+            added = await self.store.add(
+                stored, limits.max_messages_per_mailbox, max_topic_bytes=limits.max_topic_bytes, max_store_bytes=limits.max_store_bytes,
+            )
+        except MailboxFull as full:
+            if full.what == MailboxFull.STORE_BYTES:
+                why = f"the relay's store is full ({limits.max_store_bytes} bytes)"
+            elif full.what == MailboxFull.TOPIC_BYTES:
+                why = f"mailbox of {topic[:12]}… is full ({limits.max_topic_bytes} bytes)"
+            else:
+                why = f"mailbox of {topic[:12]}… is full ({limits.max_messages_per_mailbox} undelivered messages)"
+            raise RelayRefusal(why, HANDLER_ERROR, "MailboxLimitExceeded") from None
+        return stored if added else None
+
+
+def _is_utf8(text: str) -> bool:
+    """Can ``text`` be encoded (no lone surrogates, which JSON's \\ud800 escapes can produce)?"""
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -12,7 +12,7 @@ from walletsync.relay.server import RelayServer
 from walletsync.relay.stores import open_store
 
 
-async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits | None = None) -> RelayServer:
+async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits | None = None, public_urls: tuple[str, ...] = ()) -> RelayServer:
     """A started relay on ``store_spec``; with a Redis store it joins the other nodes on that Redis."""
     store = open_store(store_spec)
     fanout = None
@@ -21,7 +21,7 @@ async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits |
 
         await store.check()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
         fanout = RedisFanout(store, node_id="")  # node id set below, once the server has one
-    server = RelayServer(store, host=host, port=port, limits=limits, fanout=fanout)
+    server = RelayServer(store, host=host, port=port, limits=limits, fanout=fanout, public_urls=public_urls)
     if fanout is not None:
         fanout.node_id = server.node_id
     await server.start()
@@ -31,8 +31,11 @@ async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits |
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def serve_until_signalled(store_spec: str, *, host: str, port: int, on_ready: Callable[[RelayServer], None], limits: Limits | None = None) -> None:
-    server = await build_relay(store_spec, host=host, port=port, limits=limits)
+async def serve_until_signalled(
+    store_spec: str, *, host: str, port: int, on_ready: Callable[[RelayServer], None],
+    limits: Limits | None = None, public_urls: tuple[str, ...] = (),
+) -> None:
+    server = await build_relay(store_spec, host=host, port=port, limits=limits, public_urls=public_urls)
     # Everything loaded so far lives as long as the process: keep it out of the garbage collector's
     # full passes, which otherwise walk it all and hold the loop for tens of milliseconds.
     gc.collect()

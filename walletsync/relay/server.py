@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
 
 from walletsync.protocol.errors import InvalidJwt
 from walletsync.protocol.relay_auth import subscription_id, verify_jwt
@@ -49,16 +48,24 @@ from walletsync.protocol.relay_rpc import (
     normalize_id,
     parse_frame,
 )
+from walletsync.relay import wire
+from walletsync.relay.audience import accepted_origins, origin
 from walletsync.relay.frames import ACK, data_json, push_frame, quick_frame, result_true
-from walletsync.relay.mailbox import Limits, Mailbox, MailboxStore, RelayRefusal, StoredMessage
+from walletsync.relay.logs import redacting
+from walletsync.relay.mailbox import PAGE_OVERHEAD, Limits, Mailbox, MailboxStore, RelayRefusal, StoredMessage, stored_size
 
 log = logging.getLogger("walletsync.relay")
 
 AUTH_CLOSE_CODE = 3000
 PURGE_INTERVAL = 60.0
 MAX_UNACKED_PUSHES = 10_000
-OUTBOX_LIMIT = 5_000
 SLOW_CLIENT_CLOSE = 1008
+MAX_JWT_LIFETIME = 86400
+"""the longest relay-auth token lifetime accepted (exp - iat): what the JS SDK issues, one day"""
+FLUSH_SHARE = 0.5
+"""mailbox pushes and fetch replies wait while a connection has more than this share of
+``Limits.max_queued_bytes`` unread, leaving the rest for live pushes"""
+MAX_PAGING_IDS = 100_000
 
 
 class Fanout(Protocol):
@@ -69,7 +76,15 @@ class Fanout(Protocol):
     async def stop(self) -> None: ...
 
 
-OPEN = State.OPEN
+
+
+def _wake(client: Client) -> None:
+    if client.room is not None:
+        client.room.set()
+
+
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(eq=False, slots=True)
@@ -78,27 +93,46 @@ class Client:
 
     Frames to it are written straight into its socket buffer while that buffer has
     room; once the client stops reading fast enough (websockets pauses writing),
-    they wait in ``backlog`` for a drain task, and a client with
-    :data:`OUTBOX_LIMIT` frames waiting is disconnected. Either way a slow or dead
-    client only ever delays itself, never a publisher or other subscribers.
+    they wait in ``backlog`` for a drain task. What waits for it, in all (backlog,
+    this turn's frames, the socket's write buffer), is bounded by
+    ``Limits.max_queued_bytes``: a client past it is disconnected (its messages stay in
+    the mailbox). Either way a slow or dead client only ever delays itself, never a
+    publisher or other subscribers.
     """
 
     ws: ServerConnection
     client_id: str
+    address: str | None = None
+    """source IP address (per-address publish limits)"""
     topics: dict[str, str] = field(default_factory=dict)
     """subscribed topic → its subscription id (sha256(topic + client id), what pushes carry)"""
     pushes: dict[int, tuple[str, str]] = field(default_factory=dict)
-    backlog: deque[str] | None = None
-    drainer: asyncio.Task | None = None
-    direct: bool = True
-    """can frames go straight to the socket? (websockets' asyncio connection API; else always through the backlog)"""
+    backlog: deque[tuple[str, int]] | None = None
+    """frames (and their sizes) waiting for the drain task"""
+    backlog_bytes: int = 0
+    inflight: int = 0
+    """bytes of the frame the drain task is sending (fallback path: not yet in a buffer we can see)"""
     unflushed: bool = False
     """frames are waiting in the websocket's output buffer for this turn of the loop to end"""
+    unflushed_bytes: int = 0
+    drainer: asyncio.Task | None = None
+    direct: bool = True
+    """can frames go straight to the socket? (:mod:`wire`'s fast path; else always through the backlog)"""
+    room: asyncio.Event | None = None
+    """made by whoever waits for room (:meth:`RelayServer._room`); set whenever queued bytes go
+    down (the drain task sent a frame) or the client is gone"""
     too_slow: bool = False
+    closer: asyncio.Task | None = None
+    paging: set[str] | None = None
+    """ids an unfinished (``hasMore``) fetch already returned on this connection"""
 
 
 class RelayServer:
-    """A WalletConnect-compatible relay. ``await start()``, then ``url``; ``await stop()`` to end."""
+    """A WalletConnect-compatible relay. ``await start()``, then ``url``; ``await stop()`` to end.
+
+    ``public_urls``: the URLs clients reach it by (behind a proxy, or by a name), accepted as
+    token audiences besides the listening URL (see :mod:`walletsync.relay.audience`).
+    """
 
     def __init__(
         self,
@@ -109,6 +143,7 @@ class RelayServer:
         limits: Limits | None = None,
         fanout: Fanout | None = None,
         ping_interval: float = 20.0,
+        public_urls: tuple[str, ...] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
@@ -117,6 +152,8 @@ class RelayServer:
         self.host, self.port = host, port
         self.fanout = fanout
         self.ping_interval = ping_interval
+        self.public_urls = tuple(public_urls)
+        accepted_origins("127.0.0.1", 0, self.public_urls)  # a bad public URL fails here, before listening
         self.clock = clock
         self.node_id = uuid.uuid4().hex
         self.subscribers: dict[str, set[Client]] = {}
@@ -124,6 +161,7 @@ class RelayServer:
         self._purger: asyncio.Task | None = None
         self._last_push = 0
         self._unflushed: list[Client] = []
+        self._audiences: frozenset = frozenset()
 
     @property
     def url(self) -> str:
@@ -140,8 +178,10 @@ class RelayServer:
             ping_timeout=self.ping_interval,
             compression=None,
             server_header="walletsync-relay",
+            logger=redacting("websockets.server"),  # it logs request paths, which carry ?auth= tokens
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        self._audiences = accepted_origins(self.host, self.port, self.public_urls)
         if self.fanout is not None:
             await self.fanout.start(self._deliver_local)
         self._purger = asyncio.create_task(self._purge_forever(), name="relay-purge")
@@ -177,8 +217,13 @@ class RelayServer:
         if not token:
             raise InvalidJwt("missing relay-auth JWT (auth query parameter or Authorization: Bearer)")
         claims = verify_jwt(token, now=self.clock())
-        if not claims.aud.startswith(("ws://", "wss://", "http://", "https://")):
+        aud = origin(claims.aud)
+        if aud is None:
             raise InvalidJwt(f"JWT audience {claims.aud[:40]!r} is not a relay URL")
+        if aud not in self._audiences:
+            raise InvalidJwt(f"JWT audience {claims.aud[:40]!r} is not this relay (see walletsync relay --public-url)")
+        if claims.exp - claims.iat > MAX_JWT_LIFETIME:
+            raise InvalidJwt(f"JWT lifetime {claims.exp - claims.iat} s is longer than {MAX_JWT_LIFETIME} s")
         return claims.client_id
 
     async def _serve(self, ws: ServerConnection) -> None:
@@ -188,7 +233,9 @@ class RelayServer:
             reason = f"invalid JWT: {exc}".encode("utf-8")[:123].decode("utf-8", "ignore")  # close reasons are ≤ 123 bytes
             await ws.close(AUTH_CLOSE_CODE, reason)
             return
-        client.direct = all(hasattr(ws, name) for name in ("protocol", "paused", "send_data", "transport"))
+        client.direct = wire.can_write_direct(ws)
+        peer = ws.remote_address
+        client.address = peer[0] if isinstance(peer, tuple) and peer else None
         log.info("client %s connected", client.client_id[-8:])
         try:
             async for raw in ws:
@@ -198,6 +245,8 @@ class RelayServer:
         finally:
             if client.drainer is not None:
                 client.drainer.cancel()
+            client.too_slow = True  # nothing more is queued for it
+            _wake(client)
             for topic in client.topics:
                 subs = self.subscribers.get(topic)
                 if subs is not None:
@@ -206,6 +255,11 @@ class RelayServer:
                         del self.subscribers[topic]
             log.info("client %s disconnected (%s)", client.client_id[-8:], ws.close_code)
 
+    def _queued(self, client: Client) -> int:
+        """Bytes sent to ``client`` that it has not read yet (as far as this process can see)."""
+        queued = client.backlog_bytes + client.unflushed_bytes + client.inflight
+        return queued + wire.buffered_bytes(client.ws) if client.direct else queued
+
     def _send(self, client: Client, text: str) -> None:
         """Send a frame to ``client`` without waiting; one that stopped reading is disconnected, not waited for.
 
@@ -213,12 +267,20 @@ class RelayServer:
         does, minus waiting for a drain that is not needed) and all frames for it from one turn of
         the loop leave in one socket write at the end of that turn (:meth:`_flush`).
         """
+        if client.too_slow:
+            return
+        size = _size(text)
+        queued = self._queued(client)
+        if queued and queued + size > self.limits.max_queued_bytes:
+            self._too_slow(client, queued + size)
+            return
         backlog = client.backlog
         if backlog is None:
             ws = client.ws
-            if client.direct and not ws.paused:
-                if ws.protocol.state is OPEN:
-                    ws.protocol.send_text(text.encode())
+            if client.direct and not wire.paused(ws):
+                if wire.is_open(ws):
+                    wire.buffer_frame(ws, text.encode("utf-8", "surrogatepass"))
+                    client.unflushed_bytes += size
                     if not client.unflushed:
                         client.unflushed = True
                         if not self._unflushed:
@@ -227,47 +289,70 @@ class RelayServer:
                 return  # closing or closed: ws.send() would drop the frame too
             backlog = client.backlog = deque()
             client.drainer = asyncio.create_task(self._drain(client, backlog), name=f"relay-drain {client.client_id[-8:]}")
-        if len(backlog) >= OUTBOX_LIMIT:
-            if not client.too_slow:
-                client.too_slow = True
-                log.warning("client %s reads too slowly; disconnecting it", client.client_id[-8:])
-                asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "too many unread messages"))
-            return
-        backlog.append(text)
+        backlog.append((text, size))
+        client.backlog_bytes += size
+
+    def _too_slow(self, client: Client, queued: int) -> None:
+        """Disconnect a client that lets more than ``max_queued_bytes`` pile up; what it missed stays in the mailbox."""
+        client.too_slow = True
+        if client.backlog is not None:
+            client.backlog.clear()
+        client.backlog_bytes = 0
+        _wake(client)
+        log.warning(
+            "client %s reads too slowly (%d bytes unread, limit %d); disconnecting it",
+            client.client_id[-8:], queued, self.limits.max_queued_bytes,
+        )
+        client.closer = asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "reads too slowly"))
+
+    async def _room(self, client: Client, size: int) -> bool:
+        """Wait until ``client`` has room for ``size`` more bytes within :data:`FLUSH_SHARE` of its bound.
+
+        False once it is gone (or being disconnected). How bulk sends (a mailbox, a fetch
+        reply) go out as fast as the client reads them instead of all at once.
+        """
+        limit = self.limits.max_queued_bytes * FLUSH_SHARE
+        while not client.too_slow:
+            queued = self._queued(client)
+            if not queued or queued + size <= limit:
+                return True
+            if client.backlog is not None or client.inflight:
+                room = client.room = client.room or asyncio.Event()
+                room.clear()
+                await room.wait()
+            elif client.unflushed_bytes:
+                await asyncio.sleep(0)  # let this turn's frames be written (_flush), then look again
+            elif client.direct and wire.paused(client.ws):
+                await wire.drain(client.ws)
+            else:
+                return True  # what is queued is in a buffer that is not held back
+        return False
 
     def _flush(self) -> None:
         """Write out what this turn of the loop queued, one socket write per client."""
         clients, self._unflushed = self._unflushed, []
         for client in clients:
             client.unflushed = False
-            ws = client.ws
-            chunks = ws.protocol.data_to_send()
-            if not chunks or ws.transport.is_closing():
-                continue  # websockets flushed them itself meanwhile, or the connection is gone
-            if b"" not in chunks:
-                ws.transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
-                continue
-            for data in chunks:  # an end of stream among them (not ours): as websockets' send_data() does
-                if data:
-                    ws.transport.write(data)
-                elif ws.transport.can_write_eof():
-                    try:
-                        ws.transport.write_eof()
-                    except Exception:
-                        pass
-                else:
-                    ws.transport.close()
+            client.unflushed_bytes = 0
+            wire.flush(client.ws)
 
     @staticmethod
-    async def _drain(client: Client, backlog: deque[str]) -> None:
+    async def _drain(client: Client, backlog: deque[tuple[str, int]]) -> None:
         """Send the backlog in order, waiting for the socket as needed; then frames go direct again."""
         try:
             while backlog:
-                await client.ws.send(backlog.popleft())
+                text, size = backlog.popleft()
+                client.backlog_bytes -= size
+                client.inflight = 0 if client.direct else size  # direct: in the transport's buffer, counted there
+                await client.ws.send(text)
+                client.inflight = 0
+                _wake(client)
         except ConnectionClosed:
             backlog.clear()
         finally:
+            client.backlog_bytes = client.inflight = 0
             client.backlog = client.drainer = None
+            _wake(client)
 
     async def _on_frame(self, client: Client, raw: str | bytes) -> None:
         if isinstance(raw, bytes):
@@ -284,7 +369,7 @@ class RelayServer:
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("client %s: %s %s tag=%s", client.client_id[-8:], Publish.METHOD, topic[:8], tag)
                 try:
-                    self.mailbox.check_rate(client.client_id, self.clock())
+                    self.mailbox.check_rate(client.client_id, self.clock(), address=client.address, size=stored_size(message, attestation))
                     await self._publish(client, topic, message, ttl, tag, prompt, attestation)
                 except RelayRefusal as exc:
                     self._send(client, encode_error(rid, exc.rpc_code, str(exc), exc.tag))
@@ -375,11 +460,27 @@ class RelayServer:
                 del self.subscribers[topic]
 
     async def _flush_mailboxes(self, client: Client, topics: tuple[str, ...]) -> None:
-        """Push what each topic holds for this client: how messages reach late subscribers."""
-        now_ms = int(self.clock() * 1000)
-        for topic in topics:
-            for message in await self.store.undelivered(topic, client.client_id, now_ms):
-                self._push(client, message, data_json(message))
+        """Push what each topic holds for this client: how messages reach late subscribers.
+
+        A page at a time, each push once the client has room for it (:meth:`_room`): a big
+        mailbox goes out as fast as the client reads, never all into memory at once.
+        """
+        page_bytes = max(1, int(self.limits.max_queued_bytes * FLUSH_SHARE))
+        for topic in dict.fromkeys(topics):
+            sent: set[str] = set()
+            more = True
+            while more:
+                page, more = await self.store.undelivered_page(topic, client.client_id, int(self.clock() * 1000), page_bytes, sent)
+                if not page:
+                    break
+                for message in page:
+                    sent.add(message.id)
+                    if topic not in client.topics:
+                        return  # unsubscribed meanwhile
+                    data = data_json(message)
+                    if not await self._room(client, len(data)):
+                        return
+                    self._push(client, message, data)
 
     # --- publishing and delivery --------------------------------------------------
 
@@ -438,21 +539,49 @@ class RelayServer:
             self._unsubscribe(client, sub.topic)
         return True
 
+    def _check_rate(self, client: Client, cost: int = 1, size: int = 0) -> None:
+        self.mailbox.check_rate(client.client_id, self.clock(), cost, address=client.address, size=size)
+
     async def _m_publish(self, client: Client, p: Publish) -> bool:
-        self.mailbox.check_rate(client.client_id, self.clock())
+        self._check_rate(client, 1, stored_size(p.message, p.attestation))
         await self._publish(client, p.topic, p.message, p.ttl, p.tag, p.prompt, p.attestation)
         return True
 
     async def _m_batch_publish(self, client: Client, p: BatchPublish) -> bool:
-        self.mailbox.check_rate(client.client_id, self.clock(), len(p.messages))
+        self._check_rate(client, len(p.messages), sum(stored_size(m.message, m.attestation) for m in p.messages))
         for m in p.messages:
             await self._publish(client, m.topic, m.message, m.ttl, m.tag, m.prompt, m.attestation)
         return True
 
     async def _fetch(self, client: Client, topics: tuple[str, ...]) -> dict[str, Any]:
+        """Up to ``max_reply_bytes`` of messages (each topic once), ``hasMore`` when some did not fit.
+
+        The messages a ``hasMore`` reply carried are left out of this connection's next fetch, so a
+        client that fetches until ``hasMore`` is false gets each message once.
+        """
         now_ms = int(self.clock() * 1000)
-        messages = [m.to_data().to_json() for t in topics for m in await self.store.undelivered(t, client.client_id, now_ms)]
-        return {"messages": messages, "hasMore": False}
+        budget = self.limits.max_reply_bytes
+        skip = client.paging if client.paging is not None else set()
+        messages: list[dict[str, Any]] = []
+        more = False
+        for topic in dict.fromkeys(topics):
+            if budget <= 0:
+                more = True
+                break
+            page, more = await self.store.undelivered_page(topic, client.client_id, now_ms, budget, skip)
+            size = sum(stored_size(m.message, m.attestation) for m in page) + PAGE_OVERHEAD * len(page)
+            if messages and size > budget:  # this topic's first message alone is over what is left
+                more = True
+                break
+            budget -= size
+            messages += [m.to_data().to_json() for m in page]
+            skip.update(m.id for m in page)
+            if more:
+                break
+        client.paging = skip if more and len(skip) <= MAX_PAGING_IDS else None
+        if self.limits.max_reply_bytes and messages:
+            await self._room(client, self.limits.max_reply_bytes - max(budget, 0))
+        return {"messages": messages, "hasMore": more}
 
     async def _m_fetch(self, client: Client, p: FetchMessages) -> dict[str, Any]:
         return await self._fetch(client, (p.topic,))
@@ -466,13 +595,13 @@ class RelayServer:
         return True
 
     async def _m_propose(self, client: Client, p: ProposeSession) -> bool:
-        self.mailbox.check_rate(client.client_id, self.clock())
+        self._check_rate(client, 1, stored_size(p.session_proposal, p.attestation))
         self._subscribe(client, (p.pairing_topic,))
         await self._publish(client, p.pairing_topic, p.session_proposal, p.ttl, 1100, True, p.attestation)
         return True
 
     async def _m_approve(self, client: Client, p: ApproveSession) -> bool:
-        self.mailbox.check_rate(client.client_id, self.clock(), 2)
+        self._check_rate(client, 2, stored_size(p.session_proposal_response) + stored_size(p.session_settlement_request))
         self._subscribe(client, (p.session_topic,))
         await self._publish(client, p.pairing_topic, p.session_proposal_response, p.ttl, 1101, False)
         await self._publish(client, p.session_topic, p.session_settlement_request, p.ttl, 1102, False)

@@ -7,15 +7,15 @@ messages does not pay for them in every full collection.
 
 from __future__ import annotations
 
-from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage
+from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage, stored_size
 from walletsync.relay.stores.pending import Pending
 
 _Row = tuple  # StoredMessage's fields, in order
-_PUBLISHER, _EXPIRES_AT = 2, 4
+_MESSAGE, _PUBLISHER, _EXPIRES_AT, _ATTESTATION = 1, 2, 4, 7
 
 
 class _Box:
-    __slots__ = ("messages", "acks", "pending")
+    __slots__ = ("messages", "acks", "pending", "bytes")
 
     def __init__(self) -> None:
         self.messages: dict[str, _Row] = {}
@@ -24,13 +24,19 @@ class _Box:
         """id → the clients that acked it"""
         self.pending = Pending()
         """the messages no one but their publisher has acked"""
+        self.bytes = 0
+        """stored_size of every message held"""
 
 
 class MemoryStore(MailboxStore):
     def __init__(self) -> None:
         self._topics: dict[str, _Box] = {}
+        self._bytes = 0
 
-    async def add(self, message: StoredMessage, max_undelivered: int | None = None) -> bool:
+    async def add(
+        self, message: StoredMessage, max_undelivered: int | None = None, *,
+        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+    ) -> bool:
         box = self._topics.get(message.topic)
         if box is None:
             box = self._topics[message.topic] = _Box()
@@ -40,9 +46,22 @@ class MemoryStore(MailboxStore):
         if max_undelivered is not None and box.pending.count(message.published_at) >= max_undelivered:
             raise MailboxFull(message.topic)
         m = message
+        size = stored_size(m.message, m.attestation)
+        if max_topic_bytes is not None and box.bytes + size > max_topic_bytes:
+            raise MailboxFull(m.topic, MailboxFull.TOPIC_BYTES)
+        if max_store_bytes is not None and self._bytes + size > max_store_bytes:
+            raise MailboxFull(m.topic, MailboxFull.STORE_BYTES)
         box.messages[mid] = (m.topic, m.message, m.publisher, m.published_at, m.expires_at, m.tag, m.prompt, m.attestation)
         box.pending.add(m.expires_at, mid)
+        box.bytes += size
+        self._bytes += size
         return True
+
+    async def stored_bytes(self, topic: str | None = None) -> int:
+        if topic is None:
+            return self._bytes
+        box = self._topics.get(topic)
+        return 0 if box is None else box.bytes
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
         box = self._topics.get(topic)
@@ -84,7 +103,10 @@ class MemoryStore(MailboxStore):
         for topic, box in list(self._topics.items()):
             expired = [mid for mid, row in box.messages.items() if row[_EXPIRES_AT] <= now_ms]
             for mid in expired:
-                del box.messages[mid]
+                row = box.messages.pop(mid)
+                size = stored_size(row[_MESSAGE], row[_ATTESTATION])
+                box.bytes -= size
+                self._bytes -= size
                 box.acks.pop(mid, None)
             gone += len(expired)
             box.pending.drop_expired(now_ms)

@@ -18,7 +18,7 @@ from typing import Awaitable, Callable
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage
+from walletsync.relay.mailbox import PAGE_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
 from walletsync.relay.stores import StoreUnavailable
 
 __all__ = ["FANOUT_CHANNEL", "RedisFanout", "RedisStore", "StoreUnavailable"]
@@ -43,11 +43,32 @@ def _undelivered_key(topic: str) -> str:
     return f"{PREFIX}:u:{topic}"
 
 
-# KEYS: message, index, undelivered. ARGV: json, ttl ms, expires_at, id, now ms, limit ("" = none).
-# Returns 1 stored, 0 duplicate, -1 full.
+def _topic_bytes_key(topic: str) -> str:
+    return f"{PREFIX}:tb:{topic}"
+
+
+TOTAL_BYTES_KEY = f"{PREFIX}:bytes"
+LEDGER_KEY = f"{PREFIX}:ledger"
+"""sorted set of ``topic/id`` by expiry: what the byte counters hold, so purge can take it off them"""
+SIZES_KEY = f"{PREFIX}:sizes"
+PAGE_CHUNK = 16
+"""messages read per round trip while filling a page"""
+
+
+# KEYS: message, index, undelivered, topic bytes, total bytes, ledger, sizes.
+# ARGV: json, ttl ms, expires_at, id, now ms, limit, size, max topic bytes, max total bytes, ledger member ("" = no limit).
+# Returns 1 stored, 0 duplicate, -1 too many undelivered, -2 topic bytes full, -3 store bytes full.
 ADD_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 if ARGV[6] ~= '' and redis.call('ZCOUNT', KEYS[3], '(' .. ARGV[5], '+inf') >= tonumber(ARGV[6]) then return -1 end
+local size = tonumber(ARGV[7])
+local grow = size - tonumber(redis.call('HGET', KEYS[7], ARGV[10]) or '0')
+if ARGV[8] ~= '' and tonumber(redis.call('GET', KEYS[4]) or '0') + grow > tonumber(ARGV[8]) then return -2 end
+if ARGV[9] ~= '' and tonumber(redis.call('GET', KEYS[5]) or '0') + grow > tonumber(ARGV[9]) then return -3 end
+redis.call('INCRBY', KEYS[4], grow)
+redis.call('INCRBY', KEYS[5], grow)
+redis.call('ZADD', KEYS[6], ARGV[3], ARGV[10])
+redis.call('HSET', KEYS[7], ARGV[10], size)
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 for i = 2, 3 do
     redis.call('ZADD', KEYS[i], ARGV[3], ARGV[4])
@@ -71,12 +92,30 @@ return 1
 """
 
 
+# KEYS: ledger, sizes, total bytes. ARGV: now ms, how many, topic-bytes key prefix.
+# Takes expired messages off the byte counters (atomically: nodes purging together count each once).
+UNCOUNT_SCRIPT = """
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(members) do
+    local size = tonumber(redis.call('HGET', KEYS[2], member) or '0')
+    redis.call('DECRBY', KEYS[3], size)
+    local key = ARGV[3] .. string.match(member, '^(.*)/')
+    if redis.call('DECRBY', key, size) <= 0 then redis.call('DEL', key) end
+    redis.call('HDEL', KEYS[2], member)
+    redis.call('ZREM', KEYS[1], member)
+end
+return #members
+"""
+UNCOUNT_CHUNK = 1000
+
+
 class RedisStore(MailboxStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.redis = aioredis.from_url(url, decode_responses=True)
         self._add = self.redis.register_script(ADD_SCRIPT)
         self._ack = self.redis.register_script(ACK_SCRIPT)
+        self._uncount = self.redis.register_script(UNCOUNT_SCRIPT)
 
     async def check(self) -> None:
         """Reach Redis now, so a wrong URL is one clear error at startup rather than failures later."""
@@ -86,14 +125,55 @@ class RedisStore(MailboxStore):
             await self.close()
             raise StoreUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
 
-    async def add(self, m: StoredMessage, max_undelivered: int | None = None) -> bool:
+    async def add(
+        self, m: StoredMessage, max_undelivered: int | None = None, *,
+        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+    ) -> bool:
         ttl_ms = max(1, m.expires_at - m.published_at)
-        keys = [_msg_key(m.topic, m.id), _index_key(m.topic), _undelivered_key(m.topic)]
-        limit = "" if max_undelivered is None else max_undelivered
-        result = await self._add(keys=keys, args=[json.dumps(m.to_json()), ttl_ms, m.expires_at, m.id, m.published_at, limit])
-        if result == -1:
-            raise MailboxFull(m.topic)
+        keys = [
+            _msg_key(m.topic, m.id), _index_key(m.topic), _undelivered_key(m.topic),
+            _topic_bytes_key(m.topic), TOTAL_BYTES_KEY, LEDGER_KEY, SIZES_KEY,
+        ]
+
+        def opt(value: int | None) -> int | str:
+            return "" if value is None else value
+
+        args = [
+            json.dumps(m.to_json()), ttl_ms, m.expires_at, m.id, m.published_at, opt(max_undelivered),
+            stored_size(m.message, m.attestation), opt(max_topic_bytes), opt(max_store_bytes), f"{m.topic}/{m.id}",
+        ]
+        result = await self._add(keys=keys, args=args)
+        if result < 0:
+            raise MailboxFull(m.topic, {-1: MailboxFull.MESSAGES, -2: MailboxFull.TOPIC_BYTES}.get(result, MailboxFull.STORE_BYTES))
         return result == 1
+
+    async def stored_bytes(self, topic: str | None = None) -> int:
+        return int(await self.redis.get(TOTAL_BYTES_KEY if topic is None else _topic_bytes_key(topic)) or 0)
+
+    async def undelivered_page(
+        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[list[StoredMessage], bool]:
+        """In expiry order (publish order for messages of one TTL), a few messages per round trip."""
+        ids = [mid for mid in await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf") if mid not in skip]
+        out: list[StoredMessage] = []
+        total = 0
+        for start in range(0, len(ids), PAGE_CHUNK):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for mid in ids[start : start + PAGE_CHUNK]:
+                    pipe.get(_msg_key(topic, mid))
+                    pipe.sismember(_ack_key(topic, mid), client_id)
+                replies = await pipe.execute()
+            for raw, acked in zip(replies[::2], replies[1::2]):
+                if not raw or acked:
+                    continue
+                message = StoredMessage.from_json(json.loads(raw))
+                if message.publisher == client_id or message.expires_at <= now_ms:
+                    continue
+                total += stored_size(message.message, message.attestation) + PAGE_OVERHEAD
+                if out and total > max_bytes:
+                    return out, True
+                out.append(message)
+        return out, False
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
         ids = await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf")
@@ -140,6 +220,8 @@ class RedisStore(MailboxStore):
                 pipe.zrem(_undelivered_key(topic), *ids)
                 await pipe.execute()
             gone += len(ids)
+        while await self._uncount(keys=[LEDGER_KEY, SIZES_KEY, TOTAL_BYTES_KEY], args=[now_ms, UNCOUNT_CHUNK, _topic_bytes_key("")]) == UNCOUNT_CHUNK:
+            pass
         return gone
 
     async def close(self) -> None:

@@ -40,7 +40,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage
+from walletsync.relay.mailbox import PAGE_OVERHEAD, STORED_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
 from walletsync.relay.stores import StoreUnavailable
 from walletsync.relay.stores.pending import Pending
 
@@ -80,8 +80,9 @@ DROP TABLE messages;
 
 INSERT = "INSERT INTO mailbox (topic, id, message, publisher, published_at, expires_at, tag, prompt, attestation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 RECEIPT = "INSERT OR IGNORE INTO receipts VALUES (?, ?)"
-LOAD = """
-SELECT seq, topic, id, publisher, expires_at,
+SIZE = f"length(message) + coalesce(length(attestation), 0) + {STORED_OVERHEAD}"  # stored_size() in SQL
+LOAD = f"""
+SELECT seq, topic, id, publisher, expires_at, {SIZE},
        EXISTS (SELECT 1 FROM receipts r WHERE r.seq = m.seq AND r.client_id != m.publisher)
 FROM mailbox m ORDER BY expires_at, seq
 """
@@ -91,15 +92,22 @@ WHERE seq IN (SELECT value FROM json_each(?1)) AND expires_at > ?2 AND publisher
   AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.seq = m.seq AND r.client_id = ?3)
 ORDER BY published_at, seq
 """
+PAGE_IDS = """
+SELECT seq, id FROM mailbox m
+WHERE seq IN (SELECT value FROM json_each(?1)) AND expires_at > ?2 AND publisher != ?3
+  AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.seq = m.seq AND r.client_id = ?3)
+ORDER BY seq
+"""
+ONE = "SELECT topic, message, publisher, published_at, expires_at, tag, prompt, attestation FROM mailbox WHERE seq = ?"
 COUNT = "SELECT count(*) FROM mailbox WHERE seq IN (SELECT value FROM json_each(?)) AND expires_at > ?"
-PURGE = "DELETE FROM mailbox WHERE seq IN (SELECT seq FROM mailbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING seq, topic, id"
+PURGE = "DELETE FROM mailbox WHERE seq IN (SELECT seq FROM mailbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING seq, topic, id, " + SIZE
 PURGE_RECEIPTS = "DELETE FROM receipts WHERE seq IN (SELECT value FROM json_each(?))"
 
 
 class _Topic:
     """What the store remembers about one topic (the rows themselves are in the file)."""
 
-    __slots__ = ("seqs", "undelivered", "pending")
+    __slots__ = ("seqs", "undelivered", "pending", "bytes")
 
     def __init__(self) -> None:
         self.seqs: dict[str, int] = {}
@@ -107,6 +115,8 @@ class _Topic:
         self.undelivered: dict[str, tuple[int, str]] = {}
         """message id → (expires_at, publisher) while no one but the publisher has acked it"""
         self.pending = Pending()
+        self.bytes = 0
+        """stored_size of every message held"""
 
 
 class SqliteStore(MailboxStore):
@@ -131,6 +141,7 @@ class SqliteStore(MailboxStore):
             raise
         self._db = db
         self._topics: dict[str, _Topic] = {}
+        self._bytes = 0
         self._txn: list[Callable[[BaseException | None], None]] | None = None
         """who waits for the commit of the open transaction (None: none open)"""
         self._txn_loop: asyncio.AbstractEventLoop | None = None
@@ -141,15 +152,19 @@ class SqliteStore(MailboxStore):
         """(Re)build the in-memory index from the file."""
         topics: dict[str, _Topic] = {}
         names: dict[str, str] = {}  # one string object per topic / publisher
-        for seq, name, mid, publisher, expires_at, delivered in self._db.execute(LOAD):
+        total = 0
+        for seq, name, mid, publisher, expires_at, size, delivered in self._db.execute(LOAD):
             topic = topics.get(name)
             if topic is None:
                 topic = topics[name] = _Topic()
             topic.seqs[mid] = seq
+            topic.bytes += size
+            total += size
             if not delivered:
                 topic.undelivered[mid] = (expires_at, names.setdefault(publisher, publisher))
                 topic.pending.add(expires_at, mid)
         self._topics = topics
+        self._bytes = total
 
     # --- transactions -------------------------------------------------------------------------
 
@@ -194,7 +209,10 @@ class SqliteStore(MailboxStore):
 
     # --- MailboxStore ---------------------------------------------------------------------------
 
-    async def add(self, message: StoredMessage, max_undelivered: int | None = None) -> bool:
+    async def add(
+        self, message: StoredMessage, max_undelivered: int | None = None, *,
+        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+    ) -> bool:
         name, mid = message.topic, message.id
         topic = self._topics.get(name)
         if topic is not None:
@@ -204,6 +222,11 @@ class SqliteStore(MailboxStore):
                 raise MailboxFull(name)
         elif max_undelivered is not None and max_undelivered <= 0:
             raise MailboxFull(name)
+        size = stored_size(message.message, message.attestation)
+        if max_topic_bytes is not None and (topic.bytes if topic is not None else 0) + size > max_topic_bytes:
+            raise MailboxFull(name, MailboxFull.TOPIC_BYTES)
+        if max_store_bytes is not None and self._bytes + size > max_store_bytes:
+            raise MailboxFull(name, MailboxFull.STORE_BYTES)
         self._write()
         m = message
         seq = self._db.execute(INSERT, (name, mid, m.message, m.publisher, m.published_at, m.expires_at, m.tag, int(m.prompt), m.attestation)).lastrowid
@@ -212,7 +235,38 @@ class SqliteStore(MailboxStore):
         topic.seqs[mid] = seq
         topic.undelivered[mid] = (m.expires_at, m.publisher)
         topic.pending.add(m.expires_at, mid)
+        topic.bytes += size
+        self._bytes += size
         return True
+
+    async def stored_bytes(self, topic: str | None = None) -> int:
+        if topic is None:
+            return self._bytes
+        known = self._topics.get(topic)
+        return 0 if known is None else known.bytes
+
+    async def undelivered_page(
+        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+    ) -> tuple[list[StoredMessage], bool]:
+        """Ids first (no bodies), then bodies one by one until the page is full: never the whole topic in memory."""
+        known = self._topics.get(topic)
+        if known is None:
+            return [], False
+        ids = self._db.execute(PAGE_IDS, (json.dumps(list(known.seqs.values())), now_ms, client_id)).fetchall()
+        out: list[StoredMessage] = []
+        total = 0
+        for seq, mid in ids:
+            if mid in skip:
+                continue
+            row = self._db.execute(ONE, (seq,)).fetchone()
+            if row is None:
+                continue
+            t, msg, pub, pa, ea, tag, prompt, att = row
+            total += stored_size(msg, att) + PAGE_OVERHEAD
+            if out and total > max_bytes:
+                return out, True
+            out.append(StoredMessage(t, msg, pub, pa, ea, tag, bool(prompt), att))
+        return out, False
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
         known = self._topics.get(topic)
@@ -253,12 +307,14 @@ class SqliteStore(MailboxStore):
             self._write()
             rows = self._db.execute(PURGE, (now_ms, PURGE_CHUNK)).fetchall()
             if rows:
-                self._db.execute(PURGE_RECEIPTS, (json.dumps([seq for seq, _, _ in rows]),))
-            for _, name, mid in rows:
+                self._db.execute(PURGE_RECEIPTS, (json.dumps([row[0] for row in rows]),))
+            for _, name, mid, size in rows:
                 topic = self._topics.get(name)
                 if topic is None:
                     continue
-                topic.seqs.pop(mid, None)
+                if topic.seqs.pop(mid, None) is not None:
+                    topic.bytes -= size
+                    self._bytes -= size
                 info = topic.undelivered.pop(mid, None)
                 if info is not None:
                     topic.pending.remove(info[0], mid)
