@@ -19,8 +19,8 @@ from websockets.protocol import State
 
 log = logging.getLogger("walletsync.relay")
 
-TESTED_MAJORS = (14, 17)
-"""websockets major versions (inclusive) the fast path was tested with"""
+TESTED_MAJORS = (17, 17)
+"""websockets major versions (inclusive) the fast path was tested with: pyproject.toml allows only these"""
 _NEEDS = ("protocol", "paused", "transport", "drain")
 _OPEN = State.OPEN
 _warned = False
