@@ -63,12 +63,18 @@ def test_a_relay_that_said_it_listens_always_stops_cleanly():
     import signal
     import time
 
+    argv = [sys.executable, "-m", "walletsync", "relay", "--store", "memory", "--port", "0", "--json"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        began = time.monotonic()
+        proc.stdout.readline()  # how long a start takes on this machine, now: the signals below sweep around it
+        start_time = time.monotonic() - began
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=20)
     started = 0
     for attempt in range(16):
         sig = (signal.SIGINT, signal.SIGTERM)[attempt % 2]
-        with subprocess.Popen([sys.executable, "-m", "walletsync", "relay", "--store", "memory", "--port", "0", "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
-            time.sleep(0.2 + attempt * 0.015)
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+            time.sleep(start_time * (0.6 + attempt * 0.05))
             proc.send_signal(sig)
             out, err = proc.communicate(timeout=20)
         events = [json.loads(line).get("event") for line in out.splitlines()]
