@@ -215,6 +215,52 @@ def _unj(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+class _Rows:
+    """A statement's whole result, read while the connection was ours."""
+
+    __slots__ = ("rows", "rowcount", "lastrowid")
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self.rows, self.rowcount, self.lastrowid = cursor.fetchall(), cursor.rowcount, cursor.lastrowid
+
+    def fetchone(self) -> Any:
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self.rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
+class _Serialized:
+    """One SQLite connection shared by the event loop and the app's thread workers, used by one thread at a time.
+
+    Python's sqlite3 objects are not safe to use from two threads at once (interleaved statements
+    on one connection can crash the process), so every statement runs, and is read to the end,
+    under the database's re-entrant lock; a transaction holds that lock from BEGIN to COMMIT.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, lock: threading.RLock) -> None:
+        self._connection, self._lock = connection, lock
+
+    def execute(self, sql: str, parameters: Any = ()) -> _Rows:
+        with self._lock:
+            return _Rows(self._connection.execute(sql, parameters))
+
+    def executescript(self, script: str) -> None:
+        with self._lock:
+            self._connection.executescript(script)
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._connection.in_transaction
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+
 class Database:
     """The state file. Needs the storage key to read or write any key material."""
 
@@ -224,7 +270,7 @@ class Database:
         self._lock = threading.RLock()
         try:
             os.close(open_private(path, os.O_RDONLY))  # 0600 before SQLite makes its -wal/-shm files, which copy its mode
-            self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10)
+            self._db = _Serialized(sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10), self._lock)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -248,7 +294,7 @@ class Database:
         self._db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[_Serialized]:
         """One atomic state change; BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -260,7 +306,7 @@ class Database:
             self._db.execute("COMMIT")
 
     @contextmanager
-    def snapshot(self) -> Iterator[sqlite3.Connection]:
+    def snapshot(self) -> Iterator[_Serialized]:
         """Reads that must agree with each other (one WAL snapshot), without taking the write lock."""
         with self._lock:
             self._db.execute("BEGIN")
