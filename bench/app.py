@@ -60,7 +60,9 @@ def until_text(argv: list[str], env: dict[str, str], markers: tuple[bytes, ...],
                     break
                 if any(m in ANSI.sub(b"", seen) for m in markers):
                     return time.perf_counter() - started
-        raise RuntimeError(f"{argv[1:]} showed none of {markers} within {timeout} s; last output: {ANSI.sub(b'', seen)[-300:]!r}")
+        raise RuntimeError(
+            f"{argv[1:]} showed none of {markers} within {timeout} s; last output: {ANSI.sub(b'', seen)[-300:]!r}"
+        )
     finally:
         os.write(master, b"q")
         try:
@@ -85,7 +87,12 @@ def median_ms(measure, runs: int) -> float:
 
 
 def start_relay(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    relay = subprocess.Popen([PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"], stdout=subprocess.PIPE, env=env, cwd=ROOT)
+    relay = subprocess.Popen(
+        [PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
     line = relay.stdout.readline()  # type: ignore[union-attr]
     return relay, json.loads(line)["url"]
 
@@ -97,7 +104,9 @@ def startup(runs: int) -> None:
     env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
     for name in ("PYTHONDONTWRITEBYTECODE", "WALLETCONNECT_PROJECT_ID"):
         env.pop(name, None)
-    for warm_up in ([PYTHON, "-c", "import textual.app, walletsync.cli, walletsync.app.app, walletsync.commands.relay"],):
+    for warm_up in (
+        [PYTHON, "-c", "import textual.app, walletsync.cli, walletsync.app.app, walletsync.commands.relay"],
+    ):
         subprocess.run(warm_up, env=env, cwd=ROOT, check=True)
     relay, url = start_relay(env)
     app = [PYTHON, "-m", "walletsync", "--relay", url, "--data-dir", str(home / "data")]
@@ -114,17 +123,49 @@ def startup(runs: int) -> None:
         relay.terminate()
         relay.wait()
         shutil.rmtree(home, ignore_errors=True)
-    print(f"baselines (median of {runs}): python -c pass {python:.0f} ms · python -c 'import textual' {textual:.0f} ms · one-line Textual app, first paint {hello:.0f} ms")
+    print(
+        f"baselines (median of {runs}): python -c pass {python:.0f} ms · python -c 'import textual' {textual:.0f} ms · one-line Textual app, first paint {hello:.0f} ms"
+    )
     print(f"walletsync first start (creates keys + database), pairing screen painted: {first:.0f} ms")
-    for label, ms in (("pairing screen painted", pairing), ("pairing QR + URI shown (relay round trip)", qr_shown), ("session list painted", sessions)):
-        print(f"walletsync {label}: {ms:.0f} ms  (= {ms / python:.1f}× python -c pass, {ms / textual:.2f}× import textual, {ms / hello:.2f}× the one-line Textual app)")
+    for label, ms in (
+        ("pairing screen painted", pairing),
+        ("pairing QR + URI shown (relay round trip)", qr_shown),
+        ("session list painted", sessions),
+    ):
+        print(
+            f"walletsync {label}: {ms:.0f} ms  (= {ms / python:.1f}× python -c pass, {ms / textual:.2f}× import textual, {ms / hello:.2f}× the one-line Textual app)"
+        )
 
 
 def _link_a_session(data: Path, url: str, env: dict[str, str]) -> None:
     """Pair the reference phone wallet once, so the next starts open on the session list."""
-    pair = subprocess.Popen([PYTHON, "-m", "walletsync", "pair", "--json", "--relay", url, "--data-dir", str(data), "--no-qr"], stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+    pair = subprocess.Popen(
+        [PYTHON, "-m", "walletsync", "pair", "--json", "--relay", url, "--data-dir", str(data), "--no-qr"],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+        text=True,
+    )
     uri = json.loads(pair.stdout.readline())["uri"]  # type: ignore[union-attr]
-    phone = subprocess.Popen([PYTHON, "-m", "walletsync", "phone", uri, "--approve", "--json", "--relay", url, "--data-dir", str(data / "phone")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)
+    phone = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "walletsync",
+            "phone",
+            uri,
+            "--approve",
+            "--json",
+            "--relay",
+            url,
+            "--data-dir",
+            str(data / "phone"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         pair.wait(30)
     finally:
@@ -169,7 +210,9 @@ def qr_render(runs: int) -> None:
         return statistics.median(times)
 
     full = asyncio.run(widget()) * 1000
-    print(f"QR for a {len(uri)}-char wc: URI (median of {runs}, uncached): qr_matrix + half_block_rows {text:.1f} ms; whole QrCode widget, every line at {SIZE[0]}x{SIZE[1]} {full:.1f} ms; first QR of the process (imports qrcode) {first:.1f} ms")
+    print(
+        f"QR for a {len(uri)}-char wc: URI (median of {runs}, uncached): qr_matrix + half_block_rows {text:.1f} ms; whole QrCode widget, every line at {SIZE[0]}x{SIZE[1]} {full:.1f} ms; first QR of the process (imports qrcode) {first:.1f} ms"
+    )
 
 
 def main() -> None:
@@ -177,7 +220,11 @@ def main() -> None:
         home = tempfile.mkdtemp(prefix="walletsync-bench-keyring-")
         unlock = "echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
         command = f'{unlock}; exec "$0" "$@"'
-        os.execvpe("dbus-run-session", ["dbus-run-session", "--", "bash", "-c", command, PYTHON, *sys.argv], {**os.environ, "HOME": home})
+        os.execvpe(
+            "dbus-run-session",
+            ["dbus-run-session", "--", "bash", "-c", command, PYTHON, *sys.argv],
+            {**os.environ, "HOME": home},
+        )
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     startup(runs)
     qr_render(max(runs, 20))

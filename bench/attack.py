@@ -34,7 +34,15 @@ from websockets import __version__ as websockets_version
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.relay.attacks import NO_RATE_LIMITS, Healthy, RelayProc, RssSampler, batch_amplification, slow_readers, storage_flood  # noqa: E402
+from tests.relay.attacks import (  # noqa: E402
+    NO_RATE_LIMITS,
+    Healthy,
+    RelayProc,
+    RssSampler,
+    batch_amplification,
+    slow_readers,
+    storage_flood,
+)
 
 UNBOUNDED_TOPICS = ("--max-topic-bytes", "1G", "--max-store-bytes", "2G")
 
@@ -52,8 +60,15 @@ async def scenario(log_dir: Path, name: str, flags: tuple[str, ...], attack, sec
         peak = await sampler.stop()
         await healthy.stop()
         return {
-            "name": name, "before": before, "peak": peak, "p99": healthy.p99_ms(), "sent": healthy.sent,
-            "missing": healthy.missing, "dropped": healthy.dropped, "took": took, "result": result,
+            "name": name,
+            "before": before,
+            "peak": peak,
+            "p99": healthy.p99_ms(),
+            "sent": healthy.sent,
+            "missing": healthy.missing,
+            "dropped": healthy.dropped,
+            "took": took,
+            "result": result,
             "cut_off": relay.log().count("reads too slowly"),
         }
     finally:
@@ -64,16 +79,30 @@ async def bench(scale: int) -> None:
     with tempfile.TemporaryDirectory(prefix="walletsync-attack-") as tmp:
         log_dir = Path(tmp)
         runs = [
-            await scenario(log_dir, "slow readers", NO_RATE_LIMITS + UNBOUNDED_TOPICS,
-                           lambda url: slow_readers(url, readers=10, messages=150 * scale, size=200_000)),
-            await scenario(log_dir, "amplification", NO_RATE_LIMITS,
-                           lambda url: batch_amplification(url, repeats=40, messages=20 * scale, size=200_000)),
-            await scenario(log_dir, "storage flood", (), lambda url: storage_flood(url, messages=300 * scale, size=250_000)),
+            await scenario(
+                log_dir,
+                "slow readers",
+                NO_RATE_LIMITS + UNBOUNDED_TOPICS,
+                lambda url: slow_readers(url, readers=10, messages=150 * scale, size=200_000),
+            ),
+            await scenario(
+                log_dir,
+                "amplification",
+                NO_RATE_LIMITS,
+                lambda url: batch_amplification(url, repeats=40, messages=20 * scale, size=200_000),
+            ),
+            await scenario(
+                log_dir, "storage flood", (), lambda url: storage_flood(url, messages=300 * scale, size=250_000)
+            ),
         ]
         quiet = await scenario(log_dir, "none", (), None, seconds=max(r["took"] for r in runs))
-    print(f"walletsync relay under attack — {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"websockets {websockets_version}, memory store, scale {scale}")
-    print(f"{'attack':<15}{'RSS before':>11}{'RSS peak':>10}{'Δ RSS':>8}{'healthy p99':>13}{'vs none':>9}{'sent':>6}{'lost':>6}  notes")
+    print(
+        f"walletsync relay under attack — {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"websockets {websockets_version}, memory store, scale {scale}"
+    )
+    print(
+        f"{'attack':<15}{'RSS before':>11}{'RSS peak':>10}{'Δ RSS':>8}{'healthy p99':>13}{'vs none':>9}{'sent':>6}{'lost':>6}  notes"
+    )
     for r in [quiet, *runs]:
         ratio = r["p99"] / quiet["p99"] if quiet["p99"] == quiet["p99"] and quiet["p99"] > 0 else float("nan")
         notes = {k: v for k, v in r["result"].items() if k != "topic"} if r["result"] else {}
@@ -81,8 +110,10 @@ async def bench(scale: int) -> None:
             notes["cut_off_logged"] = r["cut_off"]
         if r["dropped"]:
             notes["healthy_dropped"] = r["dropped"]
-        print(f"{r['name']:<15}{r['before']:>9.0f}MB{r['peak']:>8.0f}MB{r['peak'] - r['before']:>6.0f}MB{r['p99']:>10.1f} ms"
-              f"{ratio:>8.1f}x{r['sent']:>6}{r['missing']:>6}  {notes}")
+        print(
+            f"{r['name']:<15}{r['before']:>9.0f}MB{r['peak']:>8.0f}MB{r['peak'] - r['before']:>6.0f}MB{r['p99']:>10.1f} ms"
+            f"{ratio:>8.1f}x{r['sent']:>6}{r['missing']:>6}  {notes}"
+        )
 
 
 def main() -> None:

@@ -14,12 +14,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from nacl import bindings  # noqa: E402
+from nacl import bindings
 
-from walletsync.protocol import events as ev  # noqa: E402
-from walletsync.protocol.crypto import open_b64, seal_b64  # noqa: E402
-from walletsync.protocol.engine import SignEngine  # noqa: E402
-from walletsync.protocol.loopback import LoopbackRelay  # noqa: E402
+from walletsync.protocol import events as ev
+from walletsync.protocol.crypto import open_b64, seal_b64
+from walletsync.protocol.engine import SignEngine
+from walletsync.protocol.loopback import LoopbackRelay
 
 PAYLOAD = b"x" * 500
 KEY = os.urandom(32)
@@ -71,11 +71,15 @@ def pairing_and_request() -> None:
 def main() -> None:
     baseline = per_second(raw_aead)
     ours = per_second(envelope)
-    print(f"seal+open, 500-byte payload: {ours:,.0f}/s  (baseline raw pynacl AEAD {baseline:,.0f}/s; ratio {ours / baseline:.2f})")
+    print(
+        f"seal+open, 500-byte payload: {ours:,.0f}/s  (baseline raw pynacl AEAD {baseline:,.0f}/s; ratio {ours / baseline:.2f})"
+    )
     rounds = per_second(pairing_and_request, 2.0)
     per_round_us = 1e6 / rounds
     aead_us = 1e6 / baseline
-    print(f"pairing + personal_sign round, in memory: {per_round_us:,.0f} µs  (= {per_round_us / aead_us:,.0f}× one raw AEAD seal+open of {aead_us:.1f} µs)")
+    print(
+        f"pairing + personal_sign round, in memory: {per_round_us:,.0f} µs  (= {per_round_us / aead_us:,.0f}× one raw AEAD seal+open of {aead_us:.1f} µs)"
+    )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,14 @@ IDLE_CONNS = 1000
 IDLE_WAIT_S = 2.0
 CONNECT_CONCURRENCY = 50
 PHASE_TIMEOUT_S = 60.0
-UNLIMITED = {"publish_rate": 1e9, "publish_burst": 10**9, "ip_publish_rate": 1e9, "ip_publish_burst": 10**9, "ip_byte_rate": 1e12, "ip_byte_burst": 10**12}
+UNLIMITED = {
+    "publish_rate": 1e9,
+    "publish_burst": 10**9,
+    "ip_publish_rate": 1e9,
+    "ip_publish_burst": 10**9,
+    "ip_byte_rate": 1e12,
+    "ip_byte_burst": 10**12,
+}
 SHARED_ADDRESS_FLAGS = ["--ip-publish-rate", "1000000", "--ip-byte-rate", "100G"]
 """every bench client connects from 127.0.0.1, standing for many machines: the per-address limits are lifted"""
 
@@ -130,12 +137,26 @@ async def baseline_server(port: int) -> None:
                 if method == "irn_publish":
                     p = obj["params"]
                     topic = p["topic"]
-                    data = {"topic": topic, "message": p["message"], "publishedAt": int(time.time() * 1000), "tag": p.get("tag", 0)}
+                    data = {
+                        "topic": topic,
+                        "message": p["message"],
+                        "publishedAt": int(time.time() * 1000),
+                        "tag": p.get("tag", 0),
+                    }
                     for other in list(subscribers.get(topic, ())):
                         if other is not ws:
                             last_push += 1
                             try:
-                                await other.send(dumps({"id": last_push, "jsonrpc": "2.0", "method": "irn_subscription", "params": {"id": topic, "data": data}}))
+                                await other.send(
+                                    dumps(
+                                        {
+                                            "id": last_push,
+                                            "jsonrpc": "2.0",
+                                            "method": "irn_subscription",
+                                            "params": {"id": topic, "data": data},
+                                        }
+                                    )
+                                )
                             except ConnectionClosed:
                                 pass
                     await ws.send(dumps({"id": obj["id"], "jsonrpc": "2.0", "result": True}))
@@ -156,7 +177,9 @@ async def baseline_server(port: int) -> None:
                         del subscribers[topic]
 
     # same websockets settings as RelayServer.start()
-    async with serve(handler, HOST, port, max_size=512 * 1024, ping_interval=20.0, ping_timeout=20.0, compression=None) as server:
+    async with serve(
+        handler, HOST, port, max_size=512 * 1024, ping_interval=20.0, ping_timeout=20.0, compression=None
+    ) as server:
         _ready(f"ws://{HOST}:{server.sockets[0].getsockname()[1]}")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -195,7 +218,9 @@ class ServerProc:
             assert event.get("event") == "listening", event
         except Exception:
             self.stop()
-            raise RuntimeError(f"{name} did not start ({line!r}); log tail:\n{self.log_path.read_text()[-2000:]}") from None
+            raise RuntimeError(
+                f"{name} did not start ({line!r}); log tail:\n{self.log_path.read_text()[-2000:]}"
+            ) from None
         self.url: str = event["url"]
 
     def rss_mb(self) -> float:
@@ -221,7 +246,9 @@ class ServerProc:
 
 def _machine_busy_s() -> float:
     """CPU seconds all cores spent not idle, from /proc/stat."""
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9])
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
     return (user + nice + system + irq + softirq + steal) / CLK_TCK
 
 
@@ -390,7 +417,9 @@ class Traffic:
 
     async def drain(self, timeout: float = 10.0) -> None:
         deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline and (self.results < self.published or self.delivered + sum(self.errors.values()) < self.published):
+        while time.perf_counter() < deadline and (
+            self.results < self.published or self.delivered + sum(self.errors.values()) < self.published
+        ):
             await asyncio.sleep(0.05)
 
     async def close(self) -> None:
@@ -472,7 +501,10 @@ async def throughput_round(traffic: Traffic, server: ServerProc, res: Result, rn
     rate = (d1 - d0) / elapsed
     res.throughput.append((rate, cpu[2] < QUIET_REST))
     errs = sum(traffic.errors.values()) - errors_before
-    print(f"  {server.name:<20} round {rnd}: {rate:8,.0f} deliveries/s   ({_cpu_note(cpu)}){f'; {errs} refused' if errs else ''}", flush=True)
+    print(
+        f"  {server.name:<20} round {rnd}: {rate:8,.0f} deliveries/s   ({_cpu_note(cpu)}){f'; {errs} refused' if errs else ''}",
+        flush=True,
+    )
 
 
 async def paced(traffic: Traffic, rate: float, seconds: float) -> float:
@@ -508,13 +540,20 @@ async def latency_round(traffic: Traffic, server: ServerProc, res: Result, rnd: 
     lost = traffic.published - published - len(lat)
     errs = sum(traffic.errors.values()) - errors_before
     if lat:
-        p50, p99, worst = (1000 * lat[len(lat) // 2], 1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))], 1000 * lat[-1])
+        p50, p99, worst = (
+            1000 * lat[len(lat) // 2],
+            1000 * lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+            1000 * lat[-1],
+        )
         res.latency.append((p50, p99, cpu[2] < QUIET_REST))
     else:
         p50 = p99 = worst = float("nan")
     res.lat_lost += lost
-    print(f"  {server.name:<20} round {rnd}: {offered:,.0f} msg/s offered: p50 {p50:5.2f} ms  p99 {p99:6.2f} ms  max {worst:6.1f} ms"
-          f"{f'  {lost} not delivered' if lost else ''}{f' ({errs} refused)' if errs else ''}   ({_cpu_note(cpu)})", flush=True)
+    print(
+        f"  {server.name:<20} round {rnd}: {offered:,.0f} msg/s offered: p50 {p50:5.2f} ms  p99 {p99:6.2f} ms  max {worst:6.1f} ms"
+        f"{f'  {lost} not delivered' if lost else ''}{f' ({errs} refused)' if errs else ''}   ({_cpu_note(cpu)})",
+        flush=True,
+    )
 
 
 async def sustained_phase(server: ServerProc, res: Result) -> None:
@@ -536,9 +575,12 @@ async def sustained_phase(server: ServerProc, res: Result) -> None:
         lost = traffic.published - len(traffic.latencies) - refused
         res.sustain = (first, last, refused, lost, cpu[2] < QUIET_REST)
         per_topic = traffic.published / SUSTAIN_PAIRS
-        print(f"  {server.name:<20} {offered:,.0f} msg/s for {SUSTAIN_S:g} s, {per_topic:,.0f} messages per topic: p99 {first:6.2f} ms in the first "
-              f"{SUSTAIN_WINDOW_S:g} s, {last:6.2f} ms in the last {SUSTAIN_WINDOW_S:g} s; {refused} refused {dict(traffic.errors) if refused else ''}"
-              f"{f', {lost} not delivered' if lost else ''}   ({_cpu_note(cpu)})", flush=True)
+        print(
+            f"  {server.name:<20} {offered:,.0f} msg/s for {SUSTAIN_S:g} s, {per_topic:,.0f} messages per topic: p99 {first:6.2f} ms in the first "
+            f"{SUSTAIN_WINDOW_S:g} s, {last:6.2f} ms in the last {SUSTAIN_WINDOW_S:g} s; {refused} refused {dict(traffic.errors) if refused else ''}"
+            f"{f', {lost} not delivered' if lost else ''}   ({_cpu_note(cpu)})",
+            flush=True,
+        )
     finally:
         await traffic.close()
 
@@ -558,7 +600,10 @@ async def idle_phase(server: ServerProc, res: Result) -> None:
     conns = await asyncio.wait_for(asyncio.gather(*(one() for _ in range(IDLE_CONNS))), PHASE_TIMEOUT_S)
     await asyncio.sleep(IDLE_WAIT_S)
     res.rss_after = server.rss_mb()
-    print(f"  {server.name:<20} {IDLE_CONNS} idle connections: RSS {res.rss_before:.1f} → {res.rss_after:.1f} MB ({res.rss_per_1k:.1f} MB per 1k)", flush=True)
+    print(
+        f"  {server.name:<20} {IDLE_CONNS} idle connections: RSS {res.rss_before:.1f} → {res.rss_after:.1f} MB ({res.rss_per_1k:.1f} MB per 1k)",
+        flush=True,
+    )
     await asyncio.wait_for(asyncio.gather(*(c.close() for c in conns), return_exceptions=True), 30)  # type: ignore[attr-defined]
 
 
@@ -587,19 +632,32 @@ async def bench(pin: bool, rounds: int) -> None:
     if pin and len(cpus) >= 2:
         server_cpu = cpus[-1]
         os.sched_setaffinity(0, set(cpus[:-1]))
-    print(f"Python {sys.version.split()[0]}, websockets {websockets_version}, {os.cpu_count()} CPUs, "
-          + (f"servers pinned to CPU {server_cpu}, clients (this process) to CPU(s) {','.join(map(str, cpus[:-1]))}" if server_cpu is not None
-             else "servers and clients in separate processes, not pinned"))
-    print(f"Throughput relays: serve_until_signalled with the publish rate limits lifted ({UNLIMITED}),"
-          f" other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits"
-          f" but the per-address ones ({' '.join(SHARED_ADDRESS_FLAGS)}): all bench clients share 127.0.0.1.")
-    print(f"{rounds} interleaved rounds per phase; throughput = best round, latency = median round, both over the quiet rounds "
-          f"(rest of machine < {QUIET_REST:g} % of a core) when there are any.", flush=True)
+    print(
+        f"Python {sys.version.split()[0]}, websockets {websockets_version}, {os.cpu_count()} CPUs, "
+        + (
+            f"servers pinned to CPU {server_cpu}, clients (this process) to CPU(s) {','.join(map(str, cpus[:-1]))}"
+            if server_cpu is not None
+            else "servers and clients in separate processes, not pinned"
+        )
+    )
+    print(
+        f"Throughput relays: serve_until_signalled with the publish rate limits lifted ({UNLIMITED}),"
+        f" other limits default. Idle + latency relays: the `walletsync relay --json --port 0 --store ...` CLI, default limits"
+        f" but the per-address ones ({' '.join(SHARED_ADDRESS_FLAGS)}): all bench clients share 127.0.0.1."
+    )
+    print(
+        f"{rounds} interleaved rounds per phase; throughput = best round, latency = median round, both over the quiet rounds "
+        f"(rest of machine < {QUIET_REST:g} % of a core) when there are any.",
+        flush=True,
+    )
     m0, t0 = _machine_busy_s(), time.perf_counter()
     await asyncio.sleep(1.0)
     background = 100 * (_machine_busy_s() - m0) / (time.perf_counter() - t0)
-    print(f"Background load before start: {background:.0f} % of one core"
-          + ("  -- WARNING: something else is running; figures will be low and noisy" if background > 20 else ""), flush=True)
+    print(
+        f"Background load before start: {background:.0f} % of one core"
+        + ("  -- WARNING: something else is running; figures will be low and noisy" if background > 20 else ""),
+        flush=True,
+    )
 
     py, me = sys.executable, str(Path(__file__).resolve())
     names = ["walletsync memory", "walletsync sqlite", "baseline websockets"]
@@ -608,12 +666,23 @@ async def bench(pin: bool, rounds: int) -> None:
         d = Path(tmp)
         cli = [py, "-m", "walletsync", "relay", "--json", "--host", HOST, "--port", "0", "--store"]
         baseline = [py, me, "--baseline-server", "0"]
-        tp_specs = [(names[0], [py, me, "--relay-server", "memory"]), (names[1], [py, me, "--relay-server", f"sqlite:{d / 'relay-throughput.db'}"]), (names[2], baseline)]
-        main_specs = [(names[0], cli + ["memory", *SHARED_ADDRESS_FLAGS]), (names[1], cli + [f"sqlite:{d / 'relay.db'}", *SHARED_ADDRESS_FLAGS]), (names[2], baseline)]
+        tp_specs = [
+            (names[0], [py, me, "--relay-server", "memory"]),
+            (names[1], [py, me, "--relay-server", f"sqlite:{d / 'relay-throughput.db'}"]),
+            (names[2], baseline),
+        ]
+        main_specs = [
+            (names[0], cli + ["memory", *SHARED_ADDRESS_FLAGS]),
+            (names[1], cli + [f"sqlite:{d / 'relay.db'}", *SHARED_ADDRESS_FLAGS]),
+            (names[2], baseline),
+        ]
 
         async def throughput(servers: list[ServerProc]) -> None:
-            print(f"\nThroughput: {TP_PAIRS} pairs, {TP_TOPICS_PER_PAIR} topics each, <= {WINDOW} publishes in flight per publisher, "
-                  f"{WARMUP_S:g} s warm-up + {THROUGHPUT_S:g} s counted", flush=True)
+            print(
+                f"\nThroughput: {TP_PAIRS} pairs, {TP_TOPICS_PER_PAIR} topics each, <= {WINDOW} publishes in flight per publisher, "
+                f"{WARMUP_S:g} s warm-up + {THROUGHPUT_S:g} s counted",
+                flush=True,
+            )
             traffics = []
             for s in servers:
                 t = Traffic()
@@ -623,17 +692,20 @@ async def bench(pin: bool, rounds: int) -> None:
                 for s, t in zip(servers, traffics):
                     try:
                         await asyncio.wait_for(throughput_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         print(f"  {s.name:<20} round {rnd}: timed out after {PHASE_TIMEOUT_S:g} s", flush=True)
             for s, t in zip(servers, traffics):
                 results[s.name].tp_errors.update(t.errors)
                 await t.close()
 
         async def idle_and_latency(servers: list[ServerProc]) -> None:
-            print(f"\nIdle connections (fresh server processes):", flush=True)
+            print("\nIdle connections (fresh server processes):", flush=True)
             for s in servers:
                 await idle_phase(s, results[s.name])
-            print(f"\nLatency: {LAT_RATE:,.0f} msg/s over {LAT_PAIRS} pairs ({LAT_RATE / LAT_PAIRS:g} msg/s per publisher), {LAT_S:g} s per round", flush=True)
+            print(
+                f"\nLatency: {LAT_RATE:,.0f} msg/s over {LAT_PAIRS} pairs ({LAT_RATE / LAT_PAIRS:g} msg/s per publisher), {LAT_S:g} s per round",
+                flush=True,
+            )
             traffics = []
             for s in servers:
                 t = Traffic()
@@ -643,16 +715,19 @@ async def bench(pin: bool, rounds: int) -> None:
                 for s, t in zip(servers, traffics):
                     try:
                         await asyncio.wait_for(latency_round(t, s, results[s.name], rnd), PHASE_TIMEOUT_S)
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         print(f"  {s.name:<20} round {rnd}: timed out after {PHASE_TIMEOUT_S:g} s", flush=True)
             for s, t in zip(servers, traffics):
                 results[s.name].lat_errors.update(t.errors)
                 await t.close()
-            print(f"\nSustained: {SUSTAIN_RATE:,.0f} msg/s over {SUSTAIN_PAIRS} pairs on the same topics for {SUSTAIN_S:g} s, every push acked", flush=True)
+            print(
+                f"\nSustained: {SUSTAIN_RATE:,.0f} msg/s over {SUSTAIN_PAIRS} pairs on the same topics for {SUSTAIN_S:g} s, every push acked",
+                flush=True,
+            )
             for s in servers:
                 try:
                     await asyncio.wait_for(sustained_phase(s, results[s.name]), SUSTAIN_S + PHASE_TIMEOUT_S)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     print(f"  {s.name:<20} timed out", flush=True)
 
         await with_servers(tp_specs, d, server_cpu, throughput)
@@ -660,36 +735,59 @@ async def bench(pin: bool, rounds: int) -> None:
 
     base = results[names[-1]]
     print()
-    print(f"| server | delivered msg/s (best round) | vs baseline | p50 @ {LAT_RATE:,.0f} msg/s | p99 @ {LAT_RATE:,.0f} msg/s | RSS per 1k idle conns | RSS with 1k idle conns |")
+    print(
+        f"| server | delivered msg/s (best round) | vs baseline | p50 @ {LAT_RATE:,.0f} msg/s | p99 @ {LAT_RATE:,.0f} msg/s | RSS per 1k idle conns | RSS with 1k idle conns |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results.values():
         ratio = r.best_throughput / base.best_throughput
         tp_mark, lat_mark = " (disturbed)" * r.tp_disturbed, " (disturbed)" * r.lat_disturbed
-        print(f"| {r.name} | {_fmt(r.best_throughput, ',.0f')}{tp_mark} | {_fmt(ratio, '.2f')} | {_fmt(r.p50, '.2f')} ms{lat_mark} | {_fmt(r.p99, '.2f')} ms{lat_mark} "
-              f"| {_fmt(r.rss_per_1k, '.1f')} MB | {_fmt(r.rss_after, '.1f')} MB |")
+        print(
+            f"| {r.name} | {_fmt(r.best_throughput, ',.0f')}{tp_mark} | {_fmt(ratio, '.2f')} | {_fmt(r.p50, '.2f')} ms{lat_mark} | {_fmt(r.p99, '.2f')} ms{lat_mark} "
+            f"| {_fmt(r.rss_per_1k, '.1f')} MB | {_fmt(r.rss_after, '.1f')} MB |"
+        )
     print()
-    print(f"| server | sustained {SUSTAIN_RATE:,.0f} msg/s, same topics: p99 first {SUSTAIN_WINDOW_S:g} s | p99 last {SUSTAIN_WINDOW_S:g} s | refused |")
+    print(
+        f"| server | sustained {SUSTAIN_RATE:,.0f} msg/s, same topics: p99 first {SUSTAIN_WINDOW_S:g} s | p99 last {SUSTAIN_WINDOW_S:g} s | refused |"
+    )
     print("| --- | --- | --- | --- |")
     for r in results.values():
         if r.sustain is not None:
             first, last, refused, lost, quiet = r.sustain
-            print(f"| {r.name} | {_fmt(first, '.2f')} ms{' (disturbed)' * (not quiet)} | {_fmt(last, '.2f')} ms | {refused} |")
+            print(
+                f"| {r.name} | {_fmt(first, '.2f')} ms{' (disturbed)' * (not quiet)} | {_fmt(last, '.2f')} ms | {refused} |"
+            )
     print()
     if any(r.tp_disturbed or r.lat_disturbed for r in results.values()):
-        print(f"(disturbed) = every round of that figure ran while the rest of the machine used >= {QUIET_REST:g} % of a core: do not trust it; run again.")
+        print(
+            f"(disturbed) = every round of that figure ran while the rest of the machine used >= {QUIET_REST:g} % of a core: do not trust it; run again."
+        )
     for r in results.values():
         if r.tp_errors or r.lat_errors or r.lat_lost:
-            print(f"{r.name}: refused during throughput {dict(r.tp_errors)}, during latency {dict(r.lat_errors)}, {r.lat_lost} latency messages not delivered")
+            print(
+                f"{r.name}: refused during throughput {dict(r.tp_errors)}, during latency {dict(r.lat_errors)}, {r.lat_lost} latency messages not delivered"
+            )
     for r in list(results.values())[:-1]:
         ratio = r.best_throughput / base.best_throughput
         checks = [
             (f"throughput {_fmt(ratio, '.3f')} of baseline (target >= {TARGET_RATIO:.2f})", ratio >= TARGET_RATIO),
-            (f"p99 {_fmt(r.p99, '.2f')} ms at {LAT_RATE:,.0f} msg/s (target < {TARGET_P99_MS:g} ms)", r.p99 < TARGET_P99_MS and r.lat_lost == 0),
-            (f"RSS {_fmt(r.rss_after, '.1f')} MB with {IDLE_CONNS} idle connections (target < {TARGET_IDLE_MB:g} MB)", r.rss_after < TARGET_IDLE_MB),
+            (
+                f"p99 {_fmt(r.p99, '.2f')} ms at {LAT_RATE:,.0f} msg/s (target < {TARGET_P99_MS:g} ms)",
+                r.p99 < TARGET_P99_MS and r.lat_lost == 0,
+            ),
+            (
+                f"RSS {_fmt(r.rss_after, '.1f')} MB with {IDLE_CONNS} idle connections (target < {TARGET_IDLE_MB:g} MB)",
+                r.rss_after < TARGET_IDLE_MB,
+            ),
         ]
         if r.sustain is not None:
             first, last, refused, lost, _ = r.sustain
-            checks.append((f"sustained: {refused} refused, p99 {_fmt(last, '.2f')} ms at the end (wanted: none, < {TARGET_P99_MS:g} ms)", refused == 0 and lost == 0 and last < TARGET_P99_MS))
+            checks.append(
+                (
+                    f"sustained: {refused} refused, p99 {_fmt(last, '.2f')} ms at the end (wanted: none, < {TARGET_P99_MS:g} ms)",
+                    refused == 0 and lost == 0 and last < TARGET_P99_MS,
+                )
+            )
         print(f"{r.name}: " + "; ".join(f"{text}: {'met' if ok else 'NOT met'}" for text, ok in checks))
 
 
@@ -698,7 +796,9 @@ def main() -> None:
     parser.add_argument("--baseline-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--relay-server", metavar="STORE", help=argparse.SUPPRESS)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"interleaved rounds per phase (default {ROUNDS})")
-    parser.add_argument("--pin", action="store_true", help="pin the servers to the last CPU and the clients to the others")
+    parser.add_argument(
+        "--pin", action="store_true", help="pin the servers to the last CPU and the clients to the others"
+    )
     args = parser.parse_args()
     if args.baseline_server is not None:
         asyncio.run(baseline_server(args.baseline_server))

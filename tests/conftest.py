@@ -16,7 +16,14 @@ ACCOUNT_137 = "eip155:137:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
 METHODS = ["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"]
 EVENTS = ["chainChanged", "accountsChanged"]
 REQUESTED = {"eip155": {"chains": ["eip155:1", "eip155:137"], "methods": METHODS, "events": EVENTS}}
-GRANTED = {"eip155": {"chains": ["eip155:1", "eip155:137"], "accounts": [ACCOUNT, ACCOUNT_137], "methods": METHODS, "events": EVENTS}}
+GRANTED = {
+    "eip155": {
+        "chains": ["eip155:1", "eip155:137"],
+        "accounts": [ACCOUNT, ACCOUNT_137],
+        "methods": METHODS,
+        "events": EVENTS,
+    }
+}
 
 
 def metadata(name: str) -> dict:

@@ -14,9 +14,23 @@ def _transaction_json(tx_hash: str, raw: str) -> dict:
     """What a node returns for a pending transaction (enough fields for web3 to parse)."""
     sender = Account.recover_transaction(raw)
     return {
-        "hash": tx_hash, "from": sender, "to": None, "nonce": "0x0", "value": "0x0", "gas": "0x5208", "input": "0x",
-        "blockHash": None, "blockNumber": None, "transactionIndex": None, "type": "0x2", "chainId": "0x1",
-        "v": "0x0", "r": "0x1", "s": "0x1", "maxFeePerGas": "0x1", "maxPriorityFeePerGas": "0x1",
+        "hash": tx_hash,
+        "from": sender,
+        "to": None,
+        "nonce": "0x0",
+        "value": "0x0",
+        "gas": "0x5208",
+        "input": "0x",
+        "blockHash": None,
+        "blockNumber": None,
+        "transactionIndex": None,
+        "type": "0x2",
+        "chainId": "0x1",
+        "v": "0x0",
+        "r": "0x1",
+        "s": "0x1",
+        "maxFeePerGas": "0x1",
+        "maxPriorityFeePerGas": "0x1",
     }
 
 
@@ -34,7 +48,9 @@ class FakeNode:
             def do_POST(self) -> None:
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 node.calls.append(request)
-                body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": node.answer(request["method"], request["params"])}).encode()
+                body = json.dumps(
+                    {"jsonrpc": "2.0", "id": request["id"], "result": node.answer(request["method"], request["params"])}
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -58,7 +74,14 @@ class FakeNode:
         if method == "eth_maxPriorityFeePerGas":
             return hex(2 * 10**9)
         if method == "eth_getBlockByNumber":
-            return {"number": "0x10", "hash": "0x" + "11" * 32, "parentHash": "0x" + "22" * 32, "baseFeePerGas": hex(5 * 10**9), "timestamp": "0x1", "transactions": []}
+            return {
+                "number": "0x10",
+                "hash": "0x" + "11" * 32,
+                "parentHash": "0x" + "22" * 32,
+                "baseFeePerGas": hex(5 * 10**9),
+                "timestamp": "0x1",
+                "transactions": [],
+            }
         if method == "eth_sendRawTransaction":
             tx_hash = "0x" + keccak(bytes.fromhex(params[0][2:])).hex()
             if self.keeps_transactions:
@@ -72,5 +95,3 @@ class FakeNode:
     def raw_sent(self) -> str:
         (raw,) = [c["params"][0] for c in self.calls if c["method"] == "eth_sendRawTransaction"]
         return raw
-
-

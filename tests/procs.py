@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
 import signal
 import socket
@@ -42,8 +41,25 @@ class RelayProcess:
     def start(self, timeout: float = 20.0) -> RelayProcess:
         log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "walletsync", "relay", "--json", "--host", "127.0.0.1", "--port", str(self.port), "--store", self.store, "--log-level", "debug"],
-            stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO,
+            [
+                sys.executable,
+                "-m",
+                "walletsync",
+                "relay",
+                "--json",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--store",
+                self.store,
+                "--log-level",
+                "debug",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=REPO,
         )
         deadline = time.monotonic() + timeout
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
@@ -69,8 +85,21 @@ class RedisServer:
             pytest.fail("redis-server is not installed: run the tests through ./scripts/test")
         self.port = free_port()
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(workdir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -123,7 +152,9 @@ class JsonLinesProcess:
                     raise AssertionError(f"{self.label} reported {item}; log: {self._log_tail()}")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"{self.label}: no {event!r} within {timeout:g} s; saw {[e.get('event') for e in self.events]}; log: {self._log_tail()}")
+                raise AssertionError(
+                    f"{self.label}: no {event!r} within {timeout:g} s; saw {[e.get('event') for e in self.events]}; log: {self._log_tail()}"
+                )
             assert self.proc.stdout is not None
             try:
                 async with asyncio.timeout(remaining):
@@ -131,7 +162,9 @@ class JsonLinesProcess:
             except TimeoutError:
                 continue
             if not line:
-                raise AssertionError(f"{self.label} exited ({await self.proc.wait()}) before {event!r}; saw {self.events}; log: {self._log_tail()}")
+                raise AssertionError(
+                    f"{self.label} exited ({await self.proc.wait()}) before {event!r}; saw {self.events}; log: {self._log_tail()}"
+                )
             self.events.append(json.loads(line))
 
     async def exit_code(self, timeout: float = 30.0) -> int:
@@ -154,14 +187,29 @@ class JsPeer(JsonLinesProcess):
     label = "JS peer"
 
     @classmethod
-    async def start(cls, relay_url: str, log_dir: Path, *, name: str = "js-peer", sdk: str = "current", flags: tuple[str, ...] = (), key: str | None = None) -> JsPeer:
+    async def start(
+        cls,
+        relay_url: str,
+        log_dir: Path,
+        *,
+        name: str = "js-peer",
+        sdk: str = "current",
+        flags: tuple[str, ...] = (),
+        key: str | None = None,
+    ) -> JsPeer:
         if not (INTEROP / "node_modules").exists():
             pytest.fail("npm packages missing: run the tests through ./scripts/test")
         log_path = log_dir / f"{name}.log"
         args = ["node", str(INTEROP / "peer.mjs"), "--relay", relay_url, "--sdk", sdk, "--name", name, *flags]
         if key:
             args += ["--key", key]
-        proc = await asyncio.create_subprocess_exec(*args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=INTEROP)
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=open(log_path, "w"),
+            cwd=INTEROP,
+        )
         peer = cls(proc, log_path)
         await peer.expect("ready")
         return peer

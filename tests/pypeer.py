@@ -20,7 +20,14 @@ def metadata(name: str) -> dict:
     return {"name": name, "description": f"{name} (walletsync)", "url": f"https://{name}.example", "icons": []}
 
 
-async def py_peer(url: str, name: str, *, handshake: str = "relay", identity: RelayIdentity | None = None, engine: SignEngine | None = None) -> EngineRunner:
+async def py_peer(
+    url: str,
+    name: str,
+    *,
+    handshake: str = "relay",
+    identity: RelayIdentity | None = None,
+    engine: SignEngine | None = None,
+) -> EngineRunner:
     runner = EngineRunner(
         engine or SignEngine(metadata(name), os.urandom, handshake=handshake),
         RelayClient(url, identity or RelayIdentity(os.urandom(32)), backoff_cap=1.0),

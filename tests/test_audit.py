@@ -40,7 +40,11 @@ EVENTS = [
 def build_chain(signer=DEVICE, events=EVENTS) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     for offset, (kind, session, data) in enumerate(events):
-        entries.append(append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=T0 + offset, signer=signer))
+        entries.append(
+            append(
+                entries[-1] if entries else None, kind=kind, session=session, data=data, ts=T0 + offset, signer=signer
+            )
+        )
     return entries
 
 
@@ -106,7 +110,10 @@ def test_edited_data_is_named():
     entries = build_chain()
     verdict = verify(edited(entries, 3, data={"peer": {"name": "Evil"}}), DEVICE.public_key)
     assert_bad(verdict, 3, "edited")
-    assert verdict.to_json()["first_bad"] == {"seq": 3, "reason": "edited: the row's content no longer matches its signature"}
+    assert verdict.to_json()["first_bad"] == {
+        "seq": 3,
+        "reason": "edited: the row's content no longer matches its signature",
+    }
 
 
 def test_edited_kind_is_named():
@@ -287,7 +294,11 @@ def test_unknown_kind_is_a_caller_error():
 
 @pytest.mark.parametrize(
     ("data", "words"),
-    [({"when": object()}, "not JSON-serializable"), ({"x": float("nan")}, "not JSON-serializable"), (["a"], "must be a dict")],
+    [
+        ({"when": object()}, "not JSON-serializable"),
+        ({"x": float("nan")}, "not JSON-serializable"),
+        (["a"], "must be a dict"),
+    ],
 )
 def test_data_must_be_a_json_object(data, words):
     with pytest.raises(InvalidAuditEntry, match=words):
@@ -301,7 +312,9 @@ def test_ts_must_be_unix_milliseconds(ts):
 
 
 def test_data_is_stored_as_it_reads_back():
-    entry = append(None, kind="event_received", session=TOPIC, data={"chains": ("eip155:1",), 7: "x"}, ts=T0, signer=DEVICE)
+    entry = append(
+        None, kind="event_received", session=TOPIC, data={"chains": ("eip155:1",), 7: "x"}, ts=T0, signer=DEVICE
+    )
     assert entry.data == {"chains": ["eip155:1"], "7": "x"}
     assert verify([AuditEntry.from_json(json.loads(json.dumps(entry.to_json())))], DEVICE.public_key).ok
 
@@ -314,7 +327,9 @@ def test_later_changes_to_the_callers_dict_do_not_touch_the_row():
 
 
 def test_lone_surrogates_from_a_peer_are_logged_not_crashed_on():
-    entry = append(None, kind="session_settled", session=TOPIC, data={"peer": {"name": "bad \ud800 name"}}, ts=T0, signer=DEVICE)
+    entry = append(
+        None, kind="session_settled", session=TOPIC, data={"peer": {"name": "bad \ud800 name"}}, ts=T0, signer=DEVICE
+    )
     assert verify([entry], DEVICE.public_key).ok
     assert entry.canonical().isascii()
 
@@ -330,7 +345,7 @@ GOLDEN_CANONICAL = (
     '"peer":{"name":"Rainbow ✓","url":"https://rainbow.me"}},"kind":"session_settled",'
     '"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,'
     '"session":"abababababababababababababababababababababababababababababababab","ts":1800000000000}'
-).encode("utf-8")
+).encode()
 GOLDEN_HASH = "af7df261643bd3d34bee46c670975b2638e0dcbd16c9573badbf7499b1dcc420"
 GOLDEN_SIGNATURE = (
     "846cfd1c10c3c71448cc20ddca118b60afceabd039c675ef260ac18e6cd83160"
@@ -339,7 +354,10 @@ GOLDEN_SIGNATURE = (
 
 
 def golden_entry() -> AuditEntry:
-    data = {"peer": {"url": "https://rainbow.me", "name": "Rainbow ✓"}, "accounts": ["eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"]}
+    data = {
+        "peer": {"url": "https://rainbow.me", "name": "Rainbow ✓"},
+        "accounts": ["eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"],
+    }
     return append(None, kind="session_settled", session=TOPIC, data=data, ts=T0, signer=FIXED)
 
 
@@ -353,7 +371,11 @@ def test_canonical_bytes_are_stable():
 
 
 def test_kinds_are_the_documented_set():
-    assert len(audit.KINDS) == 23 and "session_deleted_by_peer" in audit.KINDS and "request_refused_by_scope" in audit.KINDS
+    assert (
+        len(audit.KINDS) == 23
+        and "session_deleted_by_peer" in audit.KINDS
+        and "request_refused_by_scope" in audit.KINDS
+    )
     assert "session_scope_widened" in audit.KINDS
 
 
@@ -376,7 +398,9 @@ events = st.tuples(
 def chain_of(drawn) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     for kind, session, data, ts in drawn:
-        entries.append(append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=ts, signer=FIXED))
+        entries.append(
+            append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=ts, signer=FIXED)
+        )
     return entries
 
 

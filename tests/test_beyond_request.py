@@ -57,12 +57,19 @@ def granted(draw) -> dict:
     for name in draw(st.lists(names, unique=True, min_size=1, max_size=3)):
         chains = draw(chains_of(name))
         key = chains[0] if len(chains) == 1 and draw(st.booleans()) else name
-        out[key] = {"chains": chains, "accounts": [f"{c}:{ADDRESS}" for c in chains], "methods": draw(methods), "events": draw(events)}
+        out[key] = {
+            "chains": chains,
+            "accounts": [f"{c}:{ADDRESS}" for c in chains],
+            "methods": draw(methods),
+            "events": draw(events),
+        }
     return validate_session_namespaces(out)
 
 
 def record(required: dict | None, optional: dict | None, namespaces: dict) -> SessionRecord:
-    return SessionRecord("ab" * 32, "desk", {}, namespaces, 0, "active", 0, None, None, "cd" * 32, False, required, optional)
+    return SessionRecord(
+        "ab" * 32, "desk", {}, namespaces, 0, "active", 0, None, None, "cd" * 32, False, required, optional
+    )
 
 
 @given(proposal(), proposal(), granted())
@@ -82,7 +89,7 @@ def test_every_grant_is_either_requested_or_beyond_and_never_both(required, opti
     asked_namespaces = {k.split(":")[0] for k in (*required, *optional)}
     granted_names = {c.split(":")[0] for c in granted_by_chain(namespaces)}
     assert set(beyond.namespaces) == granted_names - asked_namespaces
-    for kind, per_chain in (("method", beyond.methods), ("event", beyond.events)):
+    for _kind, per_chain in (("method", beyond.methods), ("event", beyond.events)):
         assert all(chain in asked and names_ for chain, names_ in per_chain)
 
 
@@ -93,7 +100,9 @@ ALL_CHAINS = [f"{n}:{r}" for n, refs in NAMESPACES.items() for r in refs]
 def test_what_a_wallet_builds_from_the_proposal_is_never_beyond_it(required, optional, chains):
     """The reference wallet's approval (requested ∩ supported) never counts as beyond the request."""
     try:
-        approved = build_approved_namespaces(required, optional, accounts=[f"{c}:{ADDRESS}" for c in chains], methods=METHODS, events=EVENTS)
+        approved = build_approved_namespaces(
+            required, optional, accounts=[f"{c}:{ADDRESS}" for c in chains], methods=METHODS, events=EVENTS
+        )
     except InvalidNamespaces:
         return
     assert not beyond_request(required, optional, approved)
@@ -132,7 +141,9 @@ def test_a_request_is_beyond_exactly_when_its_chain_or_method_was_not_asked_for(
 @given(st.lists(st.text(max_size=80), min_size=1, max_size=20), st.lists(st.text(max_size=20), max_size=5))
 def test_summary_is_one_printable_line_whatever_the_phone_named_things(chains, methods_):
     """Chain ids and method names come from the phone: the summary escapes controls/bidi and stays short."""
-    beyond = Beyond(chains=tuple(sorted(set(chains))), methods=(("eip155:1", tuple(sorted(set(methods_)))),) if methods_ else ())
+    beyond = Beyond(
+        chains=tuple(sorted(set(chains))), methods=(("eip155:1", tuple(sorted(set(methods_)))),) if methods_ else ()
+    )
     text = beyond.summary()
     assert text.isprintable() and "\n" not in text
     assert len(text) < 12 * 80
@@ -141,7 +152,12 @@ def test_summary_is_one_printable_line_whatever_the_phone_named_things(chains, m
 def test_the_issue_case_a_phone_granting_only_an_unasked_chain():
     """`pair --chains eip155:1`, the phone grants only eip155:56: that is beyond, and no request goes there unasked."""
     optional = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": ["chainChanged"]}}
-    granted = {"chains": ["eip155:56"], "accounts": [f"eip155:56:{ADDRESS}"], "methods": ["personal_sign", "eth_sendTransaction"], "events": []}
+    granted = {
+        "chains": ["eip155:56"],
+        "accounts": [f"eip155:56:{ADDRESS}"],
+        "methods": ["personal_sign", "eth_sendTransaction"],
+        "events": [],
+    }
     namespaces = {"eip155": granted}
     session = record({}, optional, namespaces)
     assert session.beyond_request.to_json() == {"namespaces": [], "chains": ["eip155:56"], "methods": {}, "events": {}}

@@ -28,7 +28,11 @@ def publishes(relay, client, tag=None):
 def inner(relay, client, publish: Publish):
     """Decrypt what ``client`` published, with the key it holds for that topic."""
     engine = relay.engines[client]
-    key = engine.sessions[publish.topic].sym_key if publish.topic in engine.sessions else engine.pairings[publish.topic].sym_key
+    key = (
+        engine.sessions[publish.topic].sym_key
+        if publish.topic in engine.sessions
+        else engine.pairings[publish.topic].sym_key
+    )
     return json.loads(open_b64(key, publish.message))
 
 
@@ -86,7 +90,15 @@ def test_wire_shapes_match_the_sdk(relay):
     propose = json.loads(open_b64(uri.sym_key, text))
     assert list(propose) == ["id", "jsonrpc", "method", "params"]
     assert propose["method"] == "wc_sessionPropose" and propose["id"] == sent.id
-    assert list(propose["params"]) == ["requiredNamespaces", "optionalNamespaces", "relays", "proposer", "expiryTimestamp", "pairingTopic", "id"]
+    assert list(propose["params"]) == [
+        "requiredNamespaces",
+        "optionalNamespaces",
+        "relays",
+        "proposer",
+        "expiryTimestamp",
+        "pairingTopic",
+        "id",
+    ]
     assert propose["params"]["expiryTimestamp"] == NOW + 300
     assert uri.expiry_timestamp == NOW + 300
     assert len(str(sent.id)) == 16 and sent.id // 1000 == NOW * 1000
@@ -109,10 +121,21 @@ def test_personal_sign_round_trip(relay, session_topic):
     sent = relay.last("dapp", ev.RequestSent)
     (publish,) = publishes(relay, "dapp", 1108)
     assert (publish.ttl, publish.prompt) == (900, True)
-    assert publish.extra == {"correlationId": sent.id, "rpcMethods": ["personal_sign"], "chainId": "eip155:1", "txHashes": [], "contractAddresses": []}
+    assert publish.extra == {
+        "correlationId": sent.id,
+        "rpcMethods": ["personal_sign"],
+        "chainId": "eip155:1",
+        "txHashes": [],
+        "contractAddresses": [],
+    }
     relay.run(NOW)
     received = relay.last("wallet", ev.SessionRequestReceived)
-    assert (received.id, received.method, received.params, received.chain_id) == (sent.id, "personal_sign", SIGN_PARAMS, "eip155:1")
+    assert (received.id, received.method, received.params, received.chain_id) == (
+        sent.id,
+        "personal_sign",
+        SIGN_PARAMS,
+        "eip155:1",
+    )
     assert received.expiry == NOW + 900
     relay.do("wallet", "respond", session_topic, received.id, NOW + 1, result="0xsignature")
     relay.run(NOW + 1)
@@ -148,7 +171,11 @@ def test_out_of_scope_request_is_refused_before_sending(relay, session_topic):
 def test_wallet_refuses_an_out_of_scope_request_from_a_misbehaving_dapp(relay, session_topic):
     dapp = relay.engines["dapp"]
     session = dapp.sessions[session_topic]
-    rogue = Request(1_800_000_000_000_777, "wc_sessionRequest", {"request": {"method": "eth_sign", "params": []}, "chainId": "eip155:1"})
+    rogue = Request(
+        1_800_000_000_000_777,
+        "wc_sessionRequest",
+        {"request": {"method": "eth_sign", "params": []}, "chainId": "eip155:1"},
+    )
     relay.execute("dapp", [dapp._publish(session_topic, session.sym_key, rogue, OUTBOUND["wc_sessionRequest"][0])])
     relay.run(NOW)
     rejected = relay.last("wallet", ev.MessageRejected)
@@ -219,13 +246,22 @@ def test_extend_accepts_the_spec_variant_with_expiry(relay, session_topic):
     session = wallet.sessions[session_topic]
     wanted = NOW + SESSION_TTL + 5  # later than now, earlier than the 7-day limit at NOW + 10
     spec_extend = Request(1_800_000_000_000_555, "wc_sessionExtend", {"expiry": wanted})
-    relay.execute("wallet", [wallet._publish(session_topic, session.sym_key, spec_extend, OUTBOUND["wc_sessionExtend"][0])])
+    relay.execute(
+        "wallet", [wallet._publish(session_topic, session.sym_key, spec_extend, OUTBOUND["wc_sessionExtend"][0])]
+    )
     relay.run(NOW + 10)
     assert relay.engines["dapp"].sessions[session_topic].expiry == wanted
 
 
 def test_update_from_the_wallet_changes_dapp_namespaces(relay, session_topic):
-    narrowed = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": ["chainChanged"]}}
+    narrowed = {
+        "eip155": {
+            "chains": ["eip155:1"],
+            "accounts": [ACCOUNT],
+            "methods": ["personal_sign"],
+            "events": ["chainChanged"],
+        }
+    }
     relay.do("wallet", "update", session_topic, narrowed, NOW)
     (publish,) = publishes(relay, "wallet", 1104)
     assert publish.ttl == 86400
@@ -280,8 +316,20 @@ def test_spec_peers_answering_events_are_tolerated(relay, session_topic):
     relay.do("wallet", "emit", session_topic, "eip155:1", "chainChanged", 1, NOW)
     relay.run(NOW)
     dapp = relay.engines["dapp"]
-    event_id = parse_message(open_b64(dapp.sessions[session_topic].sym_key, publishes(relay, "wallet", 1110)[0].message)).id
-    relay.execute("dapp", [dapp._publish(session_topic, dapp.sessions[session_topic].sym_key, Result(event_id, True), OUTBOUND["wc_sessionEvent"][1])])
+    event_id = parse_message(
+        open_b64(dapp.sessions[session_topic].sym_key, publishes(relay, "wallet", 1110)[0].message)
+    ).id
+    relay.execute(
+        "dapp",
+        [
+            dapp._publish(
+                session_topic,
+                dapp.sessions[session_topic].sym_key,
+                Result(event_id, True),
+                OUTBOUND["wc_sessionEvent"][1],
+            )
+        ],
+    )
     relay.run(NOW)
     assert not any(isinstance(e, ev.MessageRejected) for e in relay.events["wallet"])
 
@@ -411,7 +459,10 @@ def test_garbage_is_rejected_without_changing_state(relay, session_topic):
         "unknown topic": ("ab" * 32, "AAAA"),
         "bad base64": (session_topic, "***"),
         "wrong key": (session_topic, relay.engines["dapp"]._seal(b"\x01" * 32, Request(1, "wc_sessionPing", {}))),
-        "type 2 on relay": (session_topic, "AnsiaWQiOjEsImpzb25ycGMiOiIyLjAiLCJtZXRob2QiOiJ0ZXN0X21ldGhvZCIsInBhcmFtcyI6e319"),
+        "type 2 on relay": (
+            session_topic,
+            "AnsiaWQiOjEsImpzb25ycGMiOiIyLjAiLCJtZXRob2QiOiJ0ZXN0X21ldGhvZCIsInBhcmFtcyI6e319",
+        ),
     }
     for name, (topic, message) in cases.items():
         (event,) = wallet.receive(topic, message, NOW)
@@ -451,7 +502,10 @@ def test_settle_with_a_different_controller_key_is_refused():
     settle_msg = parse_message(open_b64(session.sym_key, approve.session_settlement_request))
     settle_msg.params["controller"]["publicKey"] = "11" * 32
     forged = wallet._seal(session.sym_key, settle_msg)
-    relay.execute("wallet", [ApproveSession(approve.session_topic, approve.pairing_topic, approve.session_proposal_response, forged)])
+    relay.execute(
+        "wallet",
+        [ApproveSession(approve.session_topic, approve.pairing_topic, approve.session_proposal_response, forged)],
+    )
     relay.run(NOW)
     assert not relay.engines["dapp"].sessions
     assert "controller key" in str(relay.last("dapp", ev.MessageRejected).error)
@@ -473,19 +527,45 @@ def test_full_lifecycle_in_one_conversation(relay, handshake):
     relay.do("dapp", "ping", topic, NOW)
     relay.do("dapp", "extend", topic, NOW + 60)
     relay.run(NOW + 60)
-    narrowed = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": ["chainChanged"]}}
+    narrowed = {
+        "eip155": {
+            "chains": ["eip155:1"],
+            "accounts": [ACCOUNT],
+            "methods": ["personal_sign"],
+            "events": ["chainChanged"],
+        }
+    }
     relay.do("wallet", "update", topic, narrowed, NOW + 61)
     relay.do("wallet", "emit", topic, "eip155:1", "chainChanged", 1, NOW + 62)
     relay.run(NOW + 62)
     relay.do("dapp", "disconnect", topic, NOW + 63)
     relay.run(NOW + 63)
-    assert [type(e).__name__ for e in relay.events["dapp"] if not isinstance(e, (ev.PairingCreated, ev.ProposalSent))] == [
-        "ProposalApproved", "SessionSettled", "RequestSent", "RequestAnswered", "RequestSent", "RequestFailed",
-        "SessionExtended", "Acknowledged", "Acknowledged", "SessionUpdated", "SessionEventReceived", "SessionDeleted",
+    assert [
+        type(e).__name__ for e in relay.events["dapp"] if not isinstance(e, (ev.PairingCreated, ev.ProposalSent))
+    ] == [
+        "ProposalApproved",
+        "SessionSettled",
+        "RequestSent",
+        "RequestAnswered",
+        "RequestSent",
+        "RequestFailed",
+        "SessionExtended",
+        "Acknowledged",
+        "Acknowledged",
+        "SessionUpdated",
+        "SessionEventReceived",
+        "SessionDeleted",
     ]
     assert [type(e).__name__ for e in relay.events["wallet"] if not isinstance(e, ev.Paired)] == [
-        "ProposalReceived", "SessionSettled", "Acknowledged", "SessionRequestReceived", "SessionRequestReceived",
-        "SessionPinged", "SessionExtended", "Acknowledged", "SessionDeleted",
+        "ProposalReceived",
+        "SessionSettled",
+        "Acknowledged",
+        "SessionRequestReceived",
+        "SessionRequestReceived",
+        "SessionPinged",
+        "SessionExtended",
+        "Acknowledged",
+        "SessionDeleted",
     ]
     assert seen("wallet", ev.SessionExtended)[0].expiry == NOW + 60 + SESSION_TTL
     assert not relay.engines["dapp"].sessions and not relay.engines["wallet"].sessions

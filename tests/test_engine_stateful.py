@@ -23,7 +23,9 @@ from walletsync.protocol.errors import ProtocolError, UnknownTarget
 from walletsync.protocol.jsonrpc import sdk_error
 from walletsync.protocol.relay_rpc import Publish
 
-NARROWED = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": ["chainChanged"]}}
+NARROWED = {
+    "eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": ["chainChanged"]}
+}
 SIDES = st.sampled_from(["dapp", "wallet"])
 
 
@@ -82,7 +84,9 @@ class TwoEngines(RuleBasedStateMachine):
         actions = self.relay.deliver(index, self.now, keep=duplicate)
         if key in self.delivered:
             # a duplicate changes nothing; at most it is refused because its topic is gone
-            assert all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in actions), actions
+            assert all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in actions), (
+                actions
+            )
         self.delivered.add(key)
 
     @precondition(lambda self: self.relay.in_flight)
@@ -113,7 +117,9 @@ class TwoEngines(RuleBasedStateMachine):
         for client, topic, message in sorted(self.delivered):
             if client == "dapp":
                 replayed = new.receive(topic, message, self.now)
-                refused = all(isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in replayed)
+                refused = all(
+                    isinstance(a, ev.MessageRejected) and isinstance(a.error, UnknownTarget) for a in replayed
+                )
                 assert refused, replayed
         self.relay.engines["dapp"] = new
 
@@ -129,7 +135,9 @@ class TwoEngines(RuleBasedStateMachine):
     def dapp_requests(self, data, expiry):
         topic = self.pick(data, self.relay.engines["dapp"].sessions, "session")
         if topic:
-            self.attempt("dapp", "request", topic, "eip155:1", "personal_sign", ["0x00", ACCOUNT], self.now, expiry=expiry)
+            self.attempt(
+                "dapp", "request", topic, "eip155:1", "personal_sign", ["0x00", ACCOUNT], self.now, expiry=expiry
+            )
 
     @rule(data=st.data(), reject=st.booleans(), late=st.booleans())
     def wallet_responds(self, data, reject, late):
@@ -174,9 +182,13 @@ class TwoEngines(RuleBasedStateMachine):
 
     @invariant()
     def each_request_answered_at_most_once(self):
-        outcomes = Counter((e.topic, e.id) for e in self.relay.events["dapp"] if isinstance(e, (ev.RequestAnswered, ev.RequestFailed)))
+        outcomes = Counter(
+            (e.topic, e.id) for e in self.relay.events["dapp"] if isinstance(e, (ev.RequestAnswered, ev.RequestFailed))
+        )
         assert all(n == 1 for n in outcomes.values()), outcomes
-        responses = Counter(c.extra["correlationId"] for c in self.relay.calls["wallet"] if isinstance(c, Publish) and c.tag == 1109)
+        responses = Counter(
+            c.extra["correlationId"] for c in self.relay.calls["wallet"] if isinstance(c, Publish) and c.tag == 1109
+        )
         assert all(n == 1 for n in responses.values()), responses
 
     @invariant()

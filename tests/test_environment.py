@@ -6,12 +6,15 @@ import shutil
 
 import keyring
 import pytest
+from packaging.requirements import Requirement
 
 
 def test_real_secret_service_keyring_round_trips():
     """Tests must reach gnome-keyring through D-Bus, not a fake or a plaintext file."""
     backend = keyring.get_keyring()
-    assert type(backend).__module__ == "keyring.backends.SecretService", f"got {backend!r}; run the tests through scripts/test"
+    assert type(backend).__module__ == "keyring.backends.SecretService", (
+        f"got {backend!r}; run the tests through scripts/test"
+    )
     keyring.set_password("walletsync-test", "probe", "s3cret")
     try:
         assert keyring.get_password("walletsync-test", "probe") == "s3cret"
@@ -24,11 +27,10 @@ def test_service_binaries_installed(tool):
     assert shutil.which(tool), f"{tool} missing: scripts/test should have installed it"
 
 
-def _declared() -> dict[str, "Requirement"]:
+def _declared() -> dict[str, Requirement]:
     import tomllib
     from pathlib import Path
 
-    from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
     project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())["project"]
@@ -45,7 +47,9 @@ def test_every_dependency_has_a_tested_range_and_the_installed_version_is_in_it(
         if requirement.marker is not None and not requirement.marker.evaluate():
             continue
         assert any(spec.operator in ("<", "==", "~=") for spec in requirement.specifier), f"{name}: no upper bound"
-        assert requirement.specifier.contains(version(name), prereleases=True), f"{name} {version(name)} is outside {requirement.specifier}"
+        assert requirement.specifier.contains(version(name), prereleases=True), (
+            f"{name} {version(name)} is outside {requirement.specifier}"
+        )
 
 
 def test_every_third_party_module_walletsync_imports_is_a_declared_dependency():
@@ -62,7 +66,13 @@ def test_every_third_party_module_walletsync_imports_is_a_declared_dependency():
     missing: dict[str, set[str]] = {}
     for path in (Path(__file__).resolve().parent.parent / "walletsync").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                else []
+            )
             for name in names:
                 top = name.split(".")[0]
                 if top in sys.stdlib_module_names or top == "walletsync":

@@ -18,8 +18,8 @@ repeatable and leave no files behind.
 from __future__ import annotations
 
 import json
-import string
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -58,7 +58,9 @@ any_bytes = st.binary(max_size=300)
 text_with_surrogates = st.text(alphabet=st.characters(exclude_categories=()), max_size=20)
 
 
-def json_values(scalar_text: st.SearchStrategy[str] = st.text(max_size=20), keys: st.SearchStrategy[str] = st.text(max_size=10)):
+def json_values(
+    scalar_text: st.SearchStrategy[str] = st.text(max_size=20), keys: st.SearchStrategy[str] = st.text(max_size=10)
+):
     """Any JSON value (finite floats only), a few levels deep."""
     scalars = (
         st.none()
@@ -78,20 +80,36 @@ json_any = json_values()
 
 # Field names of every relay method, so random params often hit the real validators.
 RELAY_FIELDS = [
-    "topic", "topics", "id", "message", "ttl", "tag", "prompt", "attestation", "subscriptions", "messages",
-    "receipts", "messageId", "pairingTopic", "sessionProposal", "correlationId", "sessionTopic",
-    "sessionProposalResponse", "sessionSettlementRequest", "approvedChains", "approvedMethods",
-    "approvedEvents", "data", "publishedAt",
+    "topic",
+    "topics",
+    "id",
+    "message",
+    "ttl",
+    "tag",
+    "prompt",
+    "attestation",
+    "subscriptions",
+    "messages",
+    "receipts",
+    "messageId",
+    "pairingTopic",
+    "sessionProposal",
+    "correlationId",
+    "sessionTopic",
+    "sessionProposalResponse",
+    "sessionSettlementRequest",
+    "approvedChains",
+    "approvedMethods",
+    "approvedEvents",
+    "data",
+    "publishedAt",
 ]
 relay_keys = st.sampled_from(RELAY_FIELDS) | st.text(max_size=8)
 relay_leaf_text = st.sampled_from([T1, T2, T1.upper(), "", "x", "AAAA"]) | st.text(max_size=20)
 relay_json = json_values(relay_leaf_text, relay_keys)
 relay_params = st.dictionaries(relay_keys, relay_json, max_size=8)
 
-relay_ids = (
-    st.integers(min_value=0, max_value=2**64)
-    | st.from_regex(r"[0-9]{1,20}n?", fullmatch=True)
-)
+relay_ids = st.integers(min_value=0, max_value=2**64) | st.from_regex(r"[0-9]{1,20}n?", fullmatch=True)
 wire_ids = relay_ids | json_any  # what a broken peer might put in "id"
 
 identifiers = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,29}", fullmatch=True)
@@ -194,7 +212,9 @@ publishes = st.builds(
 @given(relay_ids, publishes)
 def test_relay_publish_round_trip(request_id: relay_rpc.RelayId, publish: relay_rpc.Publish) -> None:
     """irn_publish frames (with TVF extras) survive encode → parse with the id kept verbatim."""
-    assert relay_rpc.parse_frame(relay_rpc.encode_request(request_id, publish)) == relay_rpc.RelayRequest(request_id, publish)
+    assert relay_rpc.parse_frame(relay_rpc.encode_request(request_id, publish)) == relay_rpc.RelayRequest(
+        request_id, publish
+    )
 
 
 # =============================================================================================
@@ -202,7 +222,9 @@ def test_relay_publish_round_trip(request_id: relay_rpc.RelayId, publish: relay_
 # =============================================================================================
 
 # Pieces of pairing URIs, including unicode digits and whitespace where digits/hex are expected.
-digitish = st.text(alphabet=st.sampled_from("0123456789²³¹٢۳߂൨௫") | st.characters(categories=["Nd", "No"]), min_size=1, max_size=4)
+digitish = st.text(
+    alphabet=st.sampled_from("0123456789²³¹٢۳߂൨௫") | st.characters(categories=["Nd", "No"]), min_size=1, max_size=4
+)
 
 
 @st.composite
@@ -211,7 +233,9 @@ def hex_with_gaps(draw) -> str:
     gaps = draw(st.integers(min_value=0, max_value=3))
     chars = list(draw(st.text(alphabet="0123456789abcdefABCDEF", min_size=64 - gaps, max_size=64 - gaps)))
     for _ in range(gaps):
-        chars.insert(draw(st.integers(min_value=0, max_value=len(chars))), draw(st.sampled_from(["+", "%20", "%09", "%0A"])))
+        chars.insert(
+            draw(st.integers(min_value=0, max_value=len(chars))), draw(st.sampled_from(["+", "%20", "%09", "%0A"]))
+        )
     return "".join(chars)
 
 
@@ -229,7 +253,12 @@ def uri_like(draw) -> str:
             del params[key]
         else:
             params[key] = draw(mutated_values)
-    pairs = list(params.items()) + draw(st.lists(st.tuples(st.sampled_from(["methods", "relay-data"]) | st.text(max_size=8), st.text(max_size=20)), max_size=3))
+    pairs = list(params.items()) + draw(
+        st.lists(
+            st.tuples(st.sampled_from(["methods", "relay-data"]) | st.text(max_size=8), st.text(max_size=20)),
+            max_size=3,
+        )
+    )
     pairs = draw(st.permutations(pairs))
     prefix = draw(st.sampled_from(["wc:", "wc://", "wc:", " wc:", "xx wc:"]))
     topic = draw(st.sampled_from([T1, T1, T1, T2, "", T1[:63], T1.upper()]))
@@ -304,7 +333,10 @@ def _segment(obj: Any) -> str:
 
 jwt_claims = st.fixed_dictionaries(
     {},
-    optional={name: json_any | st.integers() | st.just("did:key:z6MkodHZwneVRShtaLf8JKYkxpDGp1vGZnpGmdBpX8M2exxH") for name in ("iss", "sub", "aud", "iat", "exp")},
+    optional={
+        name: json_any | st.integers() | st.just("did:key:z6MkodHZwneVRShtaLf8JKYkxpDGp1vGZnpGmdBpX8M2exxH")
+        for name in ("iss", "sub", "aud", "iat", "exp")
+    },
 )
 
 
@@ -313,7 +345,12 @@ jwt_claims = st.fixed_dictionaries(
 def test_verify_jwt_structured_input(header: Any, payload: Any, signature: bytes) -> None:
     """JWT-shaped tokens with random JSON and random signatures are refused cleanly."""
     token = f"{_segment(header)}.{_segment(payload)}.{crypto.b64url_encode(signature)}"
-    assert only_walletsync_errors(relay_auth.verify_jwt, token, now=1656910097, audiences=["wss://relay.walletconnect.com"]) is None
+    assert (
+        only_walletsync_errors(
+            relay_auth.verify_jwt, token, now=1656910097, audiences=["wss://relay.walletconnect.com"]
+        )
+        is None
+    )
 
 
 @FUZZ
@@ -323,7 +360,11 @@ def test_parse_message_any_input(data: str | bytes) -> None:
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["id", "jsonrpc", "method", "params", "result", "error"]), json_any | st.just("2.0")))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "jsonrpc", "method", "params", "result", "error"]), json_any | st.just("2.0")
+    )
+)
 def test_parse_message_rpc_shaped_json(obj: dict) -> None:
     """Whatever parse_message accepts from a peer can be encoded again (to store, log or answer it)."""
     parsed = only_walletsync_errors(jsonrpc.parse_message, json.dumps(obj))
@@ -357,17 +398,30 @@ def test_parse_frame_wrong_params_for_every_method(method: str, request_id: Any,
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(["id", "jsonrpc", "method", "params", "result", "error"]), wire_ids | relay_json | st.just("2.0")))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "jsonrpc", "method", "params", "result", "error"]),
+        wire_ids | relay_json | st.just("2.0"),
+    )
+)
 def test_parse_frame_rpc_shaped_json(obj: dict) -> None:
     only_walletsync_errors(relay_rpc.parse_frame, json.dumps(obj))
 
 
-chain_like = st.sampled_from(["eip155:1", "eip155:137", "eip155", "eip155:", ":1", "cosmos:cosmoshub-4", "eip155:1:0xab", "a:b:c:d", " ", ""])
+chain_like = st.sampled_from(
+    ["eip155:1", "eip155:137", "eip155", "eip155:", ":1", "cosmos:cosmoshub-4", "eip155:1:0xab", "a:b:c:d", " ", ""]
+)
 ns_keys = st.sampled_from(["eip155", "eip155:1", "cosmos", "eip155:", ":", "", "solana:x"]) | st.text(max_size=8)
-ns_json = json_values(chain_like | st.text(max_size=10), st.sampled_from(["chains", "methods", "events", "accounts"]) | st.text(max_size=6))
+ns_json = json_values(
+    chain_like | st.text(max_size=10),
+    st.sampled_from(["chains", "methods", "events", "accounts"]) | st.text(max_size=6),
+)
 namespace_shaped = st.dictionaries(
     ns_keys,
-    st.dictionaries(st.sampled_from(["chains", "methods", "events", "accounts"]), st.lists(chain_like | st.text(max_size=10), max_size=4) | ns_json),
+    st.dictionaries(
+        st.sampled_from(["chains", "methods", "events", "accounts"]),
+        st.lists(chain_like | st.text(max_size=10), max_size=4) | ns_json,
+    ),
     max_size=4,
 )
 

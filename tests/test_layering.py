@@ -9,9 +9,30 @@ PACKAGE = Path(__file__).resolve().parent.parent / "walletsync"
 
 # protocol/ is sans-IO: no sockets, event loop, clock, disk, keyring, randomness or UI.
 PROTOCOL_FORBIDDEN = {
-    "socket", "asyncio", "websockets", "keyring", "sqlite3", "textual", "time", "datetime",
-    "os", "random", "secrets", "threading", "subprocess", "pathlib", "io", "shutil",
-    "requests", "aiohttp", "urllib.request", "http", "redis", "platformdirs", "web3", "eth_account",
+    "socket",
+    "asyncio",
+    "websockets",
+    "keyring",
+    "sqlite3",
+    "textual",
+    "time",
+    "datetime",
+    "os",
+    "random",
+    "secrets",
+    "threading",
+    "subprocess",
+    "pathlib",
+    "io",
+    "shutil",
+    "requests",
+    "aiohttp",
+    "urllib.request",
+    "http",
+    "redis",
+    "platformdirs",
+    "web3",
+    "eth_account",
 }
 
 
@@ -43,7 +64,9 @@ def test_protocol_imports_nothing_above_it():
     """protocol/ may use walletsync.errors and itself, nothing else of walletsync."""
     allowed = ("walletsync.protocol", "walletsync.errors")
     offenders = {
-        str(path.relative_to(PACKAGE)): sorted(m for m in imports_of(path) if m.startswith("walletsync") and not m.startswith(allowed))
+        str(path.relative_to(PACKAGE)): sorted(
+            m for m in imports_of(path) if m.startswith("walletsync") and not m.startswith(allowed)
+        )
         for path in (PACKAGE / "protocol").rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}

@@ -26,6 +26,8 @@ def test_the_app_start_path_leaves_web3_unloaded():
 
 def test_the_check_sees_a_heavy_import():
     """Guard against a check that silently passes: a planted import is reported."""
-    code = START_PATH.replace("import walletsync.app, walletsync.service", "import eth_account").format(heavy=set(HEAVY))
+    code = START_PATH.replace("import walletsync.app, walletsync.service", "import eth_account").format(
+        heavy=set(HEAVY)
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) != []

@@ -12,7 +12,13 @@ from walletsync.localrelay import PID_FILE, ensure_local_relay, is_relay, local_
 
 
 def relay_stop(home: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "walletsync", "relay", "--stop", "--json", "--data-dir", str(home)], capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "walletsync", "relay", "--stop", "--json", "--data-dir", str(home)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
 
 
 async def test_started_once_reused_then_stopped_from_the_command_line(tmp_path):

@@ -179,7 +179,9 @@ def sealed_type0(plaintext: bytes = b'{"id":1}') -> bytes:
 class TestCrypto:
     """A malformed or forged relay message must be refused, never crash or decrypt to junk."""
 
-    @pytest.mark.parametrize("text", ["@@@@", "AAA", "AA==AA==", "ÄÖÜ="], ids=["alphabet", "padding", "mid-pad", "non-ascii"])
+    @pytest.mark.parametrize(
+        "text", ["@@@@", "AAA", "AA==AA==", "ÄÖÜ="], ids=["alphabet", "padding", "mid-pad", "non-ascii"]
+    )
     def test_bad_base64(self, text: str) -> None:
         with pytest.raises(InvalidEnvelope, match="not valid base64"):
             crypto.b64decode(text)
@@ -250,13 +252,26 @@ class TestCrypto:
             (lambda: crypto.key_from_hex("ab" * 31, "peer key"), "peer key must be 64 hex chars, got 62"),
             (lambda: crypto.key_from_hex(None, "peer key"), "peer key must be 64 hex chars, got NoneType"),  # type: ignore[arg-type]
         ],
-        ids=["priv-31", "pub-33", "keypair-33", "topic-16", "seal-key-31", "iv-11", "type1-no-sender", "open-key-16", "hex-62", "hex-none"],
+        ids=[
+            "priv-31",
+            "pub-33",
+            "keypair-33",
+            "topic-16",
+            "seal-key-31",
+            "iv-11",
+            "type1-no-sender",
+            "open-key-16",
+            "hex-62",
+            "hex-none",
+        ],
     )
     def test_wrong_length_keys(self, call, message: str) -> None:
         with pytest.raises(InvalidKey, match=message):
             call()
 
-    @pytest.mark.parametrize("text", ["  " + SYM_KEY[:62], SYM_KEY[:30] + "\t\n" + SYM_KEY[32:]], ids=["leading", "inner"])
+    @pytest.mark.parametrize(
+        "text", ["  " + SYM_KEY[:62], SYM_KEY[:30] + "\t\n" + SYM_KEY[32:]], ids=["leading", "inner"]
+    )
     def test_key_from_hex_refuses_whitespace(self, text: str) -> None:
         """BUG: ``bytes.fromhex`` skips ASCII whitespace, so 64 chars with 2 spaces give a 31-byte key."""
         assert len(text) == 64
@@ -279,7 +294,9 @@ IDENTITY = relay_auth.RelayIdentity(SEED)
 AUD = "wss://relay.walletconnect.com"
 IAT = 1656910097
 EXP = IAT + 86400
-OFFICIAL_JWT = relay_auth.create_jwt(IDENTITY, sub="c479fe5dc464e771e78b193d239a65b58d278cad1c34bfb0b5716e5bb514928e", aud=AUD, iat=IAT)
+OFFICIAL_JWT = relay_auth.create_jwt(
+    IDENTITY, sub="c479fe5dc464e771e78b193d239a65b58d278cad1c34bfb0b5716e5bb514928e", aud=AUD, iat=IAT
+)
 
 
 def _segment(obj: object) -> str:
@@ -336,7 +353,13 @@ class TestVerifyJwt:
 
     @pytest.mark.parametrize(
         "header",
-        [{"alg": "ES256", "typ": "JWT"}, {"alg": "none", "typ": "JWT"}, {"alg": "EdDSA"}, {"alg": "EdDSA", "typ": "JWS"}, ["EdDSA"]],
+        [
+            {"alg": "ES256", "typ": "JWT"},
+            {"alg": "none", "typ": "JWT"},
+            {"alg": "EdDSA"},
+            {"alg": "EdDSA", "typ": "JWS"},
+            ["EdDSA"],
+        ],
         ids=["es256", "none", "no-typ", "typ-jws", "array"],
     )
     def test_wrong_header_rejected(self, header: object) -> None:
@@ -370,7 +393,13 @@ class TestVerifyJwt:
 
     @pytest.mark.parametrize(
         ("claims", "name"),
-        [({"iat": "1656910097"}, "iat"), ({"exp": True}, "exp"), ({"iss": None}, "iss"), ({"aud": 5}, "aud"), ({"exp": 1.5}, "exp")],
+        [
+            ({"iat": "1656910097"}, "iat"),
+            ({"exp": True}, "exp"),
+            ({"iss": None}, "iss"),
+            ({"aud": 5}, "aud"),
+            ({"exp": 1.5}, "exp"),
+        ],
     )
     def test_claim_of_wrong_type_rejected(self, claims: dict, name: str) -> None:
         with pytest.raises(InvalidJwt, match=f"claim '{name}' missing or not a"):
@@ -434,9 +463,15 @@ class TestParseMessage:
             ('{"id":-1,"jsonrpc":"2.0","result":true}', "got -1"),
             ('{"id":1.0,"jsonrpc":"2.0","result":true}', "got 1.0"),
             ('{"jsonrpc":"2.0","result":true}', "got None"),
-            ('{"id":1,"jsonrpc":"2.0","error":{"code":"5000","message":"x"}}', "error must be an object with an integer code"),
+            (
+                '{"id":1,"jsonrpc":"2.0","error":{"code":"5000","message":"x"}}',
+                "error must be an object with an integer code",
+            ),
             ('{"id":1,"jsonrpc":"2.0","error":{"message":"x"}}', "error must be an object with an integer code"),
-            ('{"id":1,"jsonrpc":"2.0","error":{"code":true,"message":"x"}}', "error must be an object with an integer code"),
+            (
+                '{"id":1,"jsonrpc":"2.0","error":{"code":true,"message":"x"}}',
+                "error must be an object with an integer code",
+            ),
             ('{"id":1,"jsonrpc":"2.0","error":"boom"}', "error must be an object with an integer code"),
             ('{"id":1,"jsonrpc":"2.0","error":{"code":1,"message":5}}', "error message must be a string"),
             ('{"id":1,"jsonrpc":"2.0","method":""}', "method must be a non-empty string"),
@@ -449,7 +484,9 @@ class TestParseMessage:
             jsonrpc.parse_message(data)
 
     def test_largest_safe_id_accepted(self) -> None:
-        assert jsonrpc.parse_message('{"id":9007199254740991,"jsonrpc":"2.0","result":1}') == jsonrpc.Result(2**53 - 1, 1)
+        assert jsonrpc.parse_message('{"id":9007199254740991,"jsonrpc":"2.0","result":1}') == jsonrpc.Result(
+            2**53 - 1, 1
+        )
 
     def test_message_over_512_kib(self) -> None:
         data = b'{"id":1,"jsonrpc":"2.0","result":"' + b"a" * (512 * 1024) + b'"}'
@@ -490,7 +527,10 @@ class TestParseMessage:
     def test_error_response_wire_form(self) -> None:
         """Error replies serialize as the SDK's ``{"message","code"}`` order (CAP reject run)."""
         reply = jsonrpc.ErrorResponse(1795455773286430, jsonrpc.sdk_error("USER_REJECTED"))
-        assert jsonrpc.encode(reply) == b'{"id":1795455773286430,"jsonrpc":"2.0","error":{"message":"User rejected.","code":5000}}'
+        assert (
+            jsonrpc.encode(reply)
+            == b'{"id":1795455773286430,"jsonrpc":"2.0","error":{"message":"User rejected.","code":5000}}'
+        )
 
 
 # =========================================================================================
@@ -500,7 +540,10 @@ class TestParseMessage:
 REQUIRED = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": ["chainChanged"]}}
 SESSION = {
     "eip155": {
-        "accounts": ["eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb", "eip155:137:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"],
+        "accounts": [
+            "eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb",
+            "eip155:137:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb",
+        ],
         "methods": ["personal_sign", "eth_sendTransaction"],
         "events": ["chainChanged", "accountsChanged"],
     }
@@ -574,11 +617,25 @@ class TestNamespaces:
             (ns_with(events=None), "requiredNamespaces.eip155.events must be a list"),
             ({"eip155": []}, "requiredNamespaces.eip155 must be an object"),
             ({"eip155:": {"methods": [], "events": []}}, "is not a CAIP-2 chain id"),
-            ({"eip155:1": {"chains": ["eip155:5"], "methods": [], "events": []}}, "inline chain key must not list other chains"),
+            (
+                {"eip155:1": {"chains": ["eip155:5"], "methods": [], "events": []}},
+                "inline chain key must not list other chains",
+            ),
             ([], "requiredNamespaces must be an object"),
         ],
-        ids=["empty-chains", "other-namespace", "bare-namespace", "no-chains", "methods-str", "blank-method",
-             "events-none", "ns-list", "bad-inline", "inline-others", "not-object"],
+        ids=[
+            "empty-chains",
+            "other-namespace",
+            "bare-namespace",
+            "no-chains",
+            "methods-str",
+            "blank-method",
+            "events-none",
+            "ns-list",
+            "bad-inline",
+            "inline-others",
+            "not-object",
+        ],
     )
     def test_invalid_proposal(self, proposal: object, message: str) -> None:
         with pytest.raises(InvalidNamespaces, match=message) as info:
@@ -596,8 +653,14 @@ class TestNamespaces:
         ("session", "message"),
         [
             ({}, "namespaces must be a non-empty object"),
-            ({"eip155": {**SESSION["eip155"], "accounts": ["eip155:1"]}}, "'eip155:1' is not a CAIP-10 account of 'eip155'"),
-            ({"eip155": {**SESSION["eip155"], "accounts": ["cosmos:cosmoshub-4:abc"]}}, "is not a CAIP-10 account of 'eip155'"),
+            (
+                {"eip155": {**SESSION["eip155"], "accounts": ["eip155:1"]}},
+                "'eip155:1' is not a CAIP-10 account of 'eip155'",
+            ),
+            (
+                {"eip155": {**SESSION["eip155"], "accounts": ["cosmos:cosmoshub-4:abc"]}},
+                "is not a CAIP-10 account of 'eip155'",
+            ),
             ({"eip155": {**SESSION["eip155"], "chains": ["eip155"]}}, "'eip155' is not a CAIP-2 chain id"),
             ({"eip155": {**SESSION["eip155"], "methods": None}}, "namespaces.eip155.methods must be a list"),
         ],
@@ -610,15 +673,24 @@ class TestNamespaces:
 
     def test_require_conforming_subset_ok(self) -> None:
         assert namespaces.require_conforming(REQUIRED, SESSION) is None
-        assert namespaces.require_conforming({"eip155:137": {"methods": ["eth_sendTransaction"], "events": []}}, SESSION) is None
+        assert (
+            namespaces.require_conforming({"eip155:137": {"methods": ["eth_sendTransaction"], "events": []}}, SESSION)
+            is None
+        )
 
     @pytest.mark.parametrize(
         ("required", "message"),
         [
             (ns_with(chains=["eip155:1", "eip155:10"]), r"required chains not approved: \['eip155:10'\]"),
-            (ns_with(methods=["personal_sign", "eth_signTypedData_v4"]), r"required methods not approved: \['eth_signTypedData_v4'\]"),
+            (
+                ns_with(methods=["personal_sign", "eth_signTypedData_v4"]),
+                r"required methods not approved: \['eth_signTypedData_v4'\]",
+            ),
             (ns_with(events=["chainChanged", "disconnect"]), r"required events not approved: \['disconnect'\]"),
-            ({"cosmos": {"chains": ["cosmos:cosmoshub-4"], "methods": [], "events": []}}, "required namespace 'cosmos' was not approved"),
+            (
+                {"cosmos": {"chains": ["cosmos:cosmoshub-4"], "methods": [], "events": []}},
+                "required namespace 'cosmos' was not approved",
+            ),
             ({"eip155:10": {"methods": [], "events": []}}, r"required chains not approved: \['eip155:10'\]"),
         ],
         ids=["missing-chain", "missing-method", "missing-event", "missing-namespace", "missing-inline-chain"],
@@ -648,7 +720,11 @@ class TestNamespaces:
 
     def test_build_approved_namespaces_happy_path(self) -> None:
         optional = {
-            "eip155": {"chains": ["eip155:137", "eip155:10"], "methods": ["eth_signTypedData_v4", "wallet_addEthereumChain"], "events": ["accountsChanged"]}
+            "eip155": {
+                "chains": ["eip155:137", "eip155:10"],
+                "methods": ["eth_signTypedData_v4", "wallet_addEthereumChain"],
+                "events": ["accountsChanged"],
+            }
         }
         accounts = ["eip155:1:0xab", "eip155:137:0xab", "cosmos:cosmoshub-4:cosmos1x"]
         approved = namespaces.build_approved_namespaces(
@@ -672,12 +748,16 @@ class TestNamespaces:
 
     def test_build_approved_namespaces_unsupported_required_method(self) -> None:
         with pytest.raises(InvalidNamespaces, match=r"required methods unsupported: \['personal_sign'\]") as info:
-            namespaces.build_approved_namespaces(REQUIRED, {}, accounts=["eip155:1:0xab"], methods=["eth_sign"], events=["chainChanged"])
+            namespaces.build_approved_namespaces(
+                REQUIRED, {}, accounts=["eip155:1:0xab"], methods=["eth_sign"], events=["chainChanged"]
+            )
         assert (info.value.sdk_code, info.value.by) == (5101, "caller")
 
     def test_build_approved_namespaces_required_chain_without_account(self) -> None:
         with pytest.raises(InvalidNamespaces, match="required chain eip155:1 has no account") as info:
-            namespaces.build_approved_namespaces(REQUIRED, {}, accounts=["eip155:137:0xab"], methods=["personal_sign"], events=["chainChanged"])
+            namespaces.build_approved_namespaces(
+                REQUIRED, {}, accounts=["eip155:137:0xab"], methods=["personal_sign"], events=["chainChanged"]
+            )
         assert info.value.sdk_code == 5100
 
 
@@ -692,18 +772,44 @@ METHOD_SAMPLES: list[relay_rpc.Params] = [
     relay_rpc.BatchSubscribe((T1, T2)),
     relay_rpc.Unsubscribe(T1, "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e"),
     relay_rpc.BatchUnsubscribe((relay_rpc.Unsubscribe(T1, "a"), relay_rpc.Unsubscribe(T2, "b"))),
-    relay_rpc.Publish(T1, MESSAGE, 300, 1108, True, "eyJ.att", {"correlationId": 1795455773362530, "rpcMethods": ["personal_sign"], "chainId": "eip155:1", "txHashes": [], "contractAddresses": []}),
+    relay_rpc.Publish(
+        T1,
+        MESSAGE,
+        300,
+        1108,
+        True,
+        "eyJ.att",
+        {
+            "correlationId": 1795455773362530,
+            "rpcMethods": ["personal_sign"],
+            "chainId": "eip155:1",
+            "txHashes": [],
+            "contractAddresses": [],
+        },
+    ),
     relay_rpc.BatchPublish((relay_rpc.Publish(T1, MESSAGE, 300), relay_rpc.Publish(T2, MESSAGE, 86400, 1114))),
     relay_rpc.FetchMessages(T1),
     relay_rpc.BatchFetchMessages((T1, T2)),
-    relay_rpc.BatchReceive((relay_rpc.Receipt(T1, "15112289b5b794e68d1ea3cd91330db55582a37d0596f7b99ea8becdf9d10496"),)),
+    relay_rpc.BatchReceive(
+        (relay_rpc.Receipt(T1, "15112289b5b794e68d1ea3cd91330db55582a37d0596f7b99ea8becdf9d10496"),)
+    ),
     relay_rpc.ProposeSession(T1, MESSAGE, 300, 1795455773286430),
     relay_rpc.ApproveSession(
-        T2, T1, MESSAGE, MESSAGE, 300, 1795455773286430,
-        ("eip155:1",), ("personal_sign", "eth_sendTransaction"), ("chainChanged", "accountsChanged"),
+        T2,
+        T1,
+        MESSAGE,
+        MESSAGE,
+        300,
+        1795455773286430,
+        ("eip155:1",),
+        ("personal_sign", "eth_sendTransaction"),
+        ("chainChanged", "accountsChanged"),
         {"sessionProperties": {"capabilities": "{}"}},
     ),
-    relay_rpc.Subscription("8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e", relay_rpc.MessageData(T1, MESSAGE, 1795455773292, 1100)),
+    relay_rpc.Subscription(
+        "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e",
+        relay_rpc.MessageData(T1, MESSAGE, 1795455773292, 1100),
+    ),
 ]
 
 
@@ -736,8 +842,17 @@ class TestRelayRpc:
         """irn_publish params are exactly what the JS SDK sends (TVF flattened after the known keys)."""
         text = relay_rpc.encode_request("1795456226161833728", METHOD_SAMPLES[4])
         assert json.loads(text)["params"] == {
-            "topic": T1, "message": MESSAGE, "ttl": 300, "prompt": True, "tag": 1108, "attestation": "eyJ.att",
-            "correlationId": 1795455773362530, "rpcMethods": ["personal_sign"], "chainId": "eip155:1", "txHashes": [], "contractAddresses": [],
+            "topic": T1,
+            "message": MESSAGE,
+            "ttl": 300,
+            "prompt": True,
+            "tag": 1108,
+            "attestation": "eyJ.att",
+            "correlationId": 1795455773362530,
+            "rpcMethods": ["personal_sign"],
+            "chainId": "eip155:1",
+            "txHashes": [],
+            "contractAddresses": [],
         }
 
     def test_subscribe_vector_from_rust_tests(self) -> None:
@@ -750,7 +865,12 @@ class TestRelayRpc:
 
     @pytest.mark.parametrize(
         ("raw", "expected"),
-        [(1659980684711969, 1659980684711969), ("1795456226161833728", 1795456226161833728), ("1795455773344000000n", 1795455773344000000), (0, 0)],
+        [
+            (1659980684711969, 1659980684711969),
+            ("1795456226161833728", 1795456226161833728),
+            ("1795455773344000000n", 1795455773344000000),
+            (0, 0),
+        ],
     )
     def test_normalize_id(self, raw, expected: int) -> None:
         assert relay_rpc.normalize_id(raw) == expected
@@ -768,13 +888,22 @@ class TestRelayRpc:
         assert relay_rpc.normalize_id(parsed.id) == 1795455773344000000
 
     def test_result_frame(self) -> None:
-        text = relay_rpc.encode_result("1795455773290065920", "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e")
-        assert text == '{"id":"1795455773290065920","jsonrpc":"2.0","result":"8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e"}'
-        assert relay_rpc.parse_frame(text) == relay_rpc.RelayResult("1795455773290065920", "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e")
+        text = relay_rpc.encode_result(
+            "1795455773290065920", "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e"
+        )
+        assert (
+            text
+            == '{"id":"1795455773290065920","jsonrpc":"2.0","result":"8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e"}'
+        )
+        assert relay_rpc.parse_frame(text) == relay_rpc.RelayResult(
+            "1795455773290065920", "8161b8bc0efc51479a7f19f9543bd88cd29bd1099cd7bb59acdd51d961f55e3e"
+        )
 
     def test_error_frame(self) -> None:
         text = relay_rpc.encode_error(7, -32000, "topic invalid", "InvalidTopic")
-        assert text == '{"id":7,"jsonrpc":"2.0","error":{"code":-32000,"message":"topic invalid","data":"InvalidTopic"}}'
+        assert (
+            text == '{"id":7,"jsonrpc":"2.0","error":{"code":-32000,"message":"topic invalid","data":"InvalidTopic"}}'
+        )
         assert relay_rpc.parse_frame(text) == relay_rpc.RelayError(7, -32000, "topic invalid", "InvalidTopic")
 
     def test_error_frame_without_integer_code(self) -> None:
@@ -817,8 +946,22 @@ class TestRelayRpc:
             ("irn_batchUnsubscribe", {"subscriptions": [T1]}, "subscriptions must be objects"),
             ("irn_batchReceive", {"receipts": [{"topic": T1}]}, "messageId must be a non-empty string"),
             ("irn_subscription", {"id": "x", "data": None}, "data must be an object"),
-            ("irn_subscription", {"id": "x", "data": {"topic": T1, "message": "m", "publishedAt": "now"}}, "publishedAt must be an integer"),
-            ("wc_approveSession", {"sessionTopic": T2, "pairingTopic": T1, "sessionProposalResponse": "a", "sessionSettlementRequest": "b", "approvedChains": [1]}, "approvedChains must be a list of strings"),
+            (
+                "irn_subscription",
+                {"id": "x", "data": {"topic": T1, "message": "m", "publishedAt": "now"}},
+                "publishedAt must be an integer",
+            ),
+            (
+                "wc_approveSession",
+                {
+                    "sessionTopic": T2,
+                    "pairingTopic": T1,
+                    "sessionProposalResponse": "a",
+                    "sessionSettlementRequest": "b",
+                    "approvedChains": [1],
+                },
+                "approvedChains must be a list of strings",
+            ),
         ],
     )
     def test_bad_params(self, method: str, params: dict, message: str) -> None:
@@ -858,7 +1001,10 @@ class TestRelayRpc:
     def test_overflowing_float_in_publish_is_refused(self) -> None:
         """BUG (same root cause as jsonrpc.loads): a relay accepts a publish whose TVF extra is 1e999,
         then cannot re-encode the frame it accepted (raw ValueError from json.dumps)."""
-        text = '{"id":1,"jsonrpc":"2.0","method":"irn_publish","params":{"topic":"%s","message":"m","ttl":300,"chainId":1e999}}' % T1
+        text = (
+            '{"id":1,"jsonrpc":"2.0","method":"irn_publish","params":{"topic":"%s","message":"m","ttl":300,"chainId":1e999}}'
+            % T1
+        )
         with pytest.raises(relay_rpc.FrameError) as info:
             parsed = relay_rpc.parse_frame(text)
             relay_rpc.encode_request(parsed.id, parsed.params)

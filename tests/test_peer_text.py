@@ -102,7 +102,15 @@ def test_local_name_accepts_only_what_it_would_keep(text):
     assert not any(_unsafe(ch) for ch in name) and cells(name) <= MAX_CELLS
 
 
-INVISIBLE_OR_CONTROL = ["desk\u200b", "a\u202eb", "tab\there", "new\nline", "bom\ufeff", "\u2066x\u2069", "fill\u3164er"]
+INVISIBLE_OR_CONTROL = [
+    "desk\u200b",
+    "a\u202eb",
+    "tab\there",
+    "new\nline",
+    "bom\ufeff",
+    "\u2066x\u2069",
+    "fill\u3164er",
+]
 
 
 @pytest.mark.parametrize("text", INVISIBLE_OR_CONTROL)
@@ -122,9 +130,16 @@ def test_names_are_normalised():
     assert local_name("  ｄｅｓｋ\u00a0 phone ") == "desk phone"
 
 
-@pytest.mark.parametrize("a, b", [
-    ("desk", "DESK"), ("desk", "dеsk"), ("desk", "desk\ufe0f"), ("desk", "ｄｅｓｋ"), ("my desk", "my  desk"),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("desk", "DESK"),
+        ("desk", "dеsk"),
+        ("desk", "desk\ufe0f"),
+        ("desk", "ｄｅｓｋ"),
+        ("my desk", "my  desk"),
+    ],
+)
 def test_names_that_display_the_same_look_the_same(a, b):
     """Case, width variants, invisible marks and Cyrillic/Greek look-alikes do not make a different name."""
     assert looks_the_same(a, b)

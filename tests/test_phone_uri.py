@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from tests.procs import REPO
-from tests.test_phone import MESSAGE, TEST_KEY_ADDRESS, PhoneProcess, connect, run_phone, sign
 from tests.pypeer import py_peer, recover_personal
+from tests.test_phone import MESSAGE, TEST_KEY_ADDRESS, PhoneProcess, connect, run_phone, sign
 from walletsync.protocol import events as ev
 from walletsync.protocol.uri import parse_uri
 
@@ -72,8 +72,18 @@ async def test_with_the_uri_piped_in_the_questions_are_asked_on_the_terminal(sta
     log_path = log_dir / "phone-piped.log"
     env = {k: v for k, v in os.environ.items() if k != "WALLETSYNC_URI"}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "walletsync", "phone", "--json", "--relay", relay.url,
-        stdin=subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO, env=env,
+        sys.executable,
+        "-m",
+        "walletsync",
+        "phone",
+        "--json",
+        "--relay",
+        relay.url,
+        stdin=subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=open(log_path, "w"),
+        cwd=REPO,
+        env=env,
         preexec_fn=own_terminal,
     )
     os.close(slave)

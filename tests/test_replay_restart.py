@@ -8,8 +8,8 @@ and hands the restarted companion envelopes it had handled before.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import copy
+import hashlib
 
 from tests.companion.test_service import Clock, companion_with_wallet
 from tests.conftest import ACCOUNT, GRANTED, NOW, make_pair, settle

@@ -35,10 +35,19 @@ MAIL = {
             {"name": "verifyingContract", "type": "address"},
         ],
         "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}],
+        "Mail": [
+            {"name": "from", "type": "Person"},
+            {"name": "to", "type": "Person"},
+            {"name": "contents", "type": "string"},
+        ],
     },
     "primaryType": "Mail",
-    "domain": {"name": "Ether Mail", "version": "1", "chainId": 1, "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+    "domain": {
+        "name": "Ether Mail",
+        "version": "1",
+        "chainId": 1,
+        "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC",
+    },
     "message": {
         "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
         "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
@@ -64,8 +73,10 @@ def typed_signature(account, typed: dict) -> str:
 
 
 def test_personal_sign_of_hex_message_verifies():
-    message = "Log in to walletsync\nnonce: 42".encode()
-    verdict = verify_response("personal_sign", ["0x" + message.hex(), SIGNER.address], personal_signature(SIGNER, message), SIGNER.address)
+    message = b"Log in to walletsync\nnonce: 42"
+    verdict = verify_response(
+        "personal_sign", ["0x" + message.hex(), SIGNER.address], personal_signature(SIGNER, message), SIGNER.address
+    )
     assert verdict == Verdict(True, SIGNER.address, SIGNER.address, "signed by the session account")
 
 
@@ -88,7 +99,9 @@ def test_account_case_does_not_matter_and_addresses_come_back_checksummed():
 
 
 def test_signature_by_another_key_is_a_mismatch():
-    verdict = verify_response("personal_sign", ["0x6869", SIGNER.address], personal_signature(STRANGER, b"hi"), SIGNER.address)
+    verdict = verify_response(
+        "personal_sign", ["0x6869", SIGNER.address], personal_signature(STRANGER, b"hi"), SIGNER.address
+    )
     assert verdict.verified is False
     assert verdict.recovered == STRANGER.address
     assert "mismatch" in verdict.reason and STRANGER.address in verdict.reason and SIGNER.address in verdict.reason
@@ -118,7 +131,9 @@ def test_eip712_specification_example_verifies():
 @pytest.mark.parametrize("as_text", [True, False], ids=["json-text", "object"])
 def test_typed_data_signed_by_the_account_verifies(as_text):
     typed = json.dumps(MAIL) if as_text else MAIL
-    verdict = verify_response("eth_signTypedData_v4", [SIGNER.address, typed], typed_signature(SIGNER, MAIL), SIGNER.address)
+    verdict = verify_response(
+        "eth_signTypedData_v4", [SIGNER.address, typed], typed_signature(SIGNER, MAIL), SIGNER.address
+    )
     assert verdict.verified and verdict.recovered == SIGNER.address
 
 
@@ -130,7 +145,9 @@ def test_typed_data_built_then_verified():
 
 
 def test_typed_data_signed_by_another_key_is_a_mismatch():
-    verdict = verify_response("eth_signTypedData_v4", [SIGNER.address, MAIL], typed_signature(STRANGER, MAIL), SIGNER.address)
+    verdict = verify_response(
+        "eth_signTypedData_v4", [SIGNER.address, MAIL], typed_signature(STRANGER, MAIL), SIGNER.address
+    )
     assert not verdict.verified and verdict.recovered == STRANGER.address and "mismatch" in verdict.reason
 
 
@@ -175,7 +192,9 @@ def test_a_bad_recovery_id_is_not_a_signature():
 
 
 def test_unreadable_request_params_are_a_verdict():
-    verdict = verify_response("eth_signTypedData_v4", [SIGNER.address, "{not json"], typed_signature(SIGNER, MAIL), SIGNER.address)
+    verdict = verify_response(
+        "eth_signTypedData_v4", [SIGNER.address, "{not json"], typed_signature(SIGNER, MAIL), SIGNER.address
+    )
     assert not verdict.verified and verdict.reason.startswith("cannot rebuild what was signed")
 
 
@@ -201,7 +220,12 @@ def test_unknown_methods_are_not_verified():
 
 def test_verdict_json():
     verdict = Verdict(True, SIGNER.address, SIGNER.address, "signed by the session account")
-    assert verdict.to_json() == {"verified": True, "recovered": SIGNER.address, "account": SIGNER.address, "reason": "signed by the session account"}
+    assert verdict.to_json() == {
+        "verified": True,
+        "recovered": SIGNER.address,
+        "account": SIGNER.address,
+        "reason": "signed by the session account",
+    }
 
 
 # --- build_request --------------------------------------------------------------------
@@ -211,7 +235,16 @@ def test_transaction_is_normalized_and_from_filled_in():
     tx = json.dumps({"to": RECIPIENT.lower(), "value": 10**18, "gas": "0x5208", "nonce": 0, "data": "0x"})
     assert build_request(tx=tx, account=SIGNER.address) == (
         "eth_sendTransaction",
-        [{"from": SIGNER.address, "to": RECIPIENT, "value": "0xde0b6b3a7640000", "gas": "0x5208", "nonce": "0x0", "data": "0x"}],
+        [
+            {
+                "from": SIGNER.address,
+                "to": RECIPIENT,
+                "value": "0xde0b6b3a7640000",
+                "gas": "0x5208",
+                "nonce": "0x0",
+                "data": "0x",
+            }
+        ],
     )
 
 
@@ -233,15 +266,24 @@ def test_message_is_sent_as_utf8_hex():
         ({"message": ""}, "--message: the message is empty"),
         ({"message": "bad \udcff byte"}, "--message: the message is not valid UTF-8 text"),
         ({"typed_data": "{not json"}, "--typed-data: input is not JSON: "),
-        ({"typed_data": "[1, 2]"}, "--typed-data: must be a JSON object with types, primaryType, domain and message, got a list"),
-        ({"typed_data": json.dumps({k: v for k, v in MAIL.items() if k != "primaryType"})}, "--typed-data: missing 'primaryType'"),
+        (
+            {"typed_data": "[1, 2]"},
+            "--typed-data: must be a JSON object with types, primaryType, domain and message, got a list",
+        ),
+        (
+            {"typed_data": json.dumps({k: v for k, v in MAIL.items() if k != "primaryType"})},
+            "--typed-data: missing 'primaryType'",
+        ),
         ({"typed_data": json.dumps({**MAIL, "domain": []})}, "--typed-data: 'domain' must be a JSON object"),
         ({"typed_data": json.dumps({**MAIL, "primaryType": "Letter"})}, "--typed-data: cannot be encoded as EIP-712: "),
         ({"typed_data": "[" * 5000}, "--typed-data: input nests too deeply"),
         ({"tx": "nope"}, "--tx: input is not JSON: "),
         ({"tx": "[]"}, "--tx: must be a JSON object, got a list"),
         ({"tx": '{"to": "0x12"}'}, "--tx: 'to' must be a 20-byte 0x address, got '0x12'"),
-        ({"tx": json.dumps({"to": RECIPIENT.replace("b", "B", 1)})}, "--tx: 'to' has a wrong EIP-55 checksum (a typo?)"),
+        (
+            {"tx": json.dumps({"to": RECIPIENT.replace("b", "B", 1)})},
+            "--tx: 'to' has a wrong EIP-55 checksum (a typo?)",
+        ),
         ({"tx": '{"value": -1}'}, "--tx: 'value' must be between 0 and 2^256-1, got -1"),
         ({"tx": '{"value": "-0x1"}'}, "--tx: 'value' must be a 0x hex quantity or an integer, got '-0x1'"),
         ({"tx": '{"value": "100"}'}, "--tx: 'value' must be a 0x hex quantity or an integer, got '100'"),
@@ -250,7 +292,10 @@ def test_message_is_sent_as_utf8_hex():
         ({"tx": json.dumps({"value": 2**256})}, "--tx: 'value' must be between 0 and 2^256-1"),
         ({"tx": '{"data": "0x123"}'}, "--tx: 'data' must be 0x hex bytes, got '0x123'"),
         ({"tx": '{"gasLimit": "0x1"}'}, "--tx: unknown field 'gasLimit' (known: from, to, value, gas,"),
-        ({"tx": json.dumps({"from": STRANGER.address})}, f"--tx: 'from' is {STRANGER.address}, but the session account is {SIGNER.address}"),
+        (
+            {"tx": json.dumps({"from": STRANGER.address})},
+            f"--tx: 'from' is {STRANGER.address}, but the session account is {SIGNER.address}",
+        ),
     ],
 )
 def test_malformed_input_says_what_is_wrong(kwargs, expected):
@@ -281,15 +326,30 @@ json_value = st.recursive(
     max_leaves=12,
 )
 hex_text = st.binary(min_size=0, max_size=80).map(lambda raw: "0x" + raw.hex())
-results = json_value | hex_text | st.just(COW_SIGNATURE) | st.binary(min_size=65, max_size=65).map(lambda raw: "0x" + raw.hex())
+results = (
+    json_value
+    | hex_text
+    | st.just(COW_SIGNATURE)
+    | st.binary(min_size=65, max_size=65).map(lambda raw: "0x" + raw.hex())
+)
 mail_variants = st.builds(
-    lambda contents, wallet, chain: {**MAIL, "domain": {**MAIL["domain"], "chainId": chain}, "message": {**MAIL["message"], "contents": contents, "to": {"name": "Bob", "wallet": wallet}}},
+    lambda contents, wallet, chain: {
+        **MAIL,
+        "domain": {**MAIL["domain"], "chainId": chain},
+        "message": {**MAIL["message"], "contents": contents, "to": {"name": "Bob", "wallet": wallet}},
+    },
     json_value,
     json_value | hex_text,
     json_value,
 )
-params = st.lists(json_value, max_size=3) | json_value | st.tuples(st.just(COW), mail_variants | mail_variants.map(json.dumps)).map(list)
-methods = st.sampled_from(["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction", "eth_sign"]) | st.text(max_size=20)
+params = (
+    st.lists(json_value, max_size=3)
+    | json_value
+    | st.tuples(st.just(COW), mail_variants | mail_variants.map(json.dumps)).map(list)
+)
+methods = st.sampled_from(["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction", "eth_sign"]) | st.text(
+    max_size=20
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -18,7 +18,11 @@ ADDRESS = Account.from_key(KEY).address
 OTHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 TYPED = {
     "types": {
-        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+        "EIP712Domain": [
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+        ],
         "Mail": [{"name": "from", "type": "string"}, {"name": "contents", "type": "string"}],
     },
     "primaryType": "Mail",
@@ -34,7 +38,10 @@ def signer() -> Signer:
 
 @pytest.mark.parametrize(
     "path, address",
-    [("m/44'/60'/0'/0/0", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"), ("m/44'/60'/0'/0/1", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")],
+    [
+        ("m/44'/60'/0'/0/0", "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"),
+        ("m/44'/60'/0'/0/1", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"),
+    ],
 )
 def test_mnemonic_paths_give_the_known_addresses(path, address):
     signer = Signer.from_mnemonic(MNEMONIC, path)
@@ -46,7 +53,14 @@ def test_key_gives_its_address_and_repr_hides_it(signer):
     assert KEY[2:] not in repr(signer) and ADDRESS in repr(signer)
 
 
-@pytest.mark.parametrize("make", [lambda: Signer.from_key("0x1234"), lambda: Signer.from_mnemonic("test test"), lambda: Signer.from_mnemonic(MNEMONIC, "m/44'/x")])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Signer.from_key("0x1234"),
+        lambda: Signer.from_mnemonic("test test"),
+        lambda: Signer.from_mnemonic(MNEMONIC, "m/44'/x"),
+    ],
+)
 def test_bad_keys_are_one_typed_error(make):
     with pytest.raises(WalletKeyError):
         make()
@@ -106,14 +120,34 @@ def test_transaction_on_a_non_evm_chain_is_unsupported(signer):
 def test_send_transaction_signs_with_defaults_and_returns_the_hash(signer):
     tx_hash = signer.sign("eth_sendTransaction", [{"from": ADDRESS, "to": OTHER.lower(), "value": "0x10"}], "eip155:10")
     expected = Account.sign_transaction(
-        {"chainId": 10, "to": OTHER, "value": 16, "data": "0x", "nonce": 0, "gas": 21000, "maxPriorityFeePerGas": 10**9, "maxFeePerGas": 30 * 10**9}, KEY
+        {
+            "chainId": 10,
+            "to": OTHER,
+            "value": 16,
+            "data": "0x",
+            "nonce": 0,
+            "gas": 21000,
+            "maxPriorityFeePerGas": 10**9,
+            "maxFeePerGas": 30 * 10**9,
+        },
+        KEY,
     )
     assert tx_hash == "0x" + bytes(expected.hash).hex() == "0x" + keccak(bytes(expected.raw_transaction)).hex()
 
 
 def test_send_transaction_keeps_given_legacy_fields(signer):
-    tx = {"from": ADDRESS, "to": OTHER, "value": 5, "gas": "0x5208", "gasPrice": "0x3b9aca00", "nonce": "0x7", "data": "0xabcd"}
-    expected = Account.sign_transaction({"chainId": 1, "to": OTHER, "value": 5, "data": "0xabcd", "nonce": 7, "gas": 21000, "gasPrice": 10**9}, KEY)
+    tx = {
+        "from": ADDRESS,
+        "to": OTHER,
+        "value": 5,
+        "gas": "0x5208",
+        "gasPrice": "0x3b9aca00",
+        "nonce": "0x7",
+        "data": "0xabcd",
+    }
+    expected = Account.sign_transaction(
+        {"chainId": 1, "to": OTHER, "value": 5, "data": "0xabcd", "nonce": 7, "gas": 21000, "gasPrice": 10**9}, KEY
+    )
     assert signer.sign("eth_sendTransaction", [tx], "eip155:1") == "0x" + bytes(expected.hash).hex()
 
 
@@ -121,12 +155,24 @@ def test_send_transaction_with_an_rpc_fills_from_the_node_and_broadcasts():
     node = FakeNode(chain_id=1)
     try:
         signer = Signer.from_key(KEY, rpc_url=node.url)
-        tx_hash = signer.sign("eth_sendTransaction", [{"from": ADDRESS, "to": OTHER, "value": "0x1", "data": "0x1234"}], "eip155:1")
+        tx_hash = signer.sign(
+            "eth_sendTransaction", [{"from": ADDRESS, "to": OTHER, "value": "0x1", "data": "0x1234"}], "eip155:1"
+        )
         raw = node.raw_sent()
         assert tx_hash == "0x" + keccak(bytes.fromhex(raw[2:])).hex()
         assert Account.recover_transaction(raw) == ADDRESS
         expected = Account.sign_transaction(
-            {"chainId": 1, "to": OTHER, "value": 1, "data": "0x1234", "nonce": 7, "gas": 50_000, "maxPriorityFeePerGas": 2 * 10**9, "maxFeePerGas": 12 * 10**9}, KEY
+            {
+                "chainId": 1,
+                "to": OTHER,
+                "value": 1,
+                "data": "0x1234",
+                "nonce": 7,
+                "gas": 50_000,
+                "maxPriorityFeePerGas": 2 * 10**9,
+                "maxFeePerGas": 12 * 10**9,
+            },
+            KEY,
         )
         assert raw[2:] == bytes(expected.raw_transaction).hex()
     finally:
@@ -137,7 +183,9 @@ def test_an_rpc_on_another_chain_is_refused_before_signing():
     node = FakeNode(chain_id=137)
     try:
         with pytest.raises(SignError) as caught:
-            Signer.from_key(KEY, rpc_url=node.url).sign("eth_sendTransaction", [{"from": ADDRESS, "to": OTHER}], "eip155:1")
+            Signer.from_key(KEY, rpc_url=node.url).sign(
+                "eth_sendTransaction", [{"from": ADDRESS, "to": OTHER}], "eip155:1"
+            )
         assert caught.value.rpc_error.code == 5100
         assert not [c for c in node.calls if c["method"] == "eth_sendRawTransaction"]
     finally:
@@ -146,7 +194,9 @@ def test_an_rpc_on_another_chain_is_refused_before_signing():
 
 def test_an_unreachable_rpc_is_a_node_error():
     with pytest.raises(SignError) as caught:
-        Signer.from_key(KEY, rpc_url="http://127.0.0.1:9").sign("eth_sendTransaction", [{"from": ADDRESS, "to": OTHER}], "eip155:1")
+        Signer.from_key(KEY, rpc_url="http://127.0.0.1:9").sign(
+            "eth_sendTransaction", [{"from": ADDRESS, "to": OTHER}], "eip155:1"
+        )
     assert caught.value.rpc_error.code == -32000
 
 
@@ -155,7 +205,11 @@ def test_an_unreachable_rpc_is_a_node_error():
     [
         ("personal_sign", ["0x68656c6c6f", ADDRESS], "sign message 'hello'"),
         ("eth_signTypedData_v4", [ADDRESS, json.dumps(TYPED)], "sign typed data Mail for walletsync test (chain 1)"),
-        ("eth_sendTransaction", [{"to": OTHER, "value": "0x10", "data": "0xabcd"}], f"send 16 wei to {OTHER} with 2 bytes of data"),
+        (
+            "eth_sendTransaction",
+            [{"to": OTHER, "value": "0x10", "data": "0xabcd"}],
+            f"send 16 wei to {OTHER} with 2 bytes of data",
+        ),
     ],
 )
 def test_summaries_say_what_is_asked(method, params, expected):

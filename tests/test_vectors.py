@@ -21,7 +21,10 @@ VECTORS = json.loads((Path(__file__).parent / "vectors" / "wc_vectors.json").rea
 OFFICIAL = VECTORS["official"]
 GENERATED = VECTORS["generated"]
 CAPTURED = VECTORS["captured"]
-JWT_CASES = [pytest.param(VECTORS["official_jwt"], id="official"), pytest.param(VECTORS["generated_jwt"], id="generated")]
+JWT_CASES = [
+    pytest.param(VECTORS["official_jwt"], id="official"),
+    pytest.param(VECTORS["generated_jwt"], id="generated"),
+]
 
 
 def h(text: str) -> bytes:
@@ -144,7 +147,9 @@ def test_official_type0_base64url_variant() -> None:
     envelope = _official_seal()
     assert crypto.b64url_encode(envelope) == OFFICIAL["type0_b64url"]
     assert crypto.b64url_decode(OFFICIAL["type0_b64url"]) == envelope
-    opened = crypto.open_sealed(h(OFFICIAL["sym_key"]), crypto.decode_envelope(crypto.b64url_decode(OFFICIAL["type0_b64url"])))
+    opened = crypto.open_sealed(
+        h(OFFICIAL["sym_key"]), crypto.decode_envelope(crypto.b64url_decode(OFFICIAL["type0_b64url"]))
+    )
     assert opened == OFFICIAL["message"].encode()
 
 

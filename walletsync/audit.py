@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
@@ -79,7 +80,9 @@ def _canonical_json(value: Any) -> bytes:
         text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return text.encode("utf-8")
     except UnicodeEncodeError:
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode("ascii")
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode(
+            "ascii"
+        )
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,14 @@ class AuditEntry:
     signature: str
 
     def _signed_fields(self) -> dict[str, Any]:
-        return {"seq": self.seq, "ts": self.ts, "kind": self.kind, "session": self.session, "data": self.data, "prev_hash": self.prev_hash}
+        return {
+            "seq": self.seq,
+            "ts": self.ts,
+            "kind": self.kind,
+            "session": self.session,
+            "data": self.data,
+            "prev_hash": self.prev_hash,
+        }
 
     def canonical(self) -> bytes:
         """The bytes that are hashed and signed: every field except the signature."""
@@ -256,10 +266,14 @@ def verify(
         last_seq = entries[-1].seq if entries else 0
         if last_seq < head_seq:
             removed = "all rows were removed" if not entries else f"rows after {last_seq} were removed"
-            return AuditVerdict(False, count, {"seq": last_seq + 1, "reason": f"{removed} (the signed head is row {head_seq})"})
+            return AuditVerdict(
+                False, count, {"seq": last_seq + 1, "reason": f"{removed} (the signed head is row {head_seq})"}
+            )
         at_head = next((e for e in entries if e.seq == head_seq), None)
         if at_head is not None and at_head.hash() != head_hash:
-            return AuditVerdict(False, count, {"seq": head_seq, "reason": f"row {head_seq} does not match the signed head (rewritten)"})
+            return AuditVerdict(
+                False, count, {"seq": head_seq, "reason": f"row {head_seq} does not match the signed head (rewritten)"}
+            )
     return AuditVerdict(True, count, None)
 
 

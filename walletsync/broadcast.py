@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Callable, Generic, Iterable, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

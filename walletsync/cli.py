@@ -19,8 +19,7 @@ from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone]
 COMPANION_COMMANDS = [pair, sessions, sign, audit]
-PLANNED = {
-}
+PLANNED = {}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,17 +32,40 @@ class _Parser(argparse.ArgumentParser):
 def _common(suppress: bool) -> argparse.ArgumentParser:
     """Global options; on subcommands they default to SUPPRESS so a value given before the command survives."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="machine-readable output")
-    common.add_argument("--data-dir", default=argparse.SUPPRESS if suppress else None, metavar="DIR", help="where walletsync keeps its files (default: $WALLETSYNC_HOME or the platform data dir)")
+    common.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS if suppress else False, help="machine-readable output"
+    )
+    common.add_argument(
+        "--data-dir",
+        default=argparse.SUPPRESS if suppress else None,
+        metavar="DIR",
+        help="where walletsync keeps its files (default: $WALLETSYNC_HOME or the platform data dir)",
+    )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="walletsync", description="A terminal companion for your phone wallet (WalletConnect v2).", parents=[_common(False)])
+    parser = _Parser(
+        prog="walletsync",
+        description="A terminal companion for your phone wallet (WalletConnect v2).",
+        parents=[_common(False)],
+    )
     parser.add_argument("--version", action="version", version=f"walletsync {__version__}")
-    parser.add_argument("--relay", default=None, metavar="URL", help="relay to use (default: the public relay with a project id, else a local one)")
-    parser.add_argument("--project-id", default=None, metavar="ID", help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)")
-    parser.add_argument("--keyring-file", default=None, metavar="PATH", help="device keys in a passphrase-protected file instead of the OS keyring")
+    parser.add_argument(
+        "--relay",
+        default=None,
+        metavar="URL",
+        help="relay to use (default: the public relay with a project id, else a local one)",
+    )
+    parser.add_argument(
+        "--project-id", default=None, metavar="ID", help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)"
+    )
+    parser.add_argument(
+        "--keyring-file",
+        default=None,
+        metavar="PATH",
+        help="device keys in a passphrase-protected file instead of the OS keyring",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub_common = _common(True)
     for module in COMMANDS:

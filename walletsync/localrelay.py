@@ -65,12 +65,29 @@ async def ensure_local_relay(data_dir: Path, port: int = LOCAL_PORT) -> tuple[st
     if await is_relay(url):
         return url, False
     if _port_busy(port):
-        raise LocalRelayError(f"{LOCAL_HOST}:{port} is in use by something that is not a walletsync relay; pass --relay URL")
+        raise LocalRelayError(
+            f"{LOCAL_HOST}:{port} is in use by something that is not a walletsync relay; pass --relay URL"
+        )
     log_path = data_dir / "relay.log"
     with open(open_private(log_path), "ab") as log:
         relay = subprocess.Popen(
-            [sys.executable, "-m", "walletsync", "relay", "--host", LOCAL_HOST, "--port", str(port), "--store", f"sqlite:{data_dir / 'relay.db'}"],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+            [
+                sys.executable,
+                "-m",
+                "walletsync",
+                "relay",
+                "--host",
+                LOCAL_HOST,
+                "--port",
+                str(port),
+                "--store",
+                f"sqlite:{data_dir / 'relay.db'}",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
         )
     with open(open_private(data_dir / PID_FILE, os.O_WRONLY | os.O_TRUNC), "w") as pid_file:
         pid_file.write(f"{relay.pid}\n")
@@ -80,7 +97,9 @@ async def ensure_local_relay(data_dir: Path, port: int = LOCAL_PORT) -> tuple[st
             return url, True
         await asyncio.sleep(0.1)
     tail = log_path.read_text(errors="replace")[-500:].strip()
-    raise LocalRelayError(f"the local relay did not start within {START_TIMEOUT:g} s; see {log_path}: {tail.splitlines()[-1] if tail else 'no output'}")
+    raise LocalRelayError(
+        f"the local relay did not start within {START_TIMEOUT:g} s; see {log_path}: {tail.splitlines()[-1] if tail else 'no output'}"
+    )
 
 
 def _is_walletsync_relay(pid: int) -> bool:

@@ -30,13 +30,41 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u034f\u17b4\u17b5\u2800")
 """Letters and marks that draw nothing (Hangul fillers, combining grapheme joiner, Khmer inherent vowels, braille blank)."""
 _SPACES = re.compile(r"\s+")
-_LOOKALIKES = str.maketrans({
-    # Cyrillic (and the Latin script g)
-    "а": "a", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i", "ј": "j", "ӏ": "l", "о": "o", "р": "p",
-    "ԛ": "q", "ѕ": "s", "ԝ": "w", "х": "x", "у": "y", "ү": "y", "ѵ": "v", "ԍ": "g", "ɡ": "g",
-    # Greek
-    "α": "a", "ο": "o", "ρ": "p", "ν": "v", "ι": "i", "υ": "u", "χ": "x", "κ": "k", "ϲ": "c", "ϳ": "j",
-})
+_LOOKALIKES = str.maketrans(
+    {
+        # Cyrillic (and the Latin script g)
+        "а": "a",
+        "с": "c",
+        "ԁ": "d",
+        "е": "e",
+        "һ": "h",
+        "і": "i",
+        "ј": "j",
+        "ӏ": "l",
+        "о": "o",
+        "р": "p",
+        "ԛ": "q",
+        "ѕ": "s",
+        "ԝ": "w",
+        "х": "x",
+        "у": "y",
+        "ү": "y",
+        "ѵ": "v",
+        "ԍ": "g",
+        "ɡ": "g",
+        # Greek
+        "α": "a",
+        "ο": "o",
+        "ρ": "p",
+        "ν": "v",
+        "ι": "i",
+        "υ": "u",
+        "χ": "x",
+        "κ": "k",
+        "ϲ": "c",
+        "ϳ": "j",
+    }
+)
 
 
 class BadName(WalletsyncError):
@@ -58,7 +86,9 @@ def _invisible(ch: str) -> bool:
 def _normal(text: str) -> str:
     """NFKC, one space between words, nothing around them, no mark left over to land on what precedes the name."""
     name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text))
-    start = next((i for i, ch in enumerate(name) if not (ch == " " or unicodedata.category(ch).startswith("M"))), len(name))
+    start = next(
+        (i for i, ch in enumerate(name) if not (ch == " " or unicodedata.category(ch).startswith("M"))), len(name)
+    )
     return name[start:].rstrip()
 
 
@@ -66,7 +96,9 @@ def local_name(text: str) -> str:
     """The name the user typed (``--name``, rename), normalised; :class:`BadName` says what is wrong with it."""
     for i, ch in enumerate(text):
         if _refused(ch):
-            what = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc" else "an invisible character")
+            what = unicodedata.name(
+                ch, "a control character" if unicodedata.category(ch) == "Cc" else "an invisible character"
+            )
             raise BadName(
                 f"a session name cannot contain U+{ord(ch):04X} ({what}) at position {i + 1}: "
                 "use visible characters on one line"

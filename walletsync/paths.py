@@ -28,7 +28,10 @@ def make_private(directory: Path) -> None:
     if stat.S_IMODE(os.stat(directory).st_mode) != PRIVATE_DIR:
         os.chmod(directory, PRIVATE_DIR)
     for entry in os.scandir(directory):
-        if entry.is_file(follow_symlinks=False) and stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) != PRIVATE_FILE:
+        if (
+            entry.is_file(follow_symlinks=False)
+            and stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) != PRIVATE_FILE
+        ):
             try:
                 fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
             except OSError:

@@ -20,9 +20,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Literal
+from typing import Any, Literal
 
 from walletsync import audit
 from walletsync.broadcast import Broadcast
@@ -35,15 +36,20 @@ from walletsync.protocol.errors import OutOfScope, ProtocolError
 from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import Beyond, beyond_request, chain_of_account, granted_chains, request_beyond
 from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
-from walletsync.protocol.uri import format_uri
 from walletsync.protocol.state import PendingRequest, SentProposal
+from walletsync.protocol.uri import format_uri
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
 PUBLIC_RELAY = "wss://relay.walletconnect.org"
-METADATA = {"name": "walletsync", "description": "walletsync: your phone wallet, from the terminal", "url": "https://walletsync.invalid", "icons": []}
+METADATA = {
+    "name": "walletsync",
+    "description": "walletsync: your phone wallet, from the terminal",
+    "url": "https://walletsync.invalid",
+    "icons": [],
+}
 DEFAULT_CHAINS = ("eip155:1",)
 DEFAULT_METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
 DEFAULT_EVENTS = ("chainChanged", "accountsChanged")
@@ -258,7 +264,16 @@ class StoreChanged(ev.Event):
 class Companion:
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
-    def __init__(self, home: Path, db: Database, secrets: DeviceSecrets, relay: RelayChoice | None, *, clock: Callable[[], float] = time.time, random: Callable[[int], bytes] = os.urandom) -> None:
+    def __init__(
+        self,
+        home: Path,
+        db: Database,
+        secrets: DeviceSecrets,
+        relay: RelayChoice | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
         """``relay=None`` opens the companion offline: listing, renaming and the audit work; talking to phones does not."""
         self.home = home
         self.db = db
@@ -266,8 +281,14 @@ class Companion:
         self.relay = relay
         self.clock = clock
         self.engine = SignEngine(METADATA, random)
-        self.client = RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random) if relay else None
-        self.runner = EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
+        self.client = (
+            RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random)
+            if relay
+            else None
+        )
+        self.runner = (
+            EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
+        )
         self._events: Broadcast[ev.Event] = Broadcast()
         self._names: dict[int, str] = {}
         self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
@@ -280,7 +301,9 @@ class Companion:
     @classmethod
     async def open(cls, config: Config = Config(), *, offline: bool = False, **kwargs: Any) -> Companion:
         home = resolve_data_dir(config.data_dir)
-        secrets = open_device_secrets(home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase)
+        secrets = open_device_secrets(
+            home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase
+        )
         db = Database(home / "walletsync.db", secrets.storage_key)
         try:
             relay = None if offline else await choose_relay(config, home)
@@ -313,7 +336,8 @@ class Companion:
             topics = {s.topic for s in sessions} | {p.topic for p in pairings}
             topics |= {p.session_topic for p in proposals if p.session_topic}
             in_flight = [  # ours, not (yet) in the store: pings, extends, a request being sent
-                r for r in engine.requests.values()
+                r
+                for r in engine.requests.values()
                 if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)
             ]
             requests = [*db.pending_requests(), *in_flight]
@@ -322,7 +346,8 @@ class Companion:
         ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
         still = {(r.topic, r.id) for r in requests}
         finished = [
-            r for key, r in engine.requests.items()
+            r
+            for key, r in engine.requests.items()
             if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still
         ]
         actions = engine.restore(
@@ -343,9 +368,11 @@ class Companion:
         if linked:
             future.set_result(linked[-1])
         else:
-            future.set_exception(PairingFailed(
-                "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
-            ))
+            future.set_exception(
+                PairingFailed(
+                    "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
+                )
+            )
 
     def _answered_elsewhere(self, finished: list[PendingRequest]) -> list[ev.Event]:
         """Requests of ours another process saw end (an answer the relay gave it alone, a session it ended):
@@ -358,7 +385,9 @@ class Companion:
             if record is None:
                 continue
             if record.status in ("answered", "late"):
-                events.append(ev.RequestAnswered(topic, request_id, method, record.result, late=record.status == "late"))
+                events.append(
+                    ev.RequestAnswered(topic, request_id, method, record.result, late=record.status == "late")
+                )
                 if record.verdict is not None:
                     events.append(RequestVerified(topic, request_id, record.verdict))
             elif record.status == "rejected" and record.error:
@@ -499,7 +528,9 @@ class Companion:
 
     def _audit(self, kind: str, session: str | None, **data: Any) -> None:
         previous = self.db.last_audit()
-        entry = audit.append(previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), signer=self.secrets.identity)
+        entry = audit.append(
+            previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), signer=self.secrets.identity
+        )
         self.db.add_audit(entry, audit.sign_head(entry, self.secrets.identity))
 
     def _persist(self, event: ev.Event, now: int) -> list[ev.Event]:
@@ -509,7 +540,12 @@ class Companion:
             self._audit("pairing_offered", None, pairing_topic=event.uri.topic, expires_at=event.uri.expiry_timestamp)
         elif isinstance(event, ev.ProposalSent):
             db.save_proposal(engine.sent_proposals[event.proposal.id], name=self._names.get(event.proposal.id))
-            self._audit("proposal_sent", None, proposal_id=event.proposal.id, optional_namespaces=event.proposal.optional_namespaces)
+            self._audit(
+                "proposal_sent",
+                None,
+                proposal_id=event.proposal.id,
+                optional_namespaces=event.proposal.optional_namespaces,
+            )
         elif isinstance(event, ev.ProposalApproved):
             db.save_proposal(engine.sent_proposals[event.proposal_id], name=db.proposal_name(event.proposal_id))
             pairing = engine.pairings.get(engine.sent_proposals[event.proposal_id].proposal.pairing_topic)
@@ -530,7 +566,15 @@ class Companion:
             db.save_session(session, name=name, now=now)
             beyond = beyond_request(session.required_namespaces, session.optional_namespaces, session.namespaces)
             extra = {"beyond_request": beyond.to_json()} if beyond else {}
-            self._audit("session_settled", session.topic, name=name, peer={k: session.peer_metadata.get(k) for k in ("name", "url")}, accounts=session.accounts, namespaces=session.namespaces, **extra)
+            self._audit(
+                "session_settled",
+                session.topic,
+                name=name,
+                peer={k: session.peer_metadata.get(k) for k in ("name", "url")},
+                accounts=session.accounts,
+                namespaces=session.namespaces,
+                **extra,
+            )
             return [ScopeWidened(session.topic, name, beyond, update=False)] if beyond else []
         elif isinstance(event, ev.SessionUpdated):
             return self._on_update(event, now)
@@ -549,19 +593,43 @@ class Companion:
             db.delete_pairing(event.topic)
         elif isinstance(event, ev.RequestSent):
             db.save_request(engine.requests[(event.topic, event.id)], now=now)
-            self._audit("request_pushed", event.topic, id=event.id, method=event.method, chain_id=event.chain_id, params=event.params, expiry=event.expiry, **self._request_beyond(event))
+            self._audit(
+                "request_pushed",
+                event.topic,
+                id=event.id,
+                method=event.method,
+                chain_id=event.chain_id,
+                params=event.params,
+                expiry=event.expiry,
+                **self._request_beyond(event),
+            )
         elif isinstance(event, ev.RequestAnswered):
             return self._on_answer(event, now)
         elif isinstance(event, ev.RequestFailed):
-            db.finish_request(event.topic, event.id, status="rejected", now=now, error={"code": event.error.code, "message": event.error.message})
+            db.finish_request(
+                event.topic,
+                event.id,
+                status="rejected",
+                now=now,
+                error={"code": event.error.code, "message": event.error.message},
+            )
             db.update_session(event.topic, last_seen=now)
-            self._audit("request_rejected", event.topic, id=event.id, code=event.error.code, message=event.error.message, late=event.late)
+            self._audit(
+                "request_rejected",
+                event.topic,
+                id=event.id,
+                code=event.error.code,
+                message=event.error.message,
+                late=event.late,
+            )
         elif isinstance(event, ev.RequestExpired) and event.direction == "outgoing":
             db.expire_request(event.topic, event.id)
             self._audit("request_expired", event.topic, id=event.id, method=event.method)
         elif isinstance(event, ev.Acknowledged):
             if event.topic in engine.sessions:
-                db.update_session(event.topic, last_seen=now, **({"last_ping": now} if event.method == "wc_sessionPing" else {}))
+                db.update_session(
+                    event.topic, last_seen=now, **({"last_ping": now} if event.method == "wc_sessionPing" else {})
+                )
             if event.method == "wc_sessionPing":
                 self._audit("ping_answered", event.topic)
         elif isinstance(event, ev.SessionPinged):
@@ -600,11 +668,28 @@ class Companion:
         record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
         session = next((s for s in self.db.sessions() if s.topic == event.topic), None)
         account = _account_for(session, record.chain_id if record else None)
-        verdict = verify_response(record.method if record else event.method, record.params if record else [], event.result, account).to_json()
-        self.db.finish_request(event.topic, event.id, status="late" if event.late else "answered", now=now, result=event.result, verdict=verdict)
+        verdict = verify_response(
+            record.method if record else event.method, record.params if record else [], event.result, account
+        ).to_json()
+        self.db.finish_request(
+            event.topic,
+            event.id,
+            status="late" if event.late else "answered",
+            now=now,
+            result=event.result,
+            verdict=verdict,
+        )
         self.db.update_session(event.topic, last_seen=now)
-        self._audit("response_late" if event.late else "request_answered", event.topic, id=event.id, method=event.method, result=event.result)
-        self._audit("signature_verified" if verdict["verified"] else "signature_mismatch", event.topic, id=event.id, **verdict)
+        self._audit(
+            "response_late" if event.late else "request_answered",
+            event.topic,
+            id=event.id,
+            method=event.method,
+            result=event.result,
+        )
+        self._audit(
+            "signature_verified" if verdict["verified"] else "signature_mismatch", event.topic, id=event.id, **verdict
+        )
         return [RequestVerified(event.topic, event.id, verdict)]
 
     def _unique_name(self, wanted: str, topic: str) -> str:
@@ -654,7 +739,9 @@ class Companion:
         if record.status != "active":
             raise SessionInactive(f"session {record.name!r} is {record.status}")
         if record.expiry <= self.clock():
-            raise SessionInactive(f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
+            raise SessionInactive(
+                f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}"
+            )
         return record
 
     async def _ready(self, ref: str) -> SessionRecord:
@@ -682,11 +769,15 @@ class Companion:
 
     # --- pairing -------------------------------------------------------------------------------
 
-    async def pair(self, *, chains=DEFAULT_CHAINS, methods=DEFAULT_METHODS, events=DEFAULT_EVENTS, name: str | None = None) -> PairingOffer:
+    async def pair(
+        self, *, chains=DEFAULT_CHAINS, methods=DEFAULT_METHODS, events=DEFAULT_EVENTS, name: str | None = None
+    ) -> PairingOffer:
         """Create a pairing URI to show as a QR; await :meth:`wait_for_session` with its proposal id."""
         namespaces: dict[str, dict[str, list[str]]] = {}
         for chain in chains:
-            ns = namespaces.setdefault(chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)})
+            ns = namespaces.setdefault(
+                chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)}
+            )
             ns["chains"].append(chain)
         if name is not None:
             name = local_name(name)
@@ -716,7 +807,19 @@ class Companion:
 
     # --- requests --------------------------------------------------------------------------------
 
-    async def sign(self, ref: str, *, message: str | None = None, typed_data: str | None = None, tx: str | None = None, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, rpc_url: str | None = None, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
+    async def sign(
+        self,
+        ref: str,
+        *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
+        chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        rpc_url: str | None = None,
+        on_sent: Callable[[ev.RequestSent], None] | None = None,
+    ) -> RequestOutcome:
         """Build a signing request from user input, push it, wait for the answer, verify it.
 
         For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
@@ -729,7 +832,9 @@ class Companion:
         chain = chain_id or self._default_chain(record)
         account = _account_for(record, chain)
         method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
-        outcome = await self.request(ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent)
+        outcome = await self.request(
+            ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
+        )
         rpc_url = rpc_url or self._configured_rpc(chain)
         if method == "eth_sendTransaction" and outcome.ok and rpc_url:
             outcome = await self._look_up(outcome, rpc_url, account)
@@ -747,12 +852,35 @@ class Companion:
 
         verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
         with self.db.transaction():
-            self.db.finish_request(outcome.session.topic, outcome.id, status="answered", now=int(self.clock()), result=outcome.result, verdict=verdict)
-            self._audit("signature_verified" if verdict["verified"] else "signature_mismatch", outcome.session.topic, id=outcome.id, lookup=rpc_url, **verdict)
+            self.db.finish_request(
+                outcome.session.topic,
+                outcome.id,
+                status="answered",
+                now=int(self.clock()),
+                result=outcome.result,
+                verdict=verdict,
+            )
+            self._audit(
+                "signature_verified" if verdict["verified"] else "signature_mismatch",
+                outcome.session.topic,
+                id=outcome.id,
+                lookup=rpc_url,
+                **verdict,
+            )
         self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
         return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
-    async def request(self, ref: str, method: str, params: Any, *, chain_id: str | None = None, timeout: float | None = None, expiry: int = 300, on_sent: Callable[[ev.RequestSent], None] | None = None) -> RequestOutcome:
+    async def request(
+        self,
+        ref: str,
+        method: str,
+        params: Any,
+        *,
+        chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        on_sent: Callable[[ev.RequestSent], None] | None = None,
+    ) -> RequestOutcome:
         record = await self._ready(ref)
         chain = chain_id or self._default_chain(record, method)
         try:
@@ -771,22 +899,43 @@ class Companion:
             async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
                 return await outcome
         except TimeoutError:
-            raise RequestTimeout(f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s") from None
+            raise RequestTimeout(
+                f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
+            ) from None
 
     async def _outcome(self, topic: str, request_id: int) -> RequestOutcome:
         answer: ev.Event | None = None
         async for event in self.events():
-            if isinstance(event, (ev.RequestAnswered, ev.RequestFailed)) and (event.topic, event.id) == (topic, request_id):
+            if isinstance(event, (ev.RequestAnswered, ev.RequestFailed)) and (event.topic, event.id) == (
+                topic,
+                request_id,
+            ):
                 answer = event
                 if isinstance(event, ev.RequestFailed):
                     break
-            elif isinstance(event, ev.RequestExpired) and (event.topic, event.id) == (topic, request_id) and event.direction == "outgoing":
-                raise RequestTimeout(f"request {request_id} expired before the phone answered (a late answer is still recorded)")
+            elif (
+                isinstance(event, ev.RequestExpired)
+                and (event.topic, event.id) == (topic, request_id)
+                and event.direction == "outgoing"
+            ):
+                raise RequestTimeout(
+                    f"request {request_id} expired before the phone answered (a late answer is still recorded)"
+                )
             elif isinstance(event, RequestVerified) and (event.topic, event.id) == (topic, request_id):
                 assert isinstance(answer, ev.RequestAnswered)
-                return RequestOutcome(self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late)
+                return RequestOutcome(
+                    self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late
+                )
         assert isinstance(answer, ev.RequestFailed)
-        return RequestOutcome(self._record(topic), request_id, answer.method, None, {"code": answer.error.code, "message": answer.error.message}, None, answer.late)
+        return RequestOutcome(
+            self._record(topic),
+            request_id,
+            answer.method,
+            None,
+            {"code": answer.error.code, "message": answer.error.message},
+            None,
+            answer.late,
+        )
 
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
         """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
@@ -849,7 +998,9 @@ class Companion:
             async with asyncio.timeout(timeout):
                 await acked
         except TimeoutError:
-            raise RequestTimeout(f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)") from None
+            raise RequestTimeout(
+                f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
+            ) from None
         return self._record(record.topic), time.monotonic() - started
 
     async def _ack(self, topic: str, method: str) -> None:
@@ -866,7 +1017,9 @@ class Companion:
         head = self.db.audit_head()
         entries = self.db.audit_entries()
         if head is not None and not audit.verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
-            return audit.AuditVerdict(False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"})
+            return audit.AuditVerdict(
+                False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"}
+            )
         return audit.verify(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
 
 

@@ -112,11 +112,15 @@ def verify_response(method: str, params: list, result: Any, account: str) -> Ver
     if method == "eth_sendTransaction":
         if isinstance(result, str) and TX_HASH.fullmatch(result):
             return Verdict(True, None, account, "well-formed transaction hash")
-        return Verdict(False, None, account, f"not a transaction hash: expected 0x and 64 hex digits, got {_show(result)}")
+        return Verdict(
+            False, None, account, f"not a transaction hash: expected 0x and 64 hex digits, got {_show(result)}"
+        )
     if method not in SIGNED_MESSAGES:
         return Verdict(False, None, account, f"walletsync cannot verify {str(method)[:60]}")
     if not isinstance(result, str) or not SIGNATURE.fullmatch(result):
-        return Verdict(False, None, account, f"not a signature: expected 0x and 130 hex digits (65 bytes), got {_show(result)}")
+        return Verdict(
+            False, None, account, f"not a signature: expected 0x and 130 hex digits (65 bytes), got {_show(result)}"
+        )
     try:
         signed = SIGNED_MESSAGES[method](params)
     except Exception as exc:  # our own request, but eth-account's errors have no common base
@@ -128,7 +132,12 @@ def verify_response(method: str, params: list, result: Any, account: str) -> Ver
     except Exception as exc:  # eth-keys raises BadSignature, ValueError, ValidationError...
         return Verdict(False, None, account, f"not a signature: {_first_line(exc)}")
     if recovered.lower() != account.lower():
-        return Verdict(False, recovered, account, f"signature mismatch: signed by {recovered}, not by the session account {account}")
+        return Verdict(
+            False,
+            recovered,
+            account,
+            f"signature mismatch: signed by {recovered}, not by the session account {account}",
+        )
     return Verdict(True, recovered, account, "signed by the session account")
 
 
@@ -164,7 +173,9 @@ def _typed_data_params(text: Any, account: str) -> list:
 
     typed = _parse_json(text, "--typed-data")
     if not isinstance(typed, dict):
-        raise MalformedRequest(f"--typed-data: must be a JSON object with types, primaryType, domain and message, got a {type(typed).__name__}")
+        raise MalformedRequest(
+            f"--typed-data: must be a JSON object with types, primaryType, domain and message, got a {type(typed).__name__}"
+        )
     for name, kind in TYPED_DATA_FIELDS:
         if name not in typed:
             raise MalformedRequest(f"--typed-data: missing {name!r}")
@@ -234,7 +245,11 @@ def build_request(
     Raises :class:`MalformedRequest` with a one-line reason naming the flag; the
     CLI reads ``--typed-data`` files itself and passes their text.
     """
-    given = [flag for flag, value in (("--message", message), ("--typed-data", typed_data), ("--tx", tx)) if value is not None]
+    given = [
+        flag
+        for flag, value in (("--message", message), ("--typed-data", typed_data), ("--tx", tx))
+        if value is not None
+    ]
     if len(given) != 1:
         extra = f", not {' and '.join(given)}" if given else ""
         raise MalformedRequest(f"give exactly one of --message, --typed-data or --tx{extra}")
@@ -263,5 +278,7 @@ def lookup_transaction(rpc_url: str, tx_hash: str, account: str, *, timeout: flo
         return Verdict(False, None, _checksummed(account), f"could not ask {rpc_url}: {_first_line(exc)}")
     sender = _checksummed(tx.get("from"))
     if sender.lower() != account.lower():
-        return Verdict(False, sender, _checksummed(account), f"transaction sent by {sender}, not by the session account")
+        return Verdict(
+            False, sender, _checksummed(account), f"transaction sent by {sender}, not by the session account"
+        )
     return Verdict(True, sender, _checksummed(account), "transaction found on chain, sent by the session account")

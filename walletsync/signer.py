@@ -8,7 +8,8 @@ JSON-RPC error to send back; :func:`summarize` says in one line what a request a
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.jsonrpc import RpcError, sdk_error
@@ -88,7 +89,11 @@ class Signer:
 
     def sign(self, method: str, params: Any, chain_id: str | None = None) -> str:
         """The answer to a request on ``chain_id`` (``eip155:N``); raises :class:`SignError` otherwise."""
-        handler = {"personal_sign": self._personal_sign, "eth_signTypedData_v4": self._sign_typed_data, "eth_sendTransaction": self._send_transaction}.get(method)
+        handler = {
+            "personal_sign": self._personal_sign,
+            "eth_signTypedData_v4": self._sign_typed_data,
+            "eth_sendTransaction": self._send_transaction,
+        }.get(method)
         if handler is None:
             raise SignError(sdk_error("UNSUPPORTED_METHODS", method))
         if not isinstance(params, list):
@@ -99,7 +104,9 @@ class Signer:
         if address is None:
             return
         if not isinstance(address, str) or address.lower() != self.address.lower():
-            raise SignError(sdk_error("UNSUPPORTED_ACCOUNTS", f"{str(address)[:64]} is not this wallet's account {self.address}"))
+            raise SignError(
+                sdk_error("UNSUPPORTED_ACCOUNTS", f"{str(address)[:64]} is not this wallet's account {self.address}")
+            )
 
     def _personal_sign(self, params: list, chain_id: str | None) -> str:
         from eth_account.messages import encode_defunct
@@ -210,7 +217,10 @@ def _transaction(tx: dict[str, Any], chain: int, sender: str, node: _Node | None
     gas = _int(tx.get("gas", tx.get("gasLimit")), "gas")
     fields["gas"] = gas if gas is not None else (node.estimate_gas({**fields, "from": sender}) if node else DEFAULT_GAS)
     gas_price = _int(tx.get("gasPrice"), "gasPrice")
-    max_fee, priority = _int(tx.get("maxFeePerGas"), "maxFeePerGas"), _int(tx.get("maxPriorityFeePerGas"), "maxPriorityFeePerGas")
+    max_fee, priority = (
+        _int(tx.get("maxFeePerGas"), "maxFeePerGas"),
+        _int(tx.get("maxPriorityFeePerGas"), "maxPriorityFeePerGas"),
+    )
     if gas_price is not None and max_fee is None and priority is None:
         fields["gasPrice"] = gas_price
         return fields
@@ -232,7 +242,11 @@ class _Node:
         self.w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 20}))
         node_chain = self._call("read the chain id", lambda: self.w3.eth.chain_id)
         if node_chain != chain:
-            raise SignError(sdk_error("UNSUPPORTED_CHAINS", f"the RPC node is on eip155:{node_chain}, the request on eip155:{chain}"))
+            raise SignError(
+                sdk_error(
+                    "UNSUPPORTED_CHAINS", f"the RPC node is on eip155:{node_chain}, the request on eip155:{chain}"
+                )
+            )
 
     def _call(self, what: str, call: Callable[[], Any]) -> Any:
         try:
@@ -277,7 +291,9 @@ def summarize(method: str, params: Any) -> str:
         if method == "eth_signTypedData_v4":
             data = json.loads(params[1]) if isinstance(params[1], str) else params[1]
             domain = data.get("domain", {})
-            return f"sign typed data {data.get('primaryType')} for {domain.get('name', '?')} (chain {domain.get('chainId', '?')})"[:200]
+            return f"sign typed data {data.get('primaryType')} for {domain.get('name', '?')} (chain {domain.get('chainId', '?')})"[
+                :200
+            ]
         if method == "eth_sendTransaction":
             tx = params[0]
             data = tx.get("data", tx.get("input")) or "0x"

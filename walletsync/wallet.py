@@ -9,8 +9,9 @@ was given. Nothing here parses arguments or prints; ``walletsync phone`` does th
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Literal
+from typing import Any, Literal
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol import events as ev
@@ -19,9 +20,8 @@ from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import build_approved_namespaces, merge_namespaces
 from walletsync.protocol.state import Proposal
 from walletsync.protocol.uri import PairingUri
-from walletsync.signer import EVENTS, METHODS, SignError, Signer, summarize
+from walletsync.signer import EVENTS, METHODS, Signer, SignError, summarize
 from walletsync.transport.runner import EngineRunner
-
 
 # --- the wallet --------------------------------------------------------------------------
 
@@ -81,10 +81,14 @@ class PhoneWallet:
             ev.SessionPinged: lambda e: self.report({"event": "ping", "topic": e.topic}),
             ev.SessionDeleted: self._on_deleted,
             ev.SessionExpired: self._on_expired,
-            ev.ProposalExpired: lambda e: self._fail_if_idle("expired", f"proposal {e.proposal_id} expired before it was answered"),
+            ev.ProposalExpired: lambda e: self._fail_if_idle(
+                "expired", f"proposal {e.proposal_id} expired before it was answered"
+            ),
             ev.PairingExpired: lambda e: self._fail_if_idle("expired", "the pairing expired before a session was made"),
             ev.PairingDeleted: lambda e: self._fail_if_idle("pairing_deleted", "the dapp deleted the pairing"),
-            ev.RequestExpired: lambda e: self._error("expired", f"request {e.id} ({e.method}) expired before it was answered"),
+            ev.RequestExpired: lambda e: self._error(
+                "expired", f"request {e.id} ({e.method}) expired before it was answered"
+            ),
             ev.MessageRejected: lambda e: self._error(e.error.code, f"refused a message from the dapp: {e.error}"),
             _Stop: lambda e: self._finish(Finished(e.reason)),
         }
@@ -162,26 +166,50 @@ class PhoneWallet:
     # --- handlers ---------------------------------------------------------------------
 
     def _on_paired(self, event: ev.Paired) -> None:
-        self.report({"event": "paired", "topic": event.topic, "expiry": event.expiry, "relay": self.runner.client.url, "address": self.signer.address})
+        self.report(
+            {
+                "event": "paired",
+                "topic": event.topic,
+                "expiry": event.expiry,
+                "relay": self.runner.client.url,
+                "address": self.signer.address,
+            }
+        )
 
     def _on_proposal(self, event: ev.ProposalReceived) -> None:
         proposal = event.proposal
         wanted = merge_namespaces(proposal.required_namespaces, proposal.optional_namespaces)
         chains = [c for ns in wanted.values() for c in ns["chains"]]
         methods = sorted({m for ns in wanted.values() for m in ns["methods"]})
-        self.report({
-            "event": "proposal", "id": proposal.id, "peer": _peer(proposal.proposer_metadata), "chains": chains, "methods": methods,
-            "required": proposal.required_namespaces, "optional": proposal.optional_namespaces, "expiry": proposal.expiry_timestamp,
-        })
+        self.report(
+            {
+                "event": "proposal",
+                "id": proposal.id,
+                "peer": _peer(proposal.proposer_metadata),
+                "chains": chains,
+                "methods": methods,
+                "required": proposal.required_namespaces,
+                "optional": proposal.optional_namespaces,
+                "expiry": proposal.expiry_timestamp,
+            }
+        )
         self._spawn(self._answer_proposal(proposal, chains, methods))
 
     async def _answer_proposal(self, proposal: Proposal, chains: list[str], methods: list[str]) -> None:
         engine, peer = self.runner.engine, _peer(proposal.proposer_metadata)
         accounts = [f"{chain}:{self.signer.address}" for chain in chains if chain.startswith("eip155:")]
         try:
-            namespaces = build_approved_namespaces(proposal.required_namespaces, proposal.optional_namespaces, accounts=accounts, methods=METHODS, events=EVENTS)
+            namespaces = build_approved_namespaces(
+                proposal.required_namespaces,
+                proposal.optional_namespaces,
+                accounts=accounts,
+                methods=METHODS,
+                events=EVENTS,
+            )
         except ProtocolError as exc:
-            return await self._reject(proposal, RpcError(exc.sdk_code or 5000, str(exc)), "this wallet cannot serve what the dapp requires")
+            return await self._reject(
+                proposal, RpcError(exc.sdk_code or 5000, str(exc)), "this wallet cannot serve what the dapp requires"
+            )
         preset = {"approve": True, "reject": False}.get(self.on_proposal)
         question = f"Approve a session with {peer['name']} ({peer['url']}) on {', '.join(chains)} for {', '.join(methods) or 'no methods'}?"
         yes, reason = await self._decide(preset, question)
@@ -198,24 +226,48 @@ class PhoneWallet:
             await self.runner.run(self.runner.engine.reject(proposal.id, self._now(), error=error))
         except WalletsyncError as exc:
             self._error(exc.code, f"could not reject the proposal: {exc}", id=proposal.id)
-        self.report({"event": "response", "id": proposal.id, "method": "wc_sessionPropose", "peer": _peer(proposal.proposer_metadata), "error": error.to_json(), "reason": reason})
+        self.report(
+            {
+                "event": "response",
+                "id": proposal.id,
+                "method": "wc_sessionPropose",
+                "peer": _peer(proposal.proposer_metadata),
+                "error": error.to_json(),
+                "reason": reason,
+            }
+        )
         if not self.sessions:
             self._finish(Finished("rejected"))
 
     def _on_settled(self, event: ev.SessionSettled) -> None:
         session = event.session
         self.sessions[session.topic] = _peer(session.peer_metadata)
-        self.report({
-            "event": "session", "topic": session.topic, "peer": _peer(session.peer_metadata), "accounts": session.accounts,
-            "namespaces": session.namespaces, "expiry": session.expiry, "address": self.signer.address,
-        })
+        self.report(
+            {
+                "event": "session",
+                "topic": session.topic,
+                "peer": _peer(session.peer_metadata),
+                "accounts": session.accounts,
+                "namespaces": session.namespaces,
+                "expiry": session.expiry,
+                "address": self.signer.address,
+            }
+        )
 
     def _on_request(self, event: ev.SessionRequestReceived) -> None:
         summary = summarize(event.method, event.params)
-        self.report({
-            "event": "request", "topic": event.topic, "id": event.id, "chain": event.chain_id, "method": event.method,
-            "params": event.params, "summary": summary, "expiry": event.expiry,
-        })
+        self.report(
+            {
+                "event": "request",
+                "topic": event.topic,
+                "id": event.id,
+                "chain": event.chain_id,
+                "method": event.method,
+                "params": event.params,
+                "summary": summary,
+                "expiry": event.expiry,
+            }
+        )
         self._spawn(self._answer_request(event, summary))
 
     async def _answer_request(self, event: ev.SessionRequestReceived, summary: str) -> None:
@@ -230,19 +282,34 @@ class PhoneWallet:
                 result = await asyncio.to_thread(self.signer.sign, event.method, event.params, event.chain_id)
                 reason = "signed"
                 if event.method == "eth_sendTransaction":
-                    reason = "signed and broadcast" if self.signer.rpc_url else "signed, not broadcast (no RPC node given)"
+                    reason = (
+                        "signed and broadcast" if self.signer.rpc_url else "signed, not broadcast (no RPC node given)"
+                    )
             except SignError as exc:
                 error, reason = exc.rpc_error, "the wallet cannot answer this request"
         try:
-            await self.runner.run(self.runner.engine.respond(event.topic, event.id, self._now(), result=result, error=error))
+            await self.runner.run(
+                self.runner.engine.respond(event.topic, event.id, self._now(), result=result, error=error)
+            )
         except WalletsyncError as exc:
             return self._error(exc.code, f"could not answer request {event.id}: {exc}", id=event.id)
         answer = {"result": result} if error is None else {"error": error.to_json()}
-        self.report({"event": "response", "topic": event.topic, "id": event.id, "method": event.method, **answer, "reason": reason})
+        self.report(
+            {
+                "event": "response",
+                "topic": event.topic,
+                "id": event.id,
+                "method": event.method,
+                **answer,
+                "reason": reason,
+            }
+        )
 
     def _report_deleted(self, event: ev.SessionDeleted) -> None:
         self.sessions.pop(event.topic, None)
-        self.report({"event": "deleted", "topic": event.topic, "code": event.code, "message": event.message, "by": event.by})
+        self.report(
+            {"event": "deleted", "topic": event.topic, "code": event.code, "message": event.message, "by": event.by}
+        )
 
     def _on_deleted(self, event: ev.SessionDeleted) -> None:
         if event.topic in self.sessions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -14,7 +14,14 @@ from walletsync.protocol import events as ev
 from walletsync.protocol.jsonrpc import RpcError
 from walletsync.service import Companion, Config
 
-GRANTED = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+GRANTED = {
+    "eip155": {
+        "chains": ["eip155:1"],
+        "accounts": [f"eip155:1:{TEST_ADDRESS}"],
+        "methods": ["personal_sign"],
+        "events": [],
+    }
+}
 
 
 async def until(pilot: Pilot, check: Callable[[], object], timeout: float = 20.0, what: str = "") -> None:
@@ -68,7 +75,9 @@ async def paired(companion):
     await wallet.close()
 
 
-async def answer_next_request(wallet, *, key: str = TEST_KEY, error: RpcError | None = None) -> ev.SessionRequestReceived:
+async def answer_next_request(
+    wallet, *, key: str = TEST_KEY, error: RpcError | None = None
+) -> ev.SessionRequestReceived:
     """The wallet waits for the next personal_sign request and signs it with ``key`` (or refuses with ``error``)."""
     request = await wallet.next_event(ev.SessionRequestReceived)
     answer = {"error": error} if error is not None else {"result": sign_personal(request.params[0], key)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol import events as ev
@@ -16,12 +16,26 @@ URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?rel
 ADDRESS = "0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
 
 
-def session(n: int, name: str, status: str = "active", *, expiry: int = NOW + 6 * 86400 + 3600, chains: tuple[str, ...] = ("eip155:1",)) -> SessionRecord:
+def session(
+    n: int,
+    name: str,
+    status: str = "active",
+    *,
+    expiry: int = NOW + 6 * 86400 + 3600,
+    chains: tuple[str, ...] = ("eip155:1",),
+) -> SessionRecord:
     return SessionRecord(
         topic=f"{n:02d}" * 32,
         name=name,
         peer={"name": f"{name.title()} Wallet", "url": f"https://{name}.example"},
-        namespaces={"eip155": {"chains": list(chains), "accounts": [f"{c}:{ADDRESS}" for c in chains], "methods": ["personal_sign"], "events": []}},
+        namespaces={
+            "eip155": {
+                "chains": list(chains),
+                "accounts": [f"{c}:{ADDRESS}" for c in chains],
+                "methods": ["personal_sign"],
+                "events": [],
+            }
+        },
         expiry=expiry,
         status=status,
         created_at=NOW - 3600,
@@ -65,7 +79,14 @@ class FakeCompanion:
     def audit_entries(self, ref: str | None = None) -> list[AuditEntry]:
         return [e for e in self.session_audit if ref in (None, e.session)]
 
-    async def sign(self, ref: str, *, chain_id: str | None = None, on_sent: Callable[[ev.RequestSent], None] | None = None, **draft: str) -> RequestOutcome:
+    async def sign(
+        self,
+        ref: str,
+        *,
+        chain_id: str | None = None,
+        on_sent: Callable[[ev.RequestSent], None] | None = None,
+        **draft: str,
+    ) -> RequestOutcome:
         """Request 42 goes out (5 minutes to answer); then ``outcome`` comes back, or nothing ever does."""
         if on_sent is not None:
             on_sent(ev.RequestSent(ref, 42, chain_id or "eip155:1", "personal_sign", [], NOW + 300))

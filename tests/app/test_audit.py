@@ -23,9 +23,17 @@ def verdict(app) -> Static:
 
 
 async def open_audit(pilot) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.records, what="the sessions table")
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.records,
+        what="the sessions table",
+    )
     await pilot.press("a")
-    await until(pilot, lambda: isinstance(pilot.app.screen, AuditScreen) and pilot.app.screen.query_one(DataTable).row_count, what="the audit rows")
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, AuditScreen) and pilot.app.screen.query_one(DataTable).row_count,
+        what="the audit rows",
+    )
 
 
 async def test_the_log_lists_filters_and_verifies(companion, paired):
@@ -92,7 +100,9 @@ async def test_a_long_log_shows_its_newest_rows_and_says_so():
     from tests.app.scenes.audit import entry, open_log
 
     fake = FakeCompanion([])
-    fake.session_audit = tuple(entry(n, 5000 - n, "ping_answered" if n % 3 else "request_pushed", None) for n in range(1, 1201))
+    fake.session_audit = tuple(
+        entry(n, 5000 - n, "ping_answered" if n % 3 else "request_pushed", None) for n in range(1, 1201)
+    )
     app = build_app(fake)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_log(pilot)
@@ -100,4 +110,8 @@ async def test_a_long_log_shows_its_newest_rows_and_says_so():
         assert table.row_count == 500 and str(table.get_cell_at((0, 0))) == "1200"
         assert "Showing the newest 500 of 1200 entries" in str(app.screen.query_one("#audit-empty", Static).render())
         app.screen.query_one("#audit-kind", Select).value = "ping_answered"
-        await until(pilot, lambda: "newest 500 of 800 entries" in str(app.screen.query_one("#audit-empty", Static).render()), what="the filtered count")
+        await until(
+            pilot,
+            lambda: "newest 500 of 800 entries" in str(app.screen.query_one("#audit-empty", Static).render()),
+            what="the filtered count",
+        )

@@ -25,7 +25,11 @@ def summary(app) -> str:
 
 
 async def open_detail(pilot, topic: str) -> None:
-    await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.current_topic() == topic, what="the table")
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.current_topic() == topic,
+        what="the table",
+    )
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, SessionDetailScreen), what="the detail screen")
     assert pilot.app.screen.topic == topic
@@ -43,7 +47,9 @@ async def test_enter_shows_the_session_up_close(companion, paired):
         shown = screen_text(app)
         assert "py-wallet · https://py-wallet.example" in shown
         assert "active · expires in 6d" in shown and "no pending requests" in shown
-        assert "chains    eip155:1" in shown and "methods   personal_sign" in shown and f"eip155:1:{TEST_ADDRESS}" in shown
+        assert (
+            "chains    eip155:1" in shown and "methods   personal_sign" in shown and f"eip155:1:{TEST_ADDRESS}" in shown
+        )
         assert rows(app, "#detail-requests") == []
         assert [row[1] for row in rows(app, "#detail-audit")][-2:] == ["session settled", "proposal approved"]
         await pilot.press("escape")
@@ -68,7 +74,10 @@ async def test_detail_follows_a_request_as_it_happens(companion, paired):
             await answer_next_request(wallet)
             assert (await signing).ok
             await until(pilot, lambda: rows(app, "#detail-requests")[0][3] == "verified", what="the verified row")
-            assert rows(app, "#detail-requests")[0][4:] == [short_account(TEST_ADDRESS), "signed by the session account"]
+            assert rows(app, "#detail-requests")[0][4:] == [
+                short_account(TEST_ADDRESS),
+                "signed by the session account",
+            ]
             assert "no pending requests" in summary(app)
             kinds = [row[1] for row in rows(app, "#detail-audit")]
             assert kinds[:3] == ["signature verified", "request answered", "request pushed"]
@@ -94,7 +103,9 @@ async def test_s_from_the_detail_sends_and_the_detail_shows_the_verdict(companio
             app.screen.query_one("#message-input").value = text
             await pilot.press("ctrl+s")
             await answer_next_request(wallet, **answer)
-            await until(pilot, lambda: status.has_class("-rejected" if answer else "-verified"), what=f"the answer to {text}")
+            await until(
+                pilot, lambda: status.has_class("-rejected" if answer else "-verified"), what=f"the answer to {text}"
+            )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SessionDetailScreen), what="the detail again")
         assert [row[3] for row in rows(app, "#detail-requests")] == ["verified", "rejected"]

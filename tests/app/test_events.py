@@ -17,7 +17,11 @@ from walletsync.app.screens.sessions import SessionsScreen
 
 async def on_table(pilot) -> str:
     """Wait for the session table; the highlighted session's topic."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.records, what="the sessions table")
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.records,
+        what="the sessions table",
+    )
     return pilot.app.screen.current_topic()
 
 
@@ -30,10 +34,18 @@ async def test_a_phone_update_is_announced_over_the_audit_screen(companion, pair
     seen = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_audit(pilot)
-        namespaces = {"eip155": {**GRANTED["eip155"], "chains": ["eip155:1", "eip155:137"], "accounts": [*GRANTED["eip155"]["accounts"], GRANTED["eip155"]["accounts"][0].replace(":1:", ":137:")]}}
+        namespaces = {
+            "eip155": {
+                **GRANTED["eip155"],
+                "chains": ["eip155:1", "eip155:137"],
+                "accounts": [*GRANTED["eip155"]["accounts"], GRANTED["eip155"]["accounts"][0].replace(":1:", ":137:")],
+            }
+        }
         await wallet.run(wallet.engine.update(session.topic, namespaces, wallet.now()))
         await until(pilot, lambda: any("changed its accounts or chains" in m for m in seen), what="the notification")
-        await until(pilot, lambda: kinds(app)[:2] == ["session scope widened", "session updated"], what="the audit rows")
+        await until(
+            pilot, lambda: kinds(app)[:2] == ["session scope widened", "session updated"], what="the audit rows"
+        )
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, SessionsScreen))
         assert cell(app, session.topic, "chains") == "eip155:1, eip155:137"
@@ -118,7 +130,11 @@ async def test_a_ping_to_a_phone_that_is_gone_says_so(companion, paired):
     async with app.run_test(size=(120, 40)) as pilot:
         await on_table(pilot)
         await pilot.press("p")
-        await until(pilot, lambda: any("did not answer the ping within 1 s (is the phone online?)" in m for m in seen), what="the error")
+        await until(
+            pilot,
+            lambda: any("did not answer the ping within 1 s (is the phone online?)" in m for m in seen),
+            what="the error",
+        )
         assert app.is_running and isinstance(app.screen, SessionsScreen)
 
 
@@ -148,7 +164,11 @@ async def test_pairing_on_first_start_with_the_log_open_lands_on_the_session_lis
     app = build_app(companion)
     seen = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, what="a pairing offer")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None,
+            what="a pairing offer",
+        )
         uri = app.screen.offer.uri
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, AuditScreen))

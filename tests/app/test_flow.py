@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Static
 
 from tests.app.conftest import approve, record_notifications, until
-from tests.procs import RelayProcess
 from tests.app.screen import decode_qr, widget_text
+from tests.procs import RelayProcess
 from walletsync.app import build_app
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.pairing import PairingScreen
@@ -22,7 +22,9 @@ def cell(app, topic: str, column: str) -> str:
 async def pair_from_screen(pilot, companion):
     """Wait for the pairing screen's QR, pair a wallet from the URI it shows, wait for the session row."""
     app = pilot.app
-    await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, what="a pairing offer")
+    await until(
+        pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, what="a pairing offer"
+    )
     uri = app.screen.offer.uri
     await pilot.pause()
     assert decode_qr(app) == [uri]
@@ -47,13 +49,19 @@ async def test_pair_rename_revoke(companion):
             assert topic == companion.sessions()[0].topic
             assert cell(app, topic, "peer") == "py-wallet" and cell(app, topic, "status") == "active"
             assert "eip155:1" in cell(app, topic, "chains")
-            await until(pilot, lambda: "link up" in str(app.screen.query_one("#status-bar", Static).render()), what="link up")
+            await until(
+                pilot, lambda: "link up" in str(app.screen.query_one("#status-bar", Static).render()), what="link up"
+            )
 
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, RenameScreen))
             app.screen.query_one(Input).value = ""
             await pilot.press(*"phone", "enter")
-            await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and cell(app, topic, "name") == "phone", what="the new name")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, SessionsScreen) and cell(app, topic, "name") == "phone",
+                what="the new name",
+            )
             assert companion.resolve("phone").topic == topic
 
             await pilot.press("d")
@@ -95,7 +103,9 @@ async def test_n_opens_a_new_pairing_over_the_sessions(companion):
             await wallet.close()
     again = build_app(companion)
     async with again.run_test(size=(120, 60)) as pilot:
-        await until(pilot, lambda: isinstance(again.screen, SessionsScreen) and again.screen.records, what="the sessions table")
+        await until(
+            pilot, lambda: isinstance(again.screen, SessionsScreen) and again.screen.records, what="the sessions table"
+        )
         assert again.screen.current_topic() == topic
 
 
@@ -107,7 +117,12 @@ async def test_a_lapsed_qr_is_replaced(clocked_companion):
         await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None)
         first = app.screen.offer
         clock.offset = first.expires_at - clock() + 1
-        await until(pilot, lambda: app.screen.offer is not None and app.screen.offer.uri != first.uri, timeout=5, what="a fresh URI")
+        await until(
+            pilot,
+            lambda: app.screen.offer is not None and app.screen.offer.uri != first.uri,
+            timeout=5,
+            what="a fresh URI",
+        )
         assert app.screen.offer.expires_at > clock()
         await pilot.pause()
         assert decode_qr(app) == [app.screen.offer.uri]
@@ -123,7 +138,11 @@ async def test_a_lapsed_qr_is_withdrawn_while_the_relay_is_away(clocked_companio
         relay.kill()
         await until(pilot, lambda: companion.link_status.state != "online", what="the link down")
         clock.offset = app.screen.offer.expires_at - clock() + 1
-        await until(pilot, lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"), what="the waiting message")
+        await until(
+            pilot,
+            lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"),
+            what="the waiting message",
+        )
         assert app.screen.offer is None and decode_qr(app) == []
 
 
@@ -154,10 +173,19 @@ async def test_pairing_waits_for_an_unreachable_relay_and_shows_the_qr_once_it_a
     app = build_app(companion)
     try:
         async with app.run_test(size=(120, 60)) as pilot:
-            await until(pilot, lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"), what="the waiting message")
+            await until(
+                pilot,
+                lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"),
+                what="the waiting message",
+            )
             assert "Connect call failed" in widget_text(app, "#pairing-uri")
             relay.start()
-            await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, timeout=90, what="a pairing offer")
+            await until(
+                pilot,
+                lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None,
+                timeout=90,
+                what="a pairing offer",
+            )
             await pilot.pause()
             assert decode_qr(app) == [app.screen.offer.uri]
     finally:

@@ -22,14 +22,19 @@ HOSTILE_NAME = f"{CLICK}evil[/] \x1b]0;pwned\x07\x1b[2J"
 HOSTILE_ACCOUNT = f"eip155:1:{CLICK}{TEST_ADDRESS}[/]"
 HOSTILE_CHAIN = "eip155:[reverse]9"
 HOSTILE_METADATA = {
-    "name": HOSTILE_NAME, "description": "[bold]x[/]\x1b[8m", "url": f"https://{CLICK}.example/\x1b[2J", "icons": [],
+    "name": HOSTILE_NAME,
+    "description": "[bold]x[/]\x1b[8m",
+    "url": f"https://{CLICK}.example/\x1b[2J",
+    "icons": [],
 }
-GRANTED = {"eip155": {
-    "chains": ["eip155:1", HOSTILE_CHAIN],
-    "accounts": [HOSTILE_ACCOUNT, f"{HOSTILE_CHAIN}:0xAbC[/]"],
-    "methods": ["personal_sign"],
-    "events": ["accountsChanged"],
-}}
+GRANTED = {
+    "eip155": {
+        "chains": ["eip155:1", HOSTILE_CHAIN],
+        "accounts": [HOSTILE_ACCOUNT, f"{HOSTILE_CHAIN}:0xAbC[/]"],
+        "methods": ["personal_sign"],
+        "events": ["accountsChanged"],
+    }
+}
 
 
 def screen_text(app) -> str:
@@ -57,14 +62,18 @@ async def test_the_app_starts_and_shows_a_hostile_phone_as_text(companion):
         app = build_app(companion)
         seen = record_notifications(app)
         async with app.run_test(size=(160, 40)) as pilot:
-            await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the session list")
+            await until(
+                pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the session list"
+            )
             await pilot.pause()
             listed = screen_text(app)
             assert f"{CLICK}evil[/]" in listed and "\\x1b]0" in listed, "markup and escapes shown as text, clipped"
             assert "eip155:[rev" in listed and "[@clic" in listed and "0xAbC[/]" in listed
 
             hostile_data = f"{CLICK}\x1b[2J0x1"
-            await wallet.run(wallet.engine.emit(session.topic, "eip155:1", "accountsChanged", hostile_data, wallet.now()))
+            await wallet.run(
+                wallet.engine.emit(session.topic, "eip155:1", "accountsChanged", hostile_data, wallet.now())
+            )
             await until(pilot, lambda: any("accountsChanged" in m for m in seen), what="the phone event notification")
             assert all(not _unsafe(m) for m in seen), seen
             assert any(f"{CLICK}\\x1b[2J0x1" in m for m in seen), seen

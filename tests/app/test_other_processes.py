@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tests.app.conftest import record_notifications, until
-from tests.companion.conftest import Cli, paired as cli_paired
+from tests.companion.conftest import Cli
+from tests.companion.conftest import paired as cli_paired
 from walletsync.app import build_app
 from walletsync.app.screens.sessions import SessionsScreen
 

@@ -72,7 +72,8 @@ async def test_too_small_terminal_says_how_big_it_must_be():
 
 async def test_the_size_asked_for_is_enough():
     """The pairing screen at 80×24 asks for a bigger terminal; at the size it names, the QR shows and scans."""
-    from tests.app.fakes import URI as FAKE_URI, FakeCompanion
+    from tests.app.fakes import URI as FAKE_URI
+    from tests.app.fakes import FakeCompanion
     from walletsync.app import build_app
 
     app = build_app(FakeCompanion([]))
@@ -90,7 +91,8 @@ async def test_the_size_asked_for_is_enough():
 async def test_a_wide_terminal_puts_the_text_beside_the_qr(theme):
     """At 120×40 a person sees the QR on the left and the URI, expiry, scopes, relay and hint beside it, all of it
     above the status bar; the QR still scans in both themes with text next to it."""
-    from tests.app.fakes import URI as FAKE_URI, FakeCompanion
+    from tests.app.fakes import URI as FAKE_URI
+    from tests.app.fakes import FakeCompanion
     from walletsync.app import build_app
 
     app = build_app(FakeCompanion([]))
@@ -102,13 +104,16 @@ async def test_a_wide_terminal_puts_the_text_beside_the_qr(theme):
         qr, text, status = (screen.query_one(s).region for s in ("#qr", "#pairing-text", "#status-bar"))
         assert screen.has_class("-wide") and qr.right <= text.x and qr.y == text.y
         hint = screen.query_one("#pairing-hint").region
-        assert hint.bottom <= status.y and "".join(widget_text(app, "#pairing-hint").split()).endswith("walletsyncphone")
+        assert hint.bottom <= status.y and "".join(widget_text(app, "#pairing-hint").split()).endswith(
+            "walletsyncphone"
+        )
         assert decode_qr(app) == [FAKE_URI]
 
 
 async def test_a_narrow_terminal_stacks_the_text_under_the_qr():
     """At 80×50 the QR is on top and the text below it, and the QR scans."""
-    from tests.app.fakes import URI as FAKE_URI, FakeCompanion
+    from tests.app.fakes import URI as FAKE_URI
+    from tests.app.fakes import FakeCompanion
     from walletsync.app import build_app
 
     app = build_app(FakeCompanion([]))

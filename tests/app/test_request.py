@@ -35,7 +35,11 @@ def status_text(app) -> str:
 
 async def open_request_screen(pilot, topic: str) -> None:
     """From the session table, ``s`` on the (only) session opens its request screen."""
-    await until(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.current_topic() == topic, what="the table")
+    await until(
+        pilot,
+        lambda: isinstance(pilot.app.screen, SessionsScreen) and pilot.app.screen.current_topic() == topic,
+        what="the table",
+    )
     await pilot.press("s")
     await until(pilot, lambda: isinstance(pilot.app.screen, RequestScreen), what="the request screen")
     assert pilot.app.screen.topic == topic

@@ -32,7 +32,14 @@ async def test_an_update_widening_the_scope_is_notified_and_shown_in_the_detail(
         assert "beyond your request" not in scopes(app)
         chains = ["eip155:1", "eip155:137"]
         accounts = [f"{c}:{TEST_ADDRESS}" for c in chains]
-        widened = {"eip155": {**GRANTED["eip155"], "chains": chains, "accounts": accounts, "methods": ["personal_sign", HOSTILE_METHOD]}}
+        widened = {
+            "eip155": {
+                **GRANTED["eip155"],
+                "chains": chains,
+                "accounts": accounts,
+                "methods": ["personal_sign", HOSTILE_METHOD],
+            }
+        }
         await wallet.run(wallet.engine.update(session.topic, widened, wallet.now()))
         summary = f"+eip155:137, +method {HOSTILE_METHOD} (eip155:1)"
         await until(pilot, lambda: f"phone widened scope of {session.name}: {summary}" in seen, what="the notification")
@@ -44,7 +51,14 @@ async def test_the_request_screen_never_preselects_a_chain_nobody_asked_for(comp
     """The phone granted only eip155:56 to a pairing that asked for eip155:1: the detail shows "+eip155:56" beyond the
     request, the request screen's chain starts blank, and sending without choosing says to pick a chain explicitly."""
     offer = await companion.pair()
-    granted = {"eip155": {"chains": ["eip155:56"], "accounts": [f"eip155:56:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+    granted = {
+        "eip155": {
+            "chains": ["eip155:56"],
+            "accounts": [f"eip155:56:{TEST_ADDRESS}"],
+            "methods": ["personal_sign"],
+            "events": [],
+        }
+    }
     wallet = await approve(companion.relay.url, offer.uri, granted=granted)
     try:
         session = await companion.wait_for_session(offer.proposal_id, timeout=20)
@@ -57,7 +71,11 @@ async def test_the_request_screen_never_preselects_a_chain_nobody_asked_for(comp
             assert app.screen.query_one("#request-chain", Select).value is Select.NULL
             await pilot.click("#message-input")
             await pilot.press(*"hello", "enter")
-            await until(pilot, lambda: "only chains you did not ask for (eip155:56)" in status_text(app), what="the refusal")
-        assert [r.kind for r in companion.audit_entries(session.topic) if r.kind.startswith("request_")] == ["request_refused_by_scope"]
+            await until(
+                pilot, lambda: "only chains you did not ask for (eip155:56)" in status_text(app), what="the refusal"
+            )
+        assert [r.kind for r in companion.audit_entries(session.topic) if r.kind.startswith("request_")] == [
+            "request_refused_by_scope"
+        ]
     finally:
         await wallet.close()

@@ -24,13 +24,20 @@ async def test_new_scopes_make_a_new_qr_that_asks_for_them(companion):
     closes it, the summary line and the QR change, and a wallet scanning the new QR is asked for both chains."""
     app = build_app(companion)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None, what="a pairing offer")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, PairingScreen) and app.screen.offer is not None,
+            what="a pairing offer",
+        )
         pairing, first = app.screen, app.screen.offer
         assert "Asks for eip155:1 · methods: personal_sign" in widget_text(app, "#pairing-scopes")
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
         chains = app.screen.query_one("#scopes-chains", Input)
-        assert chains.value == "eip155:1" and app.screen.query_one("#scopes-events", Input).value == "chainChanged, accountsChanged"
+        assert (
+            chains.value == "eip155:1"
+            and app.screen.query_one("#scopes-events", Input).value == "chainChanged, accountsChanged"
+        )
 
         chains.value = "eip155"
         await pilot.press("enter")
@@ -39,7 +46,11 @@ async def test_new_scopes_make_a_new_qr_that_asks_for_them(companion):
 
         chains.value = "eip155:1, eip155:137"
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is pairing and pairing.offer is not None and pairing.offer.uri != first.uri, what="a new URI")
+        await until(
+            pilot,
+            lambda: app.screen is pairing and pairing.offer is not None and pairing.offer.uri != first.uri,
+            what="a new URI",
+        )
         await pilot.pause()
         assert "Asks for eip155:1, eip155:137" in " ".join(widget_text(app, "#pairing-scopes").split())
         uri = pairing.offer.uri
@@ -51,14 +62,18 @@ async def test_new_scopes_make_a_new_qr_that_asks_for_them(companion):
             proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
             assert proposal.optional_namespaces["eip155"]["chains"] == ["eip155:1", "eip155:137"]
             await wallet.run(wallet.engine.approve(proposal.id, GRANTED, wallet.now()))
-            await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the linked session")
+            await until(
+                pilot, lambda: isinstance(app.screen, SessionsScreen) and app.screen.records, what="the linked session"
+            )
         finally:
             await wallet.close()
 
 
 def test_scopes_are_read_like_the_cli_reads_them():
     """Comma-separated, blanks dropped; chains must be CAIP-2 and there must be one."""
-    assert Scopes.parse(" eip155:1 ,, eip155:10", "personal_sign", "") == Scopes(("eip155:1", "eip155:10"), ("personal_sign",), ())
+    assert Scopes.parse(" eip155:1 ,, eip155:10", "personal_sign", "") == Scopes(
+        ("eip155:1", "eip155:10"), ("personal_sign",), ()
+    )
     for bad, says in (("", "at least one chain"), ("eip155:1, 1", "'1' is not a CAIP-2"), ("a:b:c", "'a:b:c' is not")):
         with pytest.raises(ValueError, match=says):
             Scopes.parse(bad, "", "")

@@ -17,9 +17,17 @@ from walletsync.protocol import events as ev
 
 MAIL = {
     "types": {
-        "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+        "EIP712Domain": [
+            {"name": "name", "type": "string"},
+            {"name": "version", "type": "string"},
+            {"name": "chainId", "type": "uint256"},
+        ],
         "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"}, {"name": "contents", "type": "string"}],
+        "Mail": [
+            {"name": "from", "type": "Person"},
+            {"name": "to", "type": "Person"},
+            {"name": "contents", "type": "string"},
+        ],
     },
     "primaryType": "Mail",
     "domain": {"name": "Ether Mail", "version": "1", "chainId": 1},
@@ -48,7 +56,9 @@ async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
         assert typed["verified"] is True and typed["method"] == "eth_signTypedData_v4"
         assert Account.recover_message(encode_typed_data(full_message=MAIL), signature=typed["result"]) == address
 
-        tx = cli.json("sign", "desk", "--tx", json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"}))
+        tx = cli.json(
+            "sign", "desk", "--tx", json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"})
+        )
         assert tx["verified"] is True and len(tx["result"]) == 66
 
         (listed,) = cli.json("sessions")
@@ -66,8 +76,17 @@ async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
         assert cli.json("sessions")[0]["status"] == "revoked"
 
         kinds = [row["kind"] for row in cli.json("audit")]
-        for kind in ("pairing_offered", "session_settled", "request_pushed", "request_answered", "signature_verified",
-                     "session_renamed", "ping_answered", "session_extended", "session_revoked"):
+        for kind in (
+            "pairing_offered",
+            "session_settled",
+            "request_pushed",
+            "request_answered",
+            "signature_verified",
+            "session_renamed",
+            "ping_answered",
+            "session_extended",
+            "session_revoked",
+        ):
             assert kind in kinds, kind
         assert kinds.count("signature_verified") == 3
         assert cli.json("audit", "verify") == {"ok": True, "entries": len(kinds), "first_bad": None}
@@ -106,20 +125,37 @@ async def test_a_session_ended_while_sign_waits_is_no_answer_not_a_rejection(cli
     try:
         await wallet.run(wallet.engine.pair(uri, wallet.now()))
         proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
-        granted = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+        granted = {
+            "eip155": {
+                "chains": ["eip155:1"],
+                "accounts": [f"eip155:1:{TEST_ADDRESS}"],
+                "methods": ["personal_sign"],
+                "events": [],
+            }
+        }
         await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
         session = await pair.expect("session")
         assert await pair.exit_code() == 0
         signing = await asyncio.create_subprocess_exec(
-            *cli.base, "sign", "desk", "--message", "are you there", stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+            *cli.base,
+            "sign",
+            "desk",
+            "--message",
+            "are you there",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=REPO,
         )
         await wallet.next_event(ev.SessionRequestReceived)
         await wallet.run(wallet.engine.disconnect(session["topic"], wallet.now()))
         async with asyncio.timeout(30):
             out, _ = await signing.communicate()
         assert signing.returncode == 1
-        assert "No answer: the session 'desk' ended before the phone answered" in out.decode() and "Rejected" not in out.decode()
+        assert (
+            "No answer: the session 'desk' ended before the phone answered" in out.decode()
+            and "Rejected" not in out.decode()
+        )
         assert "session_deleted_by_peer" in [r["kind"] for r in cli.json("audit")]
     finally:
         await wallet.close()
@@ -154,7 +190,12 @@ async def _until_audited(cli, kind: str, timeout: float = 20) -> None:
 
 def _requests(cli) -> list[dict]:
     with sqlite3.connect(cli.home / "walletsync.db") as db:
-        return [{"id": i, "status": s} for i, s in db.execute("SELECT id, status FROM requests WHERE wire_method = 'wc_sessionRequest' ORDER BY id")]
+        return [
+            {"id": i, "status": s}
+            for i, s in db.execute(
+                "SELECT id, status FROM requests WHERE wire_method = 'wc_sessionRequest' ORDER BY id"
+            )
+        ]
 
 
 async def test_bad_input_gets_one_clear_line(cli, tmp_path):
@@ -172,7 +213,10 @@ async def test_bad_input_gets_one_clear_line(cli, tmp_path):
         for args, words in cases.items():
             out = cli.run(*args)
             assert out.returncode != 0, args
-            assert words in out.stderr and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, (args, out.stderr)
+            assert words in out.stderr and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, (
+                args,
+                out.stderr,
+            )
         refusals = [r for r in cli.json("audit") if r["kind"] == "request_refused_by_scope"]
         assert len(refusals) == 1 and refusals[0]["data"]["chain_id"] == "eip155:999"
 
@@ -225,7 +269,9 @@ async def test_transaction_is_looked_up_on_the_chain_node(cli):
     try:
         tx = json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"})
         found = cli.json("sign", session["name"], "--tx", tx, "--rpc", node.url)
-        assert found["verified"] is True and found["reason"] == "transaction found on chain, sent by the session account"
+        assert (
+            found["verified"] is True and found["reason"] == "transaction found on chain, sent by the session account"
+        )
         assert found["result"] in node.mined
         node.mined.clear()
         node.keeps_transactions = False  # a node that drops it: as if it was never broadcast

@@ -16,7 +16,14 @@ from walletsync.protocol.jsonrpc import RpcError
 
 TITLE_AND_CLEAR = "\x1b]0;pwned\x07\x1b[2J"
 FORGED_RESULT = "0x1234\nverified by 0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266 (ok)\x1b[8m"
-GRANTED = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+GRANTED = {
+    "eip155": {
+        "chains": ["eip155:1"],
+        "accounts": [f"eip155:1:{TEST_ADDRESS}"],
+        "methods": ["personal_sign"],
+        "events": [],
+    }
+}
 
 
 def metadata(name: str, url: str = "https://wallet.example") -> dict:
@@ -44,8 +51,15 @@ async def pair_wallet(cli, peer_metadata: dict, granted: dict = GRANTED, *pair_a
 async def sign_answered(cli, wallet, ref: str, **answer) -> tuple[int, str]:
     """`walletsync sign REF --message hi` (text output) while the wallet answers with ``answer`` (result= or error=)."""
     signing = await asyncio.create_subprocess_exec(
-        *cli.base, "sign", ref, "--message", "hi", stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        *cli.base,
+        "sign",
+        ref,
+        "--message",
+        "hi",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     request = await wallet.next_event(ev.SessionRequestReceived)
     await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), **answer))
@@ -95,8 +109,13 @@ async def test_a_hostile_phone_is_printed_as_data_and_kept_exact_in_json(cli):
 async def test_a_pairing_rejected_with_escapes_is_one_escaped_error_line(cli):
     """The phone refuses the pairing with a message full of escapes and a newline: `pair` fails with one line."""
     pair = await asyncio.create_subprocess_exec(
-        *cli.base, "pair", "--no-qr", stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        *cli.base,
+        "pair",
+        "--no-qr",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     wallet = await py_peer(cli.relay_url, "refuser")
     try:
@@ -163,8 +182,18 @@ async def test_the_reference_phone_prints_a_hostile_dapp_as_data(start_relay):
         events = await dapp.run(dapp.engine.connect(dapp.now(), optional_namespaces=scopes))
         uri = str(next(e for e in events if isinstance(e, ev.PairingCreated)).uri)
         phone = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "walletsync", "phone", uri, "--reject", "--relay", relay.url,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+            sys.executable,
+            "-m",
+            "walletsync",
+            "phone",
+            uri,
+            "--reject",
+            "--relay",
+            relay.url,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=REPO,
         )
         await dapp.next_event(ev.ProposalRejected)
         async with asyncio.timeout(30):

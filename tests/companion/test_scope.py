@@ -16,7 +16,12 @@ from walletsync.protocol import events as ev
 
 
 def grant(chains: list[str], methods: list[str], events: list[str] = ()) -> dict:
-    return {"chains": chains, "accounts": [f"{c}:{TEST_ADDRESS}" for c in chains], "methods": methods, "events": list(events)}
+    return {
+        "chains": chains,
+        "accounts": [f"{c}:{TEST_ADDRESS}" for c in chains],
+        "methods": methods,
+        "events": list(events),
+    }
 
 
 async def pair_granting(cli, granted: dict, *pair_args: str, name: str = "desk"):
@@ -35,7 +40,12 @@ async def pair_granting(cli, granted: dict, *pair_args: str, name: str = "desk")
 async def run(cli, *args: str, answer=None, timeout: float = 60) -> tuple[int, str, str]:
     """A `walletsync` command while this event loop keeps the wallet going; ``answer(wallet)`` runs meanwhile."""
     proc = await asyncio.create_subprocess_exec(
-        *cli.base, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=REPO,
+        *cli.base,
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=REPO,
     )
     helper = asyncio.ensure_future(answer) if answer is not None else None
     try:
@@ -59,7 +69,9 @@ async def answer_one(wallet) -> ev.SessionRequestReceived:
         result = sign_personal(request.params[0], TEST_KEY)
     else:
         typed = json.loads(request.params[1])
-        result = "0x" + Account.sign_message(encode_typed_data(full_message=typed), TEST_KEY).signature.hex().removeprefix("0x")
+        result = "0x" + Account.sign_message(
+            encode_typed_data(full_message=typed), TEST_KEY
+        ).signature.hex().removeprefix("0x")
     await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), result=result))
     return request
 
@@ -72,7 +84,9 @@ async def test_a_phone_granting_only_an_unasked_chain_gets_no_request_until_the_
     """`pair --chains eip155:1`, the phone grants only eip155:56 (SDK rules accept it): pair warns, the session shows
     "+eip155:56" beyond the request (text marker, JSON field, audit), `sign` without --chain refuses naming the granted
     chain and --chain, sends nothing; `sign --chain eip155:56` works and its audit row says it went beyond the request."""
-    session, wallet, pair_log = await pair_granting(cli, {"eip155": grant(["eip155:56"], ["personal_sign"])}, "--chains", "eip155:1")
+    session, wallet, pair_log = await pair_granting(
+        cli, {"eip155": grant(["eip155:56"], ["personal_sign"])}, "--chains", "eip155:1"
+    )
     try:
         beyond = {"namespaces": [], "chains": ["eip155:56"], "methods": {}, "events": {}}
         assert session["beyond_request"] == beyond
@@ -86,7 +100,10 @@ async def test_a_phone_granting_only_an_unasked_chain_gets_no_request_until_the_
         out = cli.run("sign", "desk", "--message", "not on 56 unasked", "--timeout", "15")
         assert out.returncode == 1 and out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
         assert "only chains you did not ask for (eip155:56)" in out.stderr and "--chain" in out.stderr
-        assert cli.json("sign", "desk", "--message", "x", "--timeout", "15", ok=False)["error"]["code"] == "chain_not_requested"
+        assert (
+            cli.json("sign", "desk", "--message", "x", "--timeout", "15", ok=False)["error"]["code"]
+            == "chain_not_requested"
+        )
         assert audit(cli, "request_pushed") == []
         refusals = audit(cli, "request_refused_by_scope")
         assert len(refusals) == 2 and refusals[0]["chain_id"] is None and "eip155:56" in refusals[0]["reason"]
@@ -133,12 +150,16 @@ async def test_a_granted_but_unasked_method_is_marked_and_an_ungranted_one_still
         assert code == 0
         typed_file = tmp_path / "mail.json"
         typed_file.write_text(json.dumps(MAIL))
-        code, out, _ = await run(cli, "sign", "desk", "--typed-data", str(typed_file), "--json", answer=answer_one(wallet))
+        code, out, _ = await run(
+            cli, "sign", "desk", "--typed-data", str(typed_file), "--json", answer=answer_one(wallet)
+        )
         assert code == 0 and json.loads(out)["verified"] is True
         first, second = audit(cli, "request_pushed")
         assert "beyond_request" not in first and second["beyond_request"] == {"method": "eth_signTypedData_v4"}
 
-        out = cli.run("sign", "desk", "--tx", json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"}))
+        out = cli.run(
+            "sign", "desk", "--tx", json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"})
+        )
         assert out.returncode == 1 and "method 'eth_sendTransaction' is not allowed on eip155:1" in out.stderr
         assert audit(cli, "request_refused_by_scope")[-1]["method"] == "eth_sendTransaction"
     finally:
@@ -150,15 +171,21 @@ async def test_an_update_widening_the_scope_is_applied_audited_and_warned_by_the
     The next `sessions` applies it (SDK rules), warns on stderr with exactly what was added, audits
     session_scope_widened; a second run says nothing; a narrowing update is no widening; a later widening (+eip155:10)
     is warned by `sign`, which still signs on the asked-for eip155:1."""
-    asked = grant(["eip155:1"], ["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"], ["chainChanged", "accountsChanged"])
+    asked = grant(
+        ["eip155:1"],
+        ["personal_sign", "eth_signTypedData_v4", "eth_sendTransaction"],
+        ["chainChanged", "accountsChanged"],
+    )
     session, wallet, pair_log = await pair_granting(cli, {"eip155": asked})
     try:
         assert "warning" not in pair_log and not session["beyond_request"]["chains"]
         widened = {
             "eip155": {**grant(["eip155:1", "eip155:137"], [*asked["methods"], "eth_sign"], asked["events"])},
             "solana": {
-                "chains": ["solana:mainnet"], "accounts": ["solana:mainnet:7S3P4HxJpyyigGzodYwHtCxZyUQe9JiBMHyRWXArAaKv"],
-                "methods": ["solana_signMessage"], "events": [],
+                "chains": ["solana:mainnet"],
+                "accounts": ["solana:mainnet:7S3P4HxJpyyigGzodYwHtCxZyUQe9JiBMHyRWXArAaKv"],
+                "methods": ["solana_signMessage"],
+                "events": [],
             },
         }
         await wallet.run(wallet.engine.update(session["topic"], widened, wallet.now()))
@@ -166,7 +193,12 @@ async def test_an_update_widening_the_scope_is_applied_audited_and_warned_by_the
         out = cli.run("sessions")
         warning = "walletsync: warning: phone widened scope of desk: +namespace solana, +eip155:137, +solana:mainnet, +method eth_sign (eip155:1)"
         assert warning in out.stderr
-        added = {"namespaces": ["solana"], "chains": ["eip155:137", "solana:mainnet"], "methods": {"eip155:1": ["eth_sign"]}, "events": {}}
+        added = {
+            "namespaces": ["solana"],
+            "chains": ["eip155:137", "solana:mainnet"],
+            "methods": {"eip155:1": ["eth_sign"]},
+            "events": {},
+        }
         (row,) = audit(cli, "session_scope_widened")
         assert row["added"] == added and row["beyond_request"] == added
         assert len(audit(cli, "session_updated")) == 1
@@ -177,7 +209,12 @@ async def test_an_update_widening_the_scope_is_applied_audited_and_warned_by_the
         await wallet.run(wallet.engine.update(session["topic"], {"eip155": asked}, wallet.now()))
         assert "warning" not in cli.run("sessions").stderr
         assert len(audit(cli, "session_updated")) == 2 and len(audit(cli, "session_scope_widened")) == 1
-        assert cli.json("sessions")[0]["beyond_request"] == {"namespaces": [], "chains": [], "methods": {}, "events": {}}
+        assert cli.json("sessions")[0]["beyond_request"] == {
+            "namespaces": [],
+            "chains": [],
+            "methods": {},
+            "events": {},
+        }
 
         plus_optimism = {"eip155": grant(["eip155:10", "eip155:1"], asked["methods"], asked["events"])}
         await wallet.run(wallet.engine.update(session["topic"], plus_optimism, wallet.now()))

@@ -32,7 +32,14 @@ async def companion_with_wallet(relay_url: str, home, clock):
     wallet = await py_peer(relay_url, "py-wallet")
     await wallet.run(wallet.engine.pair(offer.uri, wallet.now()))
     proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
-    granted = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": ["personal_sign"], "events": []}}
+    granted = {
+        "eip155": {
+            "chains": ["eip155:1"],
+            "accounts": [f"eip155:1:{TEST_ADDRESS}"],
+            "methods": ["personal_sign"],
+            "events": [],
+        }
+    }
     await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
     session = await companion.wait_for_session(offer.proposal_id, 20)
     return companion, wallet, session
@@ -48,7 +55,11 @@ async def test_a_late_answer_is_recorded_as_late_not_lost(start_relay, tmp_path)
         clock.offset = 400  # the request's 300 s expiry passes on our side
         with pytest.raises(RequestTimeout, match="late answer is still recorded"):
             await asking
-        await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0]), allow_late=True))
+        await wallet.run(
+            wallet.engine.respond(
+                request.topic, request.id, wallet.now(), result=sign_personal(request.params[0]), allow_late=True
+            )
+        )
         async with asyncio.timeout(10):
             while (record := companion.db.requests(session.topic)[-1]).status != "late":
                 await asyncio.sleep(0.05)
@@ -79,7 +90,13 @@ async def test_a_request_whose_session_the_phone_ends_says_so_at_once(start_rela
 
 
 def _forms(secret: bytes) -> list[bytes]:
-    return [secret, secret.hex().encode(), secret.hex().upper().encode(), base64.b64encode(secret), base64.urlsafe_b64encode(secret).rstrip(b"=")]
+    return [
+        secret,
+        secret.hex().encode(),
+        secret.hex().upper().encode(),
+        base64.b64encode(secret),
+        base64.urlsafe_b64encode(secret).rstrip(b"="),
+    ]
 
 
 async def test_no_secret_is_written_in_clear(cli, tmp_path):
@@ -139,7 +156,19 @@ def test_missing_keyring_is_a_clear_error(cli):
     out = cli.run("sessions", "--offline", env=env)
     assert out.returncode == 1
     assert "--keyring-file" in out.stderr and out.stderr.count("\n") == 1
-    with_file = cli.run("--keyring-file", str(cli.home / "keys.json"), "sessions", "--offline", env={**env, "WALLETSYNC_PASSPHRASE": "correct horse"})
+    with_file = cli.run(
+        "--keyring-file",
+        str(cli.home / "keys.json"),
+        "sessions",
+        "--offline",
+        env={**env, "WALLETSYNC_PASSPHRASE": "correct horse"},
+    )
     assert with_file.returncode == 0, with_file.stderr
-    wrong = cli.run("--keyring-file", str(cli.home / "keys.json"), "sessions", "--offline", env={**env, "WALLETSYNC_PASSPHRASE": "wrong"})
+    wrong = cli.run(
+        "--keyring-file",
+        str(cli.home / "keys.json"),
+        "sessions",
+        "--offline",
+        env={**env, "WALLETSYNC_PASSPHRASE": "wrong"},
+    )
     assert wrong.returncode == 1 and "passphrase" in wrong.stderr.lower()

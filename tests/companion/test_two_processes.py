@@ -38,8 +38,17 @@ async def follower(cli) -> JsonLinesProcess:
     """Another long-running companion process on the same data dir (tests/companion/follower.py), online."""
     log_path = cli.logs / f"follower-{len(list(cli.logs.iterdir()))}.log"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.companion.follower", "--data-dir", str(cli.home), "--relay", cli.relay_url,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=open(log_path, "w"), cwd=REPO,
+        sys.executable,
+        "-m",
+        "tests.companion.follower",
+        "--data-dir",
+        str(cli.home),
+        "--relay",
+        cli.relay_url,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=open(log_path, "w"),
+        cwd=REPO,
     )
     process = JsonLinesProcess(proc, log_path)
     process.label = "follower"
@@ -109,7 +118,9 @@ async def test_a_session_expiring_under_two_companions_is_journaled_once(cli):
             await companion.start()
         for clock in clocks:
             clock.offset = 8 * 24 * 3600
-        await until(lambda: all(session["topic"] not in c.engine.sessions for c in companions), what="both to expire it")
+        await until(
+            lambda: all(session["topic"] not in c.engine.sessions for c in companions), what="both to expire it"
+        )
         assert kinds(companions[0])["session_expired"] == 1
         assert companions[0].resolve(session["topic"]).status == "expired"
     finally:
@@ -195,8 +206,12 @@ async def test_an_answer_heard_by_the_asking_cli_and_a_running_companion_is_jour
     try:
         asking = await cli.spawn("sign", session.name, "--message", "both hear this", "--json")
         request = await wallet.next_event(ev.SessionRequestReceived)
-        await until(lambda: (request.topic, request.id) in companion.engine.requests, what="the companion to adopt the request")
-        await wallet.run(wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0])))
+        await until(
+            lambda: (request.topic, request.id) in companion.engine.requests, what="the companion to adopt the request"
+        )
+        await wallet.run(
+            wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0]))
+        )
         assert await asking.exit_code() == 0
         (signed,) = asking.events
         assert signed["verified"] is True

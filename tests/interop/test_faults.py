@@ -81,12 +81,15 @@ async def test_junk_from_one_client_does_not_disturb_others(start_relay):
     token = create_jwt(identity, sub="ab" * 32, aud=relay.url, iat=int(time.time()))
     try:
         async with connect(f"{relay.url}/?auth={token}", max_size=None) as ws:
+
             async def answer(frame: str) -> dict:
                 await ws.send(frame)
                 return json.loads(await asyncio.wait_for(ws.recv(), 5))
 
             assert (await answer("not json"))["error"]["code"] == -32700
-            assert (await answer('{"id":"1000000000000000001","jsonrpc":"2.0","method":"irn_publish","params":{"topic":5}}'))["error"]["code"] == -32602
+            assert (
+                await answer('{"id":"1000000000000000001","jsonrpc":"2.0","method":"irn_publish","params":{"topic":5}}')
+            )["error"]["code"] == -32602
             unknown = await answer('{"id":"1000000000000000002","jsonrpc":"2.0","method":"irn_teleport","params":{}}')
             assert unknown["error"]["code"] == -32601 and unknown["id"] == "1000000000000000002"
             bad_topic = await answer(encode_request(1_000_000_003, Subscribe("ab" * 32)).replace("ab" * 32, "xyz"))

@@ -6,13 +6,21 @@ import pytest
 
 from tests.procs import JsPeer
 
-NAMESPACES = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign", "eth_signTypedData_v4"], "events": ["chainChanged", "accountsChanged"]}}
+NAMESPACES = {
+    "eip155": {
+        "chains": ["eip155:1"],
+        "methods": ["personal_sign", "eth_signTypedData_v4"],
+        "events": ["chainChanged", "accountsChanged"],
+    }
+}
 
 
 async def js_session(relay_url: str, log_dir, *, sdk: str = "current", dapp_url: str | None = None):
     """A JS dapp and a JS wallet paired through the relay(s); returns (dapp, wallet, topic)."""
     dapp = await JsPeer.start(dapp_url or relay_url, log_dir, name=f"dapp-{sdk}", sdk=sdk)
-    wallet = await JsPeer.start(relay_url, log_dir, name=f"wallet-{sdk}", sdk=sdk, flags=("--auto-approve", "--auto-sign"))
+    wallet = await JsPeer.start(
+        relay_url, log_dir, name=f"wallet-{sdk}", sdk=sdk, flags=("--auto-approve", "--auto-sign")
+    )
     await dapp.send("connect", namespaces=NAMESPACES)
     uri = (await dapp.expect("uri"))["uri"]
     await wallet.send("pair", uri=uri)
@@ -25,7 +33,9 @@ async def full_flow(relay_url: str, log_dir, *, sdk: str = "current", dapp_url: 
     dapp, wallet, topic = await js_session(relay_url, log_dir, sdk=sdk, dapp_url=dapp_url)
     try:
         address = wallet.events[0]["address"]
-        await dapp.send("request", topic=topic, chainId="eip155:1", method="personal_sign", params=["0x68656c6c6f", address])
+        await dapp.send(
+            "request", topic=topic, chainId="eip155:1", method="personal_sign", params=["0x68656c6c6f", address]
+        )
         signature = (await dapp.expect("response"))["result"]
         await dapp.send("verify", address=address, message="0x68656c6c6f", signature=signature)
         assert (await dapp.expect("verified"))["ok"] is True
@@ -46,7 +56,9 @@ async def test_js_dapp_and_wallet_full_session(start_relay, log_dir, store):
     relay = start_relay(store)
     await full_flow(relay.url, log_dir)
     calls = relay.log_path.read_text()
-    assert "wc_proposeSession" in calls and "wc_approveSession" in calls, "SDK 2.25 handshakes through the relay methods"
+    assert "wc_proposeSession" in calls and "wc_approveSession" in calls, (
+        "SDK 2.25 handshakes through the relay methods"
+    )
 
 
 async def test_legacy_sdk_handshake_over_irn_publish(start_relay, log_dir):
@@ -56,7 +68,6 @@ async def test_legacy_sdk_handshake_over_irn_publish(start_relay, log_dir):
     calls = relay.log_path.read_text()
     assert "irn_publish" in calls and "tag=1100" in calls and "tag=1101" in calls
     assert "wc_proposeSession" not in calls and "wc_approveSession" not in calls
-
 
 
 async def test_two_relays_on_one_redis(start_relay, log_dir):

@@ -23,13 +23,21 @@ async def test_js_dapp_gets_a_verified_signature_from_the_phone(start_relay, log
         assert session["namespaces"]["eip155"]["accounts"] == [f"eip155:1:{address}"]
         assert (await phone.expect("session"))["topic"] == session["topic"]
 
-        await dapp.send("request", topic=session["topic"], chainId="eip155:1", method="personal_sign", params=[MESSAGE, address])
+        await dapp.send(
+            "request", topic=session["topic"], chainId="eip155:1", method="personal_sign", params=[MESSAGE, address]
+        )
         signature = (await dapp.expect("response"))["result"]
         assert (await phone.expect("response"))["result"] == signature
         await dapp.send("verify", address=address, message=MESSAGE, signature=signature)
         assert (await dapp.expect("verified"))["ok"] is True
 
-        await dapp.send("request", topic=session["topic"], chainId="eip155:1", method="eth_signTypedData_v4", params=[address, json.dumps(TYPED)])
+        await dapp.send(
+            "request",
+            topic=session["topic"],
+            chainId="eip155:1",
+            method="eth_signTypedData_v4",
+            params=[address, json.dumps(TYPED)],
+        )
         signature = (await dapp.expect("response"))["result"]
         await dapp.send("verifyTyped", address=address, typedData=TYPED, signature=signature)
         assert (await dapp.expect("verified"))["ok"] is True

@@ -9,7 +9,13 @@ from tests.pypeer import TEST_ADDRESS, py_peer, recover_personal, sign_personal
 from walletsync.protocol import events as ev
 from walletsync.protocol.jsonrpc import sdk_error
 
-NAMESPACES = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign", "eth_sendTransaction"], "events": ["chainChanged", "accountsChanged"]}}
+NAMESPACES = {
+    "eip155": {
+        "chains": ["eip155:1"],
+        "methods": ["personal_sign", "eth_sendTransaction"],
+        "events": ["chainChanged", "accountsChanged"],
+    }
+}
 MESSAGE = "0x68656c6c6f20776f726c64"
 
 
@@ -56,13 +62,22 @@ async def test_js_dapp_with_walletsync_wallet(start_relay, log_dir, handshake):
         await wallet.run(wallet.engine.pair(uri, wallet.now()))
         proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
         assert proposal.proposer_metadata["name"] == "js-dapp"
-        granted = {"eip155": {"chains": ["eip155:1"], "accounts": [f"eip155:1:{TEST_ADDRESS}"], "methods": NAMESPACES["eip155"]["methods"], "events": NAMESPACES["eip155"]["events"]}}
+        granted = {
+            "eip155": {
+                "chains": ["eip155:1"],
+                "accounts": [f"eip155:1:{TEST_ADDRESS}"],
+                "methods": NAMESPACES["eip155"]["methods"],
+                "events": NAMESPACES["eip155"]["events"],
+            }
+        }
         await wallet.run(wallet.engine.approve(proposal.id, granted, wallet.now()))
         topic = (await dapp.expect("session"))["topic"]
         ack = await wallet.next_event(ev.Acknowledged)
         assert (ack.topic, ack.method, ack.error) == (topic, "wc_sessionSettle", None)
 
-        await dapp.send("request", topic=topic, chainId="eip155:1", method="personal_sign", params=[MESSAGE, TEST_ADDRESS])
+        await dapp.send(
+            "request", topic=topic, chainId="eip155:1", method="personal_sign", params=[MESSAGE, TEST_ADDRESS]
+        )
         request = await wallet.next_event(ev.SessionRequestReceived)
         assert (request.method, request.params[0]) == ("personal_sign", MESSAGE)
         await wallet.run(wallet.engine.respond(topic, request.id, wallet.now(), result=sign_personal(MESSAGE)))
@@ -70,7 +85,13 @@ async def test_js_dapp_with_walletsync_wallet(start_relay, log_dir, handshake):
         await dapp.send("verify", address=TEST_ADDRESS, message=MESSAGE, signature=signature)
         assert (await dapp.expect("verified"))["ok"] is True
 
-        await dapp.send("request", topic=topic, chainId="eip155:1", method="eth_sendTransaction", params=[{"from": TEST_ADDRESS, "to": TEST_ADDRESS, "value": "0x0"}])
+        await dapp.send(
+            "request",
+            topic=topic,
+            chainId="eip155:1",
+            method="eth_sendTransaction",
+            params=[{"from": TEST_ADDRESS, "to": TEST_ADDRESS, "value": "0x0"}],
+        )
         request = await wallet.next_event(ev.SessionRequestReceived)
         await wallet.run(wallet.engine.respond(topic, request.id, wallet.now(), error=sdk_error("USER_REJECTED")))
         assert (await dapp.expect("response"))["error"]["code"] == 5000

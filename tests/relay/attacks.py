@@ -26,7 +26,9 @@ from walletsync.protocol.relay_auth import RelayIdentity, create_jwt
 
 REPO = Path(__file__).resolve().parents[2]
 TTL = 300
-CLIENT_KW: dict[str, Any] = dict(compression=None, ping_interval=None, max_size=None, proxy=None, open_timeout=10, close_timeout=2)
+CLIENT_KW: dict[str, Any] = dict(
+    compression=None, ping_interval=None, max_size=None, proxy=None, open_timeout=10, close_timeout=2
+)
 NO_RATE_LIMITS = ("--publish-rate", "1000000", "--ip-publish-rate", "1000000", "--ip-byte-rate", "100G")
 """flags that take the rate limits out of the way, for attacks that are not about rates"""
 
@@ -43,8 +45,22 @@ class RelayProc:
     def __init__(self, log_dir: Path, *flags: str, store: str = "memory", log_level: str = "info") -> None:
         self.port = free_port()
         self.log_path = log_dir / f"relay-{self.port}.log"
-        argv = [sys.executable, "-m", "walletsync", "relay", "--json", "--host", "127.0.0.1", "--port", str(self.port),
-                "--store", store, "--log-level", log_level, *flags]
+        argv = [
+            sys.executable,
+            "-m",
+            "walletsync",
+            "relay",
+            "--json",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--store",
+            store,
+            "--log-level",
+            log_level,
+            *flags,
+        ]
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log, text=True, cwd=REPO)
         line = self.proc.stdout.readline()  # type: ignore[union-attr]
@@ -225,7 +241,10 @@ async def _publish_all(ws: ClientConnection, t: str, count: int, size: int) -> i
     """Publish ``count`` messages of ``size`` chars on topic ``t``, a window at a time; returns how many were accepted."""
     accepted = 0
     for start in range(0, count, 20):
-        frames = [request("irn_publish", publish_params(t, f"{i:05d}{os.urandom(8).hex()}".ljust(size, "x"))) for i in range(start, min(count, start + 20))]
+        frames = [
+            request("irn_publish", publish_params(t, f"{i:05d}{os.urandom(8).hex()}".ljust(size, "x")))
+            for i in range(start, min(count, start + 20))
+        ]
         for _, frame in frames:
             await ws.send(frame)
         waiting = {rid for rid, _ in frames}
@@ -303,7 +322,9 @@ async def batch_amplification(url: str, repeats: int = 40, messages: int = 20, s
     return {"accepted": accepted, "fetched": fetched, "replies": replies, "biggest_reply": biggest, "pushes": pushes}
 
 
-async def storage_flood(url: str, messages: int = 300, size: int = 250_000, address: str = "127.0.0.2", ttl: int = 30 * 86400) -> dict[str, Any]:
+async def storage_flood(
+    url: str, messages: int = 300, size: int = 250_000, address: str = "127.0.0.2", ttl: int = 30 * 86400
+) -> dict[str, Any]:
     """``messages`` × ``size`` with 30-day TTLs, each from a fresh client id, all from one source ``address``."""
     accepted = refused = 0
     reasons: set[str] = set()

@@ -71,7 +71,9 @@ async def test_slow_readers_do_not_grow_memory_and_are_cut_off(relay_proc):
     """10 subscribers stop reading while 150 × 200 KB go to their topic: each is disconnected (1008) at the
     unread-bytes bound instead of the relay buffering 30 MB for each; a healthy pair notices nothing."""
     relay = relay_proc(*NO_RATE_LIMITS, "--max-topic-bytes", "1G", "--max-store-bytes", "2G")
-    result, healthy, baseline, peak = await _under_attack(relay, slow_readers(relay.url, readers=10, messages=150, size=200_000))
+    result, healthy, baseline, peak = await _under_attack(
+        relay, slow_readers(relay.url, readers=10, messages=150, size=200_000)
+    )
     assert result["accepted"] == 150
     assert peak - baseline < CEILING_MB, f"RSS {baseline:.0f} → {peak:.0f} MB (healthy p99 {healthy.p99_ms():.1f} ms)"
     assert result["cut_off"] == 10, result
@@ -80,7 +82,9 @@ async def test_slow_readers_do_not_grow_memory_and_are_cut_off(relay_proc):
     # what a cut-off reader missed stayed in the mailbox: a new subscriber of the topic gets it from the first message
     late = await open_client(relay.url)
     try:
-        await late.send(f'{{"id":"1","jsonrpc":"2.0","method":"irn_subscribe","params":{{"topic":"{result["topic"]}"}}}}')
+        await late.send(
+            f'{{"id":"1","jsonrpc":"2.0","method":"irn_subscribe","params":{{"topic":"{result["topic"]}"}}}}'
+        )
         assert '"result"' in await late.recv()
         assert '"message":"00000' in await late.recv()
     finally:
@@ -91,7 +95,9 @@ async def test_batch_calls_with_a_repeated_topic_do_not_amplify(relay_proc):
     """irn_batchFetchMessages / irn_batchSubscribe naming a 4 MB topic 40 times: each message once, replies of about
     ``--max-reply-bytes``, memory bounded, and the healthy pair keeps going."""
     relay = relay_proc(*NO_RATE_LIMITS)
-    result, healthy, baseline, peak = await _under_attack(relay, batch_amplification(relay.url, repeats=40, messages=20, size=200_000))
+    result, healthy, baseline, peak = await _under_attack(
+        relay, batch_amplification(relay.url, repeats=40, messages=20, size=200_000)
+    )
     assert result["accepted"] == 20
     assert peak - baseline < CEILING_MB, f"RSS {baseline:.0f} → {peak:.0f} MB (healthy p99 {healthy.p99_ms():.1f} ms)"
     assert result["fetched"] == 20 and result["biggest_reply"] < 1.5 * 1024 * 1024, result
@@ -105,7 +111,9 @@ async def test_a_storage_flood_from_free_client_ids_is_bounded_by_address_and_st
     healthy client on 127.0.0.1 keeps publishing and receiving."""
     relay = relay_proc()
     result, healthy, baseline, peak = await _under_attack(relay, storage_flood(relay.url, messages=300, size=250_000))
-    assert result["accepted"] * 250_000 <= 16 * 1024 * 1024 + 2 * 1024 * 1024 * 30, result  # burst + 1 MB/s (with slack)
+    assert result["accepted"] * 250_000 <= 16 * 1024 * 1024 + 2 * 1024 * 1024 * 30, (
+        result
+    )  # burst + 1 MB/s (with slack)
     assert "TooManyRequests" in result["reasons"], result
     assert peak - baseline < CEILING_MB, f"RSS {baseline:.0f} → {peak:.0f} MB"
     _healthy_ok(healthy, relay)
@@ -123,7 +131,9 @@ async def test_no_relay_auth_token_reaches_the_log_at_debug_level(tmp_path):
     try:
         identity = RelayIdentity(os.urandom(32))
         good = create_jwt(identity, sub=os.urandom(32).hex(), aud=relay.url, iat=int(time.time()))
-        foreign = create_jwt(identity, sub=os.urandom(32).hex(), aud="wss://relay.walletconnect.org", iat=int(time.time()))
+        foreign = create_jwt(
+            identity, sub=os.urandom(32).hex(), aud="wss://relay.walletconnect.org", iat=int(time.time())
+        )
         forged = good[: good.rindex(".") + 1] + base64.urlsafe_b64encode(os.urandom(64)).decode().rstrip("=")
         async with connect(f"{relay.url}/?auth={good}&projectId=x") as ws:
             await ws.send('{"id":1,"jsonrpc":"2.0","method":"irn_subscribe","params":{"topic":"' + "a" * 64 + '"}}')

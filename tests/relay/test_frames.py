@@ -49,7 +49,12 @@ def agrees(raw: str) -> tuple[Any, ...] | None:
 
 
 def publish(**params: Any) -> dict[str, Any]:
-    return {"id": "1795456226161833728", "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": TOPIC, "message": "AAAA", "ttl": 300, "tag": 1108, "prompt": True, **params}}
+    return {
+        "id": "1795456226161833728",
+        "jsonrpc": "2.0",
+        "method": "irn_publish",
+        "params": {"topic": TOPIC, "message": "AAAA", "ttl": 300, "tag": 1108, "prompt": True, **params},
+    }
 
 
 @pytest.mark.parametrize(
@@ -62,7 +67,12 @@ def publish(**params: Any) -> dict[str, Any]:
         publish(correlationId=1795456226878205, rpcMethods=["personal_sign"]),
         {**publish(), "id": 1795456226161833},
         {**publish(), "id": "17954562261618337n"},
-        {"id": 123, "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": TOPIC.upper(), "message": "é\"\\\n", "ttl": 5}},
+        {
+            "id": 123,
+            "jsonrpc": "2.0",
+            "method": "irn_publish",
+            "params": {"topic": TOPIC.upper(), "message": 'é"\\\n', "ttl": 5},
+        },
         {"id": 17954562261618337, "jsonrpc": "2.0", "result": True},
         {"id": "17954562261618337", "jsonrpc": "2.0", "result": True},
         {"id": "17954562261618337n", "jsonrpc": "2.0", "result": False},
@@ -116,17 +126,71 @@ def test_anything_unusual_is_left_to_the_full_parser(raw):
 
 
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**64), max_value=2**64), st.floats(allow_nan=True),
-    st.sampled_from(["", "AAAA", TOPIC, TOPIC.upper(), "2.0", "irn_publish", "123", "123n", "-1", "ab" * 31, "é", "\ud800", "x\"y\\z\n"]),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.floats(allow_nan=True),
+    st.sampled_from(
+        [
+            "",
+            "AAAA",
+            TOPIC,
+            TOPIC.upper(),
+            "2.0",
+            "irn_publish",
+            "123",
+            "123n",
+            "-1",
+            "ab" * 31,
+            "é",
+            "\ud800",
+            'x"y\\z\n',
+        ]
+    ),
     st.text(max_size=12),
 )
-FRAME_KEYS = st.sampled_from(["id", "jsonrpc", "method", "params", "result", "error", "topic", "message", "ttl", "tag", "prompt", "attestation", "extra"])
-JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(FRAME_KEYS, inner, max_size=6), max_leaves=20)
+FRAME_KEYS = st.sampled_from(
+    [
+        "id",
+        "jsonrpc",
+        "method",
+        "params",
+        "result",
+        "error",
+        "topic",
+        "message",
+        "ttl",
+        "tag",
+        "prompt",
+        "attestation",
+        "extra",
+    ]
+)
+JSON_VALUES = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(FRAME_KEYS, inner, max_size=6),
+    max_leaves=20,
+)
 
 
 def _mutated_frames() -> st.SearchStrategy[dict[str, Any]]:
     base = st.sampled_from([publish(), publish(attestation="eyJ"), {"id": 42, "jsonrpc": "2.0", "result": True}])
-    field_path = st.sampled_from([("id",), ("jsonrpc",), ("method",), ("params",), ("result",), ("error",), ("params", "topic"), ("params", "message"), ("params", "ttl"), ("params", "tag"), ("params", "prompt"), ("params", "attestation")])
+    field_path = st.sampled_from(
+        [
+            ("id",),
+            ("jsonrpc",),
+            ("method",),
+            ("params",),
+            ("result",),
+            ("error",),
+            ("params", "topic"),
+            ("params", "message"),
+            ("params", "ttl"),
+            ("params", "tag"),
+            ("params", "prompt"),
+            ("params", "attestation"),
+        ]
+    )
 
     @st.composite
     def mutate(draw: Any) -> dict[str, Any]:
@@ -181,7 +245,9 @@ def test_push_frame_is_what_encode_request_builds(message):
     """Every push is byte for byte the frame the generic encoder makes, whatever the message holds."""
     sub = "cd" * 32
     for push_id in (1, 460_800_000_000_000_000 >> 8, 2**53 - 1):
-        assert push_frame(push_id, sub, data_json(message)) == encode_request(push_id, Subscription(sub, message.to_data()))
+        assert push_frame(push_id, sub, data_json(message)) == encode_request(
+            push_id, Subscription(sub, message.to_data())
+        )
 
 
 @pytest.mark.parametrize("request_id", [0, 7, 1795456226161833, 2**64, "1795456226161833728", "17954562261618337n"])

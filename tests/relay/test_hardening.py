@@ -15,11 +15,23 @@ import os
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 from websockets.asyncio.client import connect
 
-from tests.relay.test_server import T1, T2, TIMEOUT, DeadClient, RawClient, closed_by_relay, data_of, token
-from tests.relay.test_server import clients, make_relay, relay  # noqa: F401  (fixtures)
+from tests.relay.test_server import (  # noqa: F401  (fixtures)
+    T1,
+    T2,
+    TIMEOUT,
+    DeadClient,
+    RawClient,
+    clients,
+    closed_by_relay,
+    data_of,
+    make_relay,
+    relay,
+    token,
+)
 from walletsync.localrelay import is_relay
 from walletsync.protocol.relay_auth import RelayIdentity
 from walletsync.relay import wire
@@ -27,7 +39,14 @@ from walletsync.relay.audience import accepted_origins, origin
 from walletsync.relay.mailbox import Limits
 from walletsync.relay.server import RelayServer
 
-BIG = Limits(publish_rate=1e6, publish_burst=10**6, ip_publish_rate=1e6, ip_publish_burst=10**6, ip_byte_rate=1e9, ip_byte_burst=10**10)
+BIG = Limits(
+    publish_rate=1e6,
+    publish_burst=10**6,
+    ip_publish_rate=1e6,
+    ip_publish_burst=10**6,
+    ip_byte_rate=1e9,
+    ip_byte_burst=10**10,
+)
 """rate limits out of the way (for the tests that are about something else)"""
 
 
@@ -35,23 +54,42 @@ def limits(**kwargs: Any) -> Limits:
     return Limits(**{**BIG.__dict__, **kwargs})
 
 
-async def open_with(relay: RelayServer, aud: str, *, ttl: int = 86400, iat: int | None = None, **kwargs: Any) -> RawClient:
+async def open_with(
+    relay: RelayServer, aud: str, *, ttl: int = 86400, iat: int | None = None, **kwargs: Any
+) -> RawClient:
     identity = RelayIdentity(os.urandom(32))
-    ws = await asyncio.wait_for(connect(f"{relay.url}/?auth={token(identity, aud, ttl=ttl, iat=iat)}", **kwargs), TIMEOUT)
+    ws = await asyncio.wait_for(
+        connect(f"{relay.url}/?auth={token(identity, aud, ttl=ttl, iat=iat)}", **kwargs), TIMEOUT
+    )
     return RawClient(ws, identity)
 
 
 # --- item 4: the token's audience and lifetime --------------------------------------------
 
 
-@pytest.mark.parametrize("aud", ["wss://relay.walletconnect.org", "wss://relay.walletconnect.com/", "ws://127.0.0.1:1", "ws://10.9.8.7:{port}"])
+@pytest.mark.parametrize(
+    "aud",
+    ["wss://relay.walletconnect.org", "wss://relay.walletconnect.com/", "ws://127.0.0.1:1", "ws://10.9.8.7:{port}"],
+)
 async def test_token_for_another_relay_is_refused(relay, aud):
     """A token minted for another relay (so possibly seen by it) does not let anyone act as its client here."""
-    closed = await closed_by_relay(f"{relay.url}/?auth={token(RelayIdentity(os.urandom(32)), aud.format(port=relay.port))}")
+    closed = await closed_by_relay(
+        f"{relay.url}/?auth={token(RelayIdentity(os.urandom(32)), aud.format(port=relay.port))}"
+    )
     assert closed.rcvd.code == 3000 and "not this relay" in closed.rcvd.reason
 
 
-@pytest.mark.parametrize("aud", ["{url}", "{url}/", "{url}/relay?x=1", "ws://localhost:{port}", "ws://LOCALHOST:{port}/", "http://127.0.0.1:{port}"])
+@pytest.mark.parametrize(
+    "aud",
+    [
+        "{url}",
+        "{url}/",
+        "{url}/relay?x=1",
+        "ws://localhost:{port}",
+        "ws://LOCALHOST:{port}/",
+        "http://127.0.0.1:{port}",
+    ],
+)
 async def test_token_for_this_relay_by_any_of_its_loopback_urls_is_accepted(relay, clients, aud):
     client = await open_with(relay, aud.format(url=relay.url, port=relay.port))
     try:
@@ -95,8 +133,12 @@ def test_origin_never_raises(text):
     assert result is None or (result[0] in ("ws", "wss") and isinstance(result[2], int))
 
 
-@given(st.sampled_from(["ws", "wss", "http", "https"]), st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,5})?", fullmatch=True),
-       st.integers(1, 65535), st.sampled_from(["", "/", "/a/b", "/?q=1"]))
+@given(
+    st.sampled_from(["ws", "wss", "http", "https"]),
+    st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,5})?", fullmatch=True),
+    st.integers(1, 65535),
+    st.sampled_from(["", "/", "/a/b", "/?q=1"]),
+)
 def test_origin_ignores_path_and_case(scheme, host, port, tail):
     base = origin(f"{scheme}://{host}:{port}")
     assert base is not None and origin(f"{scheme}://{host.upper()}:{port}{tail}") == base
@@ -141,7 +183,9 @@ async def test_fresh_client_ids_from_one_address_share_its_publish_budget(make_r
     for i in range(8):
         attacker = await RawClient.open(relay, local_addr=("127.0.0.2", 0))
         try:
-            answer = await attacker.request("irn_publish", {"topic": T1, "message": f"spam-{i}", "ttl": 300, "tag": 1108})
+            answer = await attacker.request(
+                "irn_publish", {"topic": T1, "message": f"spam-{i}", "ttl": 300, "tag": 1108}
+            )
         finally:
             await attacker.close()
         if "error" in answer:
@@ -201,7 +245,9 @@ async def test_batch_fetch_of_a_repeated_topic_is_one_topic_paged_by_bytes(make_
     replies = 0
     while True:
         rid = RawClient.new_id()
-        await reader.send({"id": rid, "jsonrpc": "2.0", "method": "irn_batchFetchMessages", "params": {"topics": [T1] * 40}})
+        await reader.send(
+            {"id": rid, "jsonrpc": "2.0", "method": "irn_batchFetchMessages", "params": {"topics": [T1] * 40}}
+        )
         raw = await asyncio.wait_for(reader.ws.recv(), TIMEOUT)
         assert len(raw) < 250_000 + 2_000, f"reply of {len(raw)} bytes"
         reply = json.loads(raw)["result"]
@@ -212,7 +258,9 @@ async def test_batch_fetch_of_a_repeated_topic_is_one_topic_paged_by_bytes(make_
         assert replies < 20
     assert got == sent and replies == 4
     whole = await reader.call("irn_fetchMessages", {"topic": T1})
-    assert [m["message"] for m in whole["messages"]] == sent[:2] and whole["hasMore"] is True, "a finished paging starts over"
+    assert [m["message"] for m in whole["messages"]] == sent[:2] and whole["hasMore"] is True, (
+        "a finished paging starts over"
+    )
 
 
 async def test_fetch_of_one_topic_with_many_big_messages_is_paged(make_relay, clients):
@@ -273,7 +321,9 @@ def write_path(request, monkeypatch, caplog):
     return request.param
 
 
-async def test_stalled_subscriber_is_cut_off_at_the_byte_bound_while_others_get_everything(make_relay, clients, caplog, write_path):
+async def test_stalled_subscriber_is_cut_off_at_the_byte_bound_while_others_get_everything(
+    make_relay, clients, caplog, write_path
+):
     """A subscriber that stops reading is disconnected once ``max_queued_bytes`` wait for it; a reading one gets every
     message, in order; the publisher is answered throughout. Same on both write paths."""
     caplog.set_level(logging.INFO, logger="walletsync.relay")

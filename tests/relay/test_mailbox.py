@@ -18,8 +18,18 @@ OTHER = "b" * 64
 NOW = float(int(time.time()))  # whole seconds: now+ttl in ms is exact
 
 
-async def publish(box: Mailbox, message: str = "AAAA", *, topic: str = TOPIC, ttl: int = 300, now: float = NOW, publisher: str = "did:key:alice"):
-    return await box.publish(topic=topic, message=message, ttl=ttl, tag=1108, prompt=True, attestation=None, publisher=publisher, now=now)
+async def publish(
+    box: Mailbox,
+    message: str = "AAAA",
+    *,
+    topic: str = TOPIC,
+    ttl: int = 300,
+    now: float = NOW,
+    publisher: str = "did:key:alice",
+):
+    return await box.publish(
+        topic=topic, message=message, ttl=ttl, tag=1108, prompt=True, attestation=None, publisher=publisher, now=now
+    )
 
 
 async def refusal(coro) -> RelayRefusal:
@@ -33,7 +43,13 @@ async def test_publish_returns_the_stored_message():
     box = Mailbox(MemoryStore())
     stored = await publish(box, "hello", ttl=300, now=1_800_000_000.5)
     assert stored is not None
-    assert (stored.topic, stored.message, stored.publisher, stored.tag, stored.prompt) == (TOPIC, "hello", "did:key:alice", 1108, True)
+    assert (stored.topic, stored.message, stored.publisher, stored.tag, stored.prompt) == (
+        TOPIC,
+        "hello",
+        "did:key:alice",
+        1108,
+        True,
+    )
     assert stored.published_at == 1_800_000_000_500
     assert stored.expires_at == 1_800_000_000_500 + 300_000
     assert stored.id == message_id("hello")
@@ -167,7 +183,9 @@ def test_token_bucket_refills_at_its_rate_up_to_the_burst():
     assert bucket.take("alice", 100.25) is False, "half a token is not enough"
     assert bucket.take("alice", 100.5) is True, "one token after 0.5 s at 2/s"
     assert bucket.take("alice", 100.5) is False
-    assert [bucket.take("alice", 1000.0) for _ in range(4)] == [True, True, True, False], "a long pause refills to burst, not more"
+    assert [bucket.take("alice", 1000.0) for _ in range(4)] == [True, True, True, False], (
+        "a long pause refills to burst, not more"
+    )
 
 
 def test_token_bucket_cost():

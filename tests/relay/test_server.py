@@ -54,7 +54,10 @@ class RawClient:
     @classmethod
     async def open(cls, server: RelayServer, identity: RelayIdentity | None = None, **kwargs: Any) -> RawClient:
         identity = identity or RelayIdentity(os.urandom(32))
-        ws = await asyncio.wait_for(connect(f"{server.url}/?auth={token(identity, server.url)}&projectId=0&useOnCloseEvent=true", **kwargs), TIMEOUT)
+        ws = await asyncio.wait_for(
+            connect(f"{server.url}/?auth={token(identity, server.url)}&projectId=0&useOnCloseEvent=true", **kwargs),
+            TIMEOUT,
+        )
         return cls(ws, identity)
 
     @classmethod
@@ -112,7 +115,9 @@ class RawClient:
         return await self.call("irn_subscribe", {"topic": topic})
 
     async def publish(self, topic: str, message: str, *, ttl: int = 300, tag: int = 1108, **extra: Any) -> Any:
-        return await self.call("irn_publish", {"topic": topic, "message": message, "ttl": ttl, "prompt": False, "tag": tag, **extra})
+        return await self.call(
+            "irn_publish", {"topic": topic, "message": message, "ttl": ttl, "prompt": False, "tag": tag, **extra}
+        )
 
     async def close(self) -> None:
         try:
@@ -262,7 +267,13 @@ async def test_request_ids_are_echoed_verbatim(relay, clients):
     assert answer["id"] == 1795456226161833729 and isinstance(answer["id"], int)
     answer = await client.request("irn_subscribe", {"topic": T3}, request_id=7)
     assert answer["id"] == 7
-    raw = await asyncio.wait_for(_raw_answer(client, '{"id":"0001795456226161833","jsonrpc":"2.0","method":"irn_subscribe","params":{"topic":"' + T1 + '"}}'), TIMEOUT)
+    raw = await asyncio.wait_for(
+        _raw_answer(
+            client,
+            '{"id":"0001795456226161833","jsonrpc":"2.0","method":"irn_subscribe","params":{"topic":"' + T1 + '"}}',
+        ),
+        TIMEOUT,
+    )
     assert '"id":"0001795456226161833"' in raw, "leading zeros are kept: the id is echoed, not re-serialized"
 
 
@@ -281,7 +292,10 @@ async def test_subscribe_returns_sha256_of_topic_and_client_id(relay, clients):
     """irn_subscribe / irn_batchSubscribe answer the ids the SDK computes itself: sha256(topic + clientId)."""
     client = await clients(relay)
     assert await client.subscribe(T1) == hashlib.sha256((T1 + client.client_id).encode()).hexdigest()
-    assert await client.call("irn_batchSubscribe", {"topics": [T2, T3]}) == [subscription_id(T2, client.client_id), subscription_id(T3, client.client_id)]
+    assert await client.call("irn_batchSubscribe", {"topics": [T2, T3]}) == [
+        subscription_id(T2, client.client_id),
+        subscription_id(T3, client.client_id),
+    ]
 
 
 async def test_publish_reaches_other_subscriber_not_the_publisher(relay, clients):
@@ -290,7 +304,9 @@ async def test_publish_reaches_other_subscriber_not_the_publisher(relay, clients
     await a.subscribe(T1)
     await b.subscribe(T1)
     before = int(time.time() * 1000)
-    assert await a.publish(T1, "AEq1sEQ4", tag=1108, correlationId=1795456226878205, rpcMethods=["personal_sign"]) is True
+    assert (
+        await a.publish(T1, "AEq1sEQ4", tag=1108, correlationId=1795456226878205, rpcMethods=["personal_sign"]) is True
+    )
     after = int(time.time() * 1000)
     assert not a.pushes, "the publisher got its own message echoed"
     push = await b.next_push()
@@ -326,7 +342,12 @@ async def test_retried_publish_is_delivered_once(relay, clients):
     """The SDK resends an unanswered publish with the same id and message; the peer gets it once."""
     a, b = await clients(relay), await clients(relay)
     await b.subscribe(T1)
-    frame = {"id": RawClient.new_id(), "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "retry-me", "ttl": 300, "prompt": False, "tag": 1108}}
+    frame = {
+        "id": RawClient.new_id(),
+        "jsonrpc": "2.0",
+        "method": "irn_publish",
+        "params": {"topic": T1, "message": "retry-me", "ttl": 300, "prompt": False, "tag": 1108},
+    }
     for _ in range(2):
         await a.send(frame)
         assert (await a.response(frame["id"]))["result"] is True
@@ -338,9 +359,15 @@ async def test_batch_publish_reaches_subscribers(relay, clients):
     """irn_batchPublish fans out every message it carries."""
     a, b = await clients(relay), await clients(relay)
     await b.call("irn_batchSubscribe", {"topics": [T1, T2]})
-    msgs = [{"topic": T1, "message": "one", "ttl": 300, "tag": 1108}, {"topic": T2, "message": "two", "ttl": 300, "tag": 1109}]
+    msgs = [
+        {"topic": T1, "message": "one", "ttl": 300, "tag": 1108},
+        {"topic": T2, "message": "two", "ttl": 300, "tag": 1109},
+    ]
     assert await a.call("irn_batchPublish", {"messages": msgs}) is True
-    got = {(data_of(p)["topic"], data_of(p)["message"], data_of(p)["tag"]) for p in [await b.next_push(), await b.next_push()]}
+    got = {
+        (data_of(p)["topic"], data_of(p)["message"], data_of(p)["tag"])
+        for p in [await b.next_push(), await b.next_push()]
+    }
     assert got == {(T1, "one", 1108), (T2, "two", 1109)}
 
 
@@ -356,7 +383,9 @@ async def test_message_published_before_subscribe_is_pushed_right_after_the_answ
     request_id = RawClient.new_id()
     await b.send({"id": request_id, "jsonrpc": "2.0", "method": "irn_subscribe", "params": {"topic": T1}})
     first = await b.recv()
-    assert first["id"] == request_id and first["result"] == subscription_id(T1, b.client_id), "the answer comes before the pushes"
+    assert first["id"] == request_id and first["result"] == subscription_id(T1, b.client_id), (
+        "the answer comes before the pushes"
+    )
     pushes = [await b.next_push(), await b.next_push()]
     assert [(data_of(p)["message"], data_of(p)["tag"]) for p in pushes] == [("early-1", 1100), ("early-2", 1108)]
     assert all(p["params"]["id"] == subscription_id(T1, b.client_id) for p in pushes)
@@ -368,7 +397,9 @@ async def test_batch_subscribe_delivers_the_mailbox_of_every_topic(relay, client
     await a.publish(T1, "for-t1")
     await a.publish(T2, "for-t2")
     b = await clients(relay)
-    assert await b.call("irn_batchSubscribe", {"topics": [T1, T2, T3]}) == [subscription_id(t, b.client_id) for t in (T1, T2, T3)]
+    assert await b.call("irn_batchSubscribe", {"topics": [T1, T2, T3]}) == [
+        subscription_id(t, b.client_id) for t in (T1, T2, T3)
+    ]
     got = {(data_of(p)["topic"], data_of(p)["message"]) for p in [await b.next_push(), await b.next_push()]}
     assert got == {(T1, "for-t1"), (T2, "for-t2")}
     await b.no_pushes()
@@ -452,7 +483,9 @@ async def test_a_busy_topic_whose_subscriber_acks_never_fills(make_relay, client
     await late.call("irn_batchSubscribe", {"topics": [T1, T2]})
     await late.sync()
     got = [data_of(p)["message"] for p in late.pushes]
-    assert sorted(got) == sorted([f"busy-{i}" for i in range(12)] + [f"unread-{i}" for i in range(3)]), "acked messages stay for later devices"
+    assert sorted(got) == sorted([f"busy-{i}" for i in range(12)] + [f"unread-{i}" for i in range(3)]), (
+        "acked messages stay for later devices"
+    )
 
 
 class HeldCommits(MemoryStore):
@@ -477,7 +510,12 @@ async def test_publish_is_answered_once_committed_without_holding_up_the_connect
     relay = await make_relay(store=store)
     a, b = await clients(relay), await clients(relay)
     await b.subscribe(T1)
-    frame = {"id": RawClient.new_id(), "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "held", "ttl": 300, "tag": 1108}}
+    frame = {
+        "id": RawClient.new_id(),
+        "jsonrpc": "2.0",
+        "method": "irn_publish",
+        "params": {"topic": T1, "message": "held", "ttl": 300, "tag": 1108},
+    }
     await a.send(frame)
     assert data_of(await b.next_push())["message"] == "held", "delivery does not wait for the commit"
     assert await a.subscribe(T3) == subscription_id(T3, a.client_id), "the publisher's next request is not held up"
@@ -536,10 +574,15 @@ def propose_params(proposal: str = "AEo1vOWF-proposal") -> dict[str, Any]:
 
 def approve_params() -> dict[str, Any]:
     return {
-        "sessionTopic": SESSION, "pairingTopic": PAIRING,
-        "sessionProposalResponse": "AGLc-response", "sessionSettlementRequest": "AHw9-settle",
-        "ttl": 300, "correlationId": 1795456226156093,
-        "approvedChains": ["eip155:1"], "approvedMethods": ["personal_sign"], "approvedEvents": ["chainChanged"],
+        "sessionTopic": SESSION,
+        "pairingTopic": PAIRING,
+        "sessionProposalResponse": "AGLc-response",
+        "sessionSettlementRequest": "AHw9-settle",
+        "ttl": 300,
+        "correlationId": 1795456226156093,
+        "approvedChains": ["eip155:1"],
+        "approvedMethods": ["personal_sign"],
+        "approvedEvents": ["chainChanged"],
     }
 
 
@@ -569,10 +612,18 @@ async def test_approve_session_publishes_response_and_settle(relay, clients):
     assert await wallet.call("wc_approveSession", approve_params()) is True
     await wallet.no_pushes()  # neither of its own two messages comes back
     response = await dapp.next_push()
-    assert (data_of(response)["topic"], data_of(response)["message"], data_of(response)["tag"]) == (PAIRING, "AGLc-response", 1101)
+    assert (data_of(response)["topic"], data_of(response)["message"], data_of(response)["tag"]) == (
+        PAIRING,
+        "AGLc-response",
+        1101,
+    )
     await dapp.subscribe(SESSION)  # the dapp derives the session topic from the response
     settle = await dapp.next_push()
-    assert (data_of(settle)["topic"], data_of(settle)["message"], data_of(settle)["tag"]) == (SESSION, "AHw9-settle", 1102)
+    assert (data_of(settle)["topic"], data_of(settle)["message"], data_of(settle)["tag"]) == (
+        SESSION,
+        "AHw9-settle",
+        1102,
+    )
     await dapp.publish(SESSION, "AByu-settle-ack", tag=1103)
     ack = await wallet.next_push()  # the wallet never irn_subscribed to the session topic
     assert (data_of(ack)["topic"], data_of(ack)["message"]) == (SESSION, "AByu-settle-ack")
@@ -586,7 +637,9 @@ async def test_handshake_messages_wait_in_the_mailbox_for_late_subscribers(relay
     late = await clients(relay)
     await late.subscribe(PAIRING)
     assert [(data_of(p)["message"], data_of(p)["tag"]) for p in [await late.next_push(), await late.next_push()]] == [
-        ("AEo1vOWF-proposal", 1100), ("AGLc-response", 1101)]
+        ("AEo1vOWF-proposal", 1100),
+        ("AGLc-response", 1101),
+    ]
     await late.subscribe(SESSION)
     settle = await late.next_push()
     assert (data_of(settle)["message"], data_of(settle)["tag"]) == ("AHw9-settle", 1102)
@@ -647,13 +700,58 @@ BAD_ID = "1795456226161833000"
 BAD_INPUT: dict[str, tuple[Any, Any, int, str | None]] = {
     # name: (frame, id expected in the error, code, data)
     "not-json": ("{this is not json", None, -32700, None),
-    "params-wrong-type": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_subscribe", "params": ["x"]}, BAD_ID, -32602, None),
-    "ttl-wrong-type": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "m", "ttl": "300"}}, BAD_ID, -32602, None),
-    "unknown-method": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_noSuchMethod", "params": {}}, BAD_ID, -32601, None),
-    "bad-topic": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_subscribe", "params": {"topic": "not-a-topic"}}, BAD_ID, -32602, None),
-    "ttl-too-short": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "m", "ttl": 1, "tag": 1108}}, BAD_ID, -32600, "TtlTooShort"),
+    "params-wrong-type": (
+        {"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_subscribe", "params": ["x"]},
+        BAD_ID,
+        -32602,
+        None,
+    ),
+    "ttl-wrong-type": (
+        {
+            "id": BAD_ID,
+            "jsonrpc": "2.0",
+            "method": "irn_publish",
+            "params": {"topic": T1, "message": "m", "ttl": "300"},
+        },
+        BAD_ID,
+        -32602,
+        None,
+    ),
+    "unknown-method": (
+        {"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_noSuchMethod", "params": {}},
+        BAD_ID,
+        -32601,
+        None,
+    ),
+    "bad-topic": (
+        {"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_subscribe", "params": {"topic": "not-a-topic"}},
+        BAD_ID,
+        -32602,
+        None,
+    ),
+    "ttl-too-short": (
+        {
+            "id": BAD_ID,
+            "jsonrpc": "2.0",
+            "method": "irn_publish",
+            "params": {"topic": T1, "message": "m", "ttl": 1, "tag": 1108},
+        },
+        BAD_ID,
+        -32600,
+        "TtlTooShort",
+    ),
     "no-jsonrpc-version": ({"id": BAD_ID, "method": "irn_subscribe", "params": {"topic": T1}}, BAD_ID, -32600, None),
-    "server-only-method": ({"id": BAD_ID, "jsonrpc": "2.0", "method": "irn_subscription", "params": {"id": "x", "data": {"topic": T1, "message": "m"}}}, BAD_ID, -32600, None),
+    "server-only-method": (
+        {
+            "id": BAD_ID,
+            "jsonrpc": "2.0",
+            "method": "irn_subscription",
+            "params": {"id": "x", "data": {"topic": T1, "message": "m"}},
+        },
+        BAD_ID,
+        -32600,
+        None,
+    ),
     "binary-frame": (b"\x00\x01binary", None, -32600, None),
 }
 
@@ -674,7 +772,9 @@ async def test_bad_input_gets_an_error_on_that_connection_only(relay, clients, c
     if case == "unknown-method":
         assert "irn_noSuchMethod" in answer["error"]["message"]
     if case == "ttl-too-short":
-        assert await b.call("irn_fetchMessages", {"topic": T1}) == {"messages": [], "hasMore": False}, "a refused publish is not stored"
+        assert await b.call("irn_fetchMessages", {"topic": T1}) == {"messages": [], "hasMore": False}, (
+            "a refused publish is not stored"
+        )
     # the offending connection is still open and usable
     assert await bad.subscribe(T2) == subscription_id(T2, bad.client_id)
     # and other clients are unaffected
@@ -716,9 +816,13 @@ async def test_topics_per_connection_limit(make_relay, clients):
     assert answer["error"]["data"] == "SubscriberLimitExceeded", answer
     answer = await client.request("irn_batchSubscribe", {"topics": topics[5:7]})
     assert answer["error"]["data"] == "SubscriberLimitExceeded", answer
-    assert await client.subscribe(topics[0]) == subscription_id(topics[0], client.client_id), "re-subscribing a held topic is not a new one"
+    assert await client.subscribe(topics[0]) == subscription_id(topics[0], client.client_id), (
+        "re-subscribing a held topic is not a new one"
+    )
     await client.call("irn_unsubscribe", {"topic": topics[0], "id": subscription_id(topics[0], client.client_id)})
-    assert await client.subscribe(topics[5]) == subscription_id(topics[5], client.client_id), "unsubscribing frees a slot"
+    assert await client.subscribe(topics[5]) == subscription_id(topics[5], client.client_id), (
+        "unsubscribing frees a slot"
+    )
     await publisher.publish(topics[4], "within-limit")
     assert data_of(await client.next_push())["message"] == "within-limit"
 
@@ -786,7 +890,18 @@ class DeadClient:
         )
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), TIMEOUT)
         assert head.startswith(b"HTTP/1.1 101"), head
-        writer.write(_masked_text_frame(json.dumps({"id": "1795456226161833728", "jsonrpc": "2.0", "method": "irn_subscribe", "params": {"topic": topic}})))
+        writer.write(
+            _masked_text_frame(
+                json.dumps(
+                    {
+                        "id": "1795456226161833728",
+                        "jsonrpc": "2.0",
+                        "method": "irn_subscribe",
+                        "params": {"topic": topic},
+                    }
+                )
+            )
+        )
         while True:
             opcode, payload = await asyncio.wait_for(_read_frame(reader), TIMEOUT)
             client.opcodes.append(opcode)
@@ -831,13 +946,20 @@ async def test_dead_subscriber_does_not_stall_delivery_to_others(make_relay, cli
     try:
         await asyncio.wait_for(dead.read_until_eof(), TIMEOUT)  # keep-alive failed; the relay has closed on it
         started = time.monotonic()
-        frame = {"id": RawClient.new_id(), "jsonrpc": "2.0", "method": "irn_publish", "params": {"topic": T1, "message": "for-the-living", "ttl": 300, "tag": 1108}}
+        frame = {
+            "id": RawClient.new_id(),
+            "jsonrpc": "2.0",
+            "method": "irn_publish",
+            "params": {"topic": T1, "message": "for-the-living", "ttl": 300, "tag": 1108},
+        }
         await publisher.send(frame)
         try:
             push = await live.next_push(timeout=TIMEOUT)
             answer = await publisher.response(frame["id"], timeout=TIMEOUT)
         except TimeoutError:
-            raise AssertionError(f"no push or no publish answer within {TIMEOUT:g} s: fan-out is waiting on the dead connection") from None
+            raise AssertionError(
+                f"no push or no publish answer within {TIMEOUT:g} s: fan-out is waiting on the dead connection"
+            ) from None
         assert data_of(push)["message"] == "for-the-living" and answer["result"] is True
         assert time.monotonic() - started < 1.0, "delivery waited on the dead connection"
     finally:

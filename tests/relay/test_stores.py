@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import signal
 import sqlite3
 import subprocess
@@ -45,7 +44,15 @@ def _fresh_now():
     NOW = int(time.time() * 1000)
 
 
-def msg(text: str, *, topic: str = T1, publisher: str = ALICE, at: int | None = None, ttl_ms: int = 5 * MINUTE, tag: int = 1108) -> StoredMessage:
+def msg(
+    text: str,
+    *,
+    topic: str = T1,
+    publisher: str = ALICE,
+    at: int | None = None,
+    ttl_ms: int = 5 * MINUTE,
+    tag: int = 1108,
+) -> StoredMessage:
     at = NOW if at is None else at
     return StoredMessage(topic, text, publisher, at, at + ttl_ms, tag, prompt=True, attestation=None)
 
@@ -76,7 +83,9 @@ async def test_add_is_new_then_duplicate(store):
     """A retried publish (same message on the same topic) is stored once, so the peer does not get it twice."""
     assert await store.add(msg("AAAA")) is True
     assert await store.add(msg("AAAA")) is False
-    assert await store.add(msg("AAAA", publisher=CAROL, at=NOW + 5)) is False, "dedup is by message content, not by publisher/time"
+    assert await store.add(msg("AAAA", publisher=CAROL, at=NOW + 5)) is False, (
+        "dedup is by message content, not by publisher/time"
+    )
     assert texts(await store.undelivered(T1, BOB, NOW)) == ["AAAA"]
 
 
@@ -359,8 +368,14 @@ def test_sqlite_schema_1_file_is_converted(tmp_path):
     old = sqlite3.connect(path)
     old.executescript(SCHEMA_1)
     rows = [msg("kept"), msg("acked", at=NOW + 1), msg("own", at=NOW + 2)]
-    old.executemany("INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)", [(m.topic, m.id, m.message, m.publisher, m.published_at, m.expires_at, m.tag, 1, m.attestation) for m in rows])
-    old.executemany("INSERT INTO acks VALUES (?,?,?)", [(T1, message_id("acked"), BOB), (T1, message_id("own"), ALICE), (T1, "0" * 64, BOB)])
+    old.executemany(
+        "INSERT INTO messages VALUES (?,?,?,?,?,?,?,?,?)",
+        [(m.topic, m.id, m.message, m.publisher, m.published_at, m.expires_at, m.tag, 1, m.attestation) for m in rows],
+    )
+    old.executemany(
+        "INSERT INTO acks VALUES (?,?,?)",
+        [(T1, message_id("acked"), BOB), (T1, message_id("own"), ALICE), (T1, "0" * 64, BOB)],
+    )
     old.commit()
     old.close()
 
@@ -369,7 +384,9 @@ def test_sqlite_schema_1_file_is_converted(tmp_path):
         try:
             assert texts(await store.undelivered(T1, BOB, NOW)) == ["kept", "own"]
             assert texts(await store.undelivered(T1, CAROL, NOW)) == ["kept", "acked", "own"]
-            assert await store.count_undelivered(T1, NOW) == 2, "acked by Bob: delivered; acked by its own publisher: not"
+            assert await store.count_undelivered(T1, NOW) == 2, (
+                "acked by Bob: delivered; acked by its own publisher: not"
+            )
             assert await store.add(msg("kept")) is False
         finally:
             await store.close()
@@ -416,7 +433,9 @@ WRITER = textwrap.dedent(
 def test_sqlite_message_survives_kill_9_of_the_writer(tmp_path):
     """A publish the relay stored is still there after the relay process is SIGKILLed."""
     path = tmp_path / "relay.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(NOW), T1], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path), str(NOW), T1], stdout=subprocess.PIPE, text=True, cwd=REPO
+    )
     try:
         assert proc.stdout.readline().strip() == "ok"
         proc.send_signal(signal.SIGKILL)
@@ -472,7 +491,13 @@ async def test_open_store_redis_url(redis_server):
 
 @pytest.mark.parametrize(
     ("spec", "hint"),
-    [("sqlite:", "sqlite:/path"), ("ftp://x", "'ftp://x'"), ("", "memory, sqlite:PATH or redis://"), ("sqlite", "memory, sqlite:PATH or redis://"), ("Memory", "'Memory'")],
+    [
+        ("sqlite:", "sqlite:/path"),
+        ("ftp://x", "'ftp://x'"),
+        ("", "memory, sqlite:PATH or redis://"),
+        ("sqlite", "memory, sqlite:PATH or redis://"),
+        ("Memory", "'Memory'"),
+    ],
 )
 def test_open_store_rejects_bad_specs_with_a_helpful_message(spec, hint):
     """A typo in ``--store`` is a one-line error that says what is accepted, not a traceback."""

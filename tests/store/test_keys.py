@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import stat
 import subprocess
 import sys
@@ -245,7 +244,10 @@ def test_processes_starting_at_once_agree_on_one_identity(secret_service, data_d
     `walletsync phone`) end up with one device identity, not one each with only the last one stored."""
     secret_service(data_dir)
     go = tmp_path / "go"
-    racers = [subprocess.Popen([sys.executable, "-c", RACER, str(data_dir), str(go)], stdout=subprocess.PIPE, text=True) for _ in range(6)]
+    racers = [
+        subprocess.Popen([sys.executable, "-c", RACER, str(data_dir), str(go)], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
     time.sleep(1.5)  # every racer imported and is waiting
     go.touch()
     ids = {racer.communicate(timeout=60)[0].strip() for racer in racers}
@@ -422,7 +424,11 @@ def test_file_holds_no_secret_in_clear_and_is_private(tmp_path, data_dir, no_env
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "keys.json"]  # no temp file left behind
     document = json.loads(raw)
-    assert {k: document[k] for k in ("format", "version", "kdf")} == {"format": "walletsync-keys", "version": 1, "kdf": "argon2id"}
+    assert {k: document[k] for k in ("format", "version", "kdf")} == {
+        "format": "walletsync-keys",
+        "version": 1,
+        "kdf": "argon2id",
+    }
     assert (document["opslimit"], document["memlimit"]) == (argon2id.OPSLIMIT_MODERATE, argon2id.MEMLIMIT_MODERATE)
     assert len(bytes.fromhex(document["salt"])) == argon2id.SALTBYTES
 
@@ -457,7 +463,16 @@ def test_save_replaces_atomically_with_a_new_salt(tmp_path):
         b'{"format": "walletsync-keys", "version": 1, "kdf": "argon2id", "opslimit": 3, "memlimit": 268435456, "salt": "zz", "box": "AA=="}',
         b'{"format": "walletsync-keys", "version": 1, "kdf": "argon2id", "opslimit": 3, "memlimit": 268435456, "salt": "00000000000000000000000000000000", "box": "AAAA"}',
     ],
-    ids=["not-json", "not-utf8", "not-object", "other-format", "future-version", "huge-memlimit", "bad-salt", "short-box"],
+    ids=[
+        "not-json",
+        "not-utf8",
+        "not-object",
+        "other-format",
+        "future-version",
+        "huge-memlimit",
+        "bad-salt",
+        "short-box",
+    ],
 )
 def test_corrupt_file_names_the_path(tmp_path, data_dir, content):
     """A damaged key file gives one line naming the file, not a JSON traceback or a bogus passphrase error."""
@@ -473,7 +488,9 @@ def test_corrupt_file_names_the_path(tmp_path, data_dir, content):
 def test_modified_box_is_refused(tmp_path, no_env_passphrase):
     """A key file whose sealed part was edited is refused rather than loading altered keys."""
     path = tmp_path / "keys.json"
-    PassphraseFile(path, "pw", opslimit=argon2id.OPSLIMIT_INTERACTIVE, memlimit=argon2id.MEMLIMIT_INTERACTIVE).save(FIXED)
+    PassphraseFile(path, "pw", opslimit=argon2id.OPSLIMIT_INTERACTIVE, memlimit=argon2id.MEMLIMIT_INTERACTIVE).save(
+        FIXED
+    )
     document = json.loads(path.read_text())
     box = bytearray(base64.b64decode(document["box"]))
     box[-1] ^= 1

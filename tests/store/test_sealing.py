@@ -30,7 +30,9 @@ def test_each_seal_uses_a_fresh_nonce():
     assert SYM_KEY not in first and SYM_KEY.hex().encode() not in first
 
 
-@pytest.mark.parametrize("position", [0, 23, 24, 40, -1], ids=["nonce-start", "nonce-end", "tag-start", "ciphertext", "last"])
+@pytest.mark.parametrize(
+    "position", [0, 23, 24, 40, -1], ids=["nonce-start", "nonce-end", "tag-start", "ciphertext", "last"]
+)
 def test_tampered_data_is_refused(position):
     """A modified row in the database is refused with a clear error instead of yielding a wrong key."""
     sealed = bytearray(seal(KEY, SYM_KEY))

@@ -21,7 +21,9 @@ TOPIC = "ab" * 32
 
 
 def client_for(url: str, **kwargs) -> RelayClient:
-    return RelayClient(url, RelayIdentity(os.urandom(32)), backoff_base=0.05, backoff_cap=0.3, request_timeout=2.0, **kwargs)
+    return RelayClient(
+        url, RelayIdentity(os.urandom(32)), backoff_base=0.05, backoff_cap=0.3, request_timeout=2.0, **kwargs
+    )
 
 
 async def relay_on(port: int, store: MemoryStore | None = None) -> RelayServer:

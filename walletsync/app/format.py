@@ -8,8 +8,8 @@ only as :func:`plain` / :func:`clip` (a rich ``Text``: never parsed as markup) o
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.text import Text
 

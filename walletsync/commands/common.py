@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from walletsync.service import Companion, Config, ScopeWidened
 
@@ -15,9 +15,24 @@ from walletsync.service import Companion, Config, ScopeWidened
 def companion_options() -> argparse.ArgumentParser:
     """Options every command that talks to the phone accepts (before or after the command name)."""
     options = argparse.ArgumentParser(add_help=False)
-    options.add_argument("--relay", default=argparse.SUPPRESS, metavar="URL", help="relay to use (default: the public relay with a project id, else a local one)")
-    options.add_argument("--project-id", default=argparse.SUPPRESS, metavar="ID", help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)")
-    options.add_argument("--keyring-file", default=argparse.SUPPRESS, metavar="PATH", help="keep device keys in this passphrase-protected file instead of the OS keyring ($WALLETSYNC_PASSPHRASE)")
+    options.add_argument(
+        "--relay",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="relay to use (default: the public relay with a project id, else a local one)",
+    )
+    options.add_argument(
+        "--project-id",
+        default=argparse.SUPPRESS,
+        metavar="ID",
+        help="WalletConnect Cloud project id (or $WALLETCONNECT_PROJECT_ID)",
+    )
+    options.add_argument(
+        "--keyring-file",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="keep device keys in this passphrase-protected file instead of the OS keyring ($WALLETSYNC_PASSPHRASE)",
+    )
     return options
 
 

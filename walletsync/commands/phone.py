@@ -22,7 +22,12 @@ DEFAULT_RELAY = "ws://127.0.0.1:8787"
 """The local relay (``walletsync relay``); the one place the phone's default relay is chosen."""
 TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 """Account #0 of the well-known test mnemonic ("test test … junk"): public, for trying things only."""
-METADATA = {"name": "walletsync phone", "description": "walletsync's reference phone wallet, in a terminal", "url": "https://walletsync.invalid/phone", "icons": []}
+METADATA = {
+    "name": "walletsync phone",
+    "description": "walletsync's reference phone wallet, in a terminal",
+    "url": "https://walletsync.invalid/phone",
+    "icons": [],
+}
 KEY_ENV, MNEMONIC_ENV, URI_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC", "WALLETSYNC_URI"
 MAX_URI_BYTES = 4096
 """A pairing URI is ~200 bytes; a longer line on stdin is not one."""
@@ -36,9 +41,14 @@ class PhoneError(WalletsyncError):
 
 
 def add_parser(commands, common: argparse.ArgumentParser) -> None:
-    phone = commands.add_parser("phone", parents=[common], help="the reference phone wallet, for trying walletsync without a phone")
+    phone = commands.add_parser(
+        "phone", parents=[common], help="the reference phone wallet, for trying walletsync without a phone"
+    )
     phone.add_argument(
-        "uri", metavar="URI", nargs="?", default=None,
+        "uri",
+        metavar="URI",
+        nargs="?",
+        default=None,
         help=f"the wc: pairing URI shown by the dapp; better on stdin or in ${URI_ENV}: it holds the pairing key, "
         "and arguments are visible to every local user in ps (default: ${URI_ENV}, else read from stdin)",
     )
@@ -47,12 +57,27 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     decision.add_argument("--reject", action="store_true", help="reject the session proposal")
     phone.add_argument("--auto-approve", action="store_true", help="answer every signing request without asking")
     key = phone.add_mutually_exclusive_group()
-    key.add_argument("--key", metavar="HEX", help=f"the private key to sign with (default: ${KEY_ENV}, else the built-in test key)")
-    key.add_argument("--mnemonic", metavar="WORDS", help=f"a BIP-39 mnemonic (quote the words; default: ${MNEMONIC_ENV}, which, unlike an argument, other users cannot see in ps)")
-    phone.add_argument("--path", default=None, metavar="PATH", help=f"derivation path for --mnemonic (default {DEFAULT_PATH})")
-    phone.add_argument("--rpc", metavar="URL", help="an Ethereum JSON-RPC node: eth_sendTransaction is then broadcast, not only signed")
+    key.add_argument(
+        "--key", metavar="HEX", help=f"the private key to sign with (default: ${KEY_ENV}, else the built-in test key)"
+    )
+    key.add_argument(
+        "--mnemonic",
+        metavar="WORDS",
+        help=f"a BIP-39 mnemonic (quote the words; default: ${MNEMONIC_ENV}, which, unlike an argument, other users cannot see in ps)",
+    )
+    phone.add_argument(
+        "--path", default=None, metavar="PATH", help=f"derivation path for --mnemonic (default {DEFAULT_PATH})"
+    )
+    phone.add_argument(
+        "--rpc", metavar="URL", help="an Ethereum JSON-RPC node: eth_sendTransaction is then broadcast, not only signed"
+    )
     try:  # SUPPRESS: a --relay given before the command name survives
-        phone.add_argument("--relay", default=argparse.SUPPRESS, metavar="URL", help=f"relay to use (default {DEFAULT_RELAY}, a local `walletsync relay`)")
+        phone.add_argument(
+            "--relay",
+            default=argparse.SUPPRESS,
+            metavar="URL",
+            help=f"relay to use (default {DEFAULT_RELAY}, a local `walletsync relay`)",
+        )
     except argparse.ArgumentError:
         pass  # the shared options already have --relay
     phone.set_defaults(run=run)
@@ -67,8 +92,8 @@ def _secrets_from_environment(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from walletsync.protocol.uri import parse_uri
     from walletsync.protocol.errors import Expired
+    from walletsync.protocol.uri import parse_uri
 
     _secrets_from_environment(args)
     if args.path is not None and not args.mnemonic:
@@ -76,11 +101,17 @@ def run(args: argparse.Namespace) -> int:
     text, piped = _pairing_uri(args)
     uri = parse_uri(text)
     if uri.is_expired(time.time()):
-        raise Expired(f"the pairing URI expired at {uri.expiry_timestamp} ({int(time.time() - uri.expiry_timestamp)} s ago); ask the dapp for a new one")
+        raise Expired(
+            f"the pairing URI expired at {uri.expiry_timestamp} ({int(time.time() - uri.expiry_timestamp)} s ago); ask the dapp for a new one"
+        )
     signer = _signer(args)
     report = _reporter(args)
     if not (args.key or args.mnemonic):
-        print(f"walletsync phone: using the built-in test key {TEST_KEY} — never use it for real funds", file=sys.stderr, flush=True)
+        print(
+            f"walletsync phone: using the built-in test key {TEST_KEY} — never use it for real funds",
+            file=sys.stderr,
+            flush=True,
+        )
     source = "mnemonic" if args.mnemonic else "key" if args.key else "test-key"
     report({"event": "account", "address": signer.address, "path": signer.path, "source": source})
     # Held back until _serve handles them: one landing while asyncio.run sets up would escape as a traceback.
@@ -99,8 +130,12 @@ def _pairing_uri(args: argparse.Namespace) -> tuple[str, bool]:
     in ``/proc/PID/cmdline``; the environment and stdin are the owner's alone.
     """
     if args.uri and args.uri != "-":
-        print("walletsync phone: note: a URI given as an argument is visible to other local users (ps); "
-              f"pipe it on stdin or set ${URI_ENV} instead", file=sys.stderr, flush=True)
+        print(
+            "walletsync phone: note: a URI given as an argument is visible to other local users (ps); "
+            f"pipe it on stdin or set ${URI_ENV} instead",
+            file=sys.stderr,
+            flush=True,
+        )
         return args.uri, False
     if args.uri is None and os.environ.get(URI_ENV):
         return os.environ[URI_ENV].strip(), False
@@ -146,8 +181,12 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, std
     runner = EngineRunner(SignEngine(METADATA, os.urandom), RelayClient(relay_url, RelayIdentity(os.urandom(32))))
     answers = None if args.approve and args.auto_approve else _answer_fd(stdin_spent)
     wallet = PhoneWallet(
-        runner, signer, report=report, ask=None if answers is None else functools.partial(_ask_on_terminal, answers),
-        on_proposal="approve" if args.approve else "reject" if args.reject else "ask", auto_approve=args.auto_approve,
+        runner,
+        signer,
+        report=report,
+        ask=None if answers is None else functools.partial(_ask_on_terminal, answers),
+        on_proposal="approve" if args.approve else "reject" if args.reject else "ask",
+        auto_approve=args.auto_approve,
     )
     caught: list[int] = []
     work = asyncio.current_task()
@@ -194,7 +233,13 @@ async def _say_goodbye(wallet: PhoneWallet) -> None:
         async with asyncio.timeout(GOODBYE_TIMEOUT):
             await wallet.disconnect()
     except TimeoutError:
-        wallet.report({"event": "error", "code": "timeout", "message": "could not tell the dapp the session ended (relay unreachable)"})
+        wallet.report(
+            {
+                "event": "error",
+                "code": "timeout",
+                "message": "could not tell the dapp the session ended (relay unreachable)",
+            }
+        )
 
 
 async def _ask_on_terminal(fd: int, question: str) -> bool:
@@ -235,7 +280,13 @@ def describe(event: dict[str, Any]) -> str:
     """The text-mode line for one ``phone`` event."""
     kind, peer = event["event"], (event.get("peer") or {})
     if kind == "account":
-        origin = f"path {event['path']}" if event.get("path") else "built-in test key" if event.get("source") == "test-key" else "from --key"
+        origin = (
+            f"path {event['path']}"
+            if event.get("path")
+            else "built-in test key"
+            if event.get("source") == "test-key"
+            else "from --key"
+        )
         return f"address {event['address']} ({origin})"
     if kind == "paired":
         return f"paired on {_short(event['topic'])} via {event['relay']}; waiting for the dapp's proposal"

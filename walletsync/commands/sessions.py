@@ -8,7 +8,7 @@ import sys
 import time
 
 from walletsync.commands.common import open_companion
-from walletsync.commands.output import emit, emit_json, quoted
+from walletsync.commands.output import emit_json, quoted
 from walletsync.localrelay import LocalRelayError
 from walletsync.names import MAX_CELLS
 from walletsync.store.db import SessionRecord
@@ -47,7 +47,11 @@ def _expiry(s: SessionRecord) -> str:
         return s.status
     if left <= 0:
         return "expired"
-    return f"{int(left // 86400)}d {int(left % 86400 // 3600)}h" if left >= 86400 else f"{int(left // 3600)}h {int(left % 3600 // 60)}m"
+    return (
+        f"{int(left // 86400)}d {int(left % 86400 // 3600)}h"
+        if left >= 86400
+        else f"{int(left // 3600)}h {int(left % 3600 // 60)}m"
+    )
 
 
 def table(records: list[SessionRecord]) -> str:
@@ -60,20 +64,27 @@ def table(records: list[SessionRecord]) -> str:
         name = shown(s.name, MAX_CELLS) + (f" {BEYOND_MARK}" if s.beyond_request else "")
         rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, _expiry(s), s.topic[:8]))
         if s.beyond_request:
-            notes.append(f"{BEYOND_MARK} {shown(s.name, MAX_CELLS)}: granted beyond your request: {s.beyond_request.summary()}")
+            notes.append(
+                f"{BEYOND_MARK} {shown(s.name, MAX_CELLS)}: granted beyond your request: {s.beyond_request.summary()}"
+            )
     widths = [max(cells(r[i]) for r in rows) for i in range(len(rows[0]))]
     return "\n".join(["  ".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in rows] + notes)
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
     sessions = commands.add_parser("sessions", parents=[common, companion], help="list linked sessions")
-    sessions.add_argument("--offline", action="store_true", help="list what is stored without asking the relay for news")
+    sessions.add_argument(
+        "--offline", action="store_true", help="list what is stored without asking the relay for news"
+    )
     sessions.set_defaults(run=_list)
     rename = commands.add_parser("rename", parents=[common, companion], help="give a session a local name")
     rename.add_argument("session", help="name or topic prefix")
     rename.add_argument("name")
     rename.set_defaults(run=lambda args: _run(args, _rename, connect=False))
-    for name, what, handler in (("extend", "push a session's expiry 7 days out", _extend), ("ping", "check that the phone answers", _ping)):
+    for name, what, handler in (
+        ("extend", "push a session's expiry 7 days out", _extend),
+        ("ping", "check that the phone answers", _ping),
+    ):
         sub = commands.add_parser(name, parents=[common, companion], help=what)
         sub.add_argument("session", help="name or topic prefix")
         sub.set_defaults(run=lambda args, handler=handler: _run(args, handler))
@@ -117,13 +128,21 @@ async def _rename(args, companion) -> int:
 
 async def _extend(args, companion) -> int:
     record = await companion.extend(args.session)
-    emit_json(args, record.to_json(), f"Extended {quoted(record.name)}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}")
+    emit_json(
+        args,
+        record.to_json(),
+        f"Extended {quoted(record.name)}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}",
+    )
     return 0
 
 
 async def _ping(args, companion) -> int:
     record, seconds = await companion.ping(args.session)
-    emit_json(args, {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)}, f"{quoted(record.name)} answered in {seconds * 1000:.0f} ms")
+    emit_json(
+        args,
+        {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)},
+        f"{quoted(record.name)} answered in {seconds * 1000:.0f} ms",
+    )
     return 0
 
 

@@ -15,15 +15,31 @@ MESSAGE_CELLS = 200
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
-    sign = commands.add_parser("sign", parents=[common, companion], help="push a signing request to the phone and verify the answer")
+    sign = commands.add_parser(
+        "sign", parents=[common, companion], help="push a signing request to the phone and verify the answer"
+    )
     sign.add_argument("session", help="name or topic prefix")
     what = sign.add_mutually_exclusive_group(required=True)
     what.add_argument("--message", help="text to sign (personal_sign)")
-    what.add_argument("--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (eth_signTypedData_v4; - for stdin)")
+    what.add_argument(
+        "--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (eth_signTypedData_v4; - for stdin)"
+    )
     what.add_argument("--tx", metavar="JSON", help="transaction object (eth_sendTransaction)")
-    sign.add_argument("--chain", help="CAIP-2 chain (default: the session's first chain you asked for; one you did not ask for must be named)")
-    sign.add_argument("--rpc", metavar="URL", help="with --tx: look the transaction up on this chain node (or config.json's rpc[chain])")
-    sign.add_argument("--timeout", type=float, default=None, help="seconds to wait for the phone (default: the request's 5 min expiry)")
+    sign.add_argument(
+        "--chain",
+        help="CAIP-2 chain (default: the session's first chain you asked for; one you did not ask for must be named)",
+    )
+    sign.add_argument(
+        "--rpc",
+        metavar="URL",
+        help="with --tx: look the transaction up on this chain node (or config.json's rpc[chain])",
+    )
+    sign.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds to wait for the phone (default: the request's 5 min expiry)",
+    )
     sign.set_defaults(run=run)
 
 
@@ -32,7 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
     async def main() -> int:
         async with open_companion(args) as companion:
-            outcome = await companion.sign(args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, timeout=args.timeout, rpc_url=args.rpc)
+            outcome = await companion.sign(
+                args.session,
+                message=args.message,
+                typed_data=typed_data,
+                tx=args.tx,
+                chain_id=args.chain,
+                timeout=args.timeout,
+                rpc_url=args.rpc,
+            )
         emit_json(args, outcome.to_json(), text_of(outcome))
         return 0 if outcome.ok else 1
 

@@ -14,13 +14,14 @@ import base64
 import binascii
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from nacl import bindings
-from nacl.exceptions import CryptoError, RuntimeError as NaclRuntimeError
+from nacl.exceptions import CryptoError
+from nacl.exceptions import RuntimeError as NaclRuntimeError
 
 from walletsync.protocol.errors import DecryptionFailed, InvalidEnvelope, InvalidKey
 
@@ -203,7 +204,9 @@ def open_sealed(key: bytes, envelope: Envelope) -> bytes:
     if envelope.type == TYPE_2:
         raise InvalidEnvelope("type 2 envelopes are unencrypted and only valid in link mode")
     try:
-        return bindings.crypto_aead_chacha20poly1305_ietf_decrypt(envelope.sealed, None, envelope.iv, _require_key(key, "symKey"))
+        return bindings.crypto_aead_chacha20poly1305_ietf_decrypt(
+            envelope.sealed, None, envelope.iv, _require_key(key, "symKey")
+        )
     except CryptoError:
         raise DecryptionFailed("envelope did not decrypt with the key for this topic") from None
 

@@ -53,8 +53,9 @@ session never comes back (its key is gone, so nothing on its topic decrypts).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.crypto import (
@@ -72,7 +73,6 @@ from walletsync.protocol.errors import (
     InvalidMessage,
     InvalidNamespaces,
     InvalidState,
-    OutOfScope,
     ProtocolError,
     UnknownTarget,
 )
@@ -97,7 +97,7 @@ from walletsync.protocol.namespaces import (
     validate_session_namespaces,
 )
 from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
-from walletsync.protocol.state import PendingRequest, Pairing, Proposal, ReplayMemory, SentProposal, Session
+from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
@@ -204,20 +204,42 @@ class SignEngine:
         _bounded_add(self._unsaved["seen" if bucket is self._seen else "ids"], topic, key)
         return True
 
-    def _publish(self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None) -> Publish:
+    def _publish(
+        self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None
+    ) -> Publish:
         b64 = self._seal(key, message)
         self._remember(self._seen, topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
         return Publish(topic, b64, opts.ttl, opts.tag, opts.prompt, extra=extra or {})
 
-    def _send_request(self, session: Session, method: str, params: Any, now: float, tvf: dict[str, Any] | None = None, ttl: int | None = None) -> tuple[int, Publish]:
+    def _send_request(
+        self,
+        session: Session,
+        method: str,
+        params: Any,
+        now: float,
+        tvf: dict[str, Any] | None = None,
+        ttl: int | None = None,
+    ) -> tuple[int, Publish]:
         request_id = self._new_id(now)
         opts = OUTBOUND[method][0]
         if ttl is not None:
             opts = Opts(opts.tag, ttl, opts.prompt)
         fields = {"correlationId": request_id, **(tvf or {})}
-        return request_id, self._publish(session.topic, session.sym_key, Request(request_id, method, params), opts, fields)
+        return request_id, self._publish(
+            session.topic, session.sym_key, Request(request_id, method, params), opts, fields
+        )
 
-    def _reply(self, topic: str, key: bytes, request: Request, opts: Opts, *, result: Any = None, error: RpcError | None = None, extra: dict[str, Any] | None = None) -> Publish:
+    def _reply(
+        self,
+        topic: str,
+        key: bytes,
+        request: Request,
+        opts: Opts,
+        *,
+        result: Any = None,
+        error: RpcError | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Publish:
         message: Message = ErrorResponse(request.id, error) if error is not None else Result(request.id, result)
         return self._publish(topic, key, message, opts, {"correlationId": request.id, **(extra or {})})
 
@@ -269,21 +291,30 @@ class SignEngine:
             actions.append(ProposeSession(uri.topic, message, PROPOSAL_TTL, correlation_id=proposal_id))
         else:
             opts = OUTBOUND["wc_sessionPropose"][0]
-            actions += [Subscribe(uri.topic), Publish(uri.topic, message, opts.ttl, opts.tag, opts.prompt, extra={"correlationId": proposal_id})]
+            actions += [
+                Subscribe(uri.topic),
+                Publish(uri.topic, message, opts.ttl, opts.tag, opts.prompt, extra={"correlationId": proposal_id}),
+            ]
         actions.append(ev.ProposalSent(proposal))
         return actions
 
-    def request(self, topic: str, chain_id: str, method: str, params: Any, now: float, *, expiry: int = REQUEST_TTL) -> list[Action]:
+    def request(
+        self, topic: str, chain_id: str, method: str, params: Any, now: float, *, expiry: int = REQUEST_TTL
+    ) -> list[Action]:
         """Send ``wc_sessionRequest``; the id is in :class:`RequestSent`. Out-of-scope raises :class:`OutOfScope`."""
         session = self._session(topic, now)
         require_in_scope(session.namespaces, chain_id, method, by="caller")
         if not MIN_REQUEST_EXPIRY <= expiry <= MAX_REQUEST_EXPIRY:
-            raise ProtocolError(f"request expiry must be {MIN_REQUEST_EXPIRY}..{MAX_REQUEST_EXPIRY} s, got {expiry}", by="caller")
+            raise ProtocolError(
+                f"request expiry must be {MIN_REQUEST_EXPIRY}..{MAX_REQUEST_EXPIRY} s, got {expiry}", by="caller"
+            )
         expiry_ts = int(now) + expiry
         wire = {"request": {"method": method, "params": params, "expiryTimestamp": expiry_ts}, "chainId": chain_id}
         tvf = {"rpcMethods": [method], "chainId": chain_id, "txHashes": [], "contractAddresses": []}
         request_id, publish = self._send_request(session, "wc_sessionRequest", wire, now, tvf, ttl=expiry)
-        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionRequest", "outgoing", expiry_ts, method, params, chain_id)
+        self.requests[(topic, request_id)] = PendingRequest(
+            topic, request_id, "wc_sessionRequest", "outgoing", expiry_ts, method, params, chain_id
+        )
         return [publish, ev.RequestSent(topic, request_id, chain_id, method, params, expiry_ts)]
 
     # --- wallet intents ----------------------------------------------------------------
@@ -360,16 +391,38 @@ class SignEngine:
             flat = lambda field: tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))  # noqa: E731
             chains = tuple(dict.fromkeys(list(flat("chains")) + sorted(session.chains)))
             actions.append(
-                ApproveSession(session_topic, pairing.topic, response_b64, settle_b64, PROPOSAL_TTL, proposal.id, chains, flat("methods"), flat("events"))
+                ApproveSession(
+                    session_topic,
+                    pairing.topic,
+                    response_b64,
+                    settle_b64,
+                    PROPOSAL_TTL,
+                    proposal.id,
+                    chains,
+                    flat("methods"),
+                    flat("events"),
+                )
             )
         else:
             actions.append(Subscribe(session_topic))
-            actions.append(self._publish(session_topic, sym_key, Request(settle_id, "wc_sessionSettle", settle_params), settle_opts, {"correlationId": settle_id}))
-            actions.append(self._publish(pairing.topic, pairing.sym_key, response, response_opts, {"correlationId": proposal.id}))
+            actions.append(
+                self._publish(
+                    session_topic,
+                    sym_key,
+                    Request(settle_id, "wc_sessionSettle", settle_params),
+                    settle_opts,
+                    {"correlationId": settle_id},
+                )
+            )
+            actions.append(
+                self._publish(pairing.topic, pairing.sym_key, response, response_opts, {"correlationId": proposal.id})
+            )
         del self.received_proposals[proposal_id]
         pairing.active, pairing.expiry = True, int(now) + PAIRING_TTL
         self.sessions[session_topic] = session
-        self.requests[(session_topic, settle_id)] = PendingRequest(session_topic, settle_id, "wc_sessionSettle", "outgoing", int(now) + settle_opts.ttl)
+        self.requests[(session_topic, settle_id)] = PendingRequest(
+            session_topic, settle_id, "wc_sessionSettle", "outgoing", int(now) + settle_opts.ttl
+        )
         actions.append(ev.SessionSettled(session))
         return actions
 
@@ -384,7 +437,16 @@ class SignEngine:
         message = ErrorResponse(proposal.id, error or sdk_error("USER_REJECTED"))
         return [self._publish(pairing.topic, pairing.sym_key, message, PROPOSAL_REJECT)]
 
-    def respond(self, topic: str, request_id: int, now: float, *, result: Any = None, error: RpcError | None = None, allow_late: bool = False) -> list[Action]:
+    def respond(
+        self,
+        topic: str,
+        request_id: int,
+        now: float,
+        *,
+        result: Any = None,
+        error: RpcError | None = None,
+        allow_late: bool = False,
+    ) -> list[Action]:
         """Answer a received ``wc_sessionRequest`` once, with ``result`` or ``error``."""
         pending = self.requests.get((topic, request_id))
         if pending is None or pending.direction != "incoming":
@@ -397,7 +459,11 @@ class SignEngine:
         del self.requests[(topic, request_id)]
         tvf = {"rpcMethods": [pending.method], "chainId": pending.chain_id, "txHashes": [], "contractAddresses": []}
         request = Request(request_id, "wc_sessionRequest", None)
-        return [self._reply(topic, session.sym_key, request, OUTBOUND["wc_sessionRequest"][1], result=result, error=error, extra=tvf)]
+        return [
+            self._reply(
+                topic, session.sym_key, request, OUTBOUND["wc_sessionRequest"][1], result=result, error=error, extra=tvf
+            )
+        ]
 
     def update(self, topic: str, namespaces: Namespaces, now: float) -> list[Action]:
         """Change a session's namespaces (controller only)."""
@@ -410,14 +476,18 @@ class SignEngine:
         session.namespaces = namespaces
         self._last_update_ms[topic] = id_timestamp_ms(request_id)
         self._unsaved_clocks.add((topic, None))
-        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl)
+        self.requests[(topic, request_id)] = PendingRequest(
+            topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl
+        )
         return [publish]
 
     def emit(self, topic: str, chain_id: str, name: str, data: Any, now: float) -> list[Action]:
         """Send a session event (``chainChanged``, ``accountsChanged``, …); the peer does not answer."""
         session = self._session(topic, now)
         require_event_in_scope(session.namespaces, chain_id, name, by="caller")
-        request_id, publish = self._send_request(session, "wc_sessionEvent", {"event": {"name": name, "data": data}, "chainId": chain_id}, now)
+        request_id, publish = self._send_request(
+            session, "wc_sessionEvent", {"event": {"name": name, "data": data}, "chainId": chain_id}, now
+        )
         self._note_fire_and_forget(topic, request_id)
         return [publish]
 
@@ -426,7 +496,9 @@ class SignEngine:
     def ping(self, topic: str, now: float) -> list[Action]:
         session = self._session(topic, now)
         request_id, publish = self._send_request(session, "wc_sessionPing", {}, now)
-        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionPing", "outgoing", int(now) + PAIRING_TTL)
+        self.requests[(topic, request_id)] = PendingRequest(
+            topic, request_id, "wc_sessionPing", "outgoing", int(now) + PAIRING_TTL
+        )
         return [publish]
 
     def extend(self, topic: str, now: float) -> list[Action]:
@@ -434,7 +506,9 @@ class SignEngine:
         session = self._session(topic, now)
         request_id, publish = self._send_request(session, "wc_sessionExtend", {}, now)
         session.expiry = int(now) + SESSION_TTL
-        self.requests[(topic, request_id)] = PendingRequest(topic, request_id, "wc_sessionExtend", "outgoing", int(now) + OUTBOUND["wc_sessionExtend"][0].ttl)
+        self.requests[(topic, request_id)] = PendingRequest(
+            topic, request_id, "wc_sessionExtend", "outgoing", int(now) + OUTBOUND["wc_sessionExtend"][0].ttl
+        )
         return [publish, ev.SessionExtended(topic, session.expiry)]
 
     def disconnect(self, topic: str, now: float, *, error: RpcError | None = None) -> list[Action]:
@@ -500,7 +574,11 @@ class SignEngine:
                 continue
             del self.requests[key]
             if pending.direction == "outgoing" and pending.wire_method == "wc_sessionRequest":
-                actions.append(ev.RequestFailed(topic, pending.id, pending.method, sdk_error("USER_DISCONNECTED"), late=pending.expired))
+                actions.append(
+                    ev.RequestFailed(
+                        topic, pending.id, pending.method, sdk_error("USER_DISCONNECTED"), late=pending.expired
+                    )
+                )
         self._forget_topic(topic)
         actions.append(event)
         return actions
@@ -602,7 +680,9 @@ class SignEngine:
                 return "settling", sent.sym_key
         return None
 
-    def receive(self, topic: str, message: str, now: float, *, published_at: int | None = None, tag: int | None = None) -> list[Action]:
+    def receive(
+        self, topic: str, message: str, now: float, *, published_at: int | None = None, tag: int | None = None
+    ) -> list[Action]:
         """Handle one relay delivery. Never raises for bad peer input: see :class:`MessageRejected`."""
         try:
             if not isinstance(message, str) or not isinstance(topic, str):
@@ -627,12 +707,31 @@ class SignEngine:
         handler = INBOUND.get((kind, request.method))
         if handler is None:
             if kind == "pairing":
-                reply = self._reply(topic, key, request, UNSUPPORTED_ON_PAIRING, error=sdk_error("WC_METHOD_UNSUPPORTED", request.method))
-                return [reply, ev.MessageRejected(topic, InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic"))]
+                reply = self._reply(
+                    topic,
+                    key,
+                    request,
+                    UNSUPPORTED_ON_PAIRING,
+                    error=sdk_error("WC_METHOD_UNSUPPORTED", request.method),
+                )
+                return [
+                    reply,
+                    ev.MessageRejected(
+                        topic, InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic")
+                    ),
+                ]
             raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
         return getattr(self, handler)(topic, key, request, now)
 
-    def _refuse(self, topic: str, key: bytes, request: Request, opts: Opts, exc: ProtocolError, fallback: str = "MISSING_OR_INVALID") -> list[Action]:
+    def _refuse(
+        self,
+        topic: str,
+        key: bytes,
+        request: Request,
+        opts: Opts,
+        exc: ProtocolError,
+        fallback: str = "MISSING_OR_INVALID",
+    ) -> list[Action]:
         """Answer an invalid request with the error code the check chose, and report it."""
         exc.by = "peer"
         code = exc.sdk_code if exc.sdk_code is not None else sdk_error(fallback).code
@@ -649,7 +748,9 @@ class SignEngine:
         except ProtocolError as exc:
             return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
         if proposal.expiry_timestamp <= now:
-            return [ev.MessageRejected(topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}"))]
+            return [
+                ev.MessageRejected(topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}"))
+            ]
         self.received_proposals[proposal.id] = proposal
         return [ev.ProposalReceived(proposal)]
 
@@ -697,7 +798,9 @@ class SignEngine:
             return self._refuse(topic, key, request, opts, exc)
         if expiry <= now:
             return [ev.RequestExpired(topic, request.id, method, "incoming")]
-        self.requests[(topic, request.id)] = PendingRequest(topic, request.id, "wc_sessionRequest", "incoming", expiry, method, inner.get("params"), chain_id)
+        self.requests[(topic, request.id)] = PendingRequest(
+            topic, request.id, "wc_sessionRequest", "incoming", expiry, method, inner.get("params"), chain_id
+        )
         return [ev.SessionRequestReceived(topic, request.id, chain_id, method, inner.get("params"), expiry)]
 
     def _on_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
@@ -711,7 +814,10 @@ class SignEngine:
             session.expiry = asked  # the written spec's {expiry} variant
         else:
             session.expiry = limit
-        return [self._reply(topic, key, request, OUTBOUND["wc_sessionExtend"][1], result=True), ev.SessionExtended(topic, session.expiry)]
+        return [
+            self._reply(topic, key, request, OUTBOUND["wc_sessionExtend"][1], result=True),
+            ev.SessionExtended(topic, session.expiry),
+        ]
 
     def _on_update(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
@@ -780,7 +886,9 @@ class SignEngine:
             self.sessions[topic].acknowledged = True
         return [ev.Acknowledged(topic, pending.id, pending.wire_method, error)]
 
-    def _on_proposal_response(self, topic: str, sent: SentProposal, response: Result | ErrorResponse, now: float) -> list[Action]:
+    def _on_proposal_response(
+        self, topic: str, sent: SentProposal, response: Result | ErrorResponse, now: float
+    ) -> list[Action]:
         proposal_id = sent.proposal.id
         if isinstance(response, ErrorResponse):
             del self.sent_proposals[proposal_id]
@@ -790,7 +898,11 @@ class SignEngine:
             raise InvalidMessage("proposal response must carry responderPublicKey")
         peer_key = key_from_hex(result["responderPublicKey"], "responderPublicKey")
         sym_key = derive_sym_key(sent.private_key, peer_key)
-        sent.sym_key, sent.session_topic, sent.responder_public_key = sym_key, topic_for(sym_key), result["responderPublicKey"]
+        sent.sym_key, sent.session_topic, sent.responder_public_key = (
+            sym_key,
+            topic_for(sym_key),
+            result["responderPublicKey"],
+        )
         self.pairings[topic].active = True
         self.pairings[topic].expiry = int(now) + PAIRING_TTL
         return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]

@@ -9,8 +9,8 @@ them, so a test decides the order (and may duplicate or reorder them).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from walletsync.protocol.crypto import sha256_hex
 from walletsync.protocol.engine import SignEngine

@@ -9,8 +9,9 @@ send back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from walletsync.protocol.errors import Blame, InvalidNamespaces, OutOfScope
 
@@ -62,7 +63,9 @@ def requested_chains(key: str, namespace: Mapping[str, Any]) -> list[str]:
     return [key] if ":" in key else list(namespace.get("chains") or [])
 
 
-def validate_proposal_namespaces(namespaces: Any, label: str = "requiredNamespaces", *, by: Blame = "peer") -> Namespaces:
+def validate_proposal_namespaces(
+    namespaces: Any, label: str = "requiredNamespaces", *, by: Blame = "peer"
+) -> Namespaces:
     """Check a proposal's required/optional namespaces; return them unchanged when valid."""
     if not isinstance(namespaces, dict):
         raise InvalidNamespaces(f"{label} must be an object", by=by, sdk_code=MISSING_OR_INVALID)
@@ -72,16 +75,22 @@ def validate_proposal_namespaces(namespaces: Any, label: str = "requiredNamespac
             raise InvalidNamespaces(f"{where} must be an object", by=by, sdk_code=MISSING_OR_INVALID)
         if ":" in key:
             if not is_chain_id(key):
-                raise InvalidNamespaces(f"{where}: {key!r} is not a CAIP-2 chain id", by=by, sdk_code=MISSING_OR_INVALID)
+                raise InvalidNamespaces(
+                    f"{where}: {key!r} is not a CAIP-2 chain id", by=by, sdk_code=MISSING_OR_INVALID
+                )
             if "chains" in namespace and namespace["chains"] not in (None, [key]):
-                raise InvalidNamespaces(f"{where}: inline chain key must not list other chains", by=by, sdk_code=MISSING_OR_INVALID)
+                raise InvalidNamespaces(
+                    f"{where}: inline chain key must not list other chains", by=by, sdk_code=MISSING_OR_INVALID
+                )
         else:
             chains = _string_list(namespace.get("chains"), f"{where}.chains", by)
             if not chains:
                 raise InvalidNamespaces(f"{where}.chains must not be empty", by=by, sdk_code=MISSING_OR_INVALID)
             for chain in chains:
                 if not is_chain_id(chain) or chain.split(":")[0] != key:
-                    raise InvalidNamespaces(f"{where}: {chain!r} is not a chain of namespace {key!r}", by=by, sdk_code=MISSING_OR_INVALID)
+                    raise InvalidNamespaces(
+                        f"{where}: {chain!r} is not a chain of namespace {key!r}", by=by, sdk_code=MISSING_OR_INVALID
+                    )
         _string_list(namespace.get("methods"), f"{where}.methods", by)
         _string_list(namespace.get("events"), f"{where}.events", by)
     return namespaces
@@ -98,11 +107,15 @@ def validate_session_namespaces(namespaces: Any, *, by: Blame = "peer") -> Names
         accounts = _string_list(namespace.get("accounts"), f"{where}.accounts", by)
         for account in accounts:
             if not is_account_id(account) or account.split(":")[0] != key.split(":")[0]:
-                raise InvalidNamespaces(f"{where}: {account!r} is not a CAIP-10 account of {key!r}", by=by, sdk_code=MISSING_OR_INVALID)
+                raise InvalidNamespaces(
+                    f"{where}: {account!r} is not a CAIP-10 account of {key!r}", by=by, sdk_code=MISSING_OR_INVALID
+                )
         if "chains" in namespace and namespace["chains"] is not None:
             for chain in _string_list(namespace["chains"], f"{where}.chains", by):
                 if not is_chain_id(chain):
-                    raise InvalidNamespaces(f"{where}: {chain!r} is not a CAIP-2 chain id", by=by, sdk_code=MISSING_OR_INVALID)
+                    raise InvalidNamespaces(
+                        f"{where}: {chain!r} is not a CAIP-2 chain id", by=by, sdk_code=MISSING_OR_INVALID
+                    )
         _string_list(namespace.get("methods"), f"{where}.methods", by)
         _string_list(namespace.get("events"), f"{where}.events", by)
     return namespaces
@@ -150,14 +163,18 @@ def require_in_scope(namespaces: Namespaces, chain_id: Any, method: Any, *, by: 
     if not is_chain_id(chain_id) or chain_id not in session_chains(namespaces):
         raise OutOfScope(f"chain {chain_id!r} is not in this session", by=by, sdk_code=UNSUPPORTED_CHAINS)
     if not any(method in ns.get("methods", []) for ns in _grants_for_chain(namespaces, chain_id)):
-        raise OutOfScope(f"method {method!r} is not allowed on {chain_id} in this session", by=by, sdk_code=UNAUTHORIZED_METHOD)
+        raise OutOfScope(
+            f"method {method!r} is not allowed on {chain_id} in this session", by=by, sdk_code=UNAUTHORIZED_METHOD
+        )
 
 
 def require_event_in_scope(namespaces: Namespaces, chain_id: Any, event: Any, *, by: Blame = "caller") -> None:
     if not is_chain_id(chain_id) or chain_id not in session_chains(namespaces):
         raise OutOfScope(f"chain {chain_id!r} is not in this session", by=by, sdk_code=UNSUPPORTED_CHAINS)
     if not any(event in ns.get("events", []) for ns in _grants_for_chain(namespaces, chain_id)):
-        raise OutOfScope(f"event {event!r} is not allowed on {chain_id} in this session", by=by, sdk_code=UNAUTHORIZED_EVENT)
+        raise OutOfScope(
+            f"event {event!r} is not allowed on {chain_id} in this session", by=by, sdk_code=UNAUTHORIZED_EVENT
+        )
 
 
 def merge_namespaces(*sources: Mapping[str, Any]) -> Namespaces:
@@ -167,7 +184,11 @@ def merge_namespaces(*sources: Mapping[str, Any]) -> Namespaces:
         for key, namespace in source.items():
             name = key.split(":")[0]
             target = merged.setdefault(name, {"chains": [], "methods": [], "events": []})
-            for field, values in (("chains", requested_chains(key, namespace)), ("methods", namespace.get("methods", [])), ("events", namespace.get("events", []))):
+            for field, values in (
+                ("chains", requested_chains(key, namespace)),
+                ("methods", namespace.get("methods", [])),
+                ("events", namespace.get("events", [])),
+            ):
                 target[field] += [v for v in values if v not in target[field]]
     return merged
 
@@ -190,11 +211,21 @@ def build_approved_namespaces(
     for key, namespace in required.items():
         for chain in requested_chains(key, namespace):
             if chain not in have_chains:
-                raise InvalidNamespaces(f"required chain {chain} has no account in this wallet", by="caller", sdk_code=UNSUPPORTED_CHAINS)
+                raise InvalidNamespaces(
+                    f"required chain {chain} has no account in this wallet", by="caller", sdk_code=UNSUPPORTED_CHAINS
+                )
         if not set(namespace.get("methods", [])) <= methods:
-            raise InvalidNamespaces(f"required methods unsupported: {sorted(set(namespace['methods']) - methods)}", by="caller", sdk_code=UNSUPPORTED_METHODS)
+            raise InvalidNamespaces(
+                f"required methods unsupported: {sorted(set(namespace['methods']) - methods)}",
+                by="caller",
+                sdk_code=UNSUPPORTED_METHODS,
+            )
         if not set(namespace.get("events", [])) <= events:
-            raise InvalidNamespaces(f"required events unsupported: {sorted(set(namespace['events']) - events)}", by="caller", sdk_code=UNSUPPORTED_EVENTS)
+            raise InvalidNamespaces(
+                f"required events unsupported: {sorted(set(namespace['events']) - events)}",
+                by="caller",
+                sdk_code=UNSUPPORTED_EVENTS,
+            )
     approved: Namespaces = {}
     for name, wanted in merge_namespaces(required, optional).items():
         chains = [c for c in wanted["chains"] if c in have_chains]
@@ -208,7 +239,9 @@ def build_approved_namespaces(
             "events": [e for e in wanted["events"] if e in events],
         }
     if not approved:
-        raise InvalidNamespaces("none of the requested chains has an account in this wallet", by="caller", sdk_code=UNSUPPORTED_CHAINS)
+        raise InvalidNamespaces(
+            "none of the requested chains has an account in this wallet", by="caller", sdk_code=UNSUPPORTED_CHAINS
+        )
     return approved
 
 
@@ -298,7 +331,8 @@ class Beyond:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "namespaces": list(self.namespaces), "chains": list(self.chains),
+            "namespaces": list(self.namespaces),
+            "chains": list(self.chains),
             "methods": {chain: list(names) for chain, names in self.methods},
             "events": {chain: list(names) for chain, names in self.events},
         }
@@ -330,7 +364,9 @@ def beyond_request(required: MaybeNamespaces, optional: MaybeNamespaces, granted
             items.add(("chain", chain))
             continue
         asked_methods, asked_events = requested[chain]
-        items |= {("method", chain, m) for m in methods - asked_methods} | {("event", chain, e) for e in events - asked_events}
+        items |= {("method", chain, m) for m in methods - asked_methods} | {
+            ("event", chain, e) for e in events - asked_events
+        }
     return Beyond.from_items(items)
 
 

@@ -8,8 +8,8 @@ acks and "do not echo to the publisher"). ``now`` is always passed in.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import base58
 from nacl.exceptions import BadSignatureError

@@ -191,7 +191,13 @@ class Publish(Params):
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"topic": self.topic, "message": self.message, "ttl": self.ttl, "prompt": self.prompt, "tag": self.tag}
+        out: dict[str, Any] = {
+            "topic": self.topic,
+            "message": self.message,
+            "ttl": self.ttl,
+            "prompt": self.prompt,
+            "tag": self.tag,
+        }
         if self.attestation is not None:
             out["attestation"] = self.attestation
         out.update(self.extra)
@@ -293,7 +299,11 @@ class ProposeSession(Params):
     attestation: str | None = None
 
     def to_params(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"pairingTopic": self.pairing_topic, "sessionProposal": self.session_proposal, "ttl": self.ttl}
+        out: dict[str, Any] = {
+            "pairingTopic": self.pairing_topic,
+            "sessionProposal": self.session_proposal,
+            "ttl": self.ttl,
+        }
         if self.attestation is not None:
             out["attestation"] = self.attestation
         if self.correlation_id is not None:
@@ -346,7 +356,17 @@ class ApproveSession(Params):
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> ApproveSession:
-        known = {"sessionTopic", "pairingTopic", "sessionProposalResponse", "sessionSettlementRequest", "ttl", "correlationId", "approvedChains", "approvedMethods", "approvedEvents"}
+        known = {
+            "sessionTopic",
+            "pairingTopic",
+            "sessionProposalResponse",
+            "sessionSettlementRequest",
+            "ttl",
+            "correlationId",
+            "approvedChains",
+            "approvedMethods",
+            "approvedEvents",
+        }
         correlation = params.get("correlationId")
         return cls(
             session_topic=_topic(params, "sessionTopic"),
@@ -373,7 +393,12 @@ class MessageData:
     attestation: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"topic": self.topic, "message": self.message, "publishedAt": self.published_at, "tag": self.tag}
+        out: dict[str, Any] = {
+            "topic": self.topic,
+            "message": self.message,
+            "publishedAt": self.published_at,
+            "tag": self.tag,
+        }
         if self.attestation is not None:
             out["attestation"] = self.attestation
         return out
@@ -413,8 +438,18 @@ class Subscription(Params):
 METHODS: dict[str, type[Params]] = {
     cls.METHOD: cls
     for cls in (
-        Subscribe, BatchSubscribe, Unsubscribe, BatchUnsubscribe, Publish, BatchPublish,
-        FetchMessages, BatchFetchMessages, BatchReceive, ProposeSession, ApproveSession, Subscription,
+        Subscribe,
+        BatchSubscribe,
+        Unsubscribe,
+        BatchUnsubscribe,
+        Publish,
+        BatchPublish,
+        FetchMessages,
+        BatchFetchMessages,
+        BatchReceive,
+        ProposeSession,
+        ApproveSession,
+        Subscription,
     )
 }
 
@@ -450,7 +485,9 @@ RelayFrame = Union[RelayRequest, RelayResult, RelayError]
 
 
 def encode_request(request_id: RelayId, params: Params) -> str:
-    return dumps({"id": request_id, "jsonrpc": "2.0", "method": params.METHOD, "params": params.to_params()}).decode("utf-8")
+    return dumps({"id": request_id, "jsonrpc": "2.0", "method": params.METHOD, "params": params.to_params()}).decode(
+        "utf-8"
+    )
 
 
 def encode_result(request_id: RelayId, result: Any = True) -> str:
@@ -506,4 +543,3 @@ def parse_frame(text: str | bytes) -> RelayFrame:
     if "result" in obj:
         return RelayResult(request_id, obj["result"])
     raise FrameError("frame has neither method, result nor error", INVALID_REQUEST, request_id)
-

@@ -24,7 +24,9 @@ from walletsync.relay.mailbox import StoredMessage
 PUBLISH = 1
 ACK = 2
 
-_QUICK_MAX_CHARS = MAX_MESSAGE_BYTES // 4  # ≤ 4 UTF-8 bytes a char: such a frame is surely within the parser's size limit
+_QUICK_MAX_CHARS = (
+    MAX_MESSAGE_BYTES // 4
+)  # ≤ 4 UTF-8 bytes a char: such a frame is surely within the parser's size limit
 _TOPIC = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[0-9]{1,20}n?")
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f"\\]')
@@ -63,9 +65,13 @@ def quick_frame(raw: str) -> tuple[Any, ...] | None:
         topic, message, ttl = params.get("topic"), params.get("message"), params.get("ttl")
         tag, prompt, attestation = params.get("tag", 0), params.get("prompt", False), params.get("attestation")
         if (
-            type(topic) is not str or _TOPIC.fullmatch(topic) is None
-            or type(message) is not str or not message
-            or type(ttl) is not int or type(tag) is not int or type(prompt) is not bool
+            type(topic) is not str
+            or _TOPIC.fullmatch(topic) is None
+            or type(message) is not str
+            or not message
+            or type(ttl) is not int
+            or type(tag) is not int
+            or type(prompt) is not bool
             or (attestation is not None and type(attestation) is not str)
         ):
             return None
@@ -90,8 +96,11 @@ def data_json(message: StoredMessage) -> str:
     """The push's ``data`` object (``MessageData.to_json()``) as compact JSON; built once per message, shared by every push of it."""
     att = message.attestation
     if (
-        _plain(message.message) and _plain(message.topic) and (att is None or _plain(att))
-        and type(message.published_at) is int and type(message.tag) is int
+        _plain(message.message)
+        and _plain(message.topic)
+        and (att is None or _plain(att))
+        and type(message.published_at) is int
+        and type(message.tag) is int
     ):
         out = f'{{"topic":"{message.topic}","message":"{message.message}","publishedAt":{message.published_at},"tag":{message.tag}'
         return out + ("}" if att is None else f',"attestation":"{att}"}}')

@@ -19,8 +19,9 @@ from __future__ import annotations
 import abc
 import asyncio
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.relay_rpc import HANDLER_ERROR, INVALID_REQUEST, TOO_MANY_REQUESTS, MessageData
@@ -97,9 +98,14 @@ class StoredMessage:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "topic": self.topic, "message": self.message, "publisher": self.publisher,
-            "published_at": self.published_at, "expires_at": self.expires_at,
-            "tag": self.tag, "prompt": self.prompt, "attestation": self.attestation,
+            "topic": self.topic,
+            "message": self.message,
+            "publisher": self.publisher,
+            "published_at": self.published_at,
+            "expires_at": self.expires_at,
+            "tag": self.tag,
+            "prompt": self.prompt,
+            "attestation": self.attestation,
         }
 
     @classmethod
@@ -153,8 +159,12 @@ class MailboxStore(abc.ABC):
 
     @abc.abstractmethod
     async def add(
-        self, message: StoredMessage, max_undelivered: int | None = None, *,
-        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+        self,
+        message: StoredMessage,
+        max_undelivered: int | None = None,
+        *,
+        max_topic_bytes: int | None = None,
+        max_store_bytes: int | None = None,
     ) -> bool:
         """Store ``message``; False when the topic already holds a message with the same id (expired or not).
 
@@ -196,7 +206,12 @@ class MailboxStore(abc.ABC):
         """Unexpired messages on ``topic`` that ``client_id`` neither published nor acked, oldest first."""
 
     async def undelivered_page(
-        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+        self,
+        topic: str,
+        client_id: str,
+        now_ms: int,
+        max_bytes: int,
+        skip: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[list[StoredMessage], bool]:
         """A page of :meth:`undelivered` (leaving out ids in ``skip``): the oldest messages whose
         sizes (:func:`stored_size` + :data:`PAGE_OVERHEAD` each) fit in ``max_bytes`` — at least one,
@@ -267,19 +282,40 @@ class Mailbox:
         self._ip_rate = TokenBucket(limits.ip_publish_rate, limits.ip_publish_burst)
         self._ip_bytes = TokenBucket(limits.ip_byte_rate, limits.ip_byte_burst)
 
-    def check_rate(self, client_id: str, now: float, cost: int = 1, *, address: str | None = None, size: int = 0) -> None:
+    def check_rate(
+        self, client_id: str, now: float, cost: int = 1, *, address: str | None = None, size: int = 0
+    ) -> None:
         """Refuse (TooManyRequests) past the publish rate of the client id, or of its source address
         (publishes and their bytes: a new client id costs nothing, a new address does)."""
         limits = self.limits
         if address is not None:
             if not self._ip_rate.take(address, now, cost):
-                raise RelayRefusal(f"more than {limits.ip_publish_rate:g} publishes/s from one address", TOO_MANY_REQUESTS, "TooManyRequests")
+                raise RelayRefusal(
+                    f"more than {limits.ip_publish_rate:g} publishes/s from one address",
+                    TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                )
             if size and not self._ip_bytes.take(address, now, size):
-                raise RelayRefusal(f"more than {limits.ip_byte_rate:g} message bytes/s from one address", TOO_MANY_REQUESTS, "TooManyRequests")
+                raise RelayRefusal(
+                    f"more than {limits.ip_byte_rate:g} message bytes/s from one address",
+                    TOO_MANY_REQUESTS,
+                    "TooManyRequests",
+                )
         if not self._rate.take(client_id, now, cost):
             raise RelayRefusal(f"more than {limits.publish_rate:g} publishes/s", TOO_MANY_REQUESTS, "TooManyRequests")
 
-    async def publish(self, *, topic: str, message: str, ttl: int, tag: int, prompt: bool, attestation: str | None, publisher: str, now: float) -> StoredMessage | None:
+    async def publish(
+        self,
+        *,
+        topic: str,
+        message: str,
+        ttl: int,
+        tag: int,
+        prompt: bool,
+        attestation: str | None,
+        publisher: str,
+        now: float,
+    ) -> StoredMessage | None:
         """Store a message; returns it when new (to fan out), None for a duplicate. Raises :class:`RelayRefusal`."""
         limits = self.limits
         if ttl < limits.min_ttl:
@@ -287,7 +323,11 @@ class Mailbox:
         if ttl > limits.max_ttl:
             raise RelayRefusal(f"ttl {ttl} s is above the maximum {limits.max_ttl} s", INVALID_REQUEST, "TtlTooLong")
         if len(message) > limits.max_message_chars:
-            raise RelayRefusal(f"message is {len(message)} chars; at most {limits.max_message_chars}", INVALID_REQUEST, "PayloadSizeExceeded")
+            raise RelayRefusal(
+                f"message is {len(message)} chars; at most {limits.max_message_chars}",
+                INVALID_REQUEST,
+                "PayloadSizeExceeded",
+            )
         for name, text in (("message", message), ("attestation", attestation)):
             if text is not None and not _is_utf8(text):
                 raise RelayRefusal(f"{name} is not valid Unicode (a lone surrogate)", INVALID_REQUEST, "InvalidPayload")
@@ -296,7 +336,10 @@ class Mailbox:
         try:
             # a retry of a stored message is False (a harmless no-op) even when the mailbox is full
             added = await self.store.add(
-                stored, limits.max_messages_per_mailbox, max_topic_bytes=limits.max_topic_bytes, max_store_bytes=limits.max_store_bytes,
+                stored,
+                limits.max_messages_per_mailbox,
+                max_topic_bytes=limits.max_topic_bytes,
+                max_store_bytes=limits.max_store_bytes,
             )
         except MailboxFull as full:
             if full.what == MailboxFull.STORE_BYTES:

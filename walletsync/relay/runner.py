@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import gc
 import signal
-from typing import Callable
+from collections.abc import Callable
 
 from walletsync.relay.mailbox import Limits
 from walletsync.relay.server import RelayServer
 from walletsync.relay.stores import open_store
 
 
-async def build_relay(store_spec: str, *, host: str, port: int, limits: Limits | None = None, public_urls: tuple[str, ...] = ()) -> RelayServer:
+async def build_relay(
+    store_spec: str, *, host: str, port: int, limits: Limits | None = None, public_urls: tuple[str, ...] = ()
+) -> RelayServer:
     """A started relay on ``store_spec``; with a Redis store it joins the other nodes on that Redis."""
     store = open_store(store_spec)
     fanout = None
@@ -32,8 +34,13 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def serve_until_signalled(
-    store_spec: str, *, host: str, port: int, on_ready: Callable[[RelayServer], None],
-    limits: Limits | None = None, public_urls: tuple[str, ...] = (),
+    store_spec: str,
+    *,
+    host: str,
+    port: int,
+    on_ready: Callable[[RelayServer], None],
+    limits: Limits | None = None,
+    public_urls: tuple[str, ...] = (),
 ) -> None:
     server = await build_relay(store_spec, host=host, port=port, limits=limits, public_urls=public_urls)
     # Everything loaded so far lives as long as the process: keep it out of the garbage collector's

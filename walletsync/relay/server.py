@@ -14,8 +14,9 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -24,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from walletsync.protocol.errors import InvalidJwt
 from walletsync.protocol.relay_auth import subscription_id, verify_jwt
 from walletsync.protocol.relay_rpc import (
+    HANDLER_ERROR,
     INTERNAL_ERROR,
     INVALID_REQUEST,
     ApproveSession,
@@ -34,7 +36,6 @@ from walletsync.protocol.relay_rpc import (
     BatchUnsubscribe,
     FetchMessages,
     FrameError,
-    HANDLER_ERROR,
     Params,
     ProposeSession,
     Publish,
@@ -52,7 +53,15 @@ from walletsync.relay import wire
 from walletsync.relay.audience import accepted_origins, origin
 from walletsync.relay.frames import ACK, data_json, push_frame, quick_frame, result_true
 from walletsync.relay.logs import redacting
-from walletsync.relay.mailbox import PAGE_OVERHEAD, Limits, Mailbox, MailboxStore, RelayRefusal, StoredMessage, stored_size
+from walletsync.relay.mailbox import (
+    PAGE_OVERHEAD,
+    Limits,
+    Mailbox,
+    MailboxStore,
+    RelayRefusal,
+    StoredMessage,
+    stored_size,
+)
 
 log = logging.getLogger("walletsync.relay")
 
@@ -74,8 +83,6 @@ class Fanout(Protocol):
     async def start(self, deliver: Callable[[StoredMessage], Any]) -> None: ...
     async def announce(self, message: StoredMessage) -> None: ...
     async def stop(self) -> None: ...
-
-
 
 
 def _wake(client: Client) -> None:
@@ -230,7 +237,7 @@ class RelayServer:
         try:
             client = Client(ws, self._authenticate(ws))
         except InvalidJwt as exc:
-            reason = f"invalid JWT: {exc}".encode("utf-8")[:123].decode("utf-8", "ignore")  # close reasons are ≤ 123 bytes
+            reason = f"invalid JWT: {exc}".encode()[:123].decode("utf-8", "ignore")  # close reasons are ≤ 123 bytes
             await ws.close(AUTH_CLOSE_CODE, reason)
             return
         client.direct = wire.can_write_direct(ws)
@@ -288,7 +295,9 @@ class RelayServer:
                         self._unflushed.append(client)
                 return  # closing or closed: ws.send() would drop the frame too
             backlog = client.backlog = deque()
-            client.drainer = asyncio.create_task(self._drain(client, backlog), name=f"relay-drain {client.client_id[-8:]}")
+            client.drainer = asyncio.create_task(
+                self._drain(client, backlog), name=f"relay-drain {client.client_id[-8:]}"
+            )
         backlog.append((text, size))
         client.backlog_bytes += size
 
@@ -301,7 +310,9 @@ class RelayServer:
         _wake(client)
         log.warning(
             "client %s reads too slowly (%d bytes unread, limit %d); disconnecting it",
-            client.client_id[-8:], queued, self.limits.max_queued_bytes,
+            client.client_id[-8:],
+            queued,
+            self.limits.max_queued_bytes,
         )
         client.closer = asyncio.create_task(client.ws.close(SLOW_CLIENT_CLOSE, "reads too slowly"))
 
@@ -369,7 +380,9 @@ class RelayServer:
                 if log.isEnabledFor(logging.DEBUG):
                     log.debug("client %s: %s %s tag=%s", client.client_id[-8:], Publish.METHOD, topic[:8], tag)
                 try:
-                    self.mailbox.check_rate(client.client_id, self.clock(), address=client.address, size=stored_size(message, attestation))
+                    self.mailbox.check_rate(
+                        client.client_id, self.clock(), address=client.address, size=stored_size(message, attestation)
+                    )
                     await self._publish(client, topic, message, ttl, tag, prompt, attestation)
                 except RelayRefusal as exc:
                     self._send(client, encode_error(rid, exc.rpc_code, str(exc), exc.tag))
@@ -407,7 +420,9 @@ class RelayServer:
 
     async def _on_request(self, client: Client, request: RelayRequest) -> None:
         if log.isEnabledFor(logging.DEBUG):
-            topics = self._topics_of(request.params) or ((request.params.topic,) if hasattr(request.params, "topic") else ())
+            topics = self._topics_of(request.params) or (
+                (request.params.topic,) if hasattr(request.params, "topic") else ()
+            )
             tag = f" tag={request.params.tag}" if isinstance(request.params, Publish) else ""
             log.debug("client %s: %s %s%s", client.client_id[-8:], request.method, ",".join(t[:8] for t in topics), tag)
         handler = HANDLERS.get(type(request.params))
@@ -445,7 +460,11 @@ class RelayServer:
     def _subscribe(self, client: Client, topics: tuple[str, ...]) -> list[str]:
         new = [t for t in dict.fromkeys(topics) if t not in client.topics]
         if len(client.topics) + len(new) > self.limits.max_topics_per_connection:
-            raise RelayRefusal(f"more than {self.limits.max_topics_per_connection} topics on one connection", HANDLER_ERROR, "SubscriberLimitExceeded")
+            raise RelayRefusal(
+                f"more than {self.limits.max_topics_per_connection} topics on one connection",
+                HANDLER_ERROR,
+                "SubscriberLimitExceeded",
+            )
         for topic in new:
             client.topics[topic] = subscription_id(topic, client.client_id)
             self.subscribers.setdefault(topic, set()).add(client)
@@ -470,7 +489,9 @@ class RelayServer:
             sent: set[str] = set()
             more = True
             while more:
-                page, more = await self.store.undelivered_page(topic, client.client_id, int(self.clock() * 1000), page_bytes, sent)
+                page, more = await self.store.undelivered_page(
+                    topic, client.client_id, int(self.clock() * 1000), page_bytes, sent
+                )
                 if not page:
                     break
                 for message in page:
@@ -484,10 +505,18 @@ class RelayServer:
 
     # --- publishing and delivery --------------------------------------------------
 
-    async def _publish(self, client: Client, topic: str, message: str, ttl: int, tag: int, prompt: bool, attestation: str | None = None) -> None:
+    async def _publish(
+        self, client: Client, topic: str, message: str, ttl: int, tag: int, prompt: bool, attestation: str | None = None
+    ) -> None:
         stored = await self.mailbox.publish(
-            topic=topic, message=message, ttl=ttl, tag=tag, prompt=prompt, attestation=attestation,
-            publisher=client.client_id, now=self.clock(),
+            topic=topic,
+            message=message,
+            ttl=ttl,
+            tag=tag,
+            prompt=prompt,
+            attestation=attestation,
+            publisher=client.client_id,
+            now=self.clock(),
         )
         if stored is None:
             return  # a retry or replay: stored and delivered already
@@ -601,7 +630,9 @@ class RelayServer:
         return True
 
     async def _m_approve(self, client: Client, p: ApproveSession) -> bool:
-        self._check_rate(client, 2, stored_size(p.session_proposal_response) + stored_size(p.session_settlement_request))
+        self._check_rate(
+            client, 2, stored_size(p.session_proposal_response) + stored_size(p.session_settlement_request)
+        )
         self._subscribe(client, (p.session_topic,))
         await self._publish(client, p.pairing_topic, p.session_proposal_response, p.ttl, 1101, False)
         await self._publish(client, p.session_topic, p.session_settlement_request, p.ttl, 1102, False)

@@ -40,7 +40,9 @@ def fast_path_allowed(version: str | None = None) -> bool:
     if not ok and not _warned:
         _warned = True
         low, high = TESTED_MAJORS
-        log.info("websockets %s is outside the tested %d–%d: the relay sends through ws.send() (slower)", version, low, high)
+        log.info(
+            "websockets %s is outside the tested %d–%d: the relay sends through ws.send() (slower)", version, low, high
+        )
     return ok
 
 

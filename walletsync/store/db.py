@@ -13,10 +13,11 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
@@ -204,7 +205,23 @@ class RequestRecord:
     answered_at: int | None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("topic", "id", "method", "params", "chain_id", "expiry", "status", "result", "error", "verdict", "created_at", "answered_at")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "topic",
+                "id",
+                "method",
+                "params",
+                "chain_id",
+                "expiry",
+                "status",
+                "result",
+                "error",
+                "verdict",
+                "created_at",
+                "answered_at",
+            )
+        }
 
 
 def _j(value: Any) -> str | None:
@@ -269,8 +286,12 @@ class Database:
         self._key = storage_key
         self._lock = threading.RLock()
         try:
-            os.close(open_private(path, os.O_RDONLY))  # 0600 before SQLite makes its -wal/-shm files, which copy its mode
-            self._db = _Serialized(sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10), self._lock)
+            os.close(
+                open_private(path, os.O_RDONLY)
+            )  # 0600 before SQLite makes its -wal/-shm files, which copy its mode
+            self._db = _Serialized(
+                sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10), self._lock
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("PRAGMA foreign_keys=ON")
@@ -284,7 +305,9 @@ class Database:
             raise DatabaseError(f"{self.path} was written by a newer walletsync (schema {version}); upgrade walletsync")
         for number in range(version, len(MIGRATIONS)):
             try:  # executescript runs its own statements: the whole step is one script, one transaction
-                self._db.executescript(f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
+                self._db.executescript(
+                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]}\nPRAGMA user_version = {number + 1};\nCOMMIT;"
+                )
             except sqlite3.DatabaseError:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -325,9 +348,25 @@ class Database:
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'active', ?, ?)
                ON CONFLICT (topic) DO UPDATE SET namespaces = excluded.namespaces, expiry = excluded.expiry,
                    acknowledged = excluded.acknowledged, last_seen = excluded.last_seen""",
-            (s.topic, name, seal(self._key, s.sym_key), s.pairing_topic, s.self_public_key, s.peer_public_key,
-             s.controller_public_key, _j(s.peer_metadata), _j(s.namespaces), _j(s.required_namespaces),
-             _j(s.optional_namespaces), _j(s.session_properties), s.expiry, int(s.is_controller), int(s.acknowledged), now, now),
+            (
+                s.topic,
+                name,
+                seal(self._key, s.sym_key),
+                s.pairing_topic,
+                s.self_public_key,
+                s.peer_public_key,
+                s.controller_public_key,
+                _j(s.peer_metadata),
+                _j(s.namespaces),
+                _j(s.required_namespaces),
+                _j(s.optional_namespaces),
+                _j(s.session_properties),
+                s.expiry,
+                int(s.is_controller),
+                int(s.acknowledged),
+                now,
+                now,
+            ),
         )
 
     def update_session(self, topic: str, **fields: Any) -> None:
@@ -364,7 +403,9 @@ class Database:
         ]
 
     def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:
-        row = self._db.execute("SELECT 1 FROM sessions WHERE name = ? AND status = 'active' AND topic != ?", (name, except_topic or "")).fetchone()
+        row = self._db.execute(
+            "SELECT 1 FROM sessions WHERE name = ? AND status = 'active' AND topic != ?", (name, except_topic or "")
+        ).fetchone()
         return row is not None
 
     def active_sessions(self) -> list[Session]:
@@ -375,7 +416,22 @@ class Database:
                FROM sessions WHERE status = 'active' AND sealed_key IS NOT NULL"""
         ).fetchall()
         return [
-            Session(t, unseal(self._key, k), pt, sp, pp, _unj(pm), cp, _unj(ns), e, bool(ic), bool(ack), _unj(rn), _unj(on), _unj(props))
+            Session(
+                t,
+                unseal(self._key, k),
+                pt,
+                sp,
+                pp,
+                _unj(pm),
+                cp,
+                _unj(ns),
+                e,
+                bool(ic),
+                bool(ack),
+                _unj(rn),
+                _unj(on),
+                _unj(props),
+            )
             for t, k, pt, sp, pp, pm, cp, ns, e, ic, ack, rn, on, props in rows
         ]
 
@@ -397,8 +453,15 @@ class Database:
     def save_proposal(self, sent: SentProposal, *, name: str | None) -> None:
         self._db.execute(
             "INSERT OR REPLACE INTO proposals VALUES (?,?,?,?,?,?,?)",
-            (sent.proposal.id, _j(sent.proposal.to_params()), seal(self._key, sent.private_key), sent.session_topic,
-             seal(self._key, sent.sym_key) if sent.sym_key else None, sent.responder_public_key, name),
+            (
+                sent.proposal.id,
+                _j(sent.proposal.to_params()),
+                seal(self._key, sent.private_key),
+                sent.session_topic,
+                seal(self._key, sent.sym_key) if sent.sym_key else None,
+                sent.responder_public_key,
+                name,
+            ),
         )
 
     def delete_proposal(self, proposal_id: int) -> bool:
@@ -424,12 +487,22 @@ class Database:
         ).fetchall():
             p = _unj(params)
             proposal = Proposal(
-                id=p["id"], pairing_topic=p["pairingTopic"], proposer_public_key=p["proposer"]["publicKey"],
-                proposer_metadata=p["proposer"]["metadata"], required_namespaces=p["requiredNamespaces"],
-                optional_namespaces=p["optionalNamespaces"], expiry_timestamp=p["expiryTimestamp"], relays=tuple(p["relays"]),
-                session_properties=p.get("sessionProperties"), scoped_properties=p.get("scopedProperties"),
+                id=p["id"],
+                pairing_topic=p["pairingTopic"],
+                proposer_public_key=p["proposer"]["publicKey"],
+                proposer_metadata=p["proposer"]["metadata"],
+                required_namespaces=p["requiredNamespaces"],
+                optional_namespaces=p["optionalNamespaces"],
+                expiry_timestamp=p["expiryTimestamp"],
+                relays=tuple(p["relays"]),
+                session_properties=p.get("sessionProperties"),
+                scoped_properties=p.get("scopedProperties"),
             )
-            out.append(SentProposal(proposal, unseal(self._key, key), session_topic, unseal(self._key, sym) if sym else None, responder))
+            out.append(
+                SentProposal(
+                    proposal, unseal(self._key, key), session_topic, unseal(self._key, sym) if sym else None, responder
+                )
+            )
         return out
 
     # --- requests --------------------------------------------------------------------------
@@ -441,14 +514,27 @@ class Database:
             (r.topic, r.id, r.wire_method, r.direction, r.method, _j(r.params), r.chain_id, r.expiry, now),
         )
 
-    def finish_request(self, topic: str, request_id: int, *, status: str, now: int, result: Any = None, error: dict | None = None, verdict: dict | None = None) -> None:
+    def finish_request(
+        self,
+        topic: str,
+        request_id: int,
+        *,
+        status: str,
+        now: int,
+        result: Any = None,
+        error: dict | None = None,
+        verdict: dict | None = None,
+    ) -> None:
         self._db.execute(
             "UPDATE requests SET status = ?, result = ?, error = ?, verdict = COALESCE(?, verdict), answered_at = ? WHERE topic = ? AND id = ?",
             (status, _j(result), _j(error), _j(verdict), now, topic, request_id),
         )
 
     def expire_request(self, topic: str, request_id: int) -> None:
-        self._db.execute("UPDATE requests SET status = 'expired' WHERE topic = ? AND id = ? AND status = 'pending'", (topic, request_id))
+        self._db.execute(
+            "UPDATE requests SET status = 'expired' WHERE topic = ? AND id = ? AND status = 'pending'",
+            (topic, request_id),
+        )
 
     def pending_requests(self) -> list[PendingRequest]:
         """Outgoing requests still waiting (or expired but unanswered: a late answer is still recorded)."""
@@ -457,7 +543,10 @@ class Database:
                JOIN sessions s ON s.topic = r.topic AND s.status = 'active'
                WHERE r.status IN ('pending', 'expired') AND r.direction = 'outgoing'"""
         ).fetchall()
-        return [PendingRequest(t, i, w, d, e, m, _unj(p), c, expired=(st == "expired")) for t, i, w, d, e, m, p, c, st in rows]
+        return [
+            PendingRequest(t, i, w, d, e, m, _unj(p), c, expired=(st == "expired"))
+            for t, i, w, d, e, m, p, c, st in rows
+        ]
 
     def has_request(self, topic: str, request_id: int) -> bool:
         row = self._db.execute("SELECT 1 FROM requests WHERE topic = ? AND id = ?", (topic, request_id)).fetchone()
@@ -470,7 +559,10 @@ class Database:
             query += " AND topic = ?"
             args = (topic,)
         rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
-        return [RequestRecord(t, i, m, _unj(p), c, e, st, _unj(res), _unj(err), _unj(v), ca, aa) for t, i, m, p, c, e, st, res, err, v, ca, aa in rows]
+        return [
+            RequestRecord(t, i, m, _unj(p), c, e, st, _unj(res), _unj(err), _unj(v), ca, aa)
+            for t, i, m, p, c, e, st, res, err, v, ca, aa in rows
+        ]
 
     # --- replay memory and other processes -----------------------------------------------------
 
@@ -544,15 +636,27 @@ class Database:
     # --- audit ------------------------------------------------------------------------------
 
     def last_audit(self) -> AuditEntry | None:
-        row = self._db.execute("SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self._db.execute(
+            "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
         return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
     def add_audit(self, entry: AuditEntry, head_signature: str) -> None:
         self._db.execute(
             "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
-            (entry.seq, entry.ts, entry.kind, entry.session, json.dumps(entry.data, sort_keys=True, separators=(",", ":")), entry.prev_hash, entry.signature),
+            (
+                entry.seq,
+                entry.ts,
+                entry.kind,
+                entry.session,
+                json.dumps(entry.data, sort_keys=True, separators=(",", ":")),
+                entry.prev_hash,
+                entry.signature,
+            ),
         )
-        self._db.execute("INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (entry.seq, entry.hash(), head_signature))
+        self._db.execute(
+            "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (entry.seq, entry.hash(), head_signature)
+        )
 
     def audit_entries(self, session: str | None = None) -> list[AuditEntry]:
         query = "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit"

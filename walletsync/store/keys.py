@@ -35,10 +35,10 @@ import json
 import os
 import sys
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Callable
 
 import keyring
 import keyring.errors
@@ -384,7 +384,9 @@ class PassphraseFile:
     uses the cost recorded in the file.
     """
 
-    def __init__(self, path: Path | str, passphrase: str, *, opslimit: int = KDF_OPSLIMIT, memlimit: int = KDF_MEMLIMIT) -> None:
+    def __init__(
+        self, path: Path | str, passphrase: str, *, opslimit: int = KDF_OPSLIMIT, memlimit: int = KDF_MEMLIMIT
+    ) -> None:
         if not isinstance(passphrase, str):
             raise TypeError("the passphrase must be a str")
         self.path = Path(path).expanduser()

@@ -53,7 +53,9 @@ def unseal(key: bytes, sealed: bytes) -> bytes:
     """The plaintext inside ``sealed``; :class:`SealError` if ``key`` did not seal it or it was changed."""
     box = _box(key)
     if not isinstance(sealed, (bytes, bytearray)) or len(sealed) < OVERHEAD:
-        raise SealError(f"sealed data is truncated (a sealed value has at least {OVERHEAD} bytes): the stored data was damaged")
+        raise SealError(
+            f"sealed data is truncated (a sealed value has at least {OVERHEAD} bytes): the stored data was damaged"
+        )
     try:
         return box.decrypt(bytes(sealed))
     except CryptoError:

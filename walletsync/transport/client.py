@@ -16,8 +16,9 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any, AsyncIterator, Callable, Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -140,7 +141,9 @@ class RelayClient:
             async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
                 await self._online.wait()
         except TimeoutError:
-            raise TransportError(f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})") from None
+            raise TransportError(
+                f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})"
+            ) from None
 
     def statuses(self) -> AsyncIterator[Status]:
         """Every status change from now on, starting with the current one."""
@@ -167,7 +170,14 @@ class RelayClient:
             reason = "connection closed"
             ws = None
             try:
-                async with connect(self._auth_url(), ping_interval=self.ping_interval, ping_timeout=self.ping_interval, open_timeout=self.request_timeout, compression=None, max_size=2**21) as ws:
+                async with connect(
+                    self._auth_url(),
+                    ping_interval=self.ping_interval,
+                    ping_timeout=self.ping_interval,
+                    open_timeout=self.request_timeout,
+                    compression=None,
+                    max_size=2**21,
+                ) as ws:
                     self._ws = ws
                     reader = asyncio.create_task(self._read(ws))
                     try:
@@ -180,8 +190,20 @@ class RelayClient:
                         reader.cancel()
                         await asyncio.gather(reader, return_exceptions=True)
                     reason = _close_reason(ws)
-            except (OSError, InvalidHandshake, InvalidURI, asyncio.TimeoutError, TransportError, _ConnectionLost, ConnectionClosed) as exc:
-                reason = _close_reason(ws) if ws is not None and ws.close_code is not None else (str(exc) or type(exc).__name__)
+            except (
+                TimeoutError,
+                OSError,
+                InvalidHandshake,
+                InvalidURI,
+                TransportError,
+                _ConnectionLost,
+                ConnectionClosed,
+            ) as exc:
+                reason = (
+                    _close_reason(ws)
+                    if ws is not None and ws.close_code is not None
+                    else (str(exc) or type(exc).__name__)
+                )
             finally:
                 if not self._closing:
                     self._ws = None
@@ -192,7 +214,9 @@ class RelayClient:
             if self._closing:
                 break
             self._set_status(Status("offline", reason, attempt))
-            delay = min(self.backoff_cap, self.backoff_base * 2**attempt) * (0.5 + int.from_bytes(self.random(2), "big") / 131070)
+            delay = min(self.backoff_cap, self.backoff_base * 2**attempt) * (
+                0.5 + int.from_bytes(self.random(2), "big") / 131070
+            )
             attempt += 1
             self._wakeup.clear()
             try:
@@ -280,7 +304,9 @@ class RelayClient:
         while True:
             remaining = end - time.monotonic()
             if remaining <= 0:
-                raise TransportError(f"{params.METHOD} not acknowledged by {self.url} within {deadline:g} s ({self.status.reason or self.status.state})")
+                raise TransportError(
+                    f"{params.METHOD} not acknowledged by {self.url} within {deadline:g} s ({self.status.reason or self.status.state})"
+                )
             try:
                 async with asyncio.timeout(remaining):
                     await self._online.wait()
@@ -289,7 +315,7 @@ class RelayClient:
                 if exc.rpc_code != TOO_MANY_REQUESTS:
                     raise
                 await asyncio.sleep(min(1.0, max(0.0, end - time.monotonic())))
-            except (_ConnectionLost, asyncio.TimeoutError):
+            except (TimeoutError, _ConnectionLost):
                 continue
 
     async def publish(self, params: Params, *, deadline: float = 60.0) -> None:
@@ -314,7 +340,9 @@ class RelayClient:
         self.topics.discard(topic)
         if self._online.is_set():
             try:
-                await self.call(Unsubscribe(topic, subscription_id(topic, self.identity.client_id)), deadline=self.request_timeout)
+                await self.call(
+                    Unsubscribe(topic, subscription_id(topic, self.identity.client_id)), deadline=self.request_timeout
+                )
             except TransportError as exc:
                 log.info("unsubscribe of %s… not confirmed: %s", topic[:12], exc)
 

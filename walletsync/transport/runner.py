@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.events import Action, Event
@@ -56,7 +56,10 @@ class EngineRunner:
         """Connect, (re)subscribing to every topic the engine already knows (a restored engine has some)."""
         self.client.topics |= self.engine.topics()
         await self.client.start()
-        self._tasks = [asyncio.create_task(self._pump(), name="engine-inbox"), asyncio.create_task(self._tick(), name="engine-clock")]
+        self._tasks = [
+            asyncio.create_task(self._pump(), name="engine-inbox"),
+            asyncio.create_task(self._tick(), name="engine-clock"),
+        ]
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -87,6 +90,7 @@ class EngineRunner:
 
     async def next_event(self, kind: type[Event] | tuple[type[Event], ...] = Event, timeout: float = 30.0) -> Event:
         """Wait for the next event of ``kind``, dropping others: handy in scripts and tests."""
+
         async def wait() -> Event:
             while True:
                 event = await self.events.get()
@@ -100,7 +104,11 @@ class EngineRunner:
         while True:
             data = await self.client.inbox.get()
             try:
-                await self.run(self.engine.receive(data.topic, data.message, self.now(), published_at=data.published_at, tag=data.tag))
+                await self.run(
+                    self.engine.receive(
+                        data.topic, data.message, self.now(), published_at=data.published_at, tag=data.tag
+                    )
+                )
             except Exception:
                 log.exception("handling a message on %s… failed", data.topic[:12])
 

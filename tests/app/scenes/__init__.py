@@ -9,8 +9,8 @@ URI) and may drive it with Pilot before the picture is taken.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, Callable
 
 from textual.app import App
 from textual.pilot import Pilot

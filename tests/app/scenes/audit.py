@@ -31,7 +31,15 @@ def logged() -> FakeCompanion:
         entry(5, 7000, "session_renamed", PHONE.topic, old="Phone Wallet", new="phone"),
         entry(6, 3600, "session_settled", LEDGER.topic, name="ledger", accounts=[f"eip155:1:{ADDRESS}"]),
         entry(7, 600, "request_pushed", PHONE.topic, id=1001, method="personal_sign", chain_id="eip155:1"),
-        entry(8, 580, "signature_verified", PHONE.topic, id=1001, recovered=ADDRESS, reason="signed by the session account"),
+        entry(
+            8,
+            580,
+            "signature_verified",
+            PHONE.topic,
+            id=1001,
+            recovered=ADDRESS,
+            reason="signed by the session account",
+        ),
         entry(9, 120, "ping_answered", LEDGER.topic),
     )
     return fake
@@ -40,7 +48,9 @@ def logged() -> FakeCompanion:
 async def rows_shown(pilot: Pilot) -> None:
     """Until the log, read off the event loop, is in the table."""
     async with asyncio.timeout(5):
-        while not (isinstance(pilot.app.screen, AuditScreen) and any(t.row_count for t in pilot.app.screen.query(DataTable))):
+        while not (
+            isinstance(pilot.app.screen, AuditScreen) and any(t.row_count for t in pilot.app.screen.query(DataTable))
+        ):
             await pilot.pause(0.01)
     await pilot.pause()
 

@@ -22,14 +22,28 @@ SIGNATURE = "0x" + "5a" * 32 + "6b" * 32 + "1c"
 MESSAGE = "0x" + b"hello phone".hex()
 VERIFIED = {"verified": True, "recovered": ADDRESS, "account": ADDRESS, "reason": "signed by the session account"}
 MISMATCH = "0x1111111111111111111111111111111111111111"
-FAILED = {"verified": False, "recovered": MISMATCH, "account": ADDRESS, "reason": f"signature mismatch: signed by {MISMATCH}, not by the session account"}
+FAILED = {
+    "verified": False,
+    "recovered": MISMATCH,
+    "account": ADDRESS,
+    "reason": f"signature mismatch: signed by {MISMATCH}, not by the session account",
+}
 
 
 def request(n: int, status: str, ago: int, **answer) -> RequestRecord:
     return RequestRecord(
-        topic=TOPIC, id=1000 + n, method=answer.pop("method", "personal_sign"), params=[MESSAGE, ADDRESS], chain_id="eip155:1",
-        expiry=NOW - ago + 300, status=status, result=answer.get("result"), error=answer.get("error"),
-        verdict=answer.get("verdict"), created_at=NOW - ago, answered_at=None if status == "pending" else NOW - ago + 20,
+        topic=TOPIC,
+        id=1000 + n,
+        method=answer.pop("method", "personal_sign"),
+        params=[MESSAGE, ADDRESS],
+        chain_id="eip155:1",
+        expiry=NOW - ago + 300,
+        status=status,
+        result=answer.get("result"),
+        error=answer.get("error"),
+        verdict=answer.get("verdict"),
+        created_at=NOW - ago,
+        answered_at=None if status == "pending" else NOW - ago + 20,
     )
 
 

@@ -8,11 +8,13 @@ from walletsync.app import build_app
 
 
 def three_sessions() -> FakeCompanion:
-    return FakeCompanion([
-        session(1, "phone"),
-        session(2, "ledger", expiry=NOW + 42 * 60, chains=("eip155:1", "eip155:137")),
-        session(3, "old", status="revoked"),
-    ])
+    return FakeCompanion(
+        [
+            session(1, "phone"),
+            session(2, "ledger", expiry=NOW + 42 * 60, chains=("eip155:1", "eip155:137")),
+            session(3, "old", status="revoked"),
+        ]
+    )
 
 
 SCENES = [

@@ -20,7 +20,14 @@ from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol import events as ev
 from walletsync.text import shown as escaped
 
-COLUMNS = (("seq", "#"), ("time", "Time (UTC)"), ("kind", "Event"), ("session", "Session"), ("hash", "Hash"), ("details", "Details"))
+COLUMNS = (
+    ("seq", "#"),
+    ("time", "Time (UTC)"),
+    ("kind", "Event"),
+    ("session", "Session"),
+    ("hash", "Hash"),
+    ("details", "Details"),
+)
 ROW_LIMIT = 500
 """Rows shown at most (newest first): a table of thousands costs the UI ~30 ms per thousand on every refresh."""
 FIXED_COLUMNS_WIDTH = 85  # the widest seq, time, event, session and hash cells, with padding and a scrollbar
@@ -78,7 +85,9 @@ class AuditScreen(CompanionScreen):
     async def reload(self, preselect: str | None = None) -> None:
         """Re-read the log and the session names off the event loop; the filters keep their choice."""
         self.entries, self.names = await asyncio.to_thread(self._read)
-        self._offer(self.query_one("#audit-session", Select), [(plain(name, 40), topic) for topic, name in self.names.items()])
+        self._offer(
+            self.query_one("#audit-session", Select), [(plain(name, 40), topic) for topic, name in self.names.items()]
+        )
         kinds = sorted({e.kind for e in self.entries})
         self._offer(self.query_one("#audit-kind", Select), [(kind.replace("_", " "), kind) for kind in kinds])
         if preselect in self.names:
@@ -111,14 +120,21 @@ class AuditScreen(CompanionScreen):
         for entry in matching[:ROW_LIMIT]:
             name = self.names.get(entry.session, entry.session[:8]) if entry.session else "—"
             table.add_row(
-                str(entry.seq), utc(entry.ts), entry.kind.replace("_", " "), clip(name, 16), entry.hash()[:10],
-                fit(audit_details(entry), width), key=str(entry.seq),
+                str(entry.seq),
+                utc(entry.ts),
+                entry.kind.replace("_", " "),
+                clip(name, 16),
+                entry.hash()[:10],
+                fit(audit_details(entry), width),
+                key=str(entry.seq),
             )
         note = self.query_one("#audit-empty", Static)
         if not matching:
             note.update("The audit log is empty." if not self.entries else "No entries match these filters.")
         elif len(matching) > ROW_LIMIT:
-            note.update(f"Showing the newest {ROW_LIMIT} of {len(matching)} entries: filter them, or `walletsync audit export` for all.")
+            note.update(
+                f"Showing the newest {ROW_LIMIT} of {len(matching)} entries: filter them, or `walletsync audit export` for all."
+            )
         note.display = not matching or len(matching) > ROW_LIMIT
         if keep is not None and keep in table.rows:
             table.move_cursor(row=table.get_row_index(keep))

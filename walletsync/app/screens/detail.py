@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from typing import Any
 
 from textual import work
@@ -24,7 +23,14 @@ from walletsync.service import StoreChanged
 from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.text import shown
 
-REQUEST_COLUMNS = (("method", "Method"), ("chain", "Chain"), ("sent", "Sent"), ("state", "State"), ("recovered", "Recovered"), ("reason", "Reason"))
+REQUEST_COLUMNS = (
+    ("method", "Method"),
+    ("chain", "Chain"),
+    ("sent", "Sent"),
+    ("state", "State"),
+    ("recovered", "Recovered"),
+    ("reason", "Reason"),
+)
 TRAIL_ROWS = 100
 """Audit rows shown here at most, newest first; the audit screen (``a``) has the whole trail."""
 AUDIT_COLUMNS = (("when", "When"), ("kind", "Event"), ("details", "Details"))
@@ -111,15 +117,29 @@ class SessionDetailScreen(CompanionScreen):
         for request in reversed(self.requests):
             recovered = (request.verdict or {}).get("recovered")
             requests.add_row(
-                clip(request.method or "?", 24), clip(request.chain_id or "—", 16), ago(now - request.created_at), request_state(request, now),
-                plain(short_account(recovered)) if recovered else "—", clip(request_reason(request), 40), key=str(request.id),
+                clip(request.method or "?", 24),
+                clip(request.chain_id or "—", 16),
+                ago(now - request.created_at),
+                request_state(request, now),
+                plain(short_account(recovered)) if recovered else "—",
+                clip(request_reason(request), 40),
+                key=str(request.id),
             )
         audit = self.query_one("#detail-audit", DataTable)
         audit.clear()
-        heading = f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)" if len(entries) > TRAIL_ROWS else "Audit trail"
+        heading = (
+            f"Audit trail (the newest {TRAIL_ROWS} of {len(entries)}: a shows them all)"
+            if len(entries) > TRAIL_ROWS
+            else "Audit trail"
+        )
         self.query_one("#detail-audit-heading", Static).update(heading)
         for entry in entries[: -TRAIL_ROWS - 1 : -1]:
-            audit.add_row(ago(now - entry.ts / 1000), entry.kind.replace("_", " "), fit(audit_details(entry), 84), key=str(entry.seq))
+            audit.add_row(
+                ago(now - entry.ts / 1000),
+                entry.kind.replace("_", " "),
+                fit(audit_details(entry), 84),
+                key=str(entry.seq),
+            )
 
     def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry]]:
         record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)

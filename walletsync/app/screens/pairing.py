@@ -23,7 +23,6 @@ from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, phon
 from walletsync.store.db import SessionRecord
 from walletsync.text import shown
 
-
 RETRY_SECONDS = 3.0
 
 
@@ -103,7 +102,11 @@ class PairingScreen(CompanionScreen):
         self.query_one("#pairing-uri", Static).update(message.offer.uri)
         if relay is not None:
             self.query_one("#pairing-relay", Static).update(f"Relay: {relay.kind} — {relay.url}")
-            hint = f"On this machine, a test wallet can pair with: {phone_command(message.offer.uri)}" if relay.kind == "local" else ""
+            hint = (
+                f"On this machine, a test wallet can pair with: {phone_command(message.offer.uri)}"
+                if relay.kind == "local"
+                else ""
+            )
             self.query_one("#pairing-hint", Static).update(hint)
         self._tick()
 
@@ -115,7 +118,9 @@ class PairingScreen(CompanionScreen):
             self.query_one("#pairing-uri", Static).update(shown(waiting))
         if self.offer is not None:
             left = self.offer.expires_at - self.companion.clock()
-            self.query_one("#pairing-expiry", Static).update(f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…")
+            self.query_one("#pairing-expiry", Static).update(
+                f"Expires in {countdown(left)}" if left > 0 else "Expired — preparing a new one…"
+            )
 
     def action_edit_scopes(self) -> None:
         self.app.push_screen(ScopesScreen(self.scopes), self._scopes_edited)

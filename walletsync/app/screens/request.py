@@ -26,18 +26,25 @@ TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
 def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
     """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error."""
     if outcome.session_ended:
-        return "ended", f"No answer: the session ended before the phone answered ({shown(outcome.error.get('message'), 200)})"
+        return (
+            "ended",
+            f"No answer: the session ended before the phone answered ({shown(outcome.error.get('message'), 200)})",
+        )
     if outcome.error is not None:
         message, code = shown(outcome.error.get("message"), 200), shown(outcome.error.get("code"))
         return "rejected", f"Rejected on the phone: {message} (code {code})"
     verdict = outcome.verdict or {}
-    headline = f"Verified — {shown(verdict.get('reason'))}" if outcome.ok else f"NOT VERIFIED — {shown(verdict.get('reason'))}"
-    return ("verified" if outcome.ok else "failed"), "\n".join((
-        headline,
-        f"Recovered  {shown(verdict.get('recovered') or '—')}",
-        f"Account    {shown(verdict.get('account') or '—')}",
-        f"Result\n{shown(outcome.result)}",
-    ))
+    headline = (
+        f"Verified — {shown(verdict.get('reason'))}" if outcome.ok else f"NOT VERIFIED — {shown(verdict.get('reason'))}"
+    )
+    return ("verified" if outcome.ok else "failed"), "\n".join(
+        (
+            headline,
+            f"Recovered  {shown(verdict.get('recovered') or '—')}",
+            f"Account    {shown(verdict.get('account') or '—')}",
+            f"Result\n{shown(outcome.result)}",
+        )
+    )
 
 
 class RequestScreen(CompanionScreen):
@@ -65,10 +72,14 @@ class RequestScreen(CompanionScreen):
         with VerticalScroll(id="request"):
             with Horizontal(id="request-controls"):
                 yield Label("Chain", id="request-chain-label")
-                asked = next((c for c in self.record.requested_chains if c in chains), None)  # never preselect an unasked chain
+                asked = next(
+                    (c for c in self.record.requested_chains if c in chains), None
+                )  # never preselect an unasked chain
                 yield Select(
-                    [(Text(shown(c, 40)), c) for c in chains], value=asked or Select.NULL,
-                    allow_blank=asked is None, id="request-chain",
+                    [(Text(shown(c, 40)), c) for c in chains],
+                    value=asked or Select.NULL,
+                    allow_blank=asked is None,
+                    id="request-chain",
                 )
                 yield Button("Send to phone", variant="primary", id="request-send")
             with TabbedContent(id="request-kind"):
@@ -76,7 +87,10 @@ class RequestScreen(CompanionScreen):
                     yield Input(placeholder="Text to sign (personal_sign)", id="message-input")
                 with TabPane("Typed data", id="kind-typed-data"):
                     yield Input(placeholder="Load from a file: type its path and press enter", id="typed-data-file")
-                    yield TextArea(id="typed-data-input", placeholder="…or paste EIP-712 JSON (types, primaryType, domain, message)")
+                    yield TextArea(
+                        id="typed-data-input",
+                        placeholder="…or paste EIP-712 JSON (types, primaryType, domain, message)",
+                    )
                 with TabPane("Transaction", id="kind-tx"):
                     yield TextArea(id="tx-input", placeholder=f"Transaction JSON, e.g. {TX_EXAMPLE}")
             yield Static(id="request-status", markup=False)
@@ -148,7 +162,10 @@ class RequestScreen(CompanionScreen):
     def _tick(self) -> None:
         if self.sent is not None:
             left = expires_in(self.sent.expiry - self.companion.clock())
-            self._show("waiting", f"Waiting for the phone… approve or reject {self.sent.method} on the phone.\nExpires in {left}")
+            self._show(
+                "waiting",
+                f"Waiting for the phone… approve or reject {self.sent.method} on the phone.\nExpires in {left}",
+            )
 
     def _show(self, state: str, text: str) -> None:
         """The status line's text; its ``-state`` class picks the colour in app.tcss."""

@@ -35,7 +35,9 @@ class Scopes:
             raise ValueError("Ask for at least one chain, e.g. eip155:1")
         for chain in chain_ids:
             if not is_chain_id(chain):
-                raise ValueError(f"{chain!r} is not a CAIP-2 chain id (namespace:reference, e.g. eip155:1 or eip155:137)")
+                raise ValueError(
+                    f"{chain!r} is not a CAIP-2 chain id (namespace:reference, e.g. eip155:1 or eip155:137)"
+                )
         return cls(chain_ids, comma_separated(methods), comma_separated(events))
 
     def summary(self) -> str:

@@ -12,7 +12,16 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Static
 
 from walletsync.app.format import (
-    ago, chains_of, clip, expires_in, is_waiting, peer_name, phone_data, plain, short_account, site_of,
+    ago,
+    chains_of,
+    clip,
+    expires_in,
+    is_waiting,
+    peer_name,
+    phone_data,
+    plain,
+    short_account,
+    site_of,
 )
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
@@ -28,11 +37,28 @@ from walletsync.store.db import SessionRecord
 from walletsync.text import shown
 
 COLUMNS = (
-    ("name", "Name"), ("peer", "Peer"), ("url", "URL"), ("accounts", "Accounts"), ("chains", "Chains"),
-    ("expires", "Expires"), ("status", "Status"), ("pending", "Pending"), ("ping", "Last ping"),
+    ("name", "Name"),
+    ("peer", "Peer"),
+    ("url", "URL"),
+    ("accounts", "Accounts"),
+    ("chains", "Chains"),
+    ("expires", "Expires"),
+    ("status", "Status"),
+    ("pending", "Pending"),
+    ("ping", "Last ping"),
 )
 REQUEST_EVENTS = (ev.RequestSent, ev.RequestAnswered, ev.RequestFailed, ev.RequestExpired, RequestVerified)
-REFRESHING = (ev.SessionSettled, ev.SessionDeleted, ev.SessionExpired, ev.SessionUpdated, ev.SessionExtended, SessionRenamed, ev.Acknowledged, ev.SessionEventReceived, *REQUEST_EVENTS)
+REFRESHING = (
+    ev.SessionSettled,
+    ev.SessionDeleted,
+    ev.SessionExpired,
+    ev.SessionUpdated,
+    ev.SessionExtended,
+    SessionRenamed,
+    ev.Acknowledged,
+    ev.SessionEventReceived,
+    *REQUEST_EVENTS,
+)
 
 
 class SessionsScreen(CompanionScreen):
@@ -84,10 +110,15 @@ class SessionsScreen(CompanionScreen):
         for record in self.records.values():
             peer = record.peer or {}
             table.add_row(
-                plain(record.name, MAX_CELLS), Text(peer_name(record)), clip(site_of(str(peer.get("url") or "")), 40),
-                clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60), clip(chains_of(record), 60),
-                expires_in(record.expiry - now) if record.status == "active" else "—", plain(self._status(record, now)),
-                str(waiting[record.topic] or "—"), self._last_ping(record, now),
+                plain(record.name, MAX_CELLS),
+                Text(peer_name(record)),
+                clip(site_of(str(peer.get("url") or "")), 40),
+                clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
+                clip(chains_of(record), 60),
+                expires_in(record.expiry - now) if record.status == "active" else "—",
+                plain(self._status(record, now)),
+                str(waiting[record.topic] or "—"),
+                self._last_ping(record, now),
                 key=record.topic,
             )
         self.query_one("#sessions-empty").display = not self.records
@@ -138,7 +169,12 @@ class SessionsScreen(CompanionScreen):
         name = shown(before.name if before else topic[:8], MAX_CELLS)
         if isinstance(event, ev.SessionDeleted) and event.by != "self":
             message = shown(event.message, 200)
-            self.notify(f"{name} was disconnected by the phone ({message})", title="Session ended", severity="warning", markup=False)
+            self.notify(
+                f"{name} was disconnected by the phone ({message})",
+                title="Session ended",
+                severity="warning",
+                markup=False,
+            )
         elif isinstance(event, ev.SessionExpired):
             self.notify(f"{name} expired", title="Session ended", severity="warning", markup=False)
         elif isinstance(event, ev.SessionUpdated):
@@ -195,7 +231,10 @@ class SessionsScreen(CompanionScreen):
     async def extend(self, topic: str) -> None:
         record = await self.companion.extend(topic)
         self.reload()
-        self.notify(f"Extended {shown(record.name)}: expires in {expires_in(record.expiry - self.companion.clock())}", markup=False)
+        self.notify(
+            f"Extended {shown(record.name)}: expires in {expires_in(record.expiry - self.companion.clock())}",
+            markup=False,
+        )
 
     def action_ping(self) -> None:
         if (record := self._selected()) is not None:

@@ -38,7 +38,9 @@ class QrCode(Widget):
 
     uri: reactive[str] = reactive("", layout=True)
 
-    def __init__(self, uri: str = "", *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self, uri: str = "", *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.set_reactive(QrCode.uri, uri)
 

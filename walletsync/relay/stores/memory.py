@@ -34,8 +34,12 @@ class MemoryStore(MailboxStore):
         self._bytes = 0
 
     async def add(
-        self, message: StoredMessage, max_undelivered: int | None = None, *,
-        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+        self,
+        message: StoredMessage,
+        max_undelivered: int | None = None,
+        *,
+        max_topic_bytes: int | None = None,
+        max_store_bytes: int | None = None,
     ) -> bool:
         box = self._topics.get(message.topic)
         if box is None:
@@ -51,7 +55,16 @@ class MemoryStore(MailboxStore):
             raise MailboxFull(m.topic, MailboxFull.TOPIC_BYTES)
         if max_store_bytes is not None and self._bytes + size > max_store_bytes:
             raise MailboxFull(m.topic, MailboxFull.STORE_BYTES)
-        box.messages[mid] = (m.topic, m.message, m.publisher, m.published_at, m.expires_at, m.tag, m.prompt, m.attestation)
+        box.messages[mid] = (
+            m.topic,
+            m.message,
+            m.publisher,
+            m.published_at,
+            m.expires_at,
+            m.tag,
+            m.prompt,
+            m.attestation,
+        )
         box.pending.add(m.expires_at, mid)
         box.bytes += size
         self._bytes += size
@@ -69,7 +82,8 @@ class MemoryStore(MailboxStore):
             return []
         acks = box.acks
         pending = [
-            StoredMessage(*row) for mid, row in box.messages.items()
+            StoredMessage(*row)
+            for mid, row in box.messages.items()
             if row[_EXPIRES_AT] > now_ms and row[_PUBLISHER] != client_id and client_id not in acks.get(mid, ())
         ]
         return sorted(pending, key=lambda m: m.published_at)

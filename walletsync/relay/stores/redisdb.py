@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -126,35 +126,61 @@ class RedisStore(MailboxStore):
             raise StoreUnavailable(f"cannot reach Redis at {self.url}: {exc}") from None
 
     async def add(
-        self, m: StoredMessage, max_undelivered: int | None = None, *,
-        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+        self,
+        m: StoredMessage,
+        max_undelivered: int | None = None,
+        *,
+        max_topic_bytes: int | None = None,
+        max_store_bytes: int | None = None,
     ) -> bool:
         ttl_ms = max(1, m.expires_at - m.published_at)
         keys = [
-            _msg_key(m.topic, m.id), _index_key(m.topic), _undelivered_key(m.topic),
-            _topic_bytes_key(m.topic), TOTAL_BYTES_KEY, LEDGER_KEY, SIZES_KEY,
+            _msg_key(m.topic, m.id),
+            _index_key(m.topic),
+            _undelivered_key(m.topic),
+            _topic_bytes_key(m.topic),
+            TOTAL_BYTES_KEY,
+            LEDGER_KEY,
+            SIZES_KEY,
         ]
 
         def opt(value: int | None) -> int | str:
             return "" if value is None else value
 
         args = [
-            json.dumps(m.to_json()), ttl_ms, m.expires_at, m.id, m.published_at, opt(max_undelivered),
-            stored_size(m.message, m.attestation), opt(max_topic_bytes), opt(max_store_bytes), f"{m.topic}/{m.id}",
+            json.dumps(m.to_json()),
+            ttl_ms,
+            m.expires_at,
+            m.id,
+            m.published_at,
+            opt(max_undelivered),
+            stored_size(m.message, m.attestation),
+            opt(max_topic_bytes),
+            opt(max_store_bytes),
+            f"{m.topic}/{m.id}",
         ]
         result = await self._add(keys=keys, args=args)
         if result < 0:
-            raise MailboxFull(m.topic, {-1: MailboxFull.MESSAGES, -2: MailboxFull.TOPIC_BYTES}.get(result, MailboxFull.STORE_BYTES))
+            raise MailboxFull(
+                m.topic, {-1: MailboxFull.MESSAGES, -2: MailboxFull.TOPIC_BYTES}.get(result, MailboxFull.STORE_BYTES)
+            )
         return result == 1
 
     async def stored_bytes(self, topic: str | None = None) -> int:
         return int(await self.redis.get(TOTAL_BYTES_KEY if topic is None else _topic_bytes_key(topic)) or 0)
 
     async def undelivered_page(
-        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+        self,
+        topic: str,
+        client_id: str,
+        now_ms: int,
+        max_bytes: int,
+        skip: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[list[StoredMessage], bool]:
         """In expiry order (publish order for messages of one TTL), a few messages per round trip."""
-        ids = [mid for mid in await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf") if mid not in skip]
+        ids = [
+            mid for mid in await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf") if mid not in skip
+        ]
         out: list[StoredMessage] = []
         total = 0
         for start in range(0, len(ids), PAGE_CHUNK):
@@ -220,7 +246,12 @@ class RedisStore(MailboxStore):
                 pipe.zrem(_undelivered_key(topic), *ids)
                 await pipe.execute()
             gone += len(ids)
-        while await self._uncount(keys=[LEDGER_KEY, SIZES_KEY, TOTAL_BYTES_KEY], args=[now_ms, UNCOUNT_CHUNK, _topic_bytes_key("")]) == UNCOUNT_CHUNK:
+        while (
+            await self._uncount(
+                keys=[LEDGER_KEY, SIZES_KEY, TOTAL_BYTES_KEY], args=[now_ms, UNCOUNT_CHUNK, _topic_bytes_key("")]
+            )
+            == UNCOUNT_CHUNK
+        ):
             pass
         return gone
 

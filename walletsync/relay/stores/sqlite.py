@@ -37,10 +37,17 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from walletsync.relay.mailbox import PAGE_OVERHEAD, STORED_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
+from walletsync.relay.mailbox import (
+    PAGE_OVERHEAD,
+    STORED_OVERHEAD,
+    MailboxFull,
+    MailboxStore,
+    StoredMessage,
+    stored_size,
+)
 from walletsync.relay.stores import StoreUnavailable
 from walletsync.relay.stores.pending import Pending
 
@@ -100,7 +107,10 @@ ORDER BY seq
 """
 ONE = "SELECT topic, message, publisher, published_at, expires_at, tag, prompt, attestation FROM mailbox WHERE seq = ?"
 COUNT = "SELECT count(*) FROM mailbox WHERE seq IN (SELECT value FROM json_each(?)) AND expires_at > ?"
-PURGE = "DELETE FROM mailbox WHERE seq IN (SELECT seq FROM mailbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING seq, topic, id, " + SIZE
+PURGE = (
+    "DELETE FROM mailbox WHERE seq IN (SELECT seq FROM mailbox WHERE expires_at <= ? ORDER BY expires_at LIMIT ?) RETURNING seq, topic, id, "
+    + SIZE
+)
 PURGE_RECEIPTS = "DELETE FROM receipts WHERE seq IN (SELECT value FROM json_each(?))"
 
 
@@ -134,7 +144,9 @@ class SqliteStore(MailboxStore):
         except sqlite3.OperationalError as exc:
             db.close()
             if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreUnavailable(f"the relay store {self.path} is in use by another process (another walletsync relay?)") from None
+                raise StoreUnavailable(
+                    f"the relay store {self.path} is in use by another process (another walletsync relay?)"
+                ) from None
             raise StoreUnavailable(f"cannot open the relay store {self.path}: {exc}") from None
         except BaseException:
             db.close()
@@ -210,8 +222,12 @@ class SqliteStore(MailboxStore):
     # --- MailboxStore ---------------------------------------------------------------------------
 
     async def add(
-        self, message: StoredMessage, max_undelivered: int | None = None, *,
-        max_topic_bytes: int | None = None, max_store_bytes: int | None = None,
+        self,
+        message: StoredMessage,
+        max_undelivered: int | None = None,
+        *,
+        max_topic_bytes: int | None = None,
+        max_store_bytes: int | None = None,
     ) -> bool:
         name, mid = message.topic, message.id
         topic = self._topics.get(name)
@@ -229,7 +245,10 @@ class SqliteStore(MailboxStore):
             raise MailboxFull(name, MailboxFull.STORE_BYTES)
         self._write()
         m = message
-        seq = self._db.execute(INSERT, (name, mid, m.message, m.publisher, m.published_at, m.expires_at, m.tag, int(m.prompt), m.attestation)).lastrowid
+        seq = self._db.execute(
+            INSERT,
+            (name, mid, m.message, m.publisher, m.published_at, m.expires_at, m.tag, int(m.prompt), m.attestation),
+        ).lastrowid
         if topic is None:
             topic = self._topics[name] = _Topic()
         topic.seqs[mid] = seq
@@ -246,7 +265,12 @@ class SqliteStore(MailboxStore):
         return 0 if known is None else known.bytes
 
     async def undelivered_page(
-        self, topic: str, client_id: str, now_ms: int, max_bytes: int, skip: frozenset[str] | set[str] = frozenset(),
+        self,
+        topic: str,
+        client_id: str,
+        now_ms: int,
+        max_bytes: int,
+        skip: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[list[StoredMessage], bool]:
         """Ids first (no bodies), then bodies one by one until the page is full: never the whole topic in memory."""
         known = self._topics.get(topic)
@@ -273,7 +297,9 @@ class SqliteStore(MailboxStore):
         if known is None:
             return []
         rows = self._db.execute(UNDELIVERED, (json.dumps(list(known.seqs.values())), now_ms, client_id)).fetchall()
-        return [StoredMessage(t, msg, pub, pa, ea, tag, bool(prompt), att) for t, msg, pub, pa, ea, tag, prompt, att in rows]
+        return [
+            StoredMessage(t, msg, pub, pa, ea, tag, bool(prompt), att) for t, msg, pub, pa, ea, tag, prompt, att in rows
+        ]
 
     async def ack(self, topic: str, message_id: str, client_id: str) -> None:
         known = self._topics.get(topic)
@@ -381,7 +407,10 @@ def _migrate(db: sqlite3.Connection) -> None:
         if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             for statement in _statements(SCHEMA):
                 db.execute(statement)
-            if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone() is not None:
+            if (
+                db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
+                is not None
+            ):
                 for statement in _statements(MIGRATE_FROM_1):
                     db.execute(statement)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
