@@ -68,7 +68,7 @@ class InvalidAuditEntry(WalletsyncError, ValueError):
     code = "invalid_audit_entry"
 
 
-class Signer(Protocol):
+class DeviceKey(Protocol):
     """Anything holding the device key, such as :class:`walletsync.protocol.relay_auth.RelayIdentity`."""
 
     def sign(self, data: bytes) -> bytes: ...
@@ -138,7 +138,7 @@ def append(
     session: str | None,
     data: dict,
     ts: int,
-    signer: Signer,
+    signer: DeviceKey,
 ) -> AuditEntry:
     """The signed row that follows ``previous`` (``None`` starts the chain); the caller persists it.
 
@@ -230,6 +230,7 @@ def _problem(entries: Sequence[AuditEntry], index: int, key: VerifyKey) -> str |
     previous = entries[index - 1] if index else None
     expected = previous.seq + 1 if previous else 1
     if entry.seq < expected:
+        assert previous is not None  # expected > 1 only after a previous row
         return f"reordered: row {entry.seq} comes after row {previous.seq}"
     if entry.seq > expected:
         later = {e.seq for e in entries[index + 1 :] if not _malformed(e) and _signed_by(key, e)}
@@ -281,7 +282,7 @@ def _head_bytes(seq: int, hash_hex: str) -> bytes:
     return HEAD_CONTEXT + f"{seq}:{hash_hex}".encode("ascii")
 
 
-def sign_head(last_entry: AuditEntry, signer: Signer) -> str:
+def sign_head(last_entry: AuditEntry, signer: DeviceKey) -> str:
     """Hex signature over ``(seq, hash)`` of the newest row; store it beside the rows on each append."""
     return bytes(signer.sign(_head_bytes(last_entry.seq, last_entry.hash()))).hex()
 

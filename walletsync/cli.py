@@ -19,7 +19,6 @@ from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone]
 COMPANION_COMMANDS = [pair, sessions, sign, audit]
-PLANNED = {}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,11 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     companion = companion_options()
     for module in COMPANION_COMMANDS:
         module.add_parser(commands, sub_common, companion)
-    names = {name for name in commands.choices}
-    for name, what in PLANNED.items():
-        if name not in names:
-            planned = commands.add_parser(name, parents=[sub_common], help=f"{what} (coming soon)")
-            planned.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 

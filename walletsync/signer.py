@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.jsonrpc import RpcError, sdk_error
+
+if TYPE_CHECKING:
+    from web3.types import TxParams
 
 DEFAULT_PATH = "m/44'/60'/0'/0/0"
 METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
@@ -257,11 +260,12 @@ class _Node:
             raise SignError(RpcError(NODE_ERROR, f"the RPC node could not {what}: {exc}"[:300])) from None
 
     def nonce(self, address: str) -> int:
-        return self._call("give the nonce", lambda: self.w3.eth.get_transaction_count(address, "pending"))
+        checksummed = self.w3.to_checksum_address(address)
+        return self._call("give the nonce", lambda: self.w3.eth.get_transaction_count(checksummed, "pending"))
 
     def estimate_gas(self, fields: dict[str, Any]) -> int:
         wanted = {k: fields[k] for k in ("from", "to", "value", "data") if k in fields}
-        return self._call("estimate gas", lambda: self.w3.eth.estimate_gas(wanted))
+        return self._call("estimate gas", lambda: self.w3.eth.estimate_gas(cast("TxParams", wanted)))
 
     def priority_fee(self) -> int:
         try:

@@ -92,10 +92,15 @@ async def test_pushes_are_acked_and_deduplicated():
         await subscriber.wait_online(10)
         await subscriber.subscribe(TOPIC)
         await subscriber.call(Subscribe(TOPIC))  # the relay pushes the mailbox again
-        await asyncio.sleep(0.3)
-        assert subscriber.inbox.qsize() == 1, "the same message twice reaches the engine once"
+        await publisher.publish(Publish(TOPIC, "AAAAbmV4dA==", ttl=300))  # on the same socket, after that push
+        async with asyncio.timeout(10):
+            first, second = await subscriber.inbox.get(), await subscriber.inbox.get()
+        assert (first.message, second.message) == ("AAAAc2FtZQ==", "AAAAbmV4dA=="), "the repeat reached the engine"
+        assert subscriber.inbox.empty()
         (client,) = [c for subs in server.subscribers.values() for c in subs]
-        assert client.pushes == {}, "every push was acked"
+        async with asyncio.timeout(10):  # every push, the repeat included, is acked
+            while client.pushes:
+                await asyncio.sleep(0.01)
         assert await server.store.undelivered(TOPIC, subscriber.identity.client_id, int(time.time() * 1000)) == []
     finally:
         await publisher.close(), await subscriber.close()
