@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import base64
+import fcntl
+import getpass
 import io
 import json
+import os
 import stat
 import subprocess
 import sys
@@ -19,24 +22,13 @@ from keyring.backends import fail, null
 from nacl.pwhash import argon2id
 from secretstorage.exceptions import PromptDismissedException
 
+from walletsync.commands.prompt import terminal_prompt
 from walletsync.errors import WalletsyncError
 from walletsync.protocol.relay_auth import RelayIdentity
-from walletsync.store.keys import (
-    KEYRING_SERVICE,
-    PASSPHRASE_ENV,
-    DeviceSecrets,
-    InvalidSecrets,
-    KeyFileError,
-    KeyringFailed,
-    KeyringLocked,
-    KeyringUnavailable,
-    OsKeyring,
-    PassphraseFile,
-    PassphraseMismatch,
-    PassphraseRequired,
-    WrongPassphrase,
-    open_device_secrets,
-)
+from walletsync.store.keyfile import KeyFileError, PassphraseFile, PassphraseRequired, WrongPassphrase
+from walletsync.store.keys import PASSPHRASE_ENV, PassphraseMismatch, open_device_secrets
+from walletsync.store.os_keyring import KEYRING_SERVICE, KeyringFailed, KeyringLocked, KeyringUnavailable, OsKeyring
+from walletsync.store.secrets import DeviceSecrets, InvalidSecrets
 
 # keyring registers every KeyringBackend subclass and picks its default among them the
 # first time it is asked. Ask now, before the test backends below exist, so that they can
@@ -229,27 +221,50 @@ def test_keyring_creates_then_returns_the_same_secrets(secret_service, data_dir)
 
 
 RACER = """
-import sys, time
+import sys
 from pathlib import Path
 from walletsync.store.keys import open_device_secrets
-go = Path(sys.argv[2])
-while not go.exists():
-    time.sleep(0.001)
 print(open_device_secrets(Path(sys.argv[1])).client_id)
 """
 
 
+def flock_waiters(directory: Path) -> set[int]:
+    """The processes blocked in flock() on ``directory``, from /proc/locks.
+
+    A waiter's line reads ``3: -> FLOCK ADVISORY WRITE <pid> <major>:<minor>:<inode> 0 EOF``.
+    """
+    inode = str(directory.stat().st_ino)
+    waiting = set()
+    for line in Path("/proc/locks").read_text().splitlines():
+        fields = line.split()
+        if len(fields) > 6 and fields[1:3] == ["->", "FLOCK"] and fields[6].rsplit(":", 1)[-1] == inode:
+            waiting.add(int(fields[5]))
+    return waiting
+
+
 def test_processes_starting_at_once_agree_on_one_identity(secret_service, data_dir, tmp_path):
     """Several walletsync commands started at the same instant on a fresh data dir (e.g. the app and
-    `walletsync phone`) end up with one device identity, not one each with only the last one stored."""
+    `walletsync phone`) end up with one device identity, not one each with only the last one stored.
+
+    The test holds the first-use lock while the racers start, so every one of them has found the keyring
+    empty and is blocked on the lock before any may create the keys: the worst case, on any machine speed.
+    """
     secret_service(data_dir)
-    go = tmp_path / "go"
-    racers = [
-        subprocess.Popen([sys.executable, "-c", RACER, str(data_dir), str(go)], stdout=subprocess.PIPE, text=True)
-        for _ in range(6)
-    ]
-    time.sleep(1.5)  # every racer imported and is waiting
-    go.touch()
+    lock = os.open(data_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        racers = [
+            subprocess.Popen([sys.executable, "-c", RACER, str(data_dir)], stdout=subprocess.PIPE, text=True)
+            for _ in range(6)
+        ]
+        pids = {racer.pid for racer in racers}
+        deadline = time.monotonic() + 60
+        while not pids <= flock_waiters(data_dir):
+            assert all(racer.poll() is None for racer in racers), "a racer finished without waiting for the lock"
+            assert time.monotonic() < deadline, "the racers never all blocked on the first-use lock"
+            time.sleep(0.01)
+    finally:
+        os.close(lock)  # releases the lock: the racers go
     ids = {racer.communicate(timeout=60)[0].strip() for racer in racers}
     assert ids == {open_device_secrets(data_dir).client_id}
 
@@ -407,11 +422,48 @@ def test_no_passphrase_and_no_tty(tmp_path, data_dir, no_env_passphrase, monkeyp
     """Run from a script without a passphrase, walletsync explains how to give one instead of hanging on a prompt."""
     monkeypatch.setattr(sys, "stdin", io.StringIO(""))
     path = tmp_path / "keys.json"
+    assert terminal_prompt() is None
     with pytest.raises(PassphraseRequired) as caught:
-        open_device_secrets(data_dir, keyring_file=path)
+        open_device_secrets(data_dir, keyring_file=path, prompt=terminal_prompt())
     assert caught.value.code == "passphrase_required"
     assert PASSPHRASE_ENV in str(caught.value) and str(path) in str(caught.value)
     assert not path.exists()
+
+
+def test_no_prompt_is_a_typed_error_even_on_a_terminal(tmp_path, data_dir, no_env_passphrase, monkeypatch):
+    """The store never asks on its own: without a prompt from the caller, a passphrase it needs is PassphraseRequired."""
+    master, slave = os.openpty()
+    with open(slave, encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        monkeypatch.setattr("getpass.getpass", pytest.fail)
+        assert terminal_prompt() is not None  # the CLI would ask here; the store itself does not
+        with pytest.raises(PassphraseRequired):
+            open_device_secrets(data_dir, keyring_file=tmp_path / "keys.json")
+    os.close(master)
+    assert not (tmp_path / "keys.json").exists()
+
+
+def test_the_terminal_prompt_asks_without_echo(monkeypatch):
+    """On a terminal the CLI's prompt is getpass (no echo); a closed stdin counts as no terminal."""
+    master, slave = os.openpty()
+    with open(slave, encoding="utf-8") as terminal:
+        monkeypatch.setattr(sys, "stdin", terminal)
+        assert terminal_prompt() is getpass.getpass
+    os.close(master)
+    closed = io.StringIO()
+    closed.close()
+    monkeypatch.setattr(sys, "stdin", closed)
+    assert terminal_prompt() is None
+    monkeypatch.setattr(sys, "stdin", None)
+    assert terminal_prompt() is None
+
+
+def test_the_store_never_talks_to_a_terminal():
+    """Asking the user is the caller's job: nothing under walletsync/store imports getpass or reads stdin."""
+    store = Path(__file__).resolve().parents[2] / "walletsync" / "store"
+    for module in store.glob("*.py"):
+        text = module.read_text()
+        assert "getpass" not in text and "stdin" not in text and "input(" not in text, module.name
 
 
 def test_file_holds_no_secret_in_clear_and_is_private(tmp_path, data_dir, no_env_passphrase):
