@@ -51,6 +51,7 @@ __all__ = [
     "KDF_MEMLIMIT",
     "KDF_OPSLIMIT",
     "KEYRING_SERVICE",
+    "BACKENDS",
     "PASSPHRASE_ENV",
     "PROMPT_ATTEMPTS",
     "SECRETS_SIZE",
@@ -75,6 +76,9 @@ __all__ = [
 
 PASSPHRASE_ENV = "WALLETSYNC_PASSPHRASE"
 PROMPT_ATTEMPTS = 3
+
+BACKENDS: tuple[type[KeyStore], ...] = (OsKeyring, PassphraseFile)
+"""Where device secrets may live; typed so that mypy holds both to the :class:`KeyStore` interface."""
 
 Prompt = Callable[[str], str]
 """Asks the user ``question`` and returns the answer; raises EOFError if there is no answer."""

@@ -45,7 +45,7 @@ class DeviceSecrets:
     """The device's identity seed and storage key. Holds secrets: never log or print them.
 
     ``repr``/``str`` show only the public relay client id. Keep the object in memory
-    only as long as needed; store it with :class:`OsKeyring` or :class:`PassphraseFile`.
+    only as long as needed; store it with a :class:`KeyStore`.
     """
 
     identity_seed: bytes = field(repr=False)
