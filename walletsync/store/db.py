@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
@@ -199,8 +199,8 @@ class RequestRecord:
     expiry: int
     status: str
     result: Any
-    error: dict | None
-    verdict: dict | None
+    error: dict[str, Any] | None
+    verdict: dict[str, Any] | None
     created_at: int
     answered_at: int | None
 
@@ -474,7 +474,7 @@ class Database:
         if row is None:
             return None
         self.delete_proposal(row[0])
-        return row[1]
+        return cast("str | None", row[1])
 
     def proposal_name(self, proposal_id: int) -> str | None:
         row = self._db.execute("SELECT name FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
@@ -522,8 +522,8 @@ class Database:
         status: str,
         now: int,
         result: Any = None,
-        error: dict | None = None,
-        verdict: dict | None = None,
+        error: dict[str, Any] | None = None,
+        verdict: dict[str, Any] | None = None,
     ) -> None:
         self._db.execute(
             "UPDATE requests SET status = ?, result = ?, error = ?, verdict = COALESCE(?, verdict), answered_at = ? WHERE topic = ? AND id = ?",
@@ -554,7 +554,7 @@ class Database:
 
     def requests(self, topic: str | None = None) -> list[RequestRecord]:
         query = "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at FROM requests WHERE wire_method = 'wc_sessionRequest'"
-        args: tuple = ()
+        args: tuple[str, ...] = ()
         if topic:
             query += " AND topic = ?"
             args = (topic,)
@@ -568,7 +568,7 @@ class Database:
 
     def data_version(self) -> int:
         """Changes when another connection (another process) commits; this connection's own commits leave it."""
-        return self._db.execute("PRAGMA data_version").fetchone()[0]
+        return cast(int, self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def remember(self, changes: ReplayMemory, *, now: int) -> bool:
         """Record what an engine step added to its replay memory; call it inside that step's transaction.
@@ -660,7 +660,7 @@ class Database:
 
     def audit_entries(self, session: str | None = None) -> list[AuditEntry]:
         query = "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit"
-        args: tuple = ()
+        args: tuple[str, ...] = ()
         if session:
             query += " WHERE session = ?"
             args = (session,)
