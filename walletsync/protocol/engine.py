@@ -54,7 +54,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from walletsync.protocol import events as ev
@@ -88,6 +87,19 @@ from walletsync.protocol.jsonrpc import (
     payload_id,
     sdk_error,
 )
+from walletsync.protocol.methods import (
+    MAX_REQUEST_EXPIRY,
+    MIN_REQUEST_EXPIRY,
+    OUTBOUND,
+    PROPOSAL_AUTO_REJECT,
+    PROPOSAL_REJECT,
+    PROPOSAL_TTL,
+    RELAY,
+    REQUEST_TTL,
+    SESSION_TTL,
+    UNSUPPORTED_ON_PAIRING,
+    Opts,
+)
 from walletsync.protocol.namespaces import (
     Namespaces,
     require_conforming,
@@ -96,46 +108,24 @@ from walletsync.protocol.namespaces import (
     validate_proposal_namespaces,
     validate_session_namespaces,
 )
-from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.readers import (
+    read_delete,
+    read_event,
+    read_extend,
+    read_proposal,
+    read_proposal_response,
+    read_session_request,
+    read_settle,
+    read_update,
+)
+from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe, Unsubscribe
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
 Action = ev.Action
 
-PROPOSAL_TTL = 300
-SESSION_TTL = 7 * 24 * 3600
-REQUEST_TTL = 900
-MIN_REQUEST_EXPIRY, MAX_REQUEST_EXPIRY = 300, 7 * 24 * 3600
 SEEN_PER_TOPIC = 500
-RELAY = {"protocol": "irn"}
-
-
-@dataclass(frozen=True)
-class Opts:
-    """Publish options of one direction of a method (SDK 2.25, reference §4.2)."""
-
-    tag: int
-    ttl: int
-    prompt: bool = False
-
-
-# method -> (request opts, response opts). Rejects of a proposal use 1120 (user) / 1121 (invalid).
-OUTBOUND: dict[str, tuple[Opts, Opts]] = {
-    "wc_pairingDelete": (Opts(1000, 86400), Opts(1001, 86400)),
-    "wc_pairingPing": (Opts(1002, 30), Opts(1003, 30)),
-    "wc_sessionPropose": (Opts(1100, 300, True), Opts(1101, 300)),
-    "wc_sessionSettle": (Opts(1102, 300), Opts(1103, 300)),
-    "wc_sessionUpdate": (Opts(1104, 86400), Opts(1105, 86400)),
-    "wc_sessionExtend": (Opts(1106, 86400), Opts(1107, 86400)),
-    "wc_sessionRequest": (Opts(1108, REQUEST_TTL, True), Opts(1109, REQUEST_TTL)),
-    "wc_sessionEvent": (Opts(1110, 300, True), Opts(1111, 300)),
-    "wc_sessionDelete": (Opts(1112, 86400), Opts(1113, 86400)),
-    "wc_sessionPing": (Opts(1114, 86400), Opts(1115, 86400)),
-}
-PROPOSAL_REJECT = Opts(1120, 300)
-PROPOSAL_AUTO_REJECT = Opts(1121, 300)
-UNSUPPORTED_ON_PAIRING = Opts(0, 86400)
 
 # Which inbound request is handled on which kind of topic. A method not listed for the
 # topic's kind is refused: 10001 on a pairing topic (as the SDK does), ignored elsewhere.
@@ -744,7 +734,7 @@ class SignEngine:
         if pairing.proposer:
             raise InvalidMessage("a proposal arrived on a pairing we proposed on")
         try:
-            proposal = _parse_proposal(request, topic)
+            proposal = read_proposal(request, topic)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
         if proposal.expiry_timestamp <= now:
@@ -768,7 +758,7 @@ class SignEngine:
         sent = next(s for s in self.sent_proposals.values() if s.session_topic == topic)
         opts = OUTBOUND["wc_sessionSettle"][1]
         try:
-            session = _parse_settle(request, sent, topic, now)
+            session = read_settle(request, sent, topic, now)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc, "INVALID_SESSION_SETTLE_REQUEST")
         del self.sent_proposals[sent.proposal.id]
@@ -782,26 +772,16 @@ class SignEngine:
     def _on_request(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         opts = OUTBOUND["wc_sessionRequest"][1]
-        params = request.params
         try:
-            if not isinstance(params, dict) or not isinstance(params.get("request"), dict):
-                raise InvalidMessage("wc_sessionRequest params must be {request:{method,params}, chainId}", sdk_code=5)
-            inner = params["request"]
-            method, chain_id = inner.get("method"), params.get("chainId")
-            if not isinstance(method, str) or not method:
-                raise InvalidMessage("request.method must be a non-empty string", sdk_code=5)
-            require_in_scope(session.namespaces, chain_id, method, by="peer")
-            expiry = inner.get("expiryTimestamp", int(now) + REQUEST_TTL)
-            if not isinstance(expiry, int) or isinstance(expiry, bool):
-                raise InvalidMessage("request.expiryTimestamp must be unix seconds", sdk_code=5)
+            asked = read_session_request(request, session.namespaces, now)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc)
-        if expiry <= now:
-            return [ev.RequestExpired(topic, request.id, method, "incoming")]
+        if asked.expiry <= now:
+            return [ev.RequestExpired(topic, request.id, asked.method, "incoming")]
         self.requests[(topic, request.id)] = PendingRequest(
-            topic, request.id, "wc_sessionRequest", "incoming", expiry, method, inner.get("params"), chain_id
+            topic, request.id, "wc_sessionRequest", "incoming", asked.expiry, asked.method, asked.params, asked.chain_id
         )
-        return [ev.SessionRequestReceived(topic, request.id, chain_id, method, inner.get("params"), expiry)]
+        return [ev.SessionRequestReceived(topic, request.id, asked.chain_id, asked.method, asked.params, asked.expiry)]
 
     def _on_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         return [self._reply(topic, key, request, OUTBOUND["wc_sessionPing"][1], result=True), ev.SessionPinged(topic)]
@@ -809,8 +789,8 @@ class SignEngine:
     def _on_extend(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         limit = int(now) + SESSION_TTL
-        asked = request.params.get("expiry") if isinstance(request.params, dict) else None
-        if isinstance(asked, int) and not isinstance(asked, bool) and session.expiry < asked <= limit:
+        asked = read_extend(request)
+        if asked is not None and session.expiry < asked <= limit:
             session.expiry = asked  # the written spec's {expiry} variant
         else:
             session.expiry = limit
@@ -825,9 +805,7 @@ class SignEngine:
         try:
             if session.is_controller:
                 raise InvalidState("only the controller may update a session", sdk_code=3003)
-            params = request.params if isinstance(request.params, dict) else {}
-            namespaces = validate_session_namespaces(params.get("namespaces"))
-            require_conforming(session.required_namespaces, namespaces)
+            namespaces = read_update(request, session.required_namespaces)
             sent_ms = id_timestamp_ms(request.id)
             if sent_ms < self._last_update_ms.get(topic, 0):
                 raise InvalidMessage("update is older than one already applied", sdk_code=1003)
@@ -841,26 +819,19 @@ class SignEngine:
     def _on_event(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         try:
-            params = request.params if isinstance(request.params, dict) else {}
-            event = params.get("event")
-            if not isinstance(event, dict) or not isinstance(event.get("name"), str):
-                raise InvalidMessage("wc_sessionEvent params must be {event:{name,data}, chainId}", sdk_code=1002)
-            chain_id, name = params.get("chainId"), event["name"]
-            require_event_in_scope(session.namespaces, chain_id, name, by="peer")
+            event = read_event(request, session.namespaces)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, OUTBOUND["wc_sessionEvent"][1], exc, "INVALID_EVENT")
         sent_ms = id_timestamp_ms(request.id)
-        if sent_ms < self._last_event_ms.get((topic, name), 0):
+        if sent_ms < self._last_event_ms.get((topic, event.name), 0):
             return []  # stale: a newer event of this name was already applied
-        self._last_event_ms[(topic, name)] = sent_ms
-        self._unsaved_clocks.add((topic, name))
-        return [ev.SessionEventReceived(topic, chain_id, name, event.get("data"))]
+        self._last_event_ms[(topic, event.name)] = sent_ms
+        self._unsaved_clocks.add((topic, event.name))
+        return [ev.SessionEventReceived(topic, event.chain_id, event.name, event.data)]
 
     def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        params = request.params if isinstance(request.params, dict) else {}
-        code = params.get("code") if isinstance(params.get("code"), int) else 6000
-        message = params.get("message") if isinstance(params.get("message"), str) else ""
-        return self._drop_session(topic, ev.SessionDeleted(topic, code, message[:200], "peer"))
+        code, message = read_delete(request)
+        return self._drop_session(topic, ev.SessionDeleted(topic, code, message, "peer"))
 
     # responses
 
@@ -893,90 +864,12 @@ class SignEngine:
         if isinstance(response, ErrorResponse):
             del self.sent_proposals[proposal_id]
             return [ev.ProposalRejected(proposal_id, response.error)]
-        result = response.result
-        if not isinstance(result, dict) or not isinstance(result.get("responderPublicKey"), str):
-            raise InvalidMessage("proposal response must carry responderPublicKey")
-        peer_key = key_from_hex(result["responderPublicKey"], "responderPublicKey")
-        sym_key = derive_sym_key(sent.private_key, peer_key)
-        sent.sym_key, sent.session_topic, sent.responder_public_key = (
-            sym_key,
-            topic_for(sym_key),
-            result["responderPublicKey"],
-        )
+        responder_hex, responder_key = read_proposal_response(response.result)
+        sym_key = derive_sym_key(sent.private_key, responder_key)
+        sent.sym_key, sent.session_topic, sent.responder_public_key = sym_key, topic_for(sym_key), responder_hex
         self.pairings[topic].active = True
         self.pairings[topic].expiry = int(now) + PAIRING_TTL
         return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]
-
-
-def _parse_proposal(request: Request, topic: str) -> Proposal:
-    params = request.params
-    if not isinstance(params, dict):
-        raise InvalidMessage("wc_sessionPropose params must be an object")
-    proposer = params.get("proposer")
-    if not isinstance(proposer, dict) or not isinstance(proposer.get("metadata"), dict):
-        raise InvalidMessage("proposal must carry proposer {publicKey, metadata}")
-    key_from_hex(proposer.get("publicKey"), "proposer publicKey")
-    required = validate_proposal_namespaces(params.get("requiredNamespaces", {}), "requiredNamespaces")
-    optional = validate_proposal_namespaces(params.get("optionalNamespaces") or {}, "optionalNamespaces")
-    expiry = params.get("expiryTimestamp")
-    if expiry is None:
-        expiry = request.id // 1_000_000 + PROPOSAL_TTL
-    if not isinstance(expiry, int) or isinstance(expiry, bool):
-        raise InvalidMessage("expiryTimestamp must be unix seconds")
-    relays = params.get("relays") or [RELAY]
-    if not isinstance(relays, list) or not all(isinstance(r, dict) for r in relays):
-        raise InvalidMessage("relays must be a list of objects")
-    for name in ("sessionProperties", "scopedProperties"):
-        if params.get(name) is not None and not isinstance(params[name], dict):
-            raise InvalidMessage(f"{name} must be an object")
-    return Proposal(
-        id=request.id,
-        pairing_topic=topic,
-        proposer_public_key=proposer["publicKey"],
-        proposer_metadata=proposer["metadata"],
-        required_namespaces=required,
-        optional_namespaces=optional,
-        expiry_timestamp=expiry,
-        relays=tuple(relays),
-        session_properties=params.get("sessionProperties"),
-        scoped_properties=params.get("scopedProperties"),
-    )
-
-
-def _parse_settle(request: Request, sent: SentProposal, topic: str, now: float) -> Session:
-    params = request.params
-    if not isinstance(params, dict):
-        raise InvalidMessage("wc_sessionSettle params must be an object", sdk_code=1005)
-    controller = params.get("controller")
-    if not isinstance(controller, dict) or not isinstance(controller.get("metadata"), dict):
-        raise InvalidMessage("settle must carry controller {publicKey, metadata}", sdk_code=1005)
-    if controller.get("publicKey") != sent.responder_public_key:
-        raise InvalidMessage("settle controller key is not the key that answered the proposal", sdk_code=1005)
-    relay = params.get("relay")
-    if not isinstance(relay, dict) or not isinstance(relay.get("protocol"), str):
-        raise InvalidMessage("settle must carry relay {protocol}", sdk_code=1005)
-    expiry = params.get("expiry")
-    if not isinstance(expiry, int) or isinstance(expiry, bool) or expiry <= now:
-        raise InvalidMessage("settle expiry must be a future unix time", sdk_code=1005)
-    namespaces = validate_session_namespaces(params.get("namespaces"))
-    require_conforming(sent.proposal.required_namespaces, namespaces)
-    properties = params.get("sessionProperties")
-    return Session(
-        topic=topic,
-        sym_key=sent.sym_key,  # type: ignore[arg-type]
-        pairing_topic=sent.proposal.pairing_topic,
-        self_public_key=sent.proposal.proposer_public_key,
-        peer_public_key=controller["publicKey"],
-        peer_metadata=controller["metadata"],
-        controller_public_key=controller["publicKey"],
-        namespaces=namespaces,
-        expiry=min(expiry, int(now) + SESSION_TTL + 300),
-        is_controller=False,
-        acknowledged=True,
-        required_namespaces=sent.proposal.required_namespaces,
-        optional_namespaces=sent.proposal.optional_namespaces,
-        session_properties=properties if isinstance(properties, dict) else None,
-    )
 
 
 def _bounded_add(bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
@@ -988,12 +881,3 @@ def _bounded_add(bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
     if len(seen) > SEEN_PER_TOPIC:
         seen.popitem(last=False)
     return True
-
-
-def relay_calls(actions: Iterable[Action]) -> list[Params]:
-    """The relay calls among ``actions``, in order."""
-    return [a for a in actions if isinstance(a, Params)]
-
-
-def events_of(actions: Iterable[Action]) -> list[ev.Event]:
-    return [a for a in actions if isinstance(a, ev.Event)]
