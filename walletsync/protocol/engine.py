@@ -707,7 +707,8 @@ class SignEngine:
                 return [
                     reply,
                     ev.MessageRejected(
-                        topic, InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic")
+                        topic,
+                        InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic", by="peer"),
                     ),
                 ]
             raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
@@ -739,7 +740,9 @@ class SignEngine:
             return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
         if proposal.expiry_timestamp <= now:
             return [
-                ev.MessageRejected(topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}"))
+                ev.MessageRejected(
+                    topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}", by="peer")
+                )
             ]
         self.received_proposals[proposal.id] = proposal
         return [ev.ProposalReceived(proposal)]
