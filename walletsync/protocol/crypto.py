@@ -67,7 +67,7 @@ def b64url_decode(text: str) -> bytes:
         raise InvalidEnvelope(f"not valid base64url: {exc}", by="peer") from None
 
 
-def key_from_hex(text: str, what: str = "key", *, by: Blame = "caller") -> bytes:
+def key_from_hex(text: object, what: str = "key", *, by: Blame = "caller") -> bytes:
     """32 bytes from 64 hex digits, with a message that names the key and the length seen."""
     if not isinstance(text, str) or len(text) != 2 * KEY_BYTES:
         got = len(text) if isinstance(text, str) else type(text).__name__
@@ -211,9 +211,11 @@ def open_sealed(key: bytes, envelope: Envelope) -> bytes:
         raise DecryptionFailed("envelope did not decrypt with the key for this topic", by="peer") from None
 
 
-def seal_b64(key: bytes, plaintext: bytes, iv: bytes, **kw) -> str:
+def seal_b64(
+    key: bytes, plaintext: bytes, iv: bytes, *, type: int = TYPE_0, sender_public_key: bytes | None = None
+) -> str:
     """:func:`seal` then standard base64, ready for ``irn_publish``."""
-    return b64encode(seal(key, plaintext, iv, **kw))
+    return b64encode(seal(key, plaintext, iv, type=type, sender_public_key=sender_public_key))
 
 
 def open_b64(key: bytes, message: str) -> bytes:

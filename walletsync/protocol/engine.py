@@ -53,8 +53,8 @@ session never comes back (its key is gone, so nothing on its topic decrypts).
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, cast
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.crypto import (
@@ -187,7 +187,7 @@ class SignEngine:
     def _seal(self, key: bytes, message: Message) -> str:
         return seal_b64(key, encode(message), self._random(12))
 
-    def _remember(self, bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
+    def _remember(self, bucket: dict[str, OrderedDict[Any, None]], topic: str, key: Any) -> bool:
         """Record ``key`` for ``topic``; False when it was already there (a duplicate)."""
         if not _bounded_add(bucket, topic, key):
             return False
@@ -378,8 +378,7 @@ class SignEngine:
             settle_b64 = self._seal(sym_key, Request(settle_id, "wc_sessionSettle", settle_params))
             self._remember(self._seen, pairing.topic, sha256_hex(response_b64.encode("ascii")))
             self._remember(self._seen, session_topic, sha256_hex(settle_b64.encode("ascii")))
-            flat = lambda field: tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))  # noqa: E731
-            chains = tuple(dict.fromkeys(list(flat("chains")) + sorted(session.chains)))
+            chains = tuple(dict.fromkeys(list(_flat(namespaces, "chains")) + sorted(session.chains)))
             actions.append(
                 ApproveSession(
                     session_topic,
@@ -389,8 +388,8 @@ class SignEngine:
                     PROPOSAL_TTL,
                     proposal.id,
                     chains,
-                    flat("methods"),
-                    flat("events"),
+                    _flat(namespaces, "methods"),
+                    _flat(namespaces, "events"),
                 )
             )
         else:
@@ -531,7 +530,8 @@ class SignEngine:
             if not pending.expired and pending.expiry <= now:
                 if pending.wire_method == "wc_sessionRequest":
                     pending.expired = True
-                    actions.append(ev.RequestExpired(pending.topic, pending.id, pending.method, pending.direction))
+                    method = cast(str, pending.method)  # set on every wc_sessionRequest
+                    actions.append(ev.RequestExpired(pending.topic, pending.id, method, pending.direction))
                 else:
                     del self.requests[(pending.topic, pending.id)]
         for topic, pairing in list(self.pairings.items()):
@@ -566,7 +566,11 @@ class SignEngine:
             if pending.direction == "outgoing" and pending.wire_method == "wc_sessionRequest":
                 actions.append(
                     ev.RequestFailed(
-                        topic, pending.id, pending.method, sdk_error("USER_DISCONNECTED"), late=pending.expired
+                        topic,
+                        pending.id,
+                        cast(str, pending.method),  # set on every wc_sessionRequest
+                        sdk_error("USER_DISCONNECTED"),
+                        late=pending.expired,
                     )
                 )
         self._forget_topic(topic)
@@ -712,7 +716,8 @@ class SignEngine:
                     ),
                 ]
             raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
-        return getattr(self, handler)(topic, key, request, now)
+        on_request: Callable[[str, bytes, Request, float], list[Action]] = getattr(self, handler)
+        return on_request(topic, key, request, now)
 
     def _refuse(
         self,
@@ -851,9 +856,10 @@ class SignEngine:
             raise UnknownTarget(f"response to unknown request {response.id}")
         del self.requests[(topic, response.id)]
         if pending.wire_method == "wc_sessionRequest":
-            if error is not None:
-                return [ev.RequestFailed(topic, pending.id, pending.method, error, late=pending.expired)]
-            return [ev.RequestAnswered(topic, pending.id, pending.method, response.result, late=pending.expired)]  # type: ignore[union-attr]
+            method = cast(str, pending.method)  # set on every wc_sessionRequest
+            if isinstance(response, ErrorResponse):
+                return [ev.RequestFailed(topic, pending.id, method, response.error, late=pending.expired)]
+            return [ev.RequestAnswered(topic, pending.id, method, response.result, late=pending.expired)]
         if pending.wire_method == "wc_sessionSettle":
             if error is not None:
                 return self._drop_session(topic, ev.SessionDeleted(topic, error.code, error.message, "peer"))
@@ -875,7 +881,12 @@ class SignEngine:
         return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]
 
 
-def _bounded_add(bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
+def _flat(namespaces: Namespaces, field: str) -> tuple[str, ...]:
+    """One namespace field (chains, methods, events) over all namespaces, first-seen order, no repeats."""
+    return tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))
+
+
+def _bounded_add(bucket: dict[str, OrderedDict[Any, None]], topic: str, key: Any) -> bool:
     """Add ``key`` to ``topic``'s memory, dropping the oldest past :data:`SEEN_PER_TOPIC`; False if it was there."""
     seen = bucket.setdefault(topic, OrderedDict())
     if key in seen:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import base58
 from nacl.exceptions import BadSignatureError
@@ -71,7 +72,7 @@ def subscription_id(topic: str, client_id: str) -> str:
     return sha256_hex((topic + client_id).encode("utf-8"))
 
 
-def _compact(obj: dict) -> bytes:
+def _compact(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
