@@ -35,14 +35,16 @@ through ``wc_approveSession`` or two publishes. The dapp derives the same key
 from the answer, subscribes to the session topic, receives the settle, stores
 the session and acknowledges it (1103). After that both sides exchange session
 messages; the table :data:`INBOUND` says which method is handled on which kind
-of topic, and :data:`OUTBOUND` gives every method's tag, TTL and prompt.
+of topic, and :data:`~walletsync.protocol.methods.OUTBOUND` gives every method's
+tag, TTL and prompt. What the peer sent is read by :mod:`walletsync.protocol.readers`.
 
 Persistence: a store keeps the engine's state and hands it back through
 :meth:`SignEngine.restore` (after a restart, or when another client sharing the
 store changed it). That includes the replay memory (:class:`ReplayMemory`: the
 envelopes seen, the request ids handled, the send time of the newest update and
-event applied); :meth:`SignEngine.take_replay_changes` says what a step added,
-for the store to record with that step's events.
+event applied, kept by a :class:`~walletsync.protocol.replay.ReplayGuard`);
+:meth:`SignEngine.take_replay_changes` says what a step added, for the store to
+record with that step's events.
 
 Invariants the tests check: no session exists on the dapp without a valid
 settle; each request is answered at most once; a message seen before (same
@@ -52,7 +54,6 @@ session never comes back (its key is gone, so nothing on its topic decrypts).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, cast
 
@@ -119,13 +120,12 @@ from walletsync.protocol.readers import (
     read_update,
 )
 from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.replay import ReplayGuard
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
 Action = ev.Action
-
-SEEN_PER_TOPIC = 500
 
 # Which inbound request is handled on which kind of topic. A method not listed for the
 # topic's kind is refused: 10001 on a pairing topic (as the SDK does), ignored elsewhere.
@@ -167,15 +167,8 @@ class SignEngine:
         self.received_proposals: dict[int, Proposal] = {}
         self.sessions: dict[str, Session] = {}
         self.requests: dict[tuple[str, int], PendingRequest] = {}
-        self._seen: dict[str, OrderedDict[str, None]] = {}
-        self._handled_ids: dict[str, OrderedDict[int, None]] = {}
-        self._fire_and_forget: OrderedDict[tuple[str, int], None] = OrderedDict()
-        self._last_update_ms: dict[str, int] = {}
-        self._last_event_ms: dict[tuple[str, str], int] = {}
+        self._replay = ReplayGuard()
         self._last_id = 0
-        # What changed in the replay memory since take_replay_changes() last asked (a store persists it).
-        self._unsaved: dict[str, dict[str, OrderedDict[Any, None]]] = {"seen": {}, "ids": {}}
-        self._unsaved_clocks: set[tuple[str, str | None]] = set()
 
     # --- ids, sealing, publishing -------------------------------------------------------
 
@@ -187,18 +180,11 @@ class SignEngine:
     def _seal(self, key: bytes, message: Message) -> str:
         return seal_b64(key, encode(message), self._random(12))
 
-    def _remember(self, bucket: dict[str, OrderedDict[Any, None]], topic: str, key: Any) -> bool:
-        """Record ``key`` for ``topic``; False when it was already there (a duplicate)."""
-        if not _bounded_add(bucket, topic, key):
-            return False
-        _bounded_add(self._unsaved["seen" if bucket is self._seen else "ids"], topic, key)
-        return True
-
     def _publish(
         self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None
     ) -> Publish:
         b64 = self._seal(key, message)
-        self._remember(self._seen, topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
+        self._replay.first_envelope(topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
         return Publish(topic, b64, opts.ttl, opts.tag, opts.prompt, extra=extra or {})
 
     def _send_request(
@@ -275,7 +261,7 @@ class SignEngine:
         )
         self.sent_proposals[proposal_id] = SentProposal(proposal, keypair.private_key)
         message = self._seal(uri.sym_key, Request(proposal_id, "wc_sessionPropose", proposal.to_params()))
-        self._remember(self._seen, uri.topic, sha256_hex(message.encode("ascii")))
+        self._replay.first_envelope(uri.topic, sha256_hex(message.encode("ascii")))
         actions: list[Action] = [ev.PairingCreated(uri)]
         if self.handshake == "relay":
             actions.append(ProposeSession(uri.topic, message, PROPOSAL_TTL, correlation_id=proposal_id))
@@ -376,8 +362,8 @@ class SignEngine:
         if self.handshake == "relay":
             response_b64 = self._seal(pairing.sym_key, response)
             settle_b64 = self._seal(sym_key, Request(settle_id, "wc_sessionSettle", settle_params))
-            self._remember(self._seen, pairing.topic, sha256_hex(response_b64.encode("ascii")))
-            self._remember(self._seen, session_topic, sha256_hex(settle_b64.encode("ascii")))
+            self._replay.first_envelope(pairing.topic, sha256_hex(response_b64.encode("ascii")))
+            self._replay.first_envelope(session_topic, sha256_hex(settle_b64.encode("ascii")))
             chains = tuple(dict.fromkeys(list(_flat(namespaces, "chains")) + sorted(session.chains)))
             actions.append(
                 ApproveSession(
@@ -463,8 +449,7 @@ class SignEngine:
         require_conforming(session.required_namespaces, namespaces, by="caller")
         request_id, publish = self._send_request(session, "wc_sessionUpdate", {"namespaces": namespaces}, now)
         session.namespaces = namespaces
-        self._last_update_ms[topic] = id_timestamp_ms(request_id)
-        self._unsaved_clocks.add((topic, None))
+        self._replay.applied_update(topic, id_timestamp_ms(request_id))
         self.requests[(topic, request_id)] = PendingRequest(
             topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl
         )
@@ -477,7 +462,7 @@ class SignEngine:
         request_id, publish = self._send_request(
             session, "wc_sessionEvent", {"event": {"name": name, "data": data}, "chainId": chain_id}, now
         )
-        self._note_fire_and_forget(topic, request_id)
+        self._replay.note_fire_and_forget(topic, request_id)
         return [publish]
 
     # --- either role ------------------------------------------------------------------
@@ -507,7 +492,7 @@ class SignEngine:
             raise UnknownTarget(f"no session with topic {topic[:12]}…", by="caller")
         reason = error or sdk_error("USER_DISCONNECTED")
         request_id, publish = self._send_request(session, "wc_sessionDelete", reason.to_json(), now)
-        self._note_fire_and_forget(topic, request_id)
+        self._replay.note_fire_and_forget(topic, request_id)
         return [publish, *self._drop_session(topic, ev.SessionDeleted(topic, reason.code, reason.message, "self"))]
 
     def expire(self, now: float) -> list[Action]:
@@ -537,7 +522,7 @@ class SignEngine:
         for topic, pairing in list(self.pairings.items()):
             if pairing.expiry <= now:
                 del self.pairings[topic]
-                self._forget_topic(topic)
+                self._replay.forget(topic)
                 actions += [Unsubscribe(topic), ev.PairingExpired(topic)]
         return actions
 
@@ -573,20 +558,9 @@ class SignEngine:
                         late=pending.expired,
                     )
                 )
-        self._forget_topic(topic)
+        self._replay.forget(topic)
         actions.append(event)
         return actions
-
-    def _forget_topic(self, topic: str) -> None:
-        self._last_update_ms.pop(topic, None)
-        self._seen.pop(topic, None)
-        self._handled_ids.pop(topic, None)
-
-    def _note_fire_and_forget(self, topic: str, request_id: int) -> None:
-        """Requests the SDK does not answer; a spec-following peer may answer ``true`` anyway."""
-        self._fire_and_forget[(topic, request_id)] = None
-        if len(self._fire_and_forget) > SEEN_PER_TOPIC:
-            self._fire_and_forget.popitem(last=False)
 
     # --- persistence ------------------------------------------------------------------
 
@@ -618,49 +592,24 @@ class SignEngine:
             self.requests = {(r.topic, r.id): r for r in requests}
         self.requests = {key: r for key, r in self.requests.items() if r.topic in self.sessions}
         if replay is not None:
-            for topic, digests in replay.seen.items():
-                for digest in digests:
-                    _bounded_add(self._seen, topic, digest)
-            for topic, ids in replay.handled_ids.items():
-                for request_id in ids:
-                    _bounded_add(self._handled_ids, topic, request_id)
-            for topic, ms in replay.last_update_ms.items():
-                self._last_update_ms[topic] = max(ms, self._last_update_ms.get(topic, 0))
-            for key, ms in replay.last_event_ms.items():
-                self._last_event_ms[key] = max(ms, self._last_event_ms.get(key, 0))
+            self._replay.merge(replay)
         after = self.topics()
         for topic in before - after:
-            self._forget_topic(topic)
+            self._replay.forget(topic)
         return [*(Subscribe(t) for t in sorted(after - before)), *(Unsubscribe(t) for t in sorted(before - after))]
 
     def replay_memory(self) -> ReplayMemory:
         """Everything the engine remembers against replays (see :meth:`take_replay_changes` for what is new)."""
-        return ReplayMemory(
-            seen={t: tuple(d) for t, d in self._seen.items() if d},
-            handled_ids={t: tuple(i) for t, i in self._handled_ids.items() if i},
-            last_update_ms=dict(self._last_update_ms),
-            last_event_ms=dict(self._last_event_ms),
-        )
+        return self._replay.memory()
 
     def take_replay_changes(self) -> ReplayMemory:
         """What the replay memory gained since the last call: persist it with the step that produced it.
 
         Kept even when the topic is forgotten meanwhile (the message that ended a session
         is the one a store most needs). A caller that never asks pays at most
-        :data:`SEEN_PER_TOPIC` entries per topic.
+        :data:`~walletsync.protocol.replay.SEEN_PER_TOPIC` entries per topic.
         """
-        seen, ids = self._unsaved["seen"], self._unsaved["ids"]
-        clocks = self._unsaved_clocks
-        updates, events = self._last_update_ms, self._last_event_ms
-        changes = ReplayMemory(
-            seen={t: tuple(d) for t, d in seen.items()},
-            handled_ids={t: tuple(i) for t, i in ids.items()},
-            last_update_ms={t: updates[t] for t, name in clocks if name is None and t in updates},
-            last_event_ms={(t, n): events[(t, n)] for t, n in clocks if n is not None and (t, n) in events},
-        )
-        self._unsaved = {"seen": {}, "ids": {}}
-        self._unsaved_clocks = set()
-        return changes
+        return self._replay.take_changes()
 
     # --- inbound ----------------------------------------------------------------------
 
@@ -684,7 +633,7 @@ class SignEngine:
             kind_key = self._topic_kind(topic)
             if kind_key is None:
                 raise UnknownTarget(f"message on unknown topic {topic[:12]}…")
-            if not self._remember(self._seen, topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
+            if not self._replay.first_envelope(topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
                 return []
             kind, key = kind_key
             parsed = parse_message(open_b64(key, message))
@@ -696,7 +645,7 @@ class SignEngine:
             return [ev.MessageRejected(topic if isinstance(topic, str) else "", exc)]
 
     def _on_inbound_request(self, kind: str, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        if not self._remember(self._handled_ids, topic, request.id):
+        if not self._replay.first_request(topic, request.id):
             return []
         handler = INBOUND.get((kind, request.method))
         if handler is None:
@@ -754,7 +703,7 @@ class SignEngine:
 
     def _on_pairing_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         del self.pairings[topic]
-        self._forget_topic(topic)
+        self._replay.forget(topic)
         return [Unsubscribe(topic), ev.PairingDeleted(topic)]
 
     def _on_pairing_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
@@ -815,12 +764,11 @@ class SignEngine:
                 raise InvalidState("only the controller may update a session", sdk_code=3003)
             namespaces = read_update(request, session.required_namespaces)
             sent_ms = id_timestamp_ms(request.id)
-            if sent_ms < self._last_update_ms.get(topic, 0):
+            if self._replay.update_is_stale(topic, sent_ms):
                 raise InvalidMessage("update is older than one already applied", sdk_code=1003)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc, "INVALID_UPDATE_REQUEST")
-        self._last_update_ms[topic] = sent_ms
-        self._unsaved_clocks.add((topic, None))
+        self._replay.applied_update(topic, sent_ms)
         session.namespaces = namespaces
         return [self._reply(topic, key, request, opts, result=True), ev.SessionUpdated(topic, namespaces)]
 
@@ -831,10 +779,9 @@ class SignEngine:
         except ProtocolError as exc:
             return self._refuse(topic, key, request, OUTBOUND["wc_sessionEvent"][1], exc, "INVALID_EVENT")
         sent_ms = id_timestamp_ms(request.id)
-        if sent_ms < self._last_event_ms.get((topic, event.name), 0):
+        if self._replay.event_is_stale(topic, event.name, sent_ms):
             return []  # stale: a newer event of this name was already applied
-        self._last_event_ms[(topic, event.name)] = sent_ms
-        self._unsaved_clocks.add((topic, event.name))
+        self._replay.applied_event(topic, event.name, sent_ms)
         return [ev.SessionEventReceived(topic, event.chain_id, event.name, event.data)]
 
     def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
@@ -851,7 +798,7 @@ class SignEngine:
                 return self._on_proposal_response(topic, sent, response, now)
         pending = self.requests.get((topic, response.id))
         if pending is None or pending.direction != "outgoing":
-            if (topic, response.id) in self._fire_and_forget:
+            if self._replay.is_fire_and_forget(topic, response.id):
                 return []
             raise UnknownTarget(f"response to unknown request {response.id}")
         del self.requests[(topic, response.id)]
@@ -884,14 +831,3 @@ class SignEngine:
 def _flat(namespaces: Namespaces, field: str) -> tuple[str, ...]:
     """One namespace field (chains, methods, events) over all namespaces, first-seen order, no repeats."""
     return tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))
-
-
-def _bounded_add(bucket: dict[str, OrderedDict[Any, None]], topic: str, key: Any) -> bool:
-    """Add ``key`` to ``topic``'s memory, dropping the oldest past :data:`SEEN_PER_TOPIC`; False if it was there."""
-    seen = bucket.setdefault(topic, OrderedDict())
-    if key in seen:
-        return False
-    seen[key] = None
-    if len(seen) > SEEN_PER_TOPIC:
-        seen.popitem(last=False)
-    return True
