@@ -36,10 +36,10 @@ _ID = re.compile(r"[0-9]{1,20}n?")
 
 
 class FrameError(InvalidFrame):
-    """An :class:`InvalidFrame` that knows which JSON-RPC error to answer with."""
+    """An :class:`InvalidFrame` that knows which JSON-RPC error to answer with; always the sender's fault."""
 
     def __init__(self, message: str, rpc_code: int, request_id: RelayId | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, by="peer")
         self.rpc_code = rpc_code
         self.request_id = request_id
 
