@@ -12,7 +12,7 @@ import copy
 import hashlib
 
 from tests.companion.test_service import Clock, companion_with_wallet
-from tests.conftest import ACCOUNT, GRANTED, NOW, make_pair, settle
+from tests.protocol.conftest import ACCOUNT, GRANTED, NOW, make_pair, settle
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.relay_rpc import MessageData, Publish

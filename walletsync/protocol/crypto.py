@@ -23,7 +23,7 @@ from nacl import bindings
 from nacl.exceptions import CryptoError
 from nacl.exceptions import RuntimeError as NaclRuntimeError
 
-from walletsync.protocol.errors import DecryptionFailed, InvalidEnvelope, InvalidKey
+from walletsync.protocol.errors import Blame, DecryptionFailed, InvalidEnvelope, InvalidKey
 
 Random = Callable[[int], bytes]
 """Source of random bytes, e.g. ``os.urandom``; passed in so tests can fix it."""
@@ -48,7 +48,7 @@ def b64decode(text: str) -> bytes:
     try:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, AttributeError) as exc:
-        raise InvalidEnvelope(f"message is not valid base64: {exc}") from None
+        raise InvalidEnvelope(f"message is not valid base64: {exc}", by="peer") from None
 
 
 def b64url_encode(data: bytes) -> str:
@@ -64,16 +64,16 @@ def b64url_decode(text: str) -> bytes:
             raise binascii.Error("impossible length")
         return base64.b64decode(raw + b"=" * (-len(raw) % 4), altchars=b"-_", validate=True)
     except (binascii.Error, UnicodeEncodeError, AttributeError) as exc:
-        raise InvalidEnvelope(f"not valid base64url: {exc}") from None
+        raise InvalidEnvelope(f"not valid base64url: {exc}", by="peer") from None
 
 
-def key_from_hex(text: str, what: str = "key", *, by: str = "peer") -> bytes:
+def key_from_hex(text: object, what: str = "key", *, by: Blame = "caller") -> bytes:
     """32 bytes from 64 hex digits, with a message that names the key and the length seen."""
     if not isinstance(text, str) or len(text) != 2 * KEY_BYTES:
         got = len(text) if isinstance(text, str) else type(text).__name__
-        raise InvalidKey(f"{what} must be {2 * KEY_BYTES} hex chars, got {got}", by=by)  # type: ignore[arg-type]
+        raise InvalidKey(f"{what} must be {2 * KEY_BYTES} hex chars, got {got}", by=by)
     if not _HEX.fullmatch(text):  # bytes.fromhex would skip whitespace and return a short key
-        raise InvalidKey(f"{what} must be hex, got {text[:8]!r}…", by=by)  # type: ignore[arg-type]
+        raise InvalidKey(f"{what} must be hex, got {text[:8]!r}…", by=by)
     return bytes.fromhex(text)
 
 
@@ -120,11 +120,11 @@ def shared_secret(private_key: bytes, peer_public_key: bytes) -> bytes:
     """Raw X25519 output; a low-order peer key is refused (it would give a known secret)."""
     private_key = _require_key(private_key, "X25519 private key")
     if not isinstance(peer_public_key, (bytes, bytearray)) or len(peer_public_key) != KEY_BYTES:
-        raise InvalidKey("peer public key must be 32 bytes")
+        raise InvalidKey("peer public key must be 32 bytes", by="peer")
     try:
         return bindings.crypto_scalarmult(private_key, bytes(peer_public_key))
     except (NaclRuntimeError, CryptoError):
-        raise InvalidKey("peer public key is a low-order point") from None
+        raise InvalidKey("peer public key is a low-order point", by="peer") from None
 
 
 def hkdf_sha256(secret: bytes, length: int = KEY_BYTES) -> bytes:
@@ -182,43 +182,45 @@ def decode_envelope(data: bytes) -> Envelope:
     if not isinstance(data, (bytes, bytearray)):
         raise InvalidEnvelope(f"envelope must be bytes, got {type(data).__name__}", by="caller")
     if not data:
-        raise InvalidEnvelope("empty envelope")
+        raise InvalidEnvelope("empty envelope", by="peer")
     kind = data[0]
     if kind == TYPE_0:
         if len(data) < 1 + IV_BYTES + TAG_BYTES:
-            raise InvalidEnvelope(f"type 0 envelope too short ({len(data)} bytes)")
+            raise InvalidEnvelope(f"type 0 envelope too short ({len(data)} bytes)", by="peer")
         return Envelope(TYPE_0, data[1 + IV_BYTES :], iv=data[1 : 1 + IV_BYTES])
     if kind == TYPE_1:
         if len(data) < 1 + KEY_BYTES + IV_BYTES + TAG_BYTES:
-            raise InvalidEnvelope(f"type 1 envelope too short ({len(data)} bytes)")
+            raise InvalidEnvelope(f"type 1 envelope too short ({len(data)} bytes)", by="peer")
         sender = data[1 : 1 + KEY_BYTES]
         iv = data[1 + KEY_BYTES : 1 + KEY_BYTES + IV_BYTES]
         return Envelope(TYPE_1, data[1 + KEY_BYTES + IV_BYTES :], iv=iv, sender_public_key=sender)
     if kind == TYPE_2:
         return Envelope(TYPE_2, data[1:])
-    raise InvalidEnvelope(f"unknown envelope type byte 0x{kind:02x}")
+    raise InvalidEnvelope(f"unknown envelope type byte 0x{kind:02x}", by="peer")
 
 
 def open_sealed(key: bytes, envelope: Envelope) -> bytes:
     """Decrypt a type 0/1 envelope with ``key`` (for type 1, derive it from ``sender_public_key`` first)."""
     if envelope.type == TYPE_2:
-        raise InvalidEnvelope("type 2 envelopes are unencrypted and only valid in link mode")
+        raise InvalidEnvelope("type 2 envelopes are unencrypted and only valid in link mode", by="peer")
     try:
         return bindings.crypto_aead_chacha20poly1305_ietf_decrypt(
             envelope.sealed, None, envelope.iv, _require_key(key, "symKey")
         )
     except CryptoError:
-        raise DecryptionFailed("envelope did not decrypt with the key for this topic") from None
+        raise DecryptionFailed("envelope did not decrypt with the key for this topic", by="peer") from None
 
 
-def seal_b64(key: bytes, plaintext: bytes, iv: bytes, **kw) -> str:
+def seal_b64(
+    key: bytes, plaintext: bytes, iv: bytes, *, type: int = TYPE_0, sender_public_key: bytes | None = None
+) -> str:
     """:func:`seal` then standard base64, ready for ``irn_publish``."""
-    return b64encode(seal(key, plaintext, iv, **kw))
+    return b64encode(seal(key, plaintext, iv, type=type, sender_public_key=sender_public_key))
 
 
 def open_b64(key: bytes, message: str) -> bytes:
     """Base64 type 0 message from the relay to plaintext. Type 1 and 2 are refused here."""
     envelope = decode_envelope(b64decode(message))
     if envelope.type != TYPE_0:
-        raise InvalidEnvelope(f"expected a type 0 envelope on this topic, got type {envelope.type}")
+        raise InvalidEnvelope(f"expected a type 0 envelope on this topic, got type {envelope.type}", by="peer")
     return open_sealed(key, envelope)

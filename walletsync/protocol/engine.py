@@ -35,14 +35,16 @@ through ``wc_approveSession`` or two publishes. The dapp derives the same key
 from the answer, subscribes to the session topic, receives the settle, stores
 the session and acknowledges it (1103). After that both sides exchange session
 messages; the table :data:`INBOUND` says which method is handled on which kind
-of topic, and :data:`OUTBOUND` gives every method's tag, TTL and prompt.
+of topic, and :data:`~walletsync.protocol.methods.OUTBOUND` gives every method's
+tag, TTL and prompt. What the peer sent is read by :mod:`walletsync.protocol.readers`.
 
 Persistence: a store keeps the engine's state and hands it back through
 :meth:`SignEngine.restore` (after a restart, or when another client sharing the
 store changed it). That includes the replay memory (:class:`ReplayMemory`: the
 envelopes seen, the request ids handled, the send time of the newest update and
-event applied); :meth:`SignEngine.take_replay_changes` says what a step added,
-for the store to record with that step's events.
+event applied, kept by a :class:`~walletsync.protocol.replay.ReplayGuard`);
+:meth:`SignEngine.take_replay_changes` says what a step added, for the store to
+record with that step's events.
 
 Invariants the tests check: no session exists on the dapp without a valid
 settle; each request is answered at most once; a message seen before (same
@@ -52,10 +54,8 @@ session never comes back (its key is gone, so nothing on its topic decrypts).
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, cast
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.crypto import (
@@ -88,6 +88,19 @@ from walletsync.protocol.jsonrpc import (
     payload_id,
     sdk_error,
 )
+from walletsync.protocol.methods import (
+    MAX_REQUEST_EXPIRY,
+    MIN_REQUEST_EXPIRY,
+    OUTBOUND,
+    PROPOSAL_AUTO_REJECT,
+    PROPOSAL_REJECT,
+    PROPOSAL_TTL,
+    RELAY,
+    REQUEST_TTL,
+    SESSION_TTL,
+    UNSUPPORTED_ON_PAIRING,
+    Opts,
+)
 from walletsync.protocol.namespaces import (
     Namespaces,
     require_conforming,
@@ -96,46 +109,23 @@ from walletsync.protocol.namespaces import (
     validate_proposal_namespaces,
     validate_session_namespaces,
 )
-from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.readers import (
+    read_delete,
+    read_event,
+    read_extend,
+    read_proposal,
+    read_proposal_response,
+    read_session_request,
+    read_settle,
+    read_update,
+)
+from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.replay import ReplayGuard
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
 Action = ev.Action
-
-PROPOSAL_TTL = 300
-SESSION_TTL = 7 * 24 * 3600
-REQUEST_TTL = 900
-MIN_REQUEST_EXPIRY, MAX_REQUEST_EXPIRY = 300, 7 * 24 * 3600
-SEEN_PER_TOPIC = 500
-RELAY = {"protocol": "irn"}
-
-
-@dataclass(frozen=True)
-class Opts:
-    """Publish options of one direction of a method (SDK 2.25, reference §4.2)."""
-
-    tag: int
-    ttl: int
-    prompt: bool = False
-
-
-# method -> (request opts, response opts). Rejects of a proposal use 1120 (user) / 1121 (invalid).
-OUTBOUND: dict[str, tuple[Opts, Opts]] = {
-    "wc_pairingDelete": (Opts(1000, 86400), Opts(1001, 86400)),
-    "wc_pairingPing": (Opts(1002, 30), Opts(1003, 30)),
-    "wc_sessionPropose": (Opts(1100, 300, True), Opts(1101, 300)),
-    "wc_sessionSettle": (Opts(1102, 300), Opts(1103, 300)),
-    "wc_sessionUpdate": (Opts(1104, 86400), Opts(1105, 86400)),
-    "wc_sessionExtend": (Opts(1106, 86400), Opts(1107, 86400)),
-    "wc_sessionRequest": (Opts(1108, REQUEST_TTL, True), Opts(1109, REQUEST_TTL)),
-    "wc_sessionEvent": (Opts(1110, 300, True), Opts(1111, 300)),
-    "wc_sessionDelete": (Opts(1112, 86400), Opts(1113, 86400)),
-    "wc_sessionPing": (Opts(1114, 86400), Opts(1115, 86400)),
-}
-PROPOSAL_REJECT = Opts(1120, 300)
-PROPOSAL_AUTO_REJECT = Opts(1121, 300)
-UNSUPPORTED_ON_PAIRING = Opts(0, 86400)
 
 # Which inbound request is handled on which kind of topic. A method not listed for the
 # topic's kind is refused: 10001 on a pairing topic (as the SDK does), ignored elsewhere.
@@ -177,15 +167,8 @@ class SignEngine:
         self.received_proposals: dict[int, Proposal] = {}
         self.sessions: dict[str, Session] = {}
         self.requests: dict[tuple[str, int], PendingRequest] = {}
-        self._seen: dict[str, OrderedDict[str, None]] = {}
-        self._handled_ids: dict[str, OrderedDict[int, None]] = {}
-        self._fire_and_forget: OrderedDict[tuple[str, int], None] = OrderedDict()
-        self._last_update_ms: dict[str, int] = {}
-        self._last_event_ms: dict[tuple[str, str], int] = {}
+        self._replay = ReplayGuard()
         self._last_id = 0
-        # What changed in the replay memory since take_replay_changes() last asked (a store persists it).
-        self._unsaved: dict[str, dict[str, OrderedDict[Any, None]]] = {"seen": {}, "ids": {}}
-        self._unsaved_clocks: set[tuple[str, str | None]] = set()
 
     # --- ids, sealing, publishing -------------------------------------------------------
 
@@ -197,18 +180,11 @@ class SignEngine:
     def _seal(self, key: bytes, message: Message) -> str:
         return seal_b64(key, encode(message), self._random(12))
 
-    def _remember(self, bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
-        """Record ``key`` for ``topic``; False when it was already there (a duplicate)."""
-        if not _bounded_add(bucket, topic, key):
-            return False
-        _bounded_add(self._unsaved["seen" if bucket is self._seen else "ids"], topic, key)
-        return True
-
     def _publish(
         self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None
     ) -> Publish:
         b64 = self._seal(key, message)
-        self._remember(self._seen, topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
+        self._replay.first_envelope(topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
         return Publish(topic, b64, opts.ttl, opts.tag, opts.prompt, extra=extra or {})
 
     def _send_request(
@@ -285,7 +261,7 @@ class SignEngine:
         )
         self.sent_proposals[proposal_id] = SentProposal(proposal, keypair.private_key)
         message = self._seal(uri.sym_key, Request(proposal_id, "wc_sessionPropose", proposal.to_params()))
-        self._remember(self._seen, uri.topic, sha256_hex(message.encode("ascii")))
+        self._replay.first_envelope(uri.topic, sha256_hex(message.encode("ascii")))
         actions: list[Action] = [ev.PairingCreated(uri)]
         if self.handshake == "relay":
             actions.append(ProposeSession(uri.topic, message, PROPOSAL_TTL, correlation_id=proposal_id))
@@ -386,10 +362,9 @@ class SignEngine:
         if self.handshake == "relay":
             response_b64 = self._seal(pairing.sym_key, response)
             settle_b64 = self._seal(sym_key, Request(settle_id, "wc_sessionSettle", settle_params))
-            self._remember(self._seen, pairing.topic, sha256_hex(response_b64.encode("ascii")))
-            self._remember(self._seen, session_topic, sha256_hex(settle_b64.encode("ascii")))
-            flat = lambda field: tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))  # noqa: E731
-            chains = tuple(dict.fromkeys(list(flat("chains")) + sorted(session.chains)))
+            self._replay.first_envelope(pairing.topic, sha256_hex(response_b64.encode("ascii")))
+            self._replay.first_envelope(session_topic, sha256_hex(settle_b64.encode("ascii")))
+            chains = tuple(dict.fromkeys(list(_flat(namespaces, "chains")) + sorted(session.chains)))
             actions.append(
                 ApproveSession(
                     session_topic,
@@ -399,8 +374,8 @@ class SignEngine:
                     PROPOSAL_TTL,
                     proposal.id,
                     chains,
-                    flat("methods"),
-                    flat("events"),
+                    _flat(namespaces, "methods"),
+                    _flat(namespaces, "events"),
                 )
             )
         else:
@@ -474,8 +449,7 @@ class SignEngine:
         require_conforming(session.required_namespaces, namespaces, by="caller")
         request_id, publish = self._send_request(session, "wc_sessionUpdate", {"namespaces": namespaces}, now)
         session.namespaces = namespaces
-        self._last_update_ms[topic] = id_timestamp_ms(request_id)
-        self._unsaved_clocks.add((topic, None))
+        self._replay.applied_update(topic, id_timestamp_ms(request_id))
         self.requests[(topic, request_id)] = PendingRequest(
             topic, request_id, "wc_sessionUpdate", "outgoing", int(now) + OUTBOUND["wc_sessionUpdate"][0].ttl
         )
@@ -488,7 +462,7 @@ class SignEngine:
         request_id, publish = self._send_request(
             session, "wc_sessionEvent", {"event": {"name": name, "data": data}, "chainId": chain_id}, now
         )
-        self._note_fire_and_forget(topic, request_id)
+        self._replay.note_fire_and_forget(topic, request_id)
         return [publish]
 
     # --- either role ------------------------------------------------------------------
@@ -518,7 +492,7 @@ class SignEngine:
             raise UnknownTarget(f"no session with topic {topic[:12]}…", by="caller")
         reason = error or sdk_error("USER_DISCONNECTED")
         request_id, publish = self._send_request(session, "wc_sessionDelete", reason.to_json(), now)
-        self._note_fire_and_forget(topic, request_id)
+        self._replay.note_fire_and_forget(topic, request_id)
         return [publish, *self._drop_session(topic, ev.SessionDeleted(topic, reason.code, reason.message, "self"))]
 
     def expire(self, now: float) -> list[Action]:
@@ -541,13 +515,14 @@ class SignEngine:
             if not pending.expired and pending.expiry <= now:
                 if pending.wire_method == "wc_sessionRequest":
                     pending.expired = True
-                    actions.append(ev.RequestExpired(pending.topic, pending.id, pending.method, pending.direction))
+                    method = cast(str, pending.method)  # set on every wc_sessionRequest
+                    actions.append(ev.RequestExpired(pending.topic, pending.id, method, pending.direction))
                 else:
                     del self.requests[(pending.topic, pending.id)]
         for topic, pairing in list(self.pairings.items()):
             if pairing.expiry <= now:
                 del self.pairings[topic]
-                self._forget_topic(topic)
+                self._replay.forget(topic)
                 actions += [Unsubscribe(topic), ev.PairingExpired(topic)]
         return actions
 
@@ -576,23 +551,16 @@ class SignEngine:
             if pending.direction == "outgoing" and pending.wire_method == "wc_sessionRequest":
                 actions.append(
                     ev.RequestFailed(
-                        topic, pending.id, pending.method, sdk_error("USER_DISCONNECTED"), late=pending.expired
+                        topic,
+                        pending.id,
+                        cast(str, pending.method),  # set on every wc_sessionRequest
+                        sdk_error("USER_DISCONNECTED"),
+                        late=pending.expired,
                     )
                 )
-        self._forget_topic(topic)
+        self._replay.forget(topic)
         actions.append(event)
         return actions
-
-    def _forget_topic(self, topic: str) -> None:
-        self._last_update_ms.pop(topic, None)
-        self._seen.pop(topic, None)
-        self._handled_ids.pop(topic, None)
-
-    def _note_fire_and_forget(self, topic: str, request_id: int) -> None:
-        """Requests the SDK does not answer; a spec-following peer may answer ``true`` anyway."""
-        self._fire_and_forget[(topic, request_id)] = None
-        if len(self._fire_and_forget) > SEEN_PER_TOPIC:
-            self._fire_and_forget.popitem(last=False)
 
     # --- persistence ------------------------------------------------------------------
 
@@ -624,49 +592,24 @@ class SignEngine:
             self.requests = {(r.topic, r.id): r for r in requests}
         self.requests = {key: r for key, r in self.requests.items() if r.topic in self.sessions}
         if replay is not None:
-            for topic, digests in replay.seen.items():
-                for digest in digests:
-                    _bounded_add(self._seen, topic, digest)
-            for topic, ids in replay.handled_ids.items():
-                for request_id in ids:
-                    _bounded_add(self._handled_ids, topic, request_id)
-            for topic, ms in replay.last_update_ms.items():
-                self._last_update_ms[topic] = max(ms, self._last_update_ms.get(topic, 0))
-            for key, ms in replay.last_event_ms.items():
-                self._last_event_ms[key] = max(ms, self._last_event_ms.get(key, 0))
+            self._replay.merge(replay)
         after = self.topics()
         for topic in before - after:
-            self._forget_topic(topic)
+            self._replay.forget(topic)
         return [*(Subscribe(t) for t in sorted(after - before)), *(Unsubscribe(t) for t in sorted(before - after))]
 
     def replay_memory(self) -> ReplayMemory:
         """Everything the engine remembers against replays (see :meth:`take_replay_changes` for what is new)."""
-        return ReplayMemory(
-            seen={t: tuple(d) for t, d in self._seen.items() if d},
-            handled_ids={t: tuple(i) for t, i in self._handled_ids.items() if i},
-            last_update_ms=dict(self._last_update_ms),
-            last_event_ms=dict(self._last_event_ms),
-        )
+        return self._replay.memory()
 
     def take_replay_changes(self) -> ReplayMemory:
         """What the replay memory gained since the last call: persist it with the step that produced it.
 
         Kept even when the topic is forgotten meanwhile (the message that ended a session
         is the one a store most needs). A caller that never asks pays at most
-        :data:`SEEN_PER_TOPIC` entries per topic.
+        :data:`~walletsync.protocol.replay.SEEN_PER_TOPIC` entries per topic.
         """
-        seen, ids = self._unsaved["seen"], self._unsaved["ids"]
-        clocks = self._unsaved_clocks
-        updates, events = self._last_update_ms, self._last_event_ms
-        changes = ReplayMemory(
-            seen={t: tuple(d) for t, d in seen.items()},
-            handled_ids={t: tuple(i) for t, i in ids.items()},
-            last_update_ms={t: updates[t] for t, name in clocks if name is None and t in updates},
-            last_event_ms={(t, n): events[(t, n)] for t, n in clocks if n is not None and (t, n) in events},
-        )
-        self._unsaved = {"seen": {}, "ids": {}}
-        self._unsaved_clocks = set()
-        return changes
+        return self._replay.take_changes()
 
     # --- inbound ----------------------------------------------------------------------
 
@@ -690,7 +633,7 @@ class SignEngine:
             kind_key = self._topic_kind(topic)
             if kind_key is None:
                 raise UnknownTarget(f"message on unknown topic {topic[:12]}…")
-            if not self._remember(self._seen, topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
+            if not self._replay.first_envelope(topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
                 return []
             kind, key = kind_key
             parsed = parse_message(open_b64(key, message))
@@ -702,7 +645,7 @@ class SignEngine:
             return [ev.MessageRejected(topic if isinstance(topic, str) else "", exc)]
 
     def _on_inbound_request(self, kind: str, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        if not self._remember(self._handled_ids, topic, request.id):
+        if not self._replay.first_request(topic, request.id):
             return []
         handler = INBOUND.get((kind, request.method))
         if handler is None:
@@ -717,11 +660,13 @@ class SignEngine:
                 return [
                     reply,
                     ev.MessageRejected(
-                        topic, InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic")
+                        topic,
+                        InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic", by="peer"),
                     ),
                 ]
             raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
-        return getattr(self, handler)(topic, key, request, now)
+        on_request: Callable[[str, bytes, Request, float], list[Action]] = getattr(self, handler)
+        return on_request(topic, key, request, now)
 
     def _refuse(
         self,
@@ -744,19 +689,21 @@ class SignEngine:
         if pairing.proposer:
             raise InvalidMessage("a proposal arrived on a pairing we proposed on")
         try:
-            proposal = _parse_proposal(request, topic)
+            proposal = read_proposal(request, topic)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
         if proposal.expiry_timestamp <= now:
             return [
-                ev.MessageRejected(topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}"))
+                ev.MessageRejected(
+                    topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}", by="peer")
+                )
             ]
         self.received_proposals[proposal.id] = proposal
         return [ev.ProposalReceived(proposal)]
 
     def _on_pairing_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         del self.pairings[topic]
-        self._forget_topic(topic)
+        self._replay.forget(topic)
         return [Unsubscribe(topic), ev.PairingDeleted(topic)]
 
     def _on_pairing_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
@@ -768,7 +715,7 @@ class SignEngine:
         sent = next(s for s in self.sent_proposals.values() if s.session_topic == topic)
         opts = OUTBOUND["wc_sessionSettle"][1]
         try:
-            session = _parse_settle(request, sent, topic, now)
+            session = read_settle(request, sent, topic, now)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc, "INVALID_SESSION_SETTLE_REQUEST")
         del self.sent_proposals[sent.proposal.id]
@@ -782,26 +729,16 @@ class SignEngine:
     def _on_request(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         opts = OUTBOUND["wc_sessionRequest"][1]
-        params = request.params
         try:
-            if not isinstance(params, dict) or not isinstance(params.get("request"), dict):
-                raise InvalidMessage("wc_sessionRequest params must be {request:{method,params}, chainId}", sdk_code=5)
-            inner = params["request"]
-            method, chain_id = inner.get("method"), params.get("chainId")
-            if not isinstance(method, str) or not method:
-                raise InvalidMessage("request.method must be a non-empty string", sdk_code=5)
-            require_in_scope(session.namespaces, chain_id, method, by="peer")
-            expiry = inner.get("expiryTimestamp", int(now) + REQUEST_TTL)
-            if not isinstance(expiry, int) or isinstance(expiry, bool):
-                raise InvalidMessage("request.expiryTimestamp must be unix seconds", sdk_code=5)
+            asked = read_session_request(request, session.namespaces, now)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc)
-        if expiry <= now:
-            return [ev.RequestExpired(topic, request.id, method, "incoming")]
+        if asked.expiry <= now:
+            return [ev.RequestExpired(topic, request.id, asked.method, "incoming")]
         self.requests[(topic, request.id)] = PendingRequest(
-            topic, request.id, "wc_sessionRequest", "incoming", expiry, method, inner.get("params"), chain_id
+            topic, request.id, "wc_sessionRequest", "incoming", asked.expiry, asked.method, asked.params, asked.chain_id
         )
-        return [ev.SessionRequestReceived(topic, request.id, chain_id, method, inner.get("params"), expiry)]
+        return [ev.SessionRequestReceived(topic, request.id, asked.chain_id, asked.method, asked.params, asked.expiry)]
 
     def _on_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         return [self._reply(topic, key, request, OUTBOUND["wc_sessionPing"][1], result=True), ev.SessionPinged(topic)]
@@ -809,8 +746,8 @@ class SignEngine:
     def _on_extend(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         limit = int(now) + SESSION_TTL
-        asked = request.params.get("expiry") if isinstance(request.params, dict) else None
-        if isinstance(asked, int) and not isinstance(asked, bool) and session.expiry < asked <= limit:
+        asked = read_extend(request)
+        if asked is not None and session.expiry < asked <= limit:
             session.expiry = asked  # the written spec's {expiry} variant
         else:
             session.expiry = limit
@@ -825,42 +762,31 @@ class SignEngine:
         try:
             if session.is_controller:
                 raise InvalidState("only the controller may update a session", sdk_code=3003)
-            params = request.params if isinstance(request.params, dict) else {}
-            namespaces = validate_session_namespaces(params.get("namespaces"))
-            require_conforming(session.required_namespaces, namespaces)
+            namespaces = read_update(request, session.required_namespaces)
             sent_ms = id_timestamp_ms(request.id)
-            if sent_ms < self._last_update_ms.get(topic, 0):
+            if self._replay.update_is_stale(topic, sent_ms):
                 raise InvalidMessage("update is older than one already applied", sdk_code=1003)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, opts, exc, "INVALID_UPDATE_REQUEST")
-        self._last_update_ms[topic] = sent_ms
-        self._unsaved_clocks.add((topic, None))
+        self._replay.applied_update(topic, sent_ms)
         session.namespaces = namespaces
         return [self._reply(topic, key, request, opts, result=True), ev.SessionUpdated(topic, namespaces)]
 
     def _on_event(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
         session = self.sessions[topic]
         try:
-            params = request.params if isinstance(request.params, dict) else {}
-            event = params.get("event")
-            if not isinstance(event, dict) or not isinstance(event.get("name"), str):
-                raise InvalidMessage("wc_sessionEvent params must be {event:{name,data}, chainId}", sdk_code=1002)
-            chain_id, name = params.get("chainId"), event["name"]
-            require_event_in_scope(session.namespaces, chain_id, name, by="peer")
+            event = read_event(request, session.namespaces)
         except ProtocolError as exc:
             return self._refuse(topic, key, request, OUTBOUND["wc_sessionEvent"][1], exc, "INVALID_EVENT")
         sent_ms = id_timestamp_ms(request.id)
-        if sent_ms < self._last_event_ms.get((topic, name), 0):
+        if self._replay.event_is_stale(topic, event.name, sent_ms):
             return []  # stale: a newer event of this name was already applied
-        self._last_event_ms[(topic, name)] = sent_ms
-        self._unsaved_clocks.add((topic, name))
-        return [ev.SessionEventReceived(topic, chain_id, name, event.get("data"))]
+        self._replay.applied_event(topic, event.name, sent_ms)
+        return [ev.SessionEventReceived(topic, event.chain_id, event.name, event.data)]
 
     def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        params = request.params if isinstance(request.params, dict) else {}
-        code = params.get("code") if isinstance(params.get("code"), int) else 6000
-        message = params.get("message") if isinstance(params.get("message"), str) else ""
-        return self._drop_session(topic, ev.SessionDeleted(topic, code, message[:200], "peer"))
+        code, message = read_delete(request)
+        return self._drop_session(topic, ev.SessionDeleted(topic, code, message, "peer"))
 
     # responses
 
@@ -872,14 +798,15 @@ class SignEngine:
                 return self._on_proposal_response(topic, sent, response, now)
         pending = self.requests.get((topic, response.id))
         if pending is None or pending.direction != "outgoing":
-            if (topic, response.id) in self._fire_and_forget:
+            if self._replay.is_fire_and_forget(topic, response.id):
                 return []
             raise UnknownTarget(f"response to unknown request {response.id}")
         del self.requests[(topic, response.id)]
         if pending.wire_method == "wc_sessionRequest":
-            if error is not None:
-                return [ev.RequestFailed(topic, pending.id, pending.method, error, late=pending.expired)]
-            return [ev.RequestAnswered(topic, pending.id, pending.method, response.result, late=pending.expired)]  # type: ignore[union-attr]
+            method = cast(str, pending.method)  # set on every wc_sessionRequest
+            if isinstance(response, ErrorResponse):
+                return [ev.RequestFailed(topic, pending.id, method, response.error, late=pending.expired)]
+            return [ev.RequestAnswered(topic, pending.id, method, response.result, late=pending.expired)]
         if pending.wire_method == "wc_sessionSettle":
             if error is not None:
                 return self._drop_session(topic, ev.SessionDeleted(topic, error.code, error.message, "peer"))
@@ -893,107 +820,14 @@ class SignEngine:
         if isinstance(response, ErrorResponse):
             del self.sent_proposals[proposal_id]
             return [ev.ProposalRejected(proposal_id, response.error)]
-        result = response.result
-        if not isinstance(result, dict) or not isinstance(result.get("responderPublicKey"), str):
-            raise InvalidMessage("proposal response must carry responderPublicKey")
-        peer_key = key_from_hex(result["responderPublicKey"], "responderPublicKey")
-        sym_key = derive_sym_key(sent.private_key, peer_key)
-        sent.sym_key, sent.session_topic, sent.responder_public_key = (
-            sym_key,
-            topic_for(sym_key),
-            result["responderPublicKey"],
-        )
+        responder_hex, responder_key = read_proposal_response(response.result)
+        sym_key = derive_sym_key(sent.private_key, responder_key)
+        sent.sym_key, sent.session_topic, sent.responder_public_key = sym_key, topic_for(sym_key), responder_hex
         self.pairings[topic].active = True
         self.pairings[topic].expiry = int(now) + PAIRING_TTL
         return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]
 
 
-def _parse_proposal(request: Request, topic: str) -> Proposal:
-    params = request.params
-    if not isinstance(params, dict):
-        raise InvalidMessage("wc_sessionPropose params must be an object")
-    proposer = params.get("proposer")
-    if not isinstance(proposer, dict) or not isinstance(proposer.get("metadata"), dict):
-        raise InvalidMessage("proposal must carry proposer {publicKey, metadata}")
-    key_from_hex(proposer.get("publicKey"), "proposer publicKey")
-    required = validate_proposal_namespaces(params.get("requiredNamespaces", {}), "requiredNamespaces")
-    optional = validate_proposal_namespaces(params.get("optionalNamespaces") or {}, "optionalNamespaces")
-    expiry = params.get("expiryTimestamp")
-    if expiry is None:
-        expiry = request.id // 1_000_000 + PROPOSAL_TTL
-    if not isinstance(expiry, int) or isinstance(expiry, bool):
-        raise InvalidMessage("expiryTimestamp must be unix seconds")
-    relays = params.get("relays") or [RELAY]
-    if not isinstance(relays, list) or not all(isinstance(r, dict) for r in relays):
-        raise InvalidMessage("relays must be a list of objects")
-    for name in ("sessionProperties", "scopedProperties"):
-        if params.get(name) is not None and not isinstance(params[name], dict):
-            raise InvalidMessage(f"{name} must be an object")
-    return Proposal(
-        id=request.id,
-        pairing_topic=topic,
-        proposer_public_key=proposer["publicKey"],
-        proposer_metadata=proposer["metadata"],
-        required_namespaces=required,
-        optional_namespaces=optional,
-        expiry_timestamp=expiry,
-        relays=tuple(relays),
-        session_properties=params.get("sessionProperties"),
-        scoped_properties=params.get("scopedProperties"),
-    )
-
-
-def _parse_settle(request: Request, sent: SentProposal, topic: str, now: float) -> Session:
-    params = request.params
-    if not isinstance(params, dict):
-        raise InvalidMessage("wc_sessionSettle params must be an object", sdk_code=1005)
-    controller = params.get("controller")
-    if not isinstance(controller, dict) or not isinstance(controller.get("metadata"), dict):
-        raise InvalidMessage("settle must carry controller {publicKey, metadata}", sdk_code=1005)
-    if controller.get("publicKey") != sent.responder_public_key:
-        raise InvalidMessage("settle controller key is not the key that answered the proposal", sdk_code=1005)
-    relay = params.get("relay")
-    if not isinstance(relay, dict) or not isinstance(relay.get("protocol"), str):
-        raise InvalidMessage("settle must carry relay {protocol}", sdk_code=1005)
-    expiry = params.get("expiry")
-    if not isinstance(expiry, int) or isinstance(expiry, bool) or expiry <= now:
-        raise InvalidMessage("settle expiry must be a future unix time", sdk_code=1005)
-    namespaces = validate_session_namespaces(params.get("namespaces"))
-    require_conforming(sent.proposal.required_namespaces, namespaces)
-    properties = params.get("sessionProperties")
-    return Session(
-        topic=topic,
-        sym_key=sent.sym_key,  # type: ignore[arg-type]
-        pairing_topic=sent.proposal.pairing_topic,
-        self_public_key=sent.proposal.proposer_public_key,
-        peer_public_key=controller["publicKey"],
-        peer_metadata=controller["metadata"],
-        controller_public_key=controller["publicKey"],
-        namespaces=namespaces,
-        expiry=min(expiry, int(now) + SESSION_TTL + 300),
-        is_controller=False,
-        acknowledged=True,
-        required_namespaces=sent.proposal.required_namespaces,
-        optional_namespaces=sent.proposal.optional_namespaces,
-        session_properties=properties if isinstance(properties, dict) else None,
-    )
-
-
-def _bounded_add(bucket: dict[str, OrderedDict], topic: str, key: Any) -> bool:
-    """Add ``key`` to ``topic``'s memory, dropping the oldest past :data:`SEEN_PER_TOPIC`; False if it was there."""
-    seen = bucket.setdefault(topic, OrderedDict())
-    if key in seen:
-        return False
-    seen[key] = None
-    if len(seen) > SEEN_PER_TOPIC:
-        seen.popitem(last=False)
-    return True
-
-
-def relay_calls(actions: Iterable[Action]) -> list[Params]:
-    """The relay calls among ``actions``, in order."""
-    return [a for a in actions if isinstance(a, Params)]
-
-
-def events_of(actions: Iterable[Action]) -> list[ev.Event]:
-    return [a for a in actions if isinstance(a, ev.Event)]
+def _flat(namespaces: Namespaces, field: str) -> tuple[str, ...]:
+    """One namespace field (chains, methods, events) over all namespaces, first-seen order, no repeats."""
+    return tuple(dict.fromkeys(x for ns in namespaces.values() for x in ns.get(field, [])))

@@ -5,6 +5,10 @@ relay) sent something invalid; ``by="caller"`` means our own caller asked for
 something the protocol does not allow (a bad argument, a request on a session
 that is gone). Peer errors are reported and survived; caller errors are bugs or
 user input to fix.
+
+The blame defaults to the caller: a raise that forgets ``by=`` never blames the phone.
+The readers of what came in (envelopes, JSON-RPC, URIs, JWTs) say ``by="peer"``, and the
+engine's ``receive`` turns whatever a delivery raised into a peer error.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ class ProtocolError(WalletsyncError):
 
     code = "protocol"
 
-    def __init__(self, message: str, *, by: Blame = "peer", sdk_code: int | None = None) -> None:
+    def __init__(self, message: str, *, by: Blame = "caller", sdk_code: int | None = None) -> None:
         super().__init__(message)
         self.by: Blame = by
         self.sdk_code = sdk_code

@@ -2,10 +2,15 @@
 
 The engine returns these alongside relay calls (:mod:`walletsync.protocol.relay_rpc`
 params). The service layer persists and audits them; the UI shows them.
+
+An event is a snapshot: one that carries engine state (a :class:`Session`, namespaces)
+holds its own copy, so whatever the engine changes later never alters an event already
+emitted.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Literal, Union
 
@@ -67,9 +72,15 @@ class ProposalExpired(Event):
 
 @dataclass(frozen=True)
 class SessionSettled(Event):
-    """A session exists. On the wallet ``acknowledged`` is False until the dapp's 1103 arrives."""
+    """A session exists. On the wallet ``acknowledged`` is False until the dapp's 1103 arrives.
+
+    ``session`` is a copy of the engine's, as it was when the session settled.
+    """
 
     session: Session
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session", copy.deepcopy(self.session))
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,9 @@ class SessionExtended(Event):
 class SessionUpdated(Event):
     topic: str
     namespaces: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "namespaces", copy.deepcopy(self.namespaces))
 
 
 @dataclass(frozen=True)

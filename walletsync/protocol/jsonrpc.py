@@ -137,13 +137,13 @@ def encode(message: Message) -> bytes:
 
 
 def _reject_constant(name: str) -> Any:
-    raise InvalidMessage(f"JSON constant {name} is not allowed")
+    raise InvalidMessage(f"JSON constant {name} is not allowed", by="peer")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise InvalidMessage(f"number {text[:24]} is out of range")
+        raise InvalidMessage(f"number {text[:24]} is out of range", by="peer")
     return value
 
 
@@ -169,18 +169,18 @@ def loads(data: bytes | str) -> Any:
     """Parse peer JSON; NaN/Infinity, bad UTF-8, excessive size or depth are :class:`InvalidMessage`."""
     size = len(data) if isinstance(data, (bytes, bytearray)) else len(data.encode("utf-8", "surrogatepass"))
     if size > MAX_MESSAGE_BYTES:
-        raise InvalidMessage(f"message is {size} bytes; at most {MAX_MESSAGE_BYTES} allowed")
+        raise InvalidMessage(f"message is {size} bytes; at most {MAX_MESSAGE_BYTES} allowed", by="peer")
     try:
         text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
         if _too_deep(text):
-            raise InvalidMessage(f"message nests too deeply (more than {MAX_DEPTH} levels)")
+            raise InvalidMessage(f"message nests too deeply (more than {MAX_DEPTH} levels)", by="peer")
         return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
-        raise InvalidMessage("message is not UTF-8") from None
+        raise InvalidMessage("message is not UTF-8", by="peer") from None
     except RecursionError:
-        raise InvalidMessage("message nests too deeply") from None
+        raise InvalidMessage("message nests too deeply", by="peer") from None
     except ValueError as exc:
-        raise InvalidMessage(f"message is not JSON: {exc}") from None
+        raise InvalidMessage(f"message is not JSON: {exc}", by="peer") from None
 
 
 def _valid_id(value: Any) -> bool:
@@ -191,25 +191,27 @@ def parse_message(data: bytes | str) -> Message:
     """Decrypted envelope plaintext to a typed message, validated like the SDK's ``isJsonRpc*``."""
     obj = loads(data)
     if not isinstance(obj, dict):
-        raise InvalidMessage("JSON-RPC message must be an object")
+        raise InvalidMessage("JSON-RPC message must be an object", by="peer")
     if obj.get("jsonrpc") != "2.0":
-        raise InvalidMessage("JSON-RPC message must have jsonrpc '2.0'")
+        raise InvalidMessage("JSON-RPC message must have jsonrpc '2.0'", by="peer")
     if not _valid_id(obj.get("id")):
-        raise InvalidMessage(f"JSON-RPC id must be a non-negative integer below 2^53, got {obj.get('id')!r:.40}")
+        raise InvalidMessage(
+            f"JSON-RPC id must be a non-negative integer below 2^53, got {obj.get('id')!r:.40}", by="peer"
+        )
     message_id = obj["id"]
     if "method" in obj:
         method = obj["method"]
         if not isinstance(method, str) or not method:
-            raise InvalidMessage("JSON-RPC method must be a non-empty string")
+            raise InvalidMessage("JSON-RPC method must be a non-empty string", by="peer")
         return Request(message_id, method, obj.get("params"))
     if "error" in obj:
         error = obj["error"]
         if not isinstance(error, dict) or not isinstance(error.get("code"), int) or isinstance(error.get("code"), bool):
-            raise InvalidMessage("JSON-RPC error must be an object with an integer code")
+            raise InvalidMessage("JSON-RPC error must be an object with an integer code", by="peer")
         message = error.get("message", "")
         if not isinstance(message, str):
-            raise InvalidMessage("JSON-RPC error message must be a string")
+            raise InvalidMessage("JSON-RPC error message must be a string", by="peer")
         return ErrorResponse(message_id, RpcError(error["code"], message))
     if "result" in obj:
         return Result(message_id, obj["result"])
-    raise InvalidMessage("JSON-RPC message has neither method, result nor error")
+    raise InvalidMessage("JSON-RPC message has neither method, result nor error", by="peer")

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from walletsync.protocol.crypto import sha256_hex
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.events import Action, Event
+from walletsync.protocol.methods import SESSION_PROPOSE_RESPONSE_TAG, SESSION_PROPOSE_TAG, SESSION_SETTLE_TAG
 from walletsync.protocol.relay_rpc import ApproveSession, Params, ProposeSession, Publish, Subscribe, Unsubscribe
 
 
@@ -61,11 +63,13 @@ class LoopbackRelay:
                 self._publish(client, action.topic, action.message, action.tag)
             elif isinstance(action, ProposeSession):
                 self._subscribe(client, action.pairing_topic)
-                self._publish(client, action.pairing_topic, action.session_proposal, 1100)
+                self._publish(client, action.pairing_topic, action.session_proposal, SESSION_PROPOSE_TAG)
             elif isinstance(action, ApproveSession):
                 self._subscribe(client, action.session_topic)
-                self._publish(client, action.pairing_topic, action.session_proposal_response, 1101)
-                self._publish(client, action.session_topic, action.session_settlement_request, 1102)
+                self._publish(
+                    client, action.pairing_topic, action.session_proposal_response, SESSION_PROPOSE_RESPONSE_TAG
+                )
+                self._publish(client, action.session_topic, action.session_settlement_request, SESSION_SETTLE_TAG)
         return actions
 
     def _subscribe(self, client: str, topic: str) -> None:
@@ -101,7 +105,7 @@ class LoopbackRelay:
             self.deliver(0, now)
         raise RuntimeError("deliveries did not settle (a message loop?)")
 
-    def do(self, client: str, method: str, *args, **kwargs) -> list[Action]:
+    def do(self, client: str, method: str, *args: Any, **kwargs: Any) -> list[Action]:
         """Call an engine intent and execute what it returns: ``relay.do("dapp", "ping", topic, now)``."""
         return self.execute(client, getattr(self.engines[client], method)(*args, **kwargs))
 

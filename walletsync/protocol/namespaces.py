@@ -64,7 +64,7 @@ def requested_chains(key: str, namespace: Mapping[str, Any]) -> list[str]:
 
 
 def validate_proposal_namespaces(
-    namespaces: Any, label: str = "requiredNamespaces", *, by: Blame = "peer"
+    namespaces: Any, label: str = "requiredNamespaces", *, by: Blame = "caller"
 ) -> Namespaces:
     """Check a proposal's required/optional namespaces; return them unchanged when valid."""
     if not isinstance(namespaces, dict):
@@ -96,7 +96,7 @@ def validate_proposal_namespaces(
     return namespaces
 
 
-def validate_session_namespaces(namespaces: Any, *, by: Blame = "peer") -> Namespaces:
+def validate_session_namespaces(namespaces: Any, *, by: Blame = "caller") -> Namespaces:
     """Check granted namespaces: non-empty, methods/events lists, every account CAIP-10 of that namespace."""
     if not isinstance(namespaces, dict) or not namespaces:
         raise InvalidNamespaces("namespaces must be a non-empty object", by=by, sdk_code=MISSING_OR_INVALID)
@@ -130,7 +130,7 @@ def session_accounts(namespaces: Namespaces) -> list[str]:
     return [a for ns in namespaces.values() for a in ns.get("accounts", [])]
 
 
-def require_conforming(required: Namespaces, approved: Namespaces, *, by: Blame = "peer") -> None:
+def require_conforming(required: Namespaces, approved: Namespaces, *, by: Blame = "caller") -> None:
     """``required ⊆ approved``: every required namespace, chain, method and event was granted."""
     approved_keys = {k.split(":")[0] for k in approved}
     for key, namespace in required.items():

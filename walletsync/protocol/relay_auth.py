@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import base58
 from nacl.exceptions import BadSignatureError
@@ -56,13 +57,13 @@ def encode_did_key(public_key: bytes) -> str:
 def decode_did_key(did: str) -> bytes:
     """The Ed25519 public key inside a did:key id; anything else is an :class:`InvalidJwt`."""
     if not isinstance(did, str) or not did.startswith(DID_KEY_PREFIX):
-        raise InvalidJwt(f"issuer must be a did:key, got {str(did)[:24]!r}")
+        raise InvalidJwt(f"issuer must be a did:key, got {str(did)[:24]!r}", by="peer")
     try:
         raw = base58.b58decode(did[len(DID_KEY_PREFIX) :].encode("ascii"))
     except (ValueError, UnicodeEncodeError):
-        raise InvalidJwt("issuer did:key is not base58btc") from None
+        raise InvalidJwt("issuer did:key is not base58btc", by="peer") from None
     if raw[:2] != ED25519_MULTICODEC or len(raw) != 34:
-        raise InvalidJwt("issuer did:key is not an Ed25519 key")
+        raise InvalidJwt("issuer did:key is not an Ed25519 key", by="peer")
     return raw[2:]
 
 
@@ -71,7 +72,7 @@ def subscription_id(topic: str, client_id: str) -> str:
     return sha256_hex((topic + client_id).encode("utf-8"))
 
 
-def _compact(obj: dict) -> bytes:
+def _compact(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
@@ -108,31 +109,31 @@ def verify_jwt(
     otherwise ``aud`` must be one of them. Raises :class:`InvalidJwt` naming the problem.
     """
     if not isinstance(token, str) or token.count(".") != 2 or len(token) > 4096:
-        raise InvalidJwt("JWT must be three base64url parts separated by dots")
+        raise InvalidJwt("JWT must be three base64url parts separated by dots", by="peer")
     head_b64, payload_b64, sig_b64 = token.split(".")
     try:
         header = loads(b64url_decode(head_b64))
         payload = loads(b64url_decode(payload_b64))
         signature = b64url_decode(sig_b64)
     except (InvalidEnvelope, InvalidMessage, ValueError):
-        raise InvalidJwt("JWT parts are not base64url JSON") from None
+        raise InvalidJwt("JWT parts are not base64url JSON", by="peer") from None
     if not isinstance(header, dict) or header.get("alg") != "EdDSA" or header.get("typ") != "JWT":
-        raise InvalidJwt("JWT header must be alg EdDSA, typ JWT")
+        raise InvalidJwt("JWT header must be alg EdDSA, typ JWT", by="peer")
     if not isinstance(payload, dict):
-        raise InvalidJwt("JWT payload must be an object")
+        raise InvalidJwt("JWT payload must be an object", by="peer")
     for name, kind in (("iss", str), ("sub", str), ("aud", str), ("iat", int), ("exp", int)):
         value = payload.get(name)
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise InvalidJwt(f"JWT claim {name!r} missing or not a {kind.__name__}")
+            raise InvalidJwt(f"JWT claim {name!r} missing or not a {kind.__name__}", by="peer")
     public_key = decode_did_key(payload["iss"])
     try:
         VerifyKey(public_key).verify((head_b64 + "." + payload_b64).encode("ascii"), signature)
     except (BadSignatureError, ValueError, TypeError):
-        raise InvalidJwt("JWT signature does not match its did:key issuer") from None
+        raise InvalidJwt("JWT signature does not match its did:key issuer", by="peer") from None
     if payload["exp"] < now - leeway:
-        raise InvalidJwt(f"JWT expired at {payload['exp']}")
+        raise InvalidJwt(f"JWT expired at {payload['exp']}", by="peer")
     if payload["iat"] > now + leeway:
-        raise InvalidJwt(f"JWT issued in the future ({payload['iat']})")
+        raise InvalidJwt(f"JWT issued in the future ({payload['iat']})", by="peer")
     if audiences is not None and payload["aud"] not in set(audiences):
-        raise InvalidJwt(f"JWT audience {payload['aud']!r} is not this relay")
+        raise InvalidJwt(f"JWT audience {payload['aud']!r} is not this relay", by="peer")
     return JwtClaims(payload["iss"], payload["sub"], payload["aud"], payload["iat"], payload["exp"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, TypeGuard, Union
 
 from walletsync.protocol.errors import InvalidFrame, InvalidMessage
 from walletsync.protocol.jsonrpc import dumps, loads
@@ -28,7 +28,6 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 HANDLER_ERROR = -32000
-AUTH_ERROR = 3000
 TOO_MANY_REQUESTS = 3001
 
 MAX_BATCH = 500
@@ -37,10 +36,10 @@ _ID = re.compile(r"[0-9]{1,20}n?")
 
 
 class FrameError(InvalidFrame):
-    """An :class:`InvalidFrame` that knows which JSON-RPC error to answer with."""
+    """An :class:`InvalidFrame` that knows which JSON-RPC error to answer with; always the sender's fault."""
 
     def __init__(self, message: str, rpc_code: int, request_id: RelayId | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, by="peer")
         self.rpc_code = rpc_code
         self.request_id = request_id
 
@@ -59,28 +58,28 @@ def push_id(now_ms: int, counter: int) -> int:
     return (int(now_ms) << 8) | (counter & 0xFF)
 
 
-def is_topic(value: Any) -> bool:
+def is_topic(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and _TOPIC.fullmatch(value) is not None
 
 
 # --- typed params ----------------------------------------------------------------------
 
 
-def _topic(params: dict, name: str) -> str:
+def _topic(params: dict[str, Any], name: str) -> str:
     value = params.get(name)
     if not is_topic(value):
         raise FrameError(f"{name} must be 64 hex chars", INVALID_PARAMS)
     return value
 
 
-def _int(params: dict, name: str, default: int | None = None) -> int:
+def _int(params: dict[str, Any], name: str, default: int | None = None) -> int:
     value = params.get(name, default)
     if not isinstance(value, int) or isinstance(value, bool):
         raise FrameError(f"{name} must be an integer", INVALID_PARAMS)
     return value
 
 
-def _str(params: dict, name: str, *, optional: bool = False) -> str | None:
+def _str(params: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
     value = params.get(name)
     if value is None and optional:
         return None
@@ -89,7 +88,7 @@ def _str(params: dict, name: str, *, optional: bool = False) -> str | None:
     return value
 
 
-def _list(params: dict, name: str, *, limit: int = MAX_BATCH) -> list:
+def _list(params: dict[str, Any], name: str, *, limit: int = MAX_BATCH) -> list[Any]:
     value = params.get(name)
     if not isinstance(value, list):
         raise FrameError(f"{name} must be a list", INVALID_PARAMS)
@@ -98,7 +97,7 @@ def _list(params: dict, name: str, *, limit: int = MAX_BATCH) -> list:
     return value
 
 
-def _strings(params: dict, name: str) -> list[str]:
+def _strings(params: dict[str, Any], name: str) -> list[str]:
     value = params.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise FrameError(f"{name} must be a list of strings", INVALID_PARAMS)

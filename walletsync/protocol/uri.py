@@ -68,9 +68,9 @@ def _unwrap_base64(text: str) -> str:
     try:
         decoded = base64.b64decode(text.strip() + "=" * (-len(text.strip()) % 4), validate=False).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidUri("not a WalletConnect URI (no 'wc:' and not base64 of one)") from None
+        raise InvalidUri("not a WalletConnect URI (no 'wc:' and not base64 of one)", by="peer") from None
     if "wc:" not in decoded:
-        raise InvalidUri("not a WalletConnect URI (no 'wc:' and not base64 of one)")
+        raise InvalidUri("not a WalletConnect URI (no 'wc:' and not base64 of one)", by="peer")
     return decoded
 
 
@@ -80,9 +80,9 @@ def parse_uri(text: str) -> PairingUri:
     Expiry is not checked here (no clock): use :meth:`PairingUri.is_expired`.
     """
     if not isinstance(text, str):
-        raise InvalidUri(f"URI must be text, got {type(text).__name__}")
+        raise InvalidUri(f"URI must be text, got {type(text).__name__}", by="peer")
     if len(text) > MAX_URI_LENGTH:
-        raise InvalidUri(f"URI is {len(text)} chars long; at most {MAX_URI_LENGTH} allowed")
+        raise InvalidUri(f"URI is {len(text)} chars long; at most {MAX_URI_LENGTH} allowed", by="peer")
     text = text.strip()
     if "wc:" not in text:
         text = _unwrap_base64(text)
@@ -91,41 +91,41 @@ def parse_uri(text: str) -> PairingUri:
     rest = rest.removeprefix("//")
     head, sep, query = rest.partition("?")
     if not sep:
-        raise InvalidUri("URI has no query (symKey and relay-protocol are required)")
+        raise InvalidUri("URI has no query (symKey and relay-protocol are required)", by="peer")
     topic, at, version_text = head.partition("@")
     if not at:
-        raise InvalidUri("URI has no '@version' after the topic")
+        raise InvalidUri("URI has no '@version' after the topic", by="peer")
     if not _DIGITS.fullmatch(version_text) or len(version_text) > 3:
-        raise InvalidUri(f"version must be a number, got {version_text[:8]!r}")
+        raise InvalidUri(f"version must be a number, got {version_text[:8]!r}", by="peer")
     version = int(version_text)
     if version != 2:
-        raise InvalidUri(f"only WalletConnect v2 URIs are supported, got version {version}")
+        raise InvalidUri(f"only WalletConnect v2 URIs are supported, got version {version}", by="peer")
     if not _HEX64.fullmatch(topic):
-        raise InvalidUri(f"topic must be 64 lowercase hex chars, got {len(topic)} chars")
+        raise InvalidUri(f"topic must be 64 lowercase hex chars, got {len(topic)} chars", by="peer")
     try:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False, max_num_fields=32)
     except ValueError as exc:
-        raise InvalidUri(f"query is malformed: {exc}") from None
+        raise InvalidUri(f"query is malformed: {exc}", by="peer") from None
     params: dict[str, str] = {}
     for key, value in pairs:
         if key in params:
-            raise InvalidUri(f"query repeats {key!r}")
+            raise InvalidUri(f"query repeats {key!r}", by="peer")
         params[key] = value
     sym_key_hex = params.get("symKey")
     if not sym_key_hex:
-        raise InvalidUri("symKey is missing")
+        raise InvalidUri("symKey is missing", by="peer")
     try:
         sym_key = key_from_hex(sym_key_hex, "symKey")
     except InvalidKey as exc:
-        raise InvalidUri(str(exc)) from None
+        raise InvalidUri(str(exc), by="peer") from None
     relay_protocol = params.get("relay-protocol")
     if not relay_protocol:
-        raise InvalidUri("relay-protocol is missing")
+        raise InvalidUri("relay-protocol is missing", by="peer")
     expiry: int | None = None
     if "expiryTimestamp" in params:
         raw = params["expiryTimestamp"]
         if not _DIGITS.fullmatch(raw) or len(raw) > 12:
-            raise InvalidUri(f"expiryTimestamp must be unix seconds, got {raw[:16]!r}")
+            raise InvalidUri(f"expiryTimestamp must be unix seconds, got {raw[:16]!r}", by="peer")
         expiry = int(raw)
     methods = tuple(m for m in params.get("methods", "").split(",") if m)
     return PairingUri(

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from tests.conftest import ACCOUNT, GRANTED, NOW, REQUESTED, make_pair, settle
+from tests.protocol.conftest import ACCOUNT, GRANTED, NOW, REQUESTED, make_pair, settle
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import ProtocolError, UnknownTarget

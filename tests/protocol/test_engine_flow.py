@@ -10,12 +10,12 @@ import json
 
 import pytest
 
-from tests.conftest import ACCOUNT, GRANTED, NOW, REQUESTED, make_pair, settle
+from tests.protocol.conftest import ACCOUNT, GRANTED, NOW, REQUESTED, make_pair, settle
 from walletsync.protocol import events as ev
 from walletsync.protocol.crypto import open_b64
-from walletsync.protocol.engine import OUTBOUND, SESSION_TTL
 from walletsync.protocol.errors import Expired, InvalidState, OutOfScope, UnknownTarget
 from walletsync.protocol.jsonrpc import Request, Result, encode, parse_message, sdk_error
+from walletsync.protocol.methods import OUTBOUND, SESSION_TTL
 from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe, Unsubscribe
 
 SIGN_PARAMS = ["0x68656c6c6f", ACCOUNT.split(":")[2]]
@@ -271,6 +271,26 @@ def test_update_from_the_wallet_changes_dapp_namespaces(relay, session_topic):
     assert relay.last("wallet", ev.Acknowledged).method == "wc_sessionUpdate"
     with pytest.raises(OutOfScope):
         relay.do("dapp", "request", session_topic, "eip155:137", "personal_sign", SIGN_PARAMS, NOW)
+
+
+def test_session_settled_is_a_snapshot_the_engine_never_changes_later(relay, session_topic):
+    """The engine goes on changing its session (ack, update, extend); an event already emitted keeps what it said."""
+    wallet_settled = relay.last("wallet", ev.SessionSettled)
+    dapp_settled = relay.last("dapp", ev.SessionSettled)
+    narrowed = {"eip155": {"chains": ["eip155:1"], "accounts": [ACCOUNT], "methods": ["personal_sign"], "events": []}}
+    later = NOW + 3 * 24 * 3600
+    relay.do("wallet", "update", session_topic, narrowed, NOW)
+    relay.run(NOW)
+    relay.do("dapp", "extend", session_topic, later)
+    relay.run(later)
+    for engine in relay.engines.values():
+        assert engine.sessions[session_topic].namespaces == narrowed
+        assert engine.sessions[session_topic].expiry == later + SESSION_TTL
+    for settled in (wallet_settled, dapp_settled):
+        assert settled.session.namespaces == GRANTED
+        assert settled.session.expiry == NOW + SESSION_TTL
+    assert not wallet_settled.session.acknowledged, "emitted before the dapp's 1103 arrived"
+    assert relay.engines["wallet"].sessions[session_topic].acknowledged
 
 
 def test_only_the_controller_may_update(relay, session_topic):

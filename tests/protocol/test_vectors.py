@@ -1,6 +1,6 @@
 """Known-answer tests: walletsync must reproduce the WalletConnect reference vectors byte for byte.
 
-The vectors live in ``tests/vectors/wc_vectors.json`` (copied from reference §1.1
+The vectors live in ``tests/protocol/vectors/wc_vectors.json`` (copied from reference §1.1
 and §8). If any of these fail, walletsync is no longer wire-compatible with the
 JS SDK: phones would fail to pair, decrypt, or authenticate to the relay.
 """
