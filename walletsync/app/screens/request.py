@@ -15,9 +15,8 @@ from walletsync.app.format import expires_in, session_chains
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.protocol import events as ev
-from walletsync.service import RequestOutcome, RequestTimeout, read_input_file
-from walletsync.store.db import SessionRecord
+from walletsync.service import RequestOutcome, RequestTimeout, SessionRecord, read_input_file
+from walletsync.service import events as ev
 from walletsync.text import shown
 
 TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'

@@ -1,10 +1,10 @@
 """The companion: the one async façade the CLI and the app use.
 
 It runs the Sign engine (dapp role) over the relay client, persists every change
-in one transaction with its audit row, restores sessions on start (and
-resubscribes), expires what is due, verifies every answer, and streams events
-(:meth:`Companion.events`) for a UI. Session references are local names or
-unique topic prefixes.
+in one transaction with its audit row (:mod:`walletsync.service.journal`), restores
+sessions on start (and resubscribes), expires what is due, verifies every answer,
+and streams events (:meth:`Companion.events`) for a UI. Session references are
+local names or unique topic prefixes.
 
 Several processes may share one data dir (the app and CLI commands, two apps):
 they share the device identity, so the relay pushes a phone's message to each of
@@ -16,249 +16,53 @@ them (:class:`StoreChanged`), and catches up before acting on a session.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from walletsync import audit
+from walletsync.audit import AuditEntry, AuditVerdict, verify_head
+from walletsync.audit import verify as verify_audit_log
 from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
-from walletsync.names import derived_name, local_name, looks_the_same, with_suffix
+from walletsync.names import local_name
 from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import Action, SignEngine
-from walletsync.protocol.errors import OutOfScope, ProtocolError
-from walletsync.protocol.jsonrpc import RpcError, sdk_error
-from walletsync.protocol.namespaces import Beyond, beyond_request, chain_of_account, granted_chains, request_beyond
+from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
-from walletsync.protocol.state import PendingRequest, SentProposal
+from walletsync.protocol.state import SentProposal
 from walletsync.protocol.uri import format_uri
+from walletsync.service.accounts import account_for, default_chain
+from walletsync.service.config import Config, configured_rpc
+from walletsync.service.events import RelayStatusChanged, RequestVerified, SessionRenamed, StoreChanged
+from walletsync.service.journal import Journal, answered_elsewhere, handled_elsewhere
+from walletsync.service.naming import check_free
+from walletsync.service.outcomes import (
+    AmbiguousSession,
+    ChainNotRequested,
+    PairingFailed,
+    PairingOffer,
+    RequestOutcome,
+    RequestTimeout,
+    RevokedLocally,
+    SessionInactive,
+    SessionNotFound,
+)
+from walletsync.service.relay_choice import RelayChoice, choose_relay
+from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
-PUBLIC_RELAY = "wss://relay.walletconnect.org"
-METADATA = {
-    "name": "walletsync",
-    "description": "walletsync: your phone wallet, from the terminal",
-    "url": "https://walletsync.invalid",
-    "icons": [],
-}
-DEFAULT_CHAINS = ("eip155:1",)
-DEFAULT_METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
-DEFAULT_EVENTS = ("chainChanged", "accountsChanged")
 ONLINE_TIMEOUT = 15.0
 STORE_POLL = 0.5
 """Seconds between looks at the store for other processes' changes."""
 log = logging.getLogger("walletsync.service")
-RelayKind = Literal["local", "public", "custom"]
-
-
-def phone_command(uri: str) -> str:
-    """The shell line that pairs ``walletsync phone`` with ``uri`` without putting the URI's key in ``ps``."""
-    import shlex
-
-    return f"WALLETSYNC_URI={shlex.quote(uri)} walletsync phone"
-
-
-class SessionNotFound(WalletsyncError):
-    code = "unknown_session"
-
-
-class AmbiguousSession(WalletsyncError):
-    code = "ambiguous_session"
-
-
-class SessionInactive(WalletsyncError):
-    code = "session_inactive"
-
-
-class PairingFailed(WalletsyncError):
-    code = "pairing_failed"
-
-
-class RequestTimeout(WalletsyncError):
-    code = "timeout"
-
-
-class NameTaken(WalletsyncError):
-    code = "name_taken"
-
-
-class InputFileError(WalletsyncError):
-    code = "bad_input"
-
-
-class ChainNotRequested(WalletsyncError):
-    """The phone granted none of the chains the user asked for: a request goes nowhere without ``--chain``."""
-
-    code = "chain_not_requested"
-
-
-class RevokedLocally(WalletsyncError):
-    """The session is marked revoked here, but the phone could not be told (no key to tell it with)."""
-
-    code = "revoked_locally"
-
-
-def read_input_file(path: str, flag: str) -> str:
-    """The text of a file the user named (``-`` is stdin); :class:`InputFileError` names ``flag`` when it cannot be read."""
-    try:
-        return Path("/dev/stdin" if path == "-" else path).expanduser().read_text()
-    except OSError as exc:
-        raise InputFileError(f"{flag}: cannot read {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise InputFileError(f"{flag}: {path} is not UTF-8 text") from None
-
-
-# --- configuration ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Config:
-    data_dir: str | None = None
-    relay: str | None = None
-    project_id: str | None = None
-    keyring_file: str | None = None
-    passphrase: str | None = None
-
-
-@dataclass(frozen=True)
-class RelayChoice:
-    url: str
-    kind: RelayKind
-    project_id: str | None = None
-    started: bool = False
-
-    def describe(self) -> str:
-        what = {"local": "local relay", "public": "public WalletConnect relay", "custom": "relay"}[self.kind]
-        return f"{what} {self.url}" + (" (started now)" if self.started else "")
-
-
-def _configured_project_id(config: Config, home: Path) -> str | None:
-    if config.project_id:
-        return config.project_id
-    if os.environ.get("WALLETCONNECT_PROJECT_ID"):
-        return os.environ["WALLETCONNECT_PROJECT_ID"]
-    settings = home / "config.json"
-    if settings.exists():
-        try:
-            return json.loads(settings.read_text()).get("project_id") or None
-        except (ValueError, AttributeError):
-            raise WalletsyncError(f"{settings} is not valid JSON") from None
-    return None
-
-
-async def choose_relay(config: Config, home: Path) -> RelayChoice:
-    """``--relay``; else the public relay when a project id is set; else the local relay (started if needed)."""
-    project_id = _configured_project_id(config, home)
-    if config.relay:
-        kind: RelayKind = "public" if config.relay.rstrip("/") == PUBLIC_RELAY else "custom"
-        return RelayChoice(config.relay, kind, project_id)
-    if project_id:
-        return RelayChoice(PUBLIC_RELAY, "public", project_id)
-    from walletsync.localrelay import ensure_local_relay
-
-    url, started = await ensure_local_relay(home)
-    return RelayChoice(url, "local", None, started)
-
-
-# --- results -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PairingOffer:
-    uri: str
-    expires_at: int
-    proposal_id: int
-
-
-@dataclass(frozen=True)
-class RequestOutcome:
-    session: SessionRecord
-    id: int
-    method: str
-    result: Any = None
-    error: dict | None = None
-    verdict: dict | None = None
-    late: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and bool(self.verdict and self.verdict.get("verified"))
-
-    @property
-    def session_ended(self) -> bool:
-        """No answer came because the session ended first (the engine fails its requests with 6000)."""
-        return self.error is not None and self.error.get("code") == sdk_error("USER_DISCONNECTED").code
-
-    def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md ``sign`` document."""
-        verdict = self.verdict or {}
-        out: dict[str, Any] = {
-            "session": self.session.name,
-            "method": self.method,
-            "result": self.result,
-            "verified": bool(verdict.get("verified")) and self.error is None,
-            "recovered": verdict.get("recovered"),
-            "account": verdict.get("account"),
-        }
-        if self.error is not None:
-            out["error"] = self.error
-        if verdict.get("reason"):
-            out["reason"] = verdict["reason"]
-        return out
-
-
-@dataclass(frozen=True)
-class RequestVerified(ev.Event):
-    """An answer was checked; ``verdict`` is :meth:`walletsync.signatures.Verdict.to_json`."""
-
-    topic: str
-    id: int
-    verdict: dict
-
-
-@dataclass(frozen=True)
-class RelayStatusChanged(ev.Event):
-    status: Status
-
-
-@dataclass(frozen=True)
-class SessionRenamed(ev.Event):
-    topic: str
-    name: str
-
-
-@dataclass(frozen=True)
-class ScopeWidened(ev.Event):
-    """A phone granted more than the user asked for: when the session settled (``update`` False) or by a
-    ``wc_sessionUpdate`` (``update`` True). ``added`` is what is newly beyond the request (audited as is)."""
-
-    topic: str
-    name: str
-    added: Beyond
-    update: bool
-
-    def message(self) -> str:
-        """One line for people (the name and the phone's ids are data: show with markup off)."""
-        if self.update:
-            return f"phone widened scope of {self.name}: {self.added.summary()}"
-        return f"phone granted {self.name} more than asked: {self.added.summary()}"
-
-
-@dataclass(frozen=True)
-class StoreChanged(ev.Event):
-    """Another walletsync process on this data dir changed sessions, requests or the audit: re-read what you show."""
-
-
-# --- the façade ---------------------------------------------------------------------------
+NO_FLAGS = Config()
 
 
 class Companion:
@@ -289,17 +93,18 @@ class Companion:
         self.runner = (
             EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
         )
+        self.journal = Journal(db, self.engine, secrets, clock)
         self._events: Broadcast[ev.Event] = Broadcast()
-        self._names: dict[int, str] = {}
         self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
         self._settling: dict[str, int] = {}
-        self._status_task: asyncio.Task | None = None
-        self._store_task: asyncio.Task | None = None
+        self._status_task: asyncio.Task[None] | None = None
+        self._store_task: asyncio.Task[None] | None = None
         self._data_version = -1
         self._restore()
 
     @classmethod
-    async def open(cls, config: Config = Config(), *, offline: bool = False, **kwargs: Any) -> Companion:
+    async def open(cls, config: Config = NO_FLAGS, *, offline: bool = False, **kwargs: Any) -> Companion:
+        """A companion on the data dir ``config`` names, its relay chosen (none when ``offline``); not yet started."""
         home = resolve_data_dir(config.data_dir)
         secrets = open_device_secrets(
             home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase
@@ -355,7 +160,7 @@ class Companion:
         )
         for sent in ended:
             self._pairing_ended_elsewhere(sent)
-        self._broadcast(self._answered_elsewhere(finished))
+        self._broadcast(answered_elsewhere(db, finished))
         return actions
 
     def _pairing_ended_elsewhere(self, sent: SentProposal) -> None:
@@ -373,29 +178,6 @@ class Companion:
                     "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
                 )
             )
-
-    def _answered_elsewhere(self, finished: list[PendingRequest]) -> list[ev.Event]:
-        """Requests of ours another process saw end (an answer the relay gave it alone, a session it ended):
-        the events a local waiter (:meth:`request`) needs, from what that process stored."""
-        events: list[ev.Event] = []
-        records = {(r.topic, r.id): r for r in self.db.requests()} if finished else {}
-        for pending in finished:
-            record = records.get((pending.topic, pending.id))
-            topic, request_id, method = pending.topic, pending.id, pending.method or ""
-            if record is None:
-                continue
-            if record.status in ("answered", "late"):
-                events.append(
-                    ev.RequestAnswered(topic, request_id, method, record.result, late=record.status == "late")
-                )
-                if record.verdict is not None:
-                    events.append(RequestVerified(topic, request_id, record.verdict))
-            elif record.status == "rejected" and record.error:
-                error = RpcError(record.error["code"], record.error["message"])
-                events.append(ev.RequestFailed(topic, request_id, method, error))
-            elif record.status == "cancelled":
-                events.append(ev.RequestFailed(topic, request_id, method, sdk_error("USER_DISCONNECTED")))
-        return events
 
     async def _catch_up(self) -> bool:
         """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
@@ -432,6 +214,7 @@ class Companion:
         return self.client.status if self.client is not None else None
 
     async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
+        """Return once the relay link is up; the transport's error when it does not come up within ``timeout``."""
         await self._runner().client.wait_online(timeout)
 
     async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.3) -> None:
@@ -444,6 +227,7 @@ class Companion:
                 return
 
     async def close(self) -> None:
+        """Stop the background tasks, close the relay link and the store; the companion is unusable afterwards."""
         for task in (self._status_task, self._store_task):
             if task:
                 task.cancel()
@@ -484,24 +268,14 @@ class Companion:
             fresh = self.db.remember(changes, now=now) if handled else True
             if fresh:
                 for event in events:
-                    extra += self._persist(event, now)
+                    extra += self.journal.record(event, now)
         if not fresh:
             actions = [a for a in actions if isinstance(a, (Subscribe, Unsubscribe))]
-            extra = self._handled_elsewhere(events)
+            extra = handled_elsewhere(self.db, events)
         for event in events:
             self._settle_pairing_waiters(event)
         self._broadcast(events + extra)
         return actions
-
-    def _handled_elsewhere(self, events: list[ev.Event]) -> list[ev.Event]:
-        """Another process journaled this step: hand local waiters what it recorded (an answer's verdict)."""
-        extra: list[ev.Event] = []
-        for event in events:
-            if isinstance(event, ev.RequestAnswered):
-                record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
-                if record is not None and record.verdict is not None:
-                    extra.append(RequestVerified(event.topic, event.id, record.verdict))
-        return extra
 
     def _settle_pairing_waiters(self, event: ev.Event) -> None:
         """Resolve :meth:`pair`'s outcome as soon as it is known, even if nobody awaits it yet."""
@@ -526,194 +300,10 @@ class Companion:
             else:
                 future.set_result(outcome)
 
-    def _audit(self, kind: str, session: str | None, **data: Any) -> None:
-        previous = self.db.last_audit()
-        entry = audit.append(
-            previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), signer=self.secrets.identity
-        )
-        self.db.add_audit(entry, audit.sign_head(entry, self.secrets.identity))
-
-    def _persist(self, event: ev.Event, now: int) -> list[ev.Event]:
-        db, engine = self.db, self.engine
-        if isinstance(event, ev.PairingCreated):
-            db.save_pairing(engine.pairings[event.uri.topic])
-            self._audit("pairing_offered", None, pairing_topic=event.uri.topic, expires_at=event.uri.expiry_timestamp)
-        elif isinstance(event, ev.ProposalSent):
-            db.save_proposal(engine.sent_proposals[event.proposal.id], name=self._names.get(event.proposal.id))
-            self._audit(
-                "proposal_sent",
-                None,
-                proposal_id=event.proposal.id,
-                optional_namespaces=event.proposal.optional_namespaces,
-            )
-        elif isinstance(event, ev.ProposalApproved):
-            db.save_proposal(engine.sent_proposals[event.proposal_id], name=db.proposal_name(event.proposal_id))
-            pairing = engine.pairings.get(engine.sent_proposals[event.proposal_id].proposal.pairing_topic)
-            if pairing:
-                db.save_pairing(pairing)
-            self._audit("proposal_approved", event.session_topic, proposal_id=event.proposal_id)
-        elif isinstance(event, ev.ProposalRejected):
-            if db.delete_proposal(event.proposal_id):
-                code, message = event.error.code, event.error.message
-                self._audit("proposal_rejected", None, proposal_id=event.proposal_id, code=code, message=message)
-        elif isinstance(event, ev.ProposalExpired):
-            if db.delete_proposal(event.proposal_id):  # else another process saw it end first (and journaled it)
-                self._audit("proposal_expired", None, proposal_id=event.proposal_id)
-        elif isinstance(event, ev.SessionSettled):
-            session = event.session
-            wanted = db.take_proposal_for_session(session.topic)
-            name = self._unique_name(wanted or derived_name(session.peer_metadata.get("name")), session.topic)
-            db.save_session(session, name=name, now=now)
-            beyond = beyond_request(session.required_namespaces, session.optional_namespaces, session.namespaces)
-            extra = {"beyond_request": beyond.to_json()} if beyond else {}
-            self._audit(
-                "session_settled",
-                session.topic,
-                name=name,
-                peer={k: session.peer_metadata.get(k) for k in ("name", "url")},
-                accounts=session.accounts,
-                namespaces=session.namespaces,
-                **extra,
-            )
-            return [ScopeWidened(session.topic, name, beyond, update=False)] if beyond else []
-        elif isinstance(event, ev.SessionUpdated):
-            return self._on_update(event, now)
-        elif isinstance(event, ev.SessionExtended):
-            db.update_session(event.topic, expiry=event.expiry)
-            self._audit("session_extended", event.topic, expiry=event.expiry)
-        elif isinstance(event, ev.SessionDeleted):
-            by_us = event.by == "self"
-            if db.end_session(event.topic, "revoked" if by_us else "deleted"):  # else ended (and journaled) elsewhere
-                kind = "session_revoked" if by_us else "session_deleted_by_peer"
-                self._audit(kind, event.topic, code=event.code, message=event.message)
-        elif isinstance(event, ev.SessionExpired):
-            if db.end_session(event.topic, "expired"):  # else another process ended it first (and journaled it)
-                self._audit("session_expired", event.topic)
-        elif isinstance(event, (ev.PairingExpired, ev.PairingDeleted)):
-            db.delete_pairing(event.topic)
-        elif isinstance(event, ev.RequestSent):
-            db.save_request(engine.requests[(event.topic, event.id)], now=now)
-            self._audit(
-                "request_pushed",
-                event.topic,
-                id=event.id,
-                method=event.method,
-                chain_id=event.chain_id,
-                params=event.params,
-                expiry=event.expiry,
-                **self._request_beyond(event),
-            )
-        elif isinstance(event, ev.RequestAnswered):
-            return self._on_answer(event, now)
-        elif isinstance(event, ev.RequestFailed):
-            db.finish_request(
-                event.topic,
-                event.id,
-                status="rejected",
-                now=now,
-                error={"code": event.error.code, "message": event.error.message},
-            )
-            db.update_session(event.topic, last_seen=now)
-            self._audit(
-                "request_rejected",
-                event.topic,
-                id=event.id,
-                code=event.error.code,
-                message=event.error.message,
-                late=event.late,
-            )
-        elif isinstance(event, ev.RequestExpired) and event.direction == "outgoing":
-            db.expire_request(event.topic, event.id)
-            self._audit("request_expired", event.topic, id=event.id, method=event.method)
-        elif isinstance(event, ev.Acknowledged):
-            if event.topic in engine.sessions:
-                db.update_session(
-                    event.topic, last_seen=now, **({"last_ping": now} if event.method == "wc_sessionPing" else {})
-                )
-            if event.method == "wc_sessionPing":
-                self._audit("ping_answered", event.topic)
-        elif isinstance(event, ev.SessionPinged):
-            db.update_session(event.topic, last_seen=now)
-        elif isinstance(event, ev.SessionEventReceived):
-            db.update_session(event.topic, last_seen=now)
-            self._audit("event_received", event.topic, name=event.name, data=event.data, chain_id=event.chain_id)
-        return []
-
-    def _request_beyond(self, event: ev.RequestSent) -> dict[str, Any]:
-        """For the request's audit row: ``beyond_request`` when the user named a chain or method nobody asked for."""
-        session = self.engine.sessions.get(event.topic)
-        if session is None:
-            return {}
-        beyond = request_beyond(session.required_namespaces, session.optional_namespaces, event.chain_id, event.method)
-        return {"beyond_request": beyond} if beyond else {}
-
-    def _on_update(self, event: ev.SessionUpdated, now: int) -> list[ev.Event]:
-        """Apply the phone's update (the SDK already checked it); audit and announce what it added beyond the request."""
-        before = next((s for s in self.db.sessions() if s.topic == event.topic), None)
-        self.db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
-        self._audit("session_updated", event.topic, namespaces=event.namespaces)
-        after = next((s for s in self.db.sessions() if s.topic == event.topic), None)
-        if before is None or after is None:
-            return []
-        added = after.beyond_request.minus(before.beyond_request)
-        if not added:
-            return []
-        beyond = after.beyond_request.to_json()
-        self._audit("session_scope_widened", event.topic, added=added.to_json(), beyond_request=beyond)
-        return [ScopeWidened(event.topic, after.name, added, update=True)]
-
-    def _on_answer(self, event: ev.RequestAnswered, now: int) -> list[ev.Event]:
-        from walletsync.signatures import verify_response
-
-        record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
-        session = next((s for s in self.db.sessions() if s.topic == event.topic), None)
-        account = _account_for(session, record.chain_id if record else None)
-        verdict = verify_response(
-            record.method if record else event.method, record.params if record else [], event.result, account
-        ).to_json()
-        self.db.finish_request(
-            event.topic,
-            event.id,
-            status="late" if event.late else "answered",
-            now=now,
-            result=event.result,
-            verdict=verdict,
-        )
-        self.db.update_session(event.topic, last_seen=now)
-        self._audit(
-            "response_late" if event.late else "request_answered",
-            event.topic,
-            id=event.id,
-            method=event.method,
-            result=event.result,
-        )
-        self._audit(
-            "signature_verified" if verdict["verified"] else "signature_mismatch", event.topic, id=event.id, **verdict
-        )
-        return [RequestVerified(event.topic, event.id, verdict)]
-
-    def _unique_name(self, wanted: str, topic: str) -> str:
-        """``wanted``, or ``wanted (2)``, … : the first that looks like no other active session's name."""
-        name, n = wanted, 2
-        while self._lookalike(name, except_topic=topic) is not None:
-            name, n = with_suffix(wanted, n), n + 1
-        return name
-
-    def _lookalike(self, name: str, *, except_topic: str | None = None) -> str | None:
-        """The name of another active session that a reader could not tell from ``name``, if any."""
-        live = (s.name for s in self.db.sessions(include_ended=False) if s.topic != except_topic)
-        return next((other for other in live if looks_the_same(other, name)), None)
-
-    def _check_free(self, name: str, *, except_topic: str | None = None) -> None:
-        other = self._lookalike(name, except_topic=except_topic)
-        if other == name:
-            raise NameTaken(f"another active session is already named '{name}'")
-        if other is not None:
-            raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other}'")
-
     # --- sessions ----------------------------------------------------------------------------
 
     def sessions(self) -> list[SessionRecord]:
+        """Every session in the store, ended ones included."""
         return self.db.sessions()
 
     def resolve(self, ref: str) -> SessionRecord:
@@ -758,19 +348,25 @@ class Companion:
         return next(s for s in self.db.sessions() if s.topic == topic)
 
     def rename(self, ref: str, name: str) -> SessionRecord:
+        """The session under its new local name (audited); :class:`NameTaken` when another looks the same."""
         record = self.resolve(ref)
         name = local_name(name)
-        self._check_free(name, except_topic=record.topic)
+        check_free(self.db, name, except_topic=record.topic)
         with self.db.transaction():
             self.db.update_session(record.topic, name=name)
-            self._audit("session_renamed", record.topic, old=record.name, new=name)
+            self.journal.audit("session_renamed", record.topic, old=record.name, new=name)
         self._broadcast([SessionRenamed(record.topic, name)])
         return self._record(record.topic)
 
     # --- pairing -------------------------------------------------------------------------------
 
     async def pair(
-        self, *, chains=DEFAULT_CHAINS, methods=DEFAULT_METHODS, events=DEFAULT_EVENTS, name: str | None = None
+        self,
+        *,
+        chains: Iterable[str] = DEFAULT_CHAINS,
+        methods: Iterable[str] = DEFAULT_METHODS,
+        events: Iterable[str] = DEFAULT_EVENTS,
+        name: str | None = None,
     ) -> PairingOffer:
         """Create a pairing URI to show as a QR; await :meth:`wait_for_session` with its proposal id."""
         namespaces: dict[str, dict[str, list[str]]] = {}
@@ -781,12 +377,12 @@ class Companion:
             ns["chains"].append(chain)
         if name is not None:
             name = local_name(name)
-            self._check_free(name)
+            check_free(self.db, name)
         actions = self.engine.connect(self.clock(), optional_namespaces=namespaces)
         sent = next(a for a in actions if isinstance(a, ev.ProposalSent))
         created = next(a for a in actions if isinstance(a, ev.PairingCreated))
         if name:
-            self._names[sent.proposal.id] = name
+            self.journal.proposal_names[sent.proposal.id] = name
         self._pairings[sent.proposal.id] = asyncio.get_running_loop().create_future()
         await self._runner().run(actions)
         return PairingOffer(format_uri(created.uri), created.uri.expiry_timestamp or 0, sent.proposal.id)
@@ -830,43 +426,22 @@ class Companion:
 
         record = self._active(ref)
         chain = chain_id or self._default_chain(record)
-        account = _account_for(record, chain)
+        account = account_for(record, chain)
         method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
         outcome = await self.request(
             ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )
-        rpc_url = rpc_url or self._configured_rpc(chain)
+        rpc_url = rpc_url or configured_rpc(self.home, chain)
         if method == "eth_sendTransaction" and outcome.ok and rpc_url:
             outcome = await self._look_up(outcome, rpc_url, account)
         return outcome
 
-    def _configured_rpc(self, chain: str) -> str | None:
-        settings = self.home / "config.json"
-        try:
-            return (json.loads(settings.read_text()).get("rpc") or {}).get(chain) if settings.exists() else None
-        except (ValueError, AttributeError):
-            raise WalletsyncError(f"{settings} is not valid JSON") from None
-
     async def _look_up(self, outcome: RequestOutcome, rpc_url: str, account: str) -> RequestOutcome:
-        from walletsync.signatures import lookup_transaction
+        from walletsync.chain_rpc import lookup_transaction
 
         verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
         with self.db.transaction():
-            self.db.finish_request(
-                outcome.session.topic,
-                outcome.id,
-                status="answered",
-                now=int(self.clock()),
-                result=outcome.result,
-                verdict=verdict,
-            )
-            self._audit(
-                "signature_verified" if verdict["verified"] else "signature_mismatch",
-                outcome.session.topic,
-                id=outcome.id,
-                lookup=rpc_url,
-                **verdict,
-            )
+            self.journal.lookup_checked(outcome.session.topic, outcome.id, outcome.result, rpc_url, verdict)
         self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
         return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
@@ -881,13 +456,16 @@ class Companion:
         expiry: int = 300,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
     ) -> RequestOutcome:
+        """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be."""
         record = await self._ready(ref)
         chain = chain_id or self._default_chain(record, method)
         try:
             actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
         except OutOfScope as exc:
             with self.db.transaction():
-                self._audit("request_refused_by_scope", record.topic, method=method, chain_id=chain, reason=str(exc))
+                self.journal.audit(
+                    "request_refused_by_scope", record.topic, method=method, chain_id=chain, reason=str(exc)
+                )
             raise
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
         outcome = asyncio.ensure_future(self._outcome(record.topic, sent.id))
@@ -940,10 +518,12 @@ class Companion:
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
         """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
         try:
-            return _default_chain(record)
+            return default_chain(record)
         except ChainNotRequested as exc:
             with self.db.transaction():
-                self._audit("request_refused_by_scope", record.topic, method=method, chain_id=None, reason=str(exc))
+                self.journal.audit(
+                    "request_refused_by_scope", record.topic, method=method, chain_id=None, reason=str(exc)
+                )
             raise
 
     def requests(self, ref: str | None = None) -> list[RequestRecord]:
@@ -972,7 +552,7 @@ class Companion:
         with self.db.transaction():  # active in the store, yet no key to tell the phone with
             if self.db.end_session(record.topic, "revoked"):
                 message = "revoked locally; the phone was not told (no session key)"
-                self._audit("session_revoked", record.topic, code=6000, message=message)
+                self.journal.audit("session_revoked", record.topic, code=6000, message=message)
         self._broadcast([ev.SessionDeleted(record.topic, 6000, "revoked locally", "self")])
         raise RevokedLocally(
             f"session {record.name!r} is marked revoked here, but its key is gone so the phone was not told; "
@@ -980,9 +560,11 @@ class Companion:
         )
 
     async def revoke_all(self) -> list[SessionRecord]:
+        """Every active session, revoked as by :meth:`revoke` (stopping at the first that fails)."""
         return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
 
     async def extend(self, ref: str) -> SessionRecord:
+        """The session after asking the phone to extend it (the new expiry lands when the phone acknowledges)."""
         record = await self._ready(ref)
         await self._runner().run(self.engine.extend(record.topic, self.clock()))
         return self._record(record.topic)
@@ -1010,38 +592,16 @@ class Companion:
 
     # --- audit ------------------------------------------------------------------------------------
 
-    def audit_entries(self, ref: str | None = None) -> list[audit.AuditEntry]:
+    def audit_entries(self, ref: str | None = None) -> list[AuditEntry]:
+        """The audit rows of one session (or all of them), oldest first."""
         return self.db.audit_entries(self.resolve(ref).topic if ref else None)
 
-    def verify_audit(self) -> audit.AuditVerdict:
+    def verify_audit(self) -> AuditVerdict:
+        """Whether the audit log's hash chain and its signed head are intact, and where they break if not."""
         head = self.db.audit_head()
         entries = self.db.audit_entries()
-        if head is not None and not audit.verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
-            return audit.AuditVerdict(
+        if head is not None and not verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
+            return AuditVerdict(
                 False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"}
             )
-        return audit.verify(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
-
-
-def _default_chain(record: SessionRecord) -> str:
-    """The first chain (in account order) the user asked for and the phone granted; never one nobody asked for."""
-    if not record.accounts:
-        raise ProtocolError(f"session {record.name!r} has no accounts", by="peer")
-    requested = record.requested_chains
-    if requested:
-        return requested[0]
-    granted = granted_chains(record.namespaces)
-    shown = ", ".join(granted[:5]) + (f" and {len(granted) - 5} more" if len(granted) > 5 else "")
-    raise ChainNotRequested(
-        f"the phone granted {record.name!r} only chains you did not ask for ({shown}); "
-        "pass --chain with one of them to use it anyway"
-    )
-
-
-def _account_for(record: SessionRecord | None, chain_id: str | None) -> str:
-    if record is None:
-        return ""
-    for account in record.accounts:
-        if chain_id is None or chain_of_account(account) == chain_id:
-            return account.split(":")[2]
-    return record.accounts[0].split(":")[2] if record.accounts else ""
+        return verify_audit_log(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
