@@ -81,6 +81,16 @@ def test_only_app_imports_textual():
     assert offenders == []
 
 
+def test_app_speaks_only_the_services_words():
+    """app/ gets records, statuses and events from walletsync.service, never from the layers under the service."""
+    below = {"walletsync.store", "walletsync.transport", "walletsync.audit", "walletsync.protocol"}
+    offenders = {
+        str(path.relative_to(PACKAGE)): sorted(m for m in imports_of(path) if _hits(m, below))
+        for path in (PACKAGE / "app").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
 def test_the_checker_sees_forbidden_imports(tmp_path):
     """Guard against a checker that silently passes: it must flag a planted import."""
     planted = tmp_path / "bad.py"

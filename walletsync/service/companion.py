@@ -33,24 +33,22 @@ from walletsync.protocol import events as ev
 from walletsync.protocol.engine import Action, SignEngine
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
-from walletsync.protocol.state import SentProposal
 from walletsync.protocol.uri import format_uri
 from walletsync.service.accounts import account_for, default_chain
+from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.config import Config, configured_rpc
 from walletsync.service.events import RelayStatusChanged, RequestVerified, SessionRenamed, StoreChanged
 from walletsync.service.journal import Journal, answered_elsewhere, handled_elsewhere
-from walletsync.service.naming import check_free
+from walletsync.service.naming import check_free, find_session
 from walletsync.service.outcomes import (
-    AmbiguousSession,
     ChainNotRequested,
-    PairingFailed,
     PairingOffer,
     RequestOutcome,
     RequestTimeout,
     RevokedLocally,
     SessionInactive,
-    SessionNotFound,
 )
+from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.relay_choice import RelayChoice, choose_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA
 from walletsync.store.db import Database, RequestRecord, SessionRecord
@@ -95,8 +93,7 @@ class Companion:
         )
         self.journal = Journal(db, self.engine, secrets, clock)
         self._events: Broadcast[ev.Event] = Broadcast()
-        self._pairings: dict[int, asyncio.Future[SessionRecord]] = {}
-        self._settling: dict[str, int] = {}
+        self.pairing_waiters = PairingWaiters(db)
         self._status_task: asyncio.Task[None] | None = None
         self._store_task: asyncio.Task[None] | None = None
         self._data_version = -1
@@ -159,25 +156,9 @@ class Companion:
             sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay
         )
         for sent in ended:
-            self._pairing_ended_elsewhere(sent)
+            self.pairing_waiters.ended_elsewhere(sent)
         self._broadcast(answered_elsewhere(db, finished))
         return actions
-
-    def _pairing_ended_elsewhere(self, sent: SentProposal) -> None:
-        """Another process sharing our identity heard the phone's answer to our proposal (a relay delivers
-        a message once per identity to a late subscriber); what it stored tells :meth:`wait_for_session`."""
-        future = self._pairings.get(sent.proposal.id)
-        if future is None or future.done():
-            return
-        linked = [s for s in self.db.sessions(include_ended=False) if s.pairing_topic == sent.proposal.pairing_topic]
-        if linked:
-            future.set_result(linked[-1])
-        else:
-            future.set_exception(
-                PairingFailed(
-                    "the pairing was refused or expired (handled by another walletsync process; see 'walletsync audit')"
-                )
-            )
 
     async def _catch_up(self) -> bool:
         """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
@@ -273,32 +254,9 @@ class Companion:
             actions = [a for a in actions if isinstance(a, (Subscribe, Unsubscribe))]
             extra = handled_elsewhere(self.db, events)
         for event in events:
-            self._settle_pairing_waiters(event)
+            self.pairing_waiters.settle(event)
         self._broadcast(events + extra)
         return actions
-
-    def _settle_pairing_waiters(self, event: ev.Event) -> None:
-        """Resolve :meth:`pair`'s outcome as soon as it is known, even if nobody awaits it yet."""
-        if isinstance(event, ev.ProposalApproved):
-            self._settling[event.session_topic] = event.proposal_id
-            return
-        if isinstance(event, ev.SessionSettled):
-            proposal_id = self._settling.pop(event.session.topic, None)
-            outcome: SessionRecord | Exception = self._record(event.session.topic)
-        elif isinstance(event, ev.ProposalRejected):
-            proposal_id = event.proposal_id
-            outcome = PairingFailed(f"the phone rejected the pairing ({event.error.code}: {event.error.message})")
-        elif isinstance(event, ev.ProposalExpired):
-            proposal_id = event.proposal_id
-            outcome = PairingFailed("the pairing expired before a phone answered; run 'walletsync pair' again")
-        else:
-            return
-        future = self._pairings.get(proposal_id) if proposal_id is not None else None
-        if future is not None and not future.done():
-            if isinstance(outcome, Exception):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -308,21 +266,7 @@ class Companion:
 
     def resolve(self, ref: str) -> SessionRecord:
         """A session by local name, else by unique topic prefix (at least 4 hex chars)."""
-        records = self.db.sessions()
-        by_name = [s for s in records if s.name == ref]
-        active = [s for s in by_name if s.status == "active"]
-        if len(active) == 1 or len(by_name) == 1:
-            return (active or by_name)[0]
-        if len(by_name) > 1:
-            raise AmbiguousSession(f"several ended sessions are named {ref!r}; use a topic prefix")
-        if len(ref) >= 4:
-            prefixed = [s for s in records if s.topic.startswith(ref.lower())]
-            if len(prefixed) == 1:
-                return prefixed[0]
-            if len(prefixed) > 1:
-                names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
-                raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
-        raise SessionNotFound(f"no session named or starting with {ref!r} (see 'walletsync sessions')")
+        return find_session(self.db.sessions(), ref)
 
     def _active(self, ref: str) -> SessionRecord:
         record = self.resolve(ref)
@@ -383,23 +327,13 @@ class Companion:
         created = next(a for a in actions if isinstance(a, ev.PairingCreated))
         if name:
             self.journal.proposal_names[sent.proposal.id] = name
-        self._pairings[sent.proposal.id] = asyncio.get_running_loop().create_future()
+        self.pairing_waiters.expect(sent.proposal.id)
         await self._runner().run(actions)
         return PairingOffer(format_uri(created.uri), created.uri.expiry_timestamp or 0, sent.proposal.id)
 
     async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
         """The session a phone settled for this pairing; :class:`PairingFailed` if it rejected or expired."""
-        future = self._pairings.get(proposal_id)
-        if future is None:
-            raise PairingFailed(f"no pairing {proposal_id} was offered by this process")
-        try:
-            async with asyncio.timeout(timeout):
-                return await asyncio.shield(future)
-        except TimeoutError:
-            raise RequestTimeout(f"no phone answered within {timeout:g} s") from None
-        finally:
-            if future.done():
-                self._pairings.pop(proposal_id, None)
+        return await self.pairing_waiters.wait(proposal_id, timeout)
 
     # --- requests --------------------------------------------------------------------------------
 
@@ -468,7 +402,7 @@ class Companion:
                 )
             raise
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
-        outcome = asyncio.ensure_future(self._outcome(record.topic, sent.id))
+        outcome = asyncio.ensure_future(request_outcome(self.events(), record.topic, sent.id, self._record))
         await asyncio.sleep(0)  # the watcher is registered before anything can arrive
         await self._runner().run(actions)
         if on_sent is not None:
@@ -480,40 +414,6 @@ class Companion:
             raise RequestTimeout(
                 f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
             ) from None
-
-    async def _outcome(self, topic: str, request_id: int) -> RequestOutcome:
-        answer: ev.Event | None = None
-        async for event in self.events():
-            if isinstance(event, (ev.RequestAnswered, ev.RequestFailed)) and (event.topic, event.id) == (
-                topic,
-                request_id,
-            ):
-                answer = event
-                if isinstance(event, ev.RequestFailed):
-                    break
-            elif (
-                isinstance(event, ev.RequestExpired)
-                and (event.topic, event.id) == (topic, request_id)
-                and event.direction == "outgoing"
-            ):
-                raise RequestTimeout(
-                    f"request {request_id} expired before the phone answered (a late answer is still recorded)"
-                )
-            elif isinstance(event, RequestVerified) and (event.topic, event.id) == (topic, request_id):
-                assert isinstance(answer, ev.RequestAnswered)
-                return RequestOutcome(
-                    self._record(topic), request_id, answer.method, answer.result, None, event.verdict, answer.late
-                )
-        assert isinstance(answer, ev.RequestFailed)
-        return RequestOutcome(
-            self._record(topic),
-            request_id,
-            answer.method,
-            None,
-            {"code": answer.error.code, "message": answer.error.message},
-            None,
-            answer.late,
-        )
 
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
         """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
@@ -573,7 +473,7 @@ class Companion:
         """Ping the phone; returns the session and the round trip in seconds."""
         record = await self._ready(ref)
         started = time.monotonic()
-        acked = asyncio.ensure_future(self._ack(record.topic, "wc_sessionPing"))
+        acked = asyncio.ensure_future(acknowledged(self.events(), record.topic, "wc_sessionPing"))
         await asyncio.sleep(0)
         await self._runner().run(self.engine.ping(record.topic, self.clock()))
         try:
@@ -584,11 +484,6 @@ class Companion:
                 f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
             ) from None
         return self._record(record.topic), time.monotonic() - started
-
-    async def _ack(self, topic: str, method: str) -> None:
-        async for event in self.events():
-            if isinstance(event, ev.Acknowledged) and event.topic == topic and event.method == method:
-                return
 
     # --- audit ------------------------------------------------------------------------------------
 
