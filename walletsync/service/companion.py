@@ -179,7 +179,7 @@ class Companion:
                 log.exception("reading other processes' changes failed")
 
     async def start(self) -> None:
-        """Connect to the relay in the background; intents wait for it when they need it."""
+        """Return once connecting to the relay has begun in the background; intents wait for the link when they need it."""
         await self._runner().start()
         self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
         self._store_task = asyncio.create_task(self._watch_store(), name="store-watch")
@@ -199,7 +199,7 @@ class Companion:
         await self._runner().client.wait_online(timeout)
 
     async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.3) -> None:
-        """Go online and handle what the relay kept for us (a delete from the phone, a late answer, …)."""
+        """Return once online and done with what the relay kept for us (a delete from the phone, a late answer, …)."""
         runner = self._runner()
         await self.online(timeout)
         while True:
@@ -312,7 +312,7 @@ class Companion:
         events: Iterable[str] = DEFAULT_EVENTS,
         name: str | None = None,
     ) -> PairingOffer:
-        """Create a pairing URI to show as a QR; await :meth:`wait_for_session` with its proposal id."""
+        """A pairing offer (its URI to show as a QR); await :meth:`wait_for_session` with its proposal id."""
         namespaces: dict[str, dict[str, list[str]]] = {}
         for chain in chains:
             ns = namespaces.setdefault(
@@ -350,7 +350,7 @@ class Companion:
         rpc_url: str | None = None,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
     ) -> RequestOutcome:
-        """Build a signing request from user input, push it, wait for the answer, verify it.
+        """The verified outcome of a signing request built from user input: pushed, answered, checked.
 
         For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
         the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
@@ -433,7 +433,7 @@ class Companion:
     # --- lifecycle of a session ------------------------------------------------------------
 
     async def revoke(self, ref: str) -> SessionRecord:
-        """Tell the phone the session is over, then forget its key.
+        """The session, revoked: the phone is told it is over, then its key is forgotten.
 
         :class:`RevokedLocally` when the phone could not be told; :class:`SessionInactive` when it ended meanwhile.
         """
@@ -464,7 +464,7 @@ class Companion:
         return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
 
     async def extend(self, ref: str) -> SessionRecord:
-        """The session after asking the phone to extend it (the new expiry lands when the phone acknowledges)."""
+        """The session after asking the phone to extend its expiry."""
         record = await self._ready(ref)
         await self._runner().run(self.engine.extend(record.topic, self.clock()))
         return self._record(record.topic)
