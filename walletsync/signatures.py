@@ -4,7 +4,9 @@
 into WalletConnect request params, refusing anything malformed before it
 reaches the phone. :func:`verify_response` recovers the signer from the phone's
 answer; a garbage answer is a :class:`Verdict` with ``verified=False``, never an
-exception, because the answer comes from the peer.
+exception, because the answer comes from the peer. The ``transaction_*`` functions
+judge what a chain node said about a sent transaction; asking the node is
+:mod:`walletsync.chain_rpc`'s job (the only I/O), so everything here stays pure.
 
 eth-account is imported inside the functions: it takes about half a second to
 load and the app should not wait for it at start-up.
@@ -65,7 +67,7 @@ def _first_line(exc: BaseException) -> str:
 def _checksummed(address: Any) -> str:
     """The EIP-55 form of a 0x address; anything else comes back as text, untouched."""
     if isinstance(address, str) and ADDRESS.fullmatch(address):
-        from eth_utils import to_checksum_address
+        from eth_utils import to_checksum_address  # type: ignore[attr-defined]  # exported, not re-declared in __all__
 
         return to_checksum_address(address)
     return str(address)
@@ -101,7 +103,7 @@ def _typed_message(params: Any) -> Any:
 SIGNED_MESSAGES = {"personal_sign": _personal_message, "eth_signTypedData_v4": _typed_message}
 
 
-def verify_response(method: str, params: list, result: Any, account: str) -> Verdict:
+def verify_response(method: str | None, params: list[Any], result: Any, account: str) -> Verdict:
     """Did ``account`` produce ``result`` for the request ``(method, params)`` we sent?
 
     Signatures are checked by recovering the signer; ``eth_sendTransaction`` can
@@ -158,7 +160,7 @@ def _account(account: Any) -> str:
     return _checksummed(account)
 
 
-def _message_params(message: Any, account: str) -> list:
+def _message_params(message: Any, account: str) -> list[Any]:
     if not isinstance(message, str) or not message:
         raise MalformedRequest("--message: the message is empty")
     try:
@@ -168,7 +170,7 @@ def _message_params(message: Any, account: str) -> list:
     return ["0x" + raw.hex(), account]
 
 
-def _typed_data_params(text: Any, account: str) -> list:
+def _typed_data_params(text: Any, account: str) -> list[Any]:
     from eth_account.messages import encode_typed_data
 
     typed = _parse_json(text, "--typed-data")
@@ -189,7 +191,7 @@ def _typed_data_params(text: Any, account: str) -> list:
 
 
 def _tx_address(name: str, value: Any) -> str:
-    from eth_utils import is_checksum_address
+    from eth_utils import is_checksum_address  # type: ignore[attr-defined]  # exported, not re-declared in __all__
 
     if not isinstance(value, str) or not ADDRESS.fullmatch(value):
         raise MalformedRequest(f"--tx: {name!r} must be a 20-byte 0x address, got {_show(value)}")
@@ -211,7 +213,7 @@ def _tx_quantity(name: str, value: Any) -> str:
     return hex(number)
 
 
-def _tx_params(text: Any, account: str) -> list:
+def _tx_params(text: Any, account: str) -> list[Any]:
     given = _parse_json(text, "--tx")
     if not isinstance(given, dict):
         raise MalformedRequest(f"--tx: must be a JSON object, got a {type(given).__name__}")
@@ -239,7 +241,7 @@ def build_request(
     typed_data: str | None = None,
     tx: str | None = None,
     account: str,
-) -> tuple[str, list]:
+) -> tuple[str, list[Any]]:
     """``(method, params)`` for exactly one of: message text, typed-data JSON text, transaction JSON text.
 
     Raises :class:`MalformedRequest` with a one-line reason naming the flag; the
@@ -261,22 +263,19 @@ def build_request(
     return "eth_sendTransaction", _tx_params(tx, account)
 
 
-def lookup_transaction(rpc_url: str, tx_hash: str, account: str, *, timeout: float = 10.0) -> Verdict:
-    """Ask a chain node for the transaction the phone says it sent; verified iff it exists and came from ``account``.
+def transaction_not_found(rpc_url: str, tx_hash: str, account: str) -> Verdict:
+    """The verdict when the chain node at ``rpc_url`` has no transaction ``tx_hash``."""
+    return Verdict(False, None, _checksummed(account), f"transaction {tx_hash[:12]}… not found at {rpc_url}")
 
-    Blocking (an HTTP call): run it in a thread. Never raises for node trouble: the verdict says what happened.
-    """
-    from web3 import HTTPProvider, Web3
-    from web3.exceptions import TransactionNotFound
 
-    try:
-        node = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
-        tx = node.eth.get_transaction(tx_hash)
-    except TransactionNotFound:
-        return Verdict(False, None, _checksummed(account), f"transaction {tx_hash[:12]}… not found at {rpc_url}")
-    except Exception as exc:  # connection refused, bad answers: report, do not crash
-        return Verdict(False, None, _checksummed(account), f"could not ask {rpc_url}: {_first_line(exc)}")
-    sender = _checksummed(tx.get("from"))
+def node_unreachable(rpc_url: str, account: str, exc: BaseException) -> Verdict:
+    """The verdict when the chain node could not be asked (connection refused, a bad answer): ``exc`` says why."""
+    return Verdict(False, None, _checksummed(account), f"could not ask {rpc_url}: {_first_line(exc)}")
+
+
+def transaction_sender(sender: Any, account: str) -> Verdict:
+    """The verdict on a transaction found on chain: verified iff ``sender`` is the session ``account``."""
+    sender = _checksummed(sender)
     if sender.lower() != account.lower():
         return Verdict(
             False, sender, _checksummed(account), f"transaction sent by {sender}, not by the session account"

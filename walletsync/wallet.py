@@ -9,18 +9,22 @@ was given. Nothing here parses arguments or prints; ``walletsync phone`` does th
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from walletsync.errors import WalletsyncError
 from walletsync.protocol import events as ev
+from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import ProtocolError
 from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import build_approved_namespaces, merge_namespaces
+from walletsync.protocol.relay_auth import RelayIdentity
 from walletsync.protocol.state import Proposal
 from walletsync.protocol.uri import PairingUri
 from walletsync.signer import EVENTS, METHODS, Signer, SignError, summarize
+from walletsync.transport.client import RelayClient
 from walletsync.transport.runner import EngineRunner
 
 # --- the wallet --------------------------------------------------------------------------
@@ -28,6 +32,12 @@ from walletsync.transport.runner import EngineRunner
 Ask = Callable[[str], Awaitable[bool]]
 Report = Callable[[dict[str, Any]], None]
 OnProposal = Literal["approve", "reject", "ask"]
+METADATA = {
+    "name": "walletsync phone",
+    "description": "walletsync's reference phone wallet, in a terminal",
+    "url": "https://walletsync.invalid/phone",
+    "icons": [],
+}
 NO_TERMINAL = "no terminal to ask on, so the answer is no (use --approve/--reject/--auto-approve)"
 
 
@@ -92,6 +102,25 @@ class PhoneWallet:
             ev.MessageRejected: lambda e: self._error(e.error.code, f"refused a message from the dapp: {e.error}"),
             _Stop: lambda e: self._finish(Finished(e.reason)),
         }
+
+    @classmethod
+    def on_relay(
+        cls,
+        relay_url: str,
+        signer: Signer,
+        *,
+        report: Report,
+        ask: Ask | None = None,
+        on_proposal: OnProposal = "ask",
+        auto_approve: bool = False,
+    ) -> PhoneWallet:
+        """A wallet with a fresh engine and relay identity for ``relay_url``, not yet connected.
+
+        Connect with ``wallet.runner.start()`` (and close with ``wallet.runner.close()``), then :meth:`pair`.
+        """
+        engine = SignEngine(METADATA, os.urandom)
+        runner = EngineRunner(engine, RelayClient(relay_url, RelayIdentity(os.urandom(32))))
+        return cls(runner, signer, report=report, ask=ask, on_proposal=on_proposal, auto_approve=auto_approve)
 
     def _now(self) -> float:
         return self.runner.now()

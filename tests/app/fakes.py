@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 
-from walletsync.audit import AuditEntry, AuditVerdict
-from walletsync.protocol import events as ev
-from walletsync.service import PairingOffer, RelayChoice, RequestOutcome
-from walletsync.store.db import RequestRecord, SessionRecord
-from walletsync.transport.client import Status
+from walletsync.service import (
+    AuditEntry,
+    AuditVerdict,
+    Companion,
+    CompanionAPI,
+    Event,
+    PairingOffer,
+    RelayChoice,
+    RequestOutcome,
+    RequestRecord,
+    SessionRecord,
+    Status,
+)
+from walletsync.service import events as ev
 
 NOW = 1_800_000_000
 URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303&expiryTimestamp=1800000300"
@@ -47,7 +56,7 @@ def session(
 
 
 class FakeCompanion:
-    """Just what the sessions screen reads: relay, link status, clock, sessions, events."""
+    """Just what the screens read: relay, link status, clock, sessions, events; it never talks to a phone."""
 
     relay = RelayChoice("ws://127.0.0.1:8765", "local")
     link_status = Status("online")
@@ -61,7 +70,14 @@ class FakeCompanion:
     def sessions(self) -> list[SessionRecord]:
         return list(self._sessions)
 
-    async def pair(self, **scopes) -> PairingOffer:
+    async def pair(
+        self,
+        *,
+        chains: Iterable[str] = (),
+        methods: Iterable[str] = (),
+        events: Iterable[str] = (),
+        name: str | None = None,
+    ) -> PairingOffer:
         return PairingOffer(URI, NOW + 300, 1)
 
     async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
@@ -83,9 +99,14 @@ class FakeCompanion:
         self,
         ref: str,
         *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
         chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        rpc_url: str | None = None,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
-        **draft: str,
     ) -> RequestOutcome:
         """Request 42 goes out (5 minutes to answer); then ``outcome`` comes back, or nothing ever does."""
         if on_sent is not None:
@@ -99,6 +120,24 @@ class FakeCompanion:
     def verify_audit(self) -> AuditVerdict:
         return AuditVerdict(True, len(self.session_audit), None)
 
-    async def events(self) -> AsyncIterator:
+    async def events(self) -> AsyncIterator[Event]:
         await asyncio.Event().wait()
-        yield  # pragma: no cover
+        yield ev.StoreChanged()  # pragma: no cover
+
+    # --- what a phone would have to answer: the fake has no phone ---
+    def rename(self, ref: str, name: str) -> SessionRecord:
+        raise NotImplementedError("the fake companion renames nothing")
+
+    async def revoke(self, ref: str) -> SessionRecord:
+        raise NotImplementedError("the fake companion has no phone to tell")
+
+    async def extend(self, ref: str) -> SessionRecord:
+        raise NotImplementedError("the fake companion has no phone to ask")
+
+    async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
+        raise NotImplementedError("the fake companion has no phone to ping")
+
+
+def _both_fit(fake: FakeCompanion, real: Companion) -> tuple[CompanionAPI, CompanionAPI]:
+    """Never called: mypy checks here that the fake and the real companion both have the shape the screens use."""
+    return fake, real

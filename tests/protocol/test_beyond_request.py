@@ -19,7 +19,8 @@ from walletsync.protocol.namespaces import (
     validate_proposal_namespaces,
     validate_session_namespaces,
 )
-from walletsync.service import ChainNotRequested, _default_chain
+from walletsync.service import ChainNotRequested
+from walletsync.service.accounts import default_chain as _default_chain
 from walletsync.store.db import SessionRecord
 
 ADDRESS = "0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"

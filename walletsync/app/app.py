@@ -16,13 +16,11 @@ from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
-from walletsync.protocol.events import Event
-from walletsync.service import RelayStatusChanged, ScopeWidened
+from walletsync.service import Event, RelayStatusChanged, ScopeWidened, Status
 from walletsync.text import shown
-from walletsync.transport.client import Status
 
 if TYPE_CHECKING:
-    from walletsync.service import Companion
+    from walletsync.service import CompanionAPI
 
 
 class WalletsyncApp(App[None]):
@@ -42,7 +40,7 @@ class WalletsyncApp(App[None]):
 
     link: reactive[Status | None] = reactive(None)
 
-    def __init__(self, companion: Companion) -> None:
+    def __init__(self, companion: CompanionAPI) -> None:
         super().__init__()
         self.companion = companion
         self.session_events: Signal[Event] = Signal(self, "session-events")
@@ -103,6 +101,6 @@ class WalletsyncApp(App[None]):
         self.push_screen(AuditScreen(self.companion))
 
 
-def build_app(companion: Companion) -> WalletsyncApp:
+def build_app(companion: CompanionAPI) -> WalletsyncApp:
     """The one factory for the app (CLI, tests, snapshots)."""
     return WalletsyncApp(companion)

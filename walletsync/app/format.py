@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 
 from rich.text import Text
 
-from walletsync.audit import AuditEntry
-from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.service import AuditEntry, RequestRecord, SessionRecord
 from walletsync.text import clip as clip_text
 from walletsync.text import shown
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from walletsync.protocol.events import Event
-from walletsync.service import PairingOffer
-from walletsync.store.db import SessionRecord
+from walletsync.service import Event, PairingOffer, SessionRecord
 
 
 class CompanionEventReceived(Message):

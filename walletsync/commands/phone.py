@@ -22,12 +22,6 @@ DEFAULT_RELAY = "ws://127.0.0.1:8787"
 """The local relay (``walletsync relay``); the one place the phone's default relay is chosen."""
 TEST_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 """Account #0 of the well-known test mnemonic ("test test … junk"): public, for trying things only."""
-METADATA = {
-    "name": "walletsync phone",
-    "description": "walletsync's reference phone wallet, in a terminal",
-    "url": "https://walletsync.invalid/phone",
-    "icons": [],
-}
 KEY_ENV, MNEMONIC_ENV, URI_ENV = "WALLETSYNC_PHONE_KEY", "WALLETSYNC_PHONE_MNEMONIC", "WALLETSYNC_URI"
 MAX_URI_BYTES = 4096
 """A pairing URI is ~200 bytes; a longer line on stdin is not one."""
@@ -172,22 +166,19 @@ def _signer(args: argparse.Namespace) -> Signer:
 
 
 async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, stdin_spent: bool) -> int:
-    from walletsync.protocol.engine import SignEngine
-    from walletsync.protocol.relay_auth import RelayIdentity
-    from walletsync.transport.client import RelayClient, TransportError
-    from walletsync.transport.runner import EngineRunner
+    from walletsync.transport.client import TransportError
 
     relay_url = getattr(args, "relay", None) or DEFAULT_RELAY
-    runner = EngineRunner(SignEngine(METADATA, os.urandom), RelayClient(relay_url, RelayIdentity(os.urandom(32))))
     answers = None if args.approve and args.auto_approve else _answer_fd(stdin_spent)
-    wallet = PhoneWallet(
-        runner,
+    wallet = PhoneWallet.on_relay(
+        relay_url,
         signer,
         report=report,
         ask=None if answers is None else functools.partial(_ask_on_terminal, answers),
         on_proposal="approve" if args.approve else "reject" if args.reject else "ask",
         auto_approve=args.auto_approve,
     )
+    runner = wallet.runner
     caught: list[int] = []
     work = asyncio.current_task()
     stage = "connecting"

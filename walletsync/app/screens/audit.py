@@ -16,8 +16,8 @@ from walletsync.app.format import audit_details, clip, fit, plain
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.audit import AuditEntry, AuditVerdict
-from walletsync.protocol import events as ev
+from walletsync.service import AuditEntry, AuditVerdict
+from walletsync.service import events as ev
 from walletsync.text import shown as escaped
 
 COLUMNS = (
@@ -76,7 +76,7 @@ class AuditScreen(CompanionScreen):
 
     def on_mount(self) -> None:
         self.reload(preselect=self.session)
-        self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
+        self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
 
     def _on_companion_event(self, event: ev.Event) -> None:
         self.reload()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -11,7 +11,8 @@ from walletsync.errors import WalletsyncError
 from walletsync.text import shown
 
 if TYPE_CHECKING:
-    from walletsync.service import Companion
+    from walletsync.app.app import WalletsyncApp
+    from walletsync.service import CompanionAPI
 
 
 class CompanionScreen(Screen[None]):
@@ -21,9 +22,14 @@ class CompanionScreen(Screen[None]):
     notification here instead of tearing the app down.
     """
 
-    def __init__(self, companion: Companion, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(self, companion: CompanionAPI, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
-        self.companion = companion
+        self.companion: CompanionAPI = companion
+
+    @property
+    def walletsync_app(self) -> WalletsyncApp:
+        """``self.app``, typed: every companion screen runs inside :class:`WalletsyncApp`."""
+        return cast("WalletsyncApp", self.app)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:

@@ -17,10 +17,8 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.audit import AuditEntry
-from walletsync.protocol import events as ev
-from walletsync.service import StoreChanged
-from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.service import AuditEntry, RequestRecord, SessionRecord, StoreChanged
+from walletsync.service import events as ev
 from walletsync.text import shown
 
 REQUEST_COLUMNS = (
@@ -95,7 +93,7 @@ class SessionDetailScreen(CompanionScreen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1, self._tick)
-        self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
+        self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
 
     def _on_companion_event(self, event: ev.Event) -> None:
         if getattr(event, "topic", None) == self.topic or isinstance(event, StoreChanged):

@@ -19,8 +19,7 @@ from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, phone_command
-from walletsync.store.db import SessionRecord
+from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, SessionRecord, phone_command
 from walletsync.text import shown
 
 RETRY_SECONDS = 3.0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TypedDict
 
 from rich.text import Text
 from textual import on, work
@@ -15,12 +16,19 @@ from walletsync.app.format import expires_in, session_chains
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.protocol import events as ev
-from walletsync.service import RequestOutcome, RequestTimeout, read_input_file
-from walletsync.store.db import SessionRecord
+from walletsync.service import RequestOutcome, RequestTimeout, SessionRecord, read_input_file
+from walletsync.service import events as ev
 from walletsync.text import shown
 
 TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
+
+
+class Draft(TypedDict, total=False):
+    """The request as :meth:`Companion.sign` takes it: exactly one of the three."""
+
+    message: str
+    typed_data: str
+    tx: str
 
 
 def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
@@ -103,7 +111,7 @@ class RequestScreen(CompanionScreen):
 
     # --- composing ---------------------------------------------------------------------------
 
-    def _draft(self) -> dict[str, str]:
+    def _draft(self) -> Draft:
         """The request as :meth:`Companion.sign` takes it: exactly one of message, typed_data, tx."""
         kind = self.query_one(TabbedContent).active
         if kind == "kind-typed-data":
@@ -139,7 +147,7 @@ class RequestScreen(CompanionScreen):
     # --- sending and waiting -----------------------------------------------------------------
 
     @work(group="request", exit_on_error=False)
-    async def send(self, draft: dict[str, str], chain: str | None) -> None:
+    async def send(self, draft: Draft, chain: str | None) -> None:
         self.busy = True
         self.query_one("#request-send", Button).disabled = True
         self._show("sending", "Sending…")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,8 +11,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from walletsync.protocol.namespaces import is_chain_id
-from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS
+from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, is_chain_id
+
+
+class ScopeKwargs(TypedDict):
+    """:meth:`Companion.pair`'s scope arguments."""
+
+    chains: tuple[str, ...]
+    methods: tuple[str, ...]
+    events: tuple[str, ...]
 
 
 def comma_separated(text: str) -> tuple[str, ...]:
@@ -43,7 +51,7 @@ class Scopes:
     def summary(self) -> str:
         return f"Asks for {', '.join(self.chains)} · methods: {', '.join(self.methods) or 'none'} · events: {', '.join(self.events) or 'none'}"
 
-    def as_kwargs(self) -> dict[str, tuple[str, ...]]:
+    def as_kwargs(self) -> ScopeKwargs:
         """For ``companion.pair(**scopes.as_kwargs())``."""
         return {"chains": self.chains, "methods": self.methods, "events": self.events}
 

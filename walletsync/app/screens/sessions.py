@@ -31,9 +31,8 @@ from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
-from walletsync.protocol import events as ev
-from walletsync.service import RequestVerified, SessionRenamed, StoreChanged
-from walletsync.store.db import SessionRecord
+from walletsync.service import RequestVerified, SessionRecord, SessionRenamed, StoreChanged
+from walletsync.service import events as ev
 from walletsync.text import shown
 
 COLUMNS = (
@@ -91,7 +90,7 @@ class SessionsScreen(CompanionScreen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1, self._tick)
-        self.app.session_events.subscribe(self, self._on_companion_event)  # type: ignore[attr-defined]
+        self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
 
     # --- the table ---------------------------------------------------------------------------
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual.widgets import Static
 
+from walletsync.service import Status
 from walletsync.text import shown
-from walletsync.transport.client import Status
+
+if TYPE_CHECKING:
+    from walletsync.app.app import WalletsyncApp
 
 LINK_TEXT = {"online": "link up", "connecting": "connecting…", "offline": "link down", "closed": "closed"}
 
@@ -25,7 +30,7 @@ class RelayStatusBar(Static):
     def _show_link(self, link: Status | None) -> None:
         state = link.state if link else "offline"
         reason = f" ({link.reason})" if link and link.reason and state != "online" else ""
-        relay = self.app.companion.relay  # type: ignore[attr-defined]
+        relay = cast("WalletsyncApp", self.app).companion.relay
         where = relay.describe() if relay else "offline (no relay)"
         self.update(shown(f"{where} · {LINK_TEXT.get(state, state)}{reason}"))
         for known in LINK_TEXT:

@@ -1,0 +1,82 @@
+"""The service: the one façade (:class:`Companion`) the CLI and the app use, and every word it speaks.
+
+Callers import from here: the façade, its settings, results, errors and events,
+and the store and transport types it hands out (``SessionRecord``, ``Status``,
+``AuditEntry``, ...), so that the app never reaches below the service.
+"""
+
+from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.service import events
+from walletsync.service.api import CompanionAPI
+from walletsync.service.companion import ONLINE_TIMEOUT, STORE_POLL, Companion
+from walletsync.service.config import Config
+from walletsync.service.events import (
+    Event,
+    RelayStatusChanged,
+    RequestVerified,
+    ScopeWidened,
+    ServiceEvent,
+    SessionRenamed,
+    StoreChanged,
+)
+from walletsync.service.outcomes import (
+    AmbiguousSession,
+    ChainNotRequested,
+    InputFileError,
+    NameTaken,
+    PairingFailed,
+    PairingOffer,
+    RequestOutcome,
+    RequestTimeout,
+    RevokedLocally,
+    SessionInactive,
+    SessionNotFound,
+)
+from walletsync.service.relay_choice import PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
+from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
+from walletsync.service.user_input import phone_command, read_input_file
+from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.transport.client import Status
+
+__all__ = [
+    "DEFAULT_CHAINS",
+    "DEFAULT_EVENTS",
+    "DEFAULT_METHODS",
+    "METADATA",
+    "ONLINE_TIMEOUT",
+    "PUBLIC_RELAY",
+    "STORE_POLL",
+    "AmbiguousSession",
+    "AuditEntry",
+    "AuditVerdict",
+    "ChainNotRequested",
+    "Companion",
+    "CompanionAPI",
+    "Config",
+    "Event",
+    "InputFileError",
+    "NameTaken",
+    "PairingFailed",
+    "PairingOffer",
+    "RelayChoice",
+    "RelayKind",
+    "RelayStatusChanged",
+    "RequestOutcome",
+    "RequestRecord",
+    "RequestTimeout",
+    "RequestVerified",
+    "RevokedLocally",
+    "ScopeWidened",
+    "ServiceEvent",
+    "SessionInactive",
+    "SessionNotFound",
+    "SessionRecord",
+    "SessionRenamed",
+    "Status",
+    "StoreChanged",
+    "choose_relay",
+    "events",
+    "is_chain_id",
+    "phone_command",
+    "read_input_file",
+]

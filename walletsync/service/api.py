@@ -1,0 +1,88 @@
+"""What a screen may ask of the companion: the :class:`CompanionAPI` Protocol.
+
+:class:`~walletsync.service.companion.Companion` implements it, and so does the
+test suite's fake (``tests/app/fakes.py``), so the app is typed against this and
+snapshots run on the fake without a relay or a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Protocol
+
+from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.protocol.events import Event, RequestSent
+from walletsync.service.outcomes import PairingOffer, RequestOutcome
+from walletsync.service.relay_choice import RelayChoice
+from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.transport.client import Status
+
+
+class CompanionAPI(Protocol):
+    """The part of :class:`~walletsync.service.companion.Companion` the app uses."""
+
+    @property
+    def relay(self) -> RelayChoice | None:
+        """The relay in use; None when opened offline."""
+
+    @property
+    def link_status(self) -> Status | None:
+        """The relay connection's current state (None when opened offline)."""
+
+    def clock(self) -> float:
+        """Now, in seconds since the epoch, as the companion sees it."""
+
+    def events(self) -> AsyncIterator[Event]:
+        """Every event from now on."""
+
+    def sessions(self) -> list[SessionRecord]:
+        """Every session in the store, ended ones included."""
+
+    def requests(self, ref: str | None = None) -> list[RequestRecord]:
+        """Signing requests sent to one session (or to all), oldest first."""
+
+    def audit_entries(self, ref: str | None = None) -> list[AuditEntry]:
+        """The audit rows of one session (or all of them), oldest first."""
+
+    def verify_audit(self) -> AuditVerdict:
+        """Whether the audit log is intact."""
+
+    def rename(self, ref: str, name: str) -> SessionRecord:
+        """The session under its new local name."""
+
+    async def pair(
+        self,
+        *,
+        chains: Iterable[str] = ...,
+        methods: Iterable[str] = ...,
+        events: Iterable[str] = ...,
+        name: str | None = None,
+    ) -> PairingOffer:
+        """A pairing URI to show; await :meth:`wait_for_session` with its proposal id."""
+
+    async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
+        """The session a phone settled for this pairing."""
+
+    async def sign(
+        self,
+        ref: str,
+        *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
+        chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        rpc_url: str | None = None,
+        on_sent: Callable[[RequestSent], None] | None = None,
+    ) -> RequestOutcome:
+        """The phone's answer to a signing request, verified."""
+
+    async def revoke(self, ref: str) -> SessionRecord:
+        """The session after telling the phone it is over."""
+
+    async def extend(self, ref: str) -> SessionRecord:
+        """The session after asking the phone to extend it."""
+
+    async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
+        """The session and the ping's round trip in seconds."""

@@ -1,0 +1,502 @@
+"""The companion: the one async façade the CLI and the app use.
+
+It runs the Sign engine (dapp role) over the relay client, persists every change
+in one transaction with its audit row (:mod:`walletsync.service.journal`), restores
+sessions on start (and resubscribes), expires what is due, verifies every answer,
+and streams events (:meth:`Companion.events`) for a UI. Session references are
+local names or unique topic prefixes.
+
+Several processes may share one data dir (the app and CLI commands, two apps):
+they share the device identity, so the relay pushes a phone's message to each of
+them. The store's replay memory decides which one journals it (the first to
+record the envelope); each polls the store for the others' commits and adopts
+them (:class:`StoreChanged`), and catches up before acting on a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from walletsync.audit import AuditEntry, AuditVerdict, verify_head
+from walletsync.audit import verify as verify_audit_log
+from walletsync.broadcast import Broadcast
+from walletsync.errors import WalletsyncError
+from walletsync.names import local_name
+from walletsync.paths import data_dir as resolve_data_dir
+from walletsync.protocol import events as ev
+from walletsync.protocol.engine import Action, SignEngine
+from walletsync.protocol.errors import OutOfScope
+from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
+from walletsync.protocol.uri import format_uri
+from walletsync.service.accounts import account_for, default_chain
+from walletsync.service.answers import acknowledged, request_outcome
+from walletsync.service.config import Config, configured_rpc
+from walletsync.service.events import RelayStatusChanged, RequestVerified, SessionRenamed, StoreChanged
+from walletsync.service.journal import Journal, answered_elsewhere, handled_elsewhere
+from walletsync.service.naming import check_free, find_session
+from walletsync.service.outcomes import (
+    ChainNotRequested,
+    PairingOffer,
+    RequestOutcome,
+    RequestTimeout,
+    RevokedLocally,
+    SessionInactive,
+)
+from walletsync.service.pairing_waiters import PairingWaiters
+from walletsync.service.relay_choice import RelayChoice, choose_relay
+from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA
+from walletsync.store.db import Database, RequestRecord, SessionRecord
+from walletsync.store.keys import DeviceSecrets, open_device_secrets
+from walletsync.transport.client import RelayClient, Status
+from walletsync.transport.runner import EngineRunner
+
+ONLINE_TIMEOUT = 15.0
+STORE_POLL = 0.5
+"""Seconds between looks at the store for other processes' changes."""
+log = logging.getLogger("walletsync.service")
+NO_FLAGS = Config()
+
+
+class Companion:
+    """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
+
+    def __init__(
+        self,
+        home: Path,
+        db: Database,
+        secrets: DeviceSecrets,
+        relay: RelayChoice | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        random: Callable[[int], bytes] = os.urandom,
+    ) -> None:
+        """``relay=None`` opens the companion offline: listing, renaming and the audit work; talking to phones does not."""
+        self.home = home
+        self.db = db
+        self.secrets = secrets
+        self.relay = relay
+        self.clock = clock
+        self.engine = SignEngine(METADATA, random)
+        self.client = (
+            RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random)
+            if relay
+            else None
+        )
+        self.runner = (
+            EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
+        )
+        self.journal = Journal(db, self.engine, secrets, clock)
+        self._events: Broadcast[ev.Event] = Broadcast()
+        self.pairing_waiters = PairingWaiters(db)
+        self._status_task: asyncio.Task[None] | None = None
+        self._store_task: asyncio.Task[None] | None = None
+        self._data_version = -1
+        self._restore()
+
+    @classmethod
+    async def open(cls, config: Config = NO_FLAGS, *, offline: bool = False, **kwargs: Any) -> Companion:
+        """A companion on the data dir ``config`` names, its relay chosen (none when ``offline``); not yet started."""
+        home = resolve_data_dir(config.data_dir)
+        secrets = open_device_secrets(
+            home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase
+        )
+        db = Database(home / "walletsync.db", secrets.storage_key)
+        try:
+            relay = None if offline else await choose_relay(config, home)
+        except BaseException:
+            db.close()
+            raise
+        return cls(home, db, secrets, relay, **kwargs)
+
+    def _restore(self) -> None:
+        with self.db.transaction():
+            self.db.purge_replay(now=int(self.clock()))
+        self._load(adopt_pairings=True)
+        self._on_step(self.engine.expire(self.clock()))
+
+    def _load(self, *, adopt_pairings: bool) -> list[Action]:
+        """Give the engine the store's view (sessions, requests, replay memory; pairings and proposals).
+
+        Returns the relay calls for the topics gained and lost. Requests this process has
+        in flight that the store does not hold (pings, extends; a request not yet persisted) stay.
+        Without ``adopt_pairings`` only this process's own pairings and proposals are kept, those
+        the store still has: a pairing belongs to the process showing its QR.
+        """
+        db, engine = self.db, self.engine
+        with db.snapshot():
+            self._data_version = db.data_version()
+            sessions, pairings, proposals = db.active_sessions(), db.pairings(), db.sent_proposals()
+            if not adopt_pairings:
+                pairings = [p for p in pairings if p.topic in engine.pairings]
+                proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]
+            topics = {s.topic for s in sessions} | {p.topic for p in pairings}
+            topics |= {p.session_topic for p in proposals if p.session_topic}
+            in_flight = [  # ours, not (yet) in the store: pings, extends, a request being sent
+                r
+                for r in engine.requests.values()
+                if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)
+            ]
+            requests = [*db.pending_requests(), *in_flight]
+            replay = db.replay_memory(topics)
+        kept = {p.proposal.id for p in proposals}
+        ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
+        still = {(r.topic, r.id) for r in requests}
+        finished = [
+            r
+            for key, r in engine.requests.items()
+            if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still
+        ]
+        actions = engine.restore(
+            sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay
+        )
+        for sent in ended:
+            self.pairing_waiters.ended_elsewhere(sent)
+        self._broadcast(answered_elsewhere(db, finished))
+        return actions
+
+    async def _catch_up(self) -> bool:
+        """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
+        if self.db.data_version() == self._data_version:
+            return False
+        actions = self._load(adopt_pairings=False)
+        self._broadcast([StoreChanged()])
+        if self.runner is not None and actions:
+            await self.runner.run(actions)
+        return True
+
+    async def _watch_store(self) -> None:
+        while True:
+            await asyncio.sleep(STORE_POLL)
+            try:
+                await self._catch_up()
+            except Exception:  # a busy or briefly locked store must not stop the watching
+                log.exception("reading other processes' changes failed")
+
+    async def start(self) -> None:
+        """Return once connecting to the relay has begun in the background; intents wait for the link when they need it."""
+        await self._runner().start()
+        self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
+        self._store_task = asyncio.create_task(self._watch_store(), name="store-watch")
+
+    def _runner(self) -> EngineRunner:
+        if self.runner is None:
+            raise WalletsyncError("this command was opened offline and cannot reach the relay")
+        return self.runner
+
+    @property
+    def link_status(self) -> Status | None:
+        """The relay connection's current state (None when opened offline)."""
+        return self.client.status if self.client is not None else None
+
+    async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
+        """Return once the relay link is up; the transport's error when it does not come up within ``timeout``."""
+        await self._runner().client.wait_online(timeout)
+
+    async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.3) -> None:
+        """Return once online and done with what the relay kept for us (a delete from the phone, a late answer, …)."""
+        runner = self._runner()
+        await self.online(timeout)
+        while True:
+            await asyncio.sleep(quiet)
+            if runner.client.inbox.empty() and not runner.busy:
+                return
+
+    async def close(self) -> None:
+        """Stop the background tasks, close the relay link and the store; the companion is unusable afterwards."""
+        for task in (self._status_task, self._store_task):
+            if task:
+                task.cancel()
+        if self.runner is not None:
+            await self.runner.close()
+        self.db.close()
+
+    async def _watch_status(self) -> None:
+        async for status in self._runner().client.statuses():
+            self._broadcast([RelayStatusChanged(status)])
+
+    # --- events --------------------------------------------------------------------------
+
+    def events(self) -> AsyncIterator[ev.Event]:
+        """Every event from now on: the engine's, plus :class:`RequestVerified` and :class:`RelayStatusChanged`."""
+        return self._events.listen()
+
+    def _broadcast(self, events: list[ev.Event]) -> None:
+        self._events.publish(events)
+
+    def _on_step(self, actions: list[Action]) -> list[Action]:
+        """Persist and audit one engine step in one transaction, then tell the watchers; returns the relay calls to make.
+
+        The step's replay memory is recorded in the same transaction. If its message was
+        already recorded (another process sharing the store handled it, or this one before
+        a restart), nothing is journaled or answered again; local waiters still hear the events.
+        A step that only refused its message (unknown request, unknown topic) records nothing:
+        a process that knows more may still handle that message.
+        """
+        events = [a for a in actions if isinstance(a, ev.Event)]
+        changes = self.engine.take_replay_changes()
+        handled = any(not isinstance(a, ev.MessageRejected) for a in actions)
+        if not events and not (changes and handled):
+            return actions
+        now = int(self.clock())
+        extra: list[ev.Event] = []
+        with self.db.transaction():
+            fresh = self.db.remember(changes, now=now) if handled else True
+            if fresh:
+                for event in events:
+                    extra += self.journal.record(event, now)
+        if not fresh:
+            actions = [a for a in actions if isinstance(a, (Subscribe, Unsubscribe))]
+            extra = handled_elsewhere(self.db, events)
+        for event in events:
+            self.pairing_waiters.settle(event)
+        self._broadcast(events + extra)
+        return actions
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def sessions(self) -> list[SessionRecord]:
+        """Every session in the store, ended ones included."""
+        return self.db.sessions()
+
+    def resolve(self, ref: str) -> SessionRecord:
+        """A session by local name, else by unique topic prefix (at least 4 hex chars)."""
+        return find_session(self.db.sessions(), ref)
+
+    def _active(self, ref: str) -> SessionRecord:
+        record = self.resolve(ref)
+        if record.status != "active":
+            raise SessionInactive(f"session {record.name!r} is {record.status}")
+        if record.expiry <= self.clock():
+            raise SessionInactive(
+                f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}"
+            )
+        return record
+
+    async def _ready(self, ref: str) -> SessionRecord:
+        """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
+        record = self._active(ref)
+        await self.online()
+        await self._catch_up()
+        record = self._active(record.topic)  # ended meanwhile: SessionInactive, not the engine's "no session"
+        if record.topic not in self.engine.sessions:
+            raise SessionInactive(f"session {record.name!r} cannot be used: its key is gone (revoke it and pair again)")
+        return record
+
+    def _record(self, topic: str) -> SessionRecord:
+        return next(s for s in self.db.sessions() if s.topic == topic)
+
+    def rename(self, ref: str, name: str) -> SessionRecord:
+        """The session under its new local name (audited); :class:`NameTaken` when another looks the same."""
+        record = self.resolve(ref)
+        name = local_name(name)
+        check_free(self.db, name, except_topic=record.topic)
+        with self.db.transaction():
+            self.db.update_session(record.topic, name=name)
+            self.journal.audit("session_renamed", record.topic, old=record.name, new=name)
+        self._broadcast([SessionRenamed(record.topic, name)])
+        return self._record(record.topic)
+
+    # --- pairing -------------------------------------------------------------------------------
+
+    async def pair(
+        self,
+        *,
+        chains: Iterable[str] = DEFAULT_CHAINS,
+        methods: Iterable[str] = DEFAULT_METHODS,
+        events: Iterable[str] = DEFAULT_EVENTS,
+        name: str | None = None,
+    ) -> PairingOffer:
+        """A pairing offer (its URI to show as a QR); await :meth:`wait_for_session` with its proposal id."""
+        namespaces: dict[str, dict[str, list[str]]] = {}
+        for chain in chains:
+            ns = namespaces.setdefault(
+                chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)}
+            )
+            ns["chains"].append(chain)
+        if name is not None:
+            name = local_name(name)
+            check_free(self.db, name)
+        actions = self.engine.connect(self.clock(), optional_namespaces=namespaces)
+        sent = next(a for a in actions if isinstance(a, ev.ProposalSent))
+        created = next(a for a in actions if isinstance(a, ev.PairingCreated))
+        if name:
+            self.journal.proposal_names[sent.proposal.id] = name
+        self.pairing_waiters.expect(sent.proposal.id)
+        await self._runner().run(actions)
+        return PairingOffer(format_uri(created.uri), created.uri.expiry_timestamp or 0, sent.proposal.id)
+
+    async def wait_for_session(self, proposal_id: int, timeout: float | None = None) -> SessionRecord:
+        """The session a phone settled for this pairing; :class:`PairingFailed` if it rejected or expired."""
+        return await self.pairing_waiters.wait(proposal_id, timeout)
+
+    # --- requests --------------------------------------------------------------------------------
+
+    async def sign(
+        self,
+        ref: str,
+        *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
+        chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        rpc_url: str | None = None,
+        on_sent: Callable[[ev.RequestSent], None] | None = None,
+    ) -> RequestOutcome:
+        """The verified outcome of a signing request built from user input: pushed, answered, checked.
+
+        For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
+        the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
+        ``on_sent`` is called once the request is on its way (its id and expiry), before the answer.
+        """
+        from walletsync.signatures import build_request
+
+        record = self._active(ref)
+        chain = chain_id or self._default_chain(record)
+        account = account_for(record, chain)
+        method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
+        outcome = await self.request(
+            ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
+        )
+        rpc_url = rpc_url or configured_rpc(self.home, chain)
+        if method == "eth_sendTransaction" and outcome.ok and rpc_url:
+            outcome = await self._look_up(outcome, rpc_url, account)
+        return outcome
+
+    async def _look_up(self, outcome: RequestOutcome, rpc_url: str, account: str) -> RequestOutcome:
+        from walletsync.chain_rpc import lookup_transaction
+
+        verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
+        with self.db.transaction():
+            self.journal.lookup_checked(outcome.session.topic, outcome.id, outcome.result, rpc_url, verdict)
+        self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
+        return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
+
+    async def request(
+        self,
+        ref: str,
+        method: str,
+        params: Any,
+        *,
+        chain_id: str | None = None,
+        timeout: float | None = None,
+        expiry: int = 300,
+        on_sent: Callable[[ev.RequestSent], None] | None = None,
+    ) -> RequestOutcome:
+        """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be."""
+        record = await self._ready(ref)
+        chain = chain_id or self._default_chain(record, method)
+        try:
+            actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
+        except OutOfScope as exc:
+            with self.db.transaction():
+                self.journal.audit(
+                    "request_refused_by_scope", record.topic, method=method, chain_id=chain, reason=str(exc)
+                )
+            raise
+        sent = next(a for a in actions if isinstance(a, ev.RequestSent))
+        outcome = asyncio.ensure_future(request_outcome(self.events(), record.topic, sent.id, self._record))
+        await asyncio.sleep(0)  # the watcher is registered before anything can arrive
+        await self._runner().run(actions)
+        if on_sent is not None:
+            on_sent(sent)
+        try:
+            async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
+                return await outcome
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
+            ) from None
+
+    def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
+        """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
+        try:
+            return default_chain(record)
+        except ChainNotRequested as exc:
+            with self.db.transaction():
+                self.journal.audit(
+                    "request_refused_by_scope", record.topic, method=method, chain_id=None, reason=str(exc)
+                )
+            raise
+
+    def requests(self, ref: str | None = None) -> list[RequestRecord]:
+        """Signing requests sent to one session (or to all), oldest first, with their answers and verdicts."""
+        return self.db.requests(self.resolve(ref).topic if ref else None)
+
+    # --- lifecycle of a session ------------------------------------------------------------
+
+    async def revoke(self, ref: str) -> SessionRecord:
+        """The session, revoked: the phone is told it is over, then its key is forgotten.
+
+        :class:`RevokedLocally` when the phone could not be told; :class:`SessionInactive` when it ended meanwhile.
+        """
+        record = self.resolve(ref)
+        if record.status != "active":
+            raise SessionInactive(f"session {record.name!r} is already {record.status}")
+        await self.online()
+        await self._catch_up()  # a session paired (or ended) by another process since we last looked
+        if record.topic in self.engine.sessions:
+            await self._runner().run(self.engine.disconnect(record.topic, self.clock()))
+            return self._record(record.topic)
+        current = self._record(record.topic)
+        if current.status != "active":
+            ended = f"session {record.name!r} was {current.status} meanwhile"
+            raise SessionInactive(f"{ended} (by the phone or another walletsync process)")
+        with self.db.transaction():  # active in the store, yet no key to tell the phone with
+            if self.db.end_session(record.topic, "revoked"):
+                message = "revoked locally; the phone was not told (no session key)"
+                self.journal.audit("session_revoked", record.topic, code=6000, message=message)
+        self._broadcast([ev.SessionDeleted(record.topic, 6000, "revoked locally", "self")])
+        raise RevokedLocally(
+            f"session {record.name!r} is marked revoked here, but its key is gone so the phone was not told; "
+            "remove it on the phone too"
+        )
+
+    async def revoke_all(self) -> list[SessionRecord]:
+        """Every active session, revoked as by :meth:`revoke` (stopping at the first that fails)."""
+        return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
+
+    async def extend(self, ref: str) -> SessionRecord:
+        """The session after asking the phone to extend its expiry."""
+        record = await self._ready(ref)
+        await self._runner().run(self.engine.extend(record.topic, self.clock()))
+        return self._record(record.topic)
+
+    async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
+        """Ping the phone; returns the session and the round trip in seconds."""
+        record = await self._ready(ref)
+        started = time.monotonic()
+        acked = asyncio.ensure_future(acknowledged(self.events(), record.topic, "wc_sessionPing"))
+        await asyncio.sleep(0)
+        await self._runner().run(self.engine.ping(record.topic, self.clock()))
+        try:
+            async with asyncio.timeout(timeout):
+                await acked
+        except TimeoutError:
+            raise RequestTimeout(
+                f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
+            ) from None
+        return self._record(record.topic), time.monotonic() - started
+
+    # --- audit ------------------------------------------------------------------------------------
+
+    def audit_entries(self, ref: str | None = None) -> list[AuditEntry]:
+        """The audit rows of one session (or all of them), oldest first."""
+        return self.db.audit_entries(self.resolve(ref).topic if ref else None)
+
+    def verify_audit(self) -> AuditVerdict:
+        """Whether the audit log's hash chain and its signed head are intact, and where they break if not."""
+        head = self.db.audit_head()
+        entries = self.db.audit_entries()
+        if head is not None and not verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
+            return AuditVerdict(
+                False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"}
+            )
+        return verify_audit_log(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
