@@ -80,12 +80,13 @@ def _run_app(args: argparse.Namespace) -> int:
     import asyncio
 
     from walletsync.commands.common import config_from
+    from walletsync.commands.prompt import terminal_prompt
     from walletsync.service import Companion
 
     async def main() -> None:
         from walletsync.app.app import build_app
 
-        companion = await Companion.open(config_from(args))
+        companion = await Companion.open(config_from(args), prompt=terminal_prompt())
         try:
             await companion.start()
             await build_app(companion).run_async()

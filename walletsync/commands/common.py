@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 
+from walletsync.commands.prompt import terminal_prompt
 from walletsync.service import Companion, Config, ScopeWidened
 
 
@@ -49,7 +50,7 @@ def config_from(args: argparse.Namespace) -> Config:
 @contextlib.asynccontextmanager
 async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> AsyncIterator[Companion]:
     """The companion, online and caught up with what the relay kept; with ``connect=False`` offline."""
-    companion = await Companion.open(config_from(args), offline=not connect)
+    companion = await Companion.open(config_from(args), offline=not connect, prompt=terminal_prompt())
     watcher = asyncio.create_task(_warn_of_widened_scopes(companion))
     await asyncio.sleep(0)  # listening before anything can arrive
     try:

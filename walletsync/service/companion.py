@@ -52,7 +52,7 @@ from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.relay_choice import RelayChoice, choose_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA
 from walletsync.store.db import Database, RequestRecord, SessionRecord
-from walletsync.store.keys import DeviceSecrets, open_device_secrets
+from walletsync.store.keys import DeviceSecrets, Prompt, open_device_secrets
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
@@ -100,11 +100,20 @@ class Companion:
         self._restore()
 
     @classmethod
-    async def open(cls, config: Config = NO_FLAGS, *, offline: bool = False, **kwargs: Any) -> Companion:
-        """A companion on the data dir ``config`` names, its relay chosen (none when ``offline``); not yet started."""
+    async def open(
+        cls, config: Config = NO_FLAGS, *, offline: bool = False, prompt: Prompt | None = None, **kwargs: Any
+    ) -> Companion:
+        """A companion on the data dir ``config`` names, its relay chosen (none when ``offline``); not yet started.
+
+        ``prompt`` asks the user for the ``--keyring-file`` passphrase when neither ``config`` nor
+        ``$WALLETSYNC_PASSPHRASE`` gives one; without it that case is :class:`PassphraseRequired`.
+        """
         home = resolve_data_dir(config.data_dir)
         secrets = open_device_secrets(
-            home, keyring_file=Path(config.keyring_file) if config.keyring_file else None, passphrase=config.passphrase
+            home,
+            keyring_file=Path(config.keyring_file) if config.keyring_file else None,
+            passphrase=config.passphrase,
+            prompt=prompt,
         )
         db = Database(home / "walletsync.db", secrets.storage_key)
         try:
