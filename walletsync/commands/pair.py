@@ -48,6 +48,7 @@ async def _pair(args: argparse.Namespace) -> int:
     async with open_companion(args) as companion:
         offer = await companion.pair(chains=args.chains, methods=args.methods, events=args.events, name=args.name)
         relay = companion.relay
+        assert relay is not None  # pair opens the companion online
         if args.json:
             emit(
                 args,

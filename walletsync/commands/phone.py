@@ -95,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     text, piped = _pairing_uri(args)
     uri = parse_uri(text)
     if uri.is_expired(time.time()):
+        assert uri.expiry_timestamp is not None  # only a URI with an expiry can have expired
         raise Expired(
             f"the pairing URI expired at {uri.expiry_timestamp} ({int(time.time() - uri.expiry_timestamp)} s ago); ask the dapp for a new one"
         )

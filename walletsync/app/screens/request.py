@@ -33,7 +33,7 @@ class Draft(TypedDict, total=False):
 
 def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
     """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error."""
-    if outcome.session_ended:
+    if outcome.session_ended and outcome.error is not None:
         return (
             "ended",
             f"No answer: the session ended before the phone answered ({shown(outcome.error.get('message'), 200)})",

@@ -214,7 +214,12 @@ class SessionsScreen(CompanionScreen):
         record = self._selected()
         if record is not None:
             question = f"Revoke '{shown(record.name)}'? The phone is told the session is over."
-            self.app.push_screen(ConfirmScreen(question, "Revoke"), lambda yes: yes and self.revoke(record.topic))
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.revoke(record.topic)
+
+            self.app.push_screen(ConfirmScreen(question, "Revoke"), answered)
 
     @work(group="session-action", exit_on_error=False)
     async def revoke(self, topic: str) -> None:
