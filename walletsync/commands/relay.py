@@ -140,7 +140,7 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from walletsync.paths import data_dir
-    from walletsync.relay.runner import STOP_SIGNALS, serve_until_signalled
+    from walletsync.relay.process import STOP_SIGNALS, serve_until_signalled
 
     if args.stop:
         return stop(args, data_dir(args.data_dir))

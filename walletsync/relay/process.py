@@ -8,8 +8,8 @@ import signal
 from collections.abc import Callable
 
 from walletsync.relay.mailbox import Limits
+from walletsync.relay.mailboxes import open_store
 from walletsync.relay.server import RelayServer
-from walletsync.relay.stores import open_store
 
 
 async def build_relay(
@@ -19,7 +19,7 @@ async def build_relay(
     store = open_store(store_spec)
     fanout = None
     if store_spec.startswith(("redis://", "rediss://", "unix://")):
-        from walletsync.relay.stores.redisdb import RedisFanout
+        from walletsync.relay.mailboxes.redisdb import RedisFanout
 
         await store.check()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
         fanout = RedisFanout(store, node_id="")  # node id set below, once the server has one

@@ -48,8 +48,8 @@ from walletsync.relay.mailbox import (
     StoredMessage,
     stored_size,
 )
-from walletsync.relay.stores import StoreUnavailable
-from walletsync.relay.stores.pending import Pending
+from walletsync.relay.mailboxes import StoreUnavailable
+from walletsync.relay.mailboxes.pending import Pending
 
 log = logging.getLogger("walletsync.relay")
 

@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from walletsync.relay.mailbox import PAGE_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
-from walletsync.relay.stores import StoreUnavailable
+from walletsync.relay.mailboxes import StoreUnavailable
 
 __all__ = ["FANOUT_CHANNEL", "RedisFanout", "RedisStore", "StoreUnavailable"]
 
