@@ -22,7 +22,7 @@ from websockets.exceptions import ConnectionClosed
 from walletsync.protocol.errors import InvalidJwt
 from walletsync.protocol.relay_auth import subscription_id, verify_jwt
 from walletsync.relay import wire
-from walletsync.relay.audience import origin
+from walletsync.relay.audience import Origin, origin
 from walletsync.relay.frames import push_frame
 from walletsync.relay.mailbox import StoredMessage
 
@@ -38,14 +38,15 @@ FLUSH_SHARE = 0.5
 ``Limits.max_queued_bytes`` unread, leaving the rest for live pushes"""
 
 
-def authenticate(ws: ServerConnection, audiences: frozenset[str], now: float) -> str:
+def authenticate(ws: ServerConnection, audiences: frozenset[Origin], now: float) -> str:
     """The client id of the relay-auth JWT ``ws`` opened with; :class:`InvalidJwt` says why there is none.
 
     ``audiences``: the origins that are this relay (:func:`walletsync.relay.audience.accepted_origins`).
     """
     request = ws.request
     query = parse_qs(urlsplit(request.path).query) if request else {}
-    token = (query.get("auth") or [None])[0]
+    tokens = query.get("auth")
+    token = tokens[0] if tokens else None
     header = request.headers.get("Authorization", "") if request else ""
     if not token and header.lower().startswith("bearer "):
         token = header[7:].strip()

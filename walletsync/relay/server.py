@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from walletsync.protocol.errors import InvalidJwt
 from walletsync.relay import wire
-from walletsync.relay.audience import accepted_origins
+from walletsync.relay.audience import Origin, accepted_origins
 from walletsync.relay.connection import Client, Outbox, authenticate, peer_address, refuse
 from walletsync.relay.delivery import Delivery, Fanout
 from walletsync.relay.logs import redacting
@@ -66,7 +66,7 @@ class RelayServer:
         self._outbox = Outbox()
         self._server: Server | None = None
         self._purger: asyncio.Task[None] | None = None
-        self._audiences: frozenset[str] = frozenset()
+        self._audiences: frozenset[Origin] = frozenset()
 
     @property
     def url(self) -> str:

@@ -1,4 +1,4 @@
-"""Mailbox stores: ``memory`` (tests), ``sqlite:PATH`` (default, survives kill -9), ``redis://URL`` (several relays)."""
+"""Mailbox backends: ``memory`` (tests), ``sqlite:PATH`` (default, survives kill -9), ``redis://URL`` (several relays)."""
 
 from __future__ import annotations
 

@@ -7,10 +7,12 @@ messages does not pay for them in every full collection.
 
 from __future__ import annotations
 
+from typing import Any
+
 from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage, stored_size
 from walletsync.relay.mailboxes.pending import Pending
 
-_Row = tuple  # StoredMessage's fields, in order
+_Row = tuple[Any, ...]  # StoredMessage's fields, in order
 _MESSAGE, _PUBLISHER, _EXPIRES_AT, _ATTESTATION = 1, 2, 4, 7
 
 
