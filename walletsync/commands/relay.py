@@ -42,9 +42,10 @@ def byte_size(text: str) -> int:
     while i and not spec[i - 1].isdigit():
         i -= 1
     unit = _UNITS.get(spec[i:].strip())
-    if unit is None or not spec[:i].isdigit() or int(spec[:i]) <= 0:
+    number = spec[:i]
+    if unit is None or not (number.isascii() and number.isdigit()) or int(number) <= 0:  # "²".isdigit() too
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 4M, 512k or 1G")
-    return int(spec[:i]) * unit
+    return int(number) * unit
 
 
 def positive(text: str) -> float:
