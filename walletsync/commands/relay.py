@@ -43,7 +43,9 @@ def byte_size(text: str) -> int:
         i -= 1
     unit = _UNITS.get(spec[i:].strip())
     number = spec[:i]
-    if unit is None or not (number.isascii() and number.isdigit()) or int(number) <= 0:  # "²".isdigit() too
+    if (
+        unit is None or not (number.isascii() and number.isdigit()) or int(number) <= 0
+    ):  # isdigit() alone takes "²", which int() refuses
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 4M, 512k or 1G")
     return int(number) * unit
 
