@@ -191,7 +191,7 @@ async def baseline_server(port: int) -> None:
 async def unlimited_relay(store: str) -> None:
     """What ``walletsync relay`` runs, with the per-client publish rate limit lifted."""
     from walletsync.relay.mailbox import Limits
-    from walletsync.relay.runner import serve_until_signalled
+    from walletsync.relay.process import serve_until_signalled
 
     await serve_until_signalled(store, host=HOST, port=0, limits=Limits(**UNLIMITED), on_ready=lambda s: _ready(s.url))
 

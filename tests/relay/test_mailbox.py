@@ -11,7 +11,7 @@ import time
 import pytest
 
 from walletsync.relay.mailbox import Limits, Mailbox, RelayRefusal, TokenBucket, message_id
-from walletsync.relay.stores.memory import MemoryStore
+from walletsync.relay.mailboxes.memory import MemoryStore
 
 TOPIC = "a" * 64
 OTHER = "b" * 64

@@ -23,9 +23,9 @@ from websockets.exceptions import ConnectionClosed
 
 from walletsync.protocol.relay_auth import RelayIdentity, create_jwt, subscription_id
 from walletsync.relay.mailbox import Limits, MailboxStore
+from walletsync.relay.mailboxes.memory import MemoryStore
+from walletsync.relay.mailboxes.sqlite import SqliteStore
 from walletsync.relay.server import RelayServer
-from walletsync.relay.stores.memory import MemoryStore
-from walletsync.relay.stores.sqlite import SqliteStore
 
 TIMEOUT = 3.0
 T1, T2, T3 = "1" * 64, "2" * 64, "3" * 64

@@ -22,10 +22,10 @@ import pytest
 
 from walletsync.relay.mailbox import STORED_OVERHEAD as O
 from walletsync.relay.mailbox import MailboxFull, StoredMessage, message_id
-from walletsync.relay.stores import StoreSpecError, StoreUnavailable, open_store
-from walletsync.relay.stores.memory import MemoryStore
-from walletsync.relay.stores.redisdb import RedisStore
-from walletsync.relay.stores.sqlite import SqliteStore
+from walletsync.relay.mailboxes import StoreSpecError, StoreUnavailable, open_store
+from walletsync.relay.mailboxes.memory import MemoryStore
+from walletsync.relay.mailboxes.redisdb import RedisStore
+from walletsync.relay.mailboxes.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parents[2]
 T1 = "1" * 64
@@ -414,7 +414,7 @@ WRITER = textwrap.dedent(
     """
     import asyncio, sys, time
     from walletsync.relay.mailbox import StoredMessage
-    from walletsync.relay.stores.sqlite import SqliteStore
+    from walletsync.relay.mailboxes.sqlite import SqliteStore
 
     store = SqliteStore(sys.argv[1])
     now = int(sys.argv[2])

@@ -13,8 +13,8 @@ from websockets.protocol import State
 from tests.procs import free_port
 from walletsync.protocol.relay_auth import RelayIdentity
 from walletsync.protocol.relay_rpc import Publish, Subscribe
+from walletsync.relay.mailboxes.memory import MemoryStore
 from walletsync.relay.server import RelayServer
-from walletsync.relay.stores.memory import MemoryStore
 from walletsync.transport.client import RelayClient, RelayRejected, Status, TransportError
 
 TOPIC = "ab" * 32

@@ -42,9 +42,12 @@ def byte_size(text: str) -> int:
     while i and not spec[i - 1].isdigit():
         i -= 1
     unit = _UNITS.get(spec[i:].strip())
-    if unit is None or not spec[:i].isdigit() or int(spec[:i]) <= 0:
+    number = spec[:i]
+    if (
+        unit is None or not (number.isascii() and number.isdigit()) or int(number) <= 0
+    ):  # isdigit() alone takes "²", which int() refuses
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 4M, 512k or 1G")
-    return int(spec[:i]) * unit
+    return int(number) * unit
 
 
 def positive(text: str) -> float:
@@ -140,7 +143,7 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from walletsync.paths import data_dir
-    from walletsync.relay.runner import STOP_SIGNALS, serve_until_signalled
+    from walletsync.relay.process import STOP_SIGNALS, serve_until_signalled
 
     if args.stop:
         return stop(args, data_dir(args.data_dir))

@@ -53,7 +53,7 @@ def _this_machine() -> set[str]:
     addresses: set[str] = set()
     for name in list(names):
         try:
-            addresses |= {info[4][0] for info in socket.getaddrinfo(name, None)}
+            addresses |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
         except OSError:
             pass
     return {n.lower() for n in names | addresses if n}

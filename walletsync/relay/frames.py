@@ -78,7 +78,7 @@ def quick_frame(raw: str) -> tuple[Any, ...] | None:
         return (PUBLISH, rid, topic, message, ttl, tag, prompt, attestation)
     if "error" in obj or "result" not in obj:
         return None
-    return (ACK, rid if type(rid) is int else int(rid.rstrip("n")))
+    return (ACK, int(rid.rstrip("n")) if isinstance(rid, str) else rid)
 
 
 def result_true(request_id: int | str) -> str:

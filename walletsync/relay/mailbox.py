@@ -216,7 +216,8 @@ class MailboxStore(abc.ABC):
         """A page of :meth:`undelivered` (leaving out ids in ``skip``): the oldest messages whose
         sizes (:func:`stored_size` + :data:`PAGE_OVERHEAD` each) fit in ``max_bytes`` — at least one,
         however big — and whether more remain. Stores override it to avoid loading the whole topic."""
-        out, total = [], 0
+        out: list[StoredMessage] = []
+        total = 0
         for message in await self.undelivered(topic, client_id, now_ms):
             if message.id in skip:
                 continue

@@ -34,7 +34,7 @@ def _major(version: str) -> int | None:
 def fast_path_allowed(version: str | None = None) -> bool:
     """May the fast path be used with this websockets version? Says why not, once, at info."""
     global _warned
-    version = websockets.__version__ if version is None else version
+    version = websockets.__version__ if version is None else version  # type: ignore[attr-defined]  # set at import, not in __all__
     major = _major(version)
     ok = major is not None and TESTED_MAJORS[0] <= major <= TESTED_MAJORS[1]
     if not ok and not _warned:
@@ -57,7 +57,8 @@ def is_open(ws: Any) -> bool:
 
 def paused(ws: Any) -> bool:
     """Has the transport asked for writes to stop (its buffer is above websockets' write limit)?"""
-    return ws.paused
+    paused: bool = ws.paused
+    return paused
 
 
 def buffer_frame(ws: Any, data: bytes) -> None:

@@ -6,10 +6,11 @@ import asyncio
 import gc
 import signal
 from collections.abc import Callable
+from typing import cast
 
 from walletsync.relay.mailbox import Limits
+from walletsync.relay.mailboxes import open_store
 from walletsync.relay.server import RelayServer
-from walletsync.relay.stores import open_store
 
 
 async def build_relay(
@@ -19,10 +20,11 @@ async def build_relay(
     store = open_store(store_spec)
     fanout = None
     if store_spec.startswith(("redis://", "rediss://", "unix://")):
-        from walletsync.relay.stores.redisdb import RedisFanout
+        from walletsync.relay.mailboxes.redisdb import RedisFanout, RedisStore
 
-        await store.check()  # type: ignore[attr-defined]  # fail now, clearly, if Redis is not there
-        fanout = RedisFanout(store, node_id="")  # node id set below, once the server has one
+        redis_store = cast(RedisStore, store)  # what open_store makes of a Redis URL
+        await redis_store.check()  # fail now, clearly, if Redis is not there
+        fanout = RedisFanout(redis_store, node_id="")  # node id set below, once the server has one
     server = RelayServer(store, host=host, port=port, limits=limits, fanout=fanout, public_urls=public_urls)
     if fanout is not None:
         fanout.node_id = server.node_id

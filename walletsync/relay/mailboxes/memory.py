@@ -7,10 +7,12 @@ messages does not pay for them in every full collection.
 
 from __future__ import annotations
 
-from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage, stored_size
-from walletsync.relay.stores.pending import Pending
+from typing import Any
 
-_Row = tuple  # StoredMessage's fields, in order
+from walletsync.relay.mailbox import MailboxFull, MailboxStore, StoredMessage, stored_size
+from walletsync.relay.mailboxes.pending import Pending
+
+_Row = tuple[Any, ...]  # StoredMessage's fields, in order
 _MESSAGE, _PUBLISHER, _EXPIRES_AT, _ATTESTATION = 1, 2, 4, 7
 
 

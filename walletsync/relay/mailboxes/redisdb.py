@@ -14,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from walletsync.relay.mailbox import PAGE_OVERHEAD, MailboxFull, MailboxStore, StoredMessage, stored_size
-from walletsync.relay.stores import StoreUnavailable
+from walletsync.relay.mailboxes import StoreUnavailable
 
 __all__ = ["FANOUT_CHANNEL", "RedisFanout", "RedisStore", "StoreUnavailable"]
 
@@ -159,12 +160,16 @@ class RedisStore(MailboxStore):
             opt(max_store_bytes),
             f"{m.topic}/{m.id}",
         ]
-        result = await self._add(keys=keys, args=args)
+        result: int = await self._add(keys=keys, args=args)
         if result < 0:
             raise MailboxFull(
                 m.topic, {-1: MailboxFull.MESSAGES, -2: MailboxFull.TOPIC_BYTES}.get(result, MailboxFull.STORE_BYTES)
             )
         return result == 1
+
+    async def _ids(self, key: str, low: str | int, high: str | int) -> list[str]:
+        """``ZRANGEBYSCORE key low high``: message ids (the connection decodes replies to str)."""
+        return cast(list[str], await self.redis.zrangebyscore(key, low, high))
 
     async def stored_bytes(self, topic: str | None = None) -> int:
         return int(await self.redis.get(TOTAL_BYTES_KEY if topic is None else _topic_bytes_key(topic)) or 0)
@@ -178,9 +183,7 @@ class RedisStore(MailboxStore):
         skip: frozenset[str] | set[str] = frozenset(),
     ) -> tuple[list[StoredMessage], bool]:
         """In expiry order (publish order for messages of one TTL), a few messages per round trip."""
-        ids = [
-            mid for mid in await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf") if mid not in skip
-        ]
+        ids = [mid for mid in await self._ids(_index_key(topic), f"({now_ms}", "+inf") if mid not in skip]
         out: list[StoredMessage] = []
         total = 0
         for start in range(0, len(ids), PAGE_CHUNK):
@@ -202,7 +205,7 @@ class RedisStore(MailboxStore):
         return out, False
 
     async def undelivered(self, topic: str, client_id: str, now_ms: int) -> list[StoredMessage]:
-        ids = await self.redis.zrangebyscore(_index_key(topic), f"({now_ms}", "+inf")
+        ids = await self._ids(_index_key(topic), f"({now_ms}", "+inf")
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -237,7 +240,7 @@ class RedisStore(MailboxStore):
         prefix = _index_key("")
         async for key in self.redis.scan_iter(match=f"{prefix}*", count=500):
             topic = key[len(prefix) :]
-            ids = await self.redis.zrangebyscore(key, "-inf", now_ms)
+            ids = await self._ids(key, "-inf", now_ms)
             if not ids:
                 continue
             async with self.redis.pipeline(transaction=True) as pipe:
@@ -265,7 +268,7 @@ class RedisFanout:
     def __init__(self, store: RedisStore, node_id: str) -> None:
         self.store = store
         self.node_id = node_id
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self, deliver: Callable[[StoredMessage], Awaitable[None]]) -> None:
         pubsub = self.store.redis.pubsub()

@@ -39,6 +39,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 from walletsync.relay.mailbox import (
     PAGE_OVERHEAD,
@@ -48,8 +49,8 @@ from walletsync.relay.mailbox import (
     StoredMessage,
     stored_size,
 )
-from walletsync.relay.stores import StoreUnavailable
-from walletsync.relay.stores.pending import Pending
+from walletsync.relay.mailboxes import StoreUnavailable
+from walletsync.relay.mailboxes.pending import Pending
 
 log = logging.getLogger("walletsync.relay")
 
@@ -245,10 +246,11 @@ class SqliteStore(MailboxStore):
             raise MailboxFull(name, MailboxFull.STORE_BYTES)
         self._write()
         m = message
-        seq = self._db.execute(
+        cursor = self._db.execute(
             INSERT,
             (name, mid, m.message, m.publisher, m.published_at, m.expires_at, m.tag, int(m.prompt), m.attestation),
-        ).lastrowid
+        )
+        seq = cast(int, cursor.lastrowid)  # an INSERT sets it
         if topic is None:
             topic = self._topics[name] = _Topic()
         topic.seqs[mid] = seq
@@ -325,7 +327,8 @@ class SqliteStore(MailboxStore):
         known = self._topics.get(topic)
         if known is None:
             return 0
-        return self._db.execute(COUNT, (json.dumps(list(known.seqs.values())), now_ms)).fetchone()[0]
+        count: int = self._db.execute(COUNT, (json.dumps(list(known.seqs.values())), now_ms)).fetchone()[0]
+        return count
 
     async def purge(self, now_ms: int) -> int:
         gone = 0
