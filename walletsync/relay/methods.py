@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from walletsync.protocol.methods import SESSION_PROPOSE_RESPONSE_TAG, SESSION_PROPOSE_TAG, SESSION_SETTLE_TAG
 from walletsync.protocol.relay_rpc import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -228,7 +229,9 @@ class Methods:
     async def _irn_propose_session(self, client: Client, p: ProposeSession) -> bool:
         self._check_rate(client, 1, stored_size(p.session_proposal, p.attestation))
         self.delivery.subscribe(client, (p.pairing_topic,))
-        await self.delivery.publish(client, p.pairing_topic, p.session_proposal, p.ttl, 1100, True, p.attestation)
+        await self.delivery.publish(
+            client, p.pairing_topic, p.session_proposal, p.ttl, SESSION_PROPOSE_TAG, True, p.attestation
+        )
         return True
 
     async def _irn_approve_session(self, client: Client, p: ApproveSession) -> bool:
@@ -236,8 +239,12 @@ class Methods:
             client, 2, stored_size(p.session_proposal_response) + stored_size(p.session_settlement_request)
         )
         self.delivery.subscribe(client, (p.session_topic,))
-        await self.delivery.publish(client, p.pairing_topic, p.session_proposal_response, p.ttl, 1101, False)
-        await self.delivery.publish(client, p.session_topic, p.session_settlement_request, p.ttl, 1102, False)
+        await self.delivery.publish(
+            client, p.pairing_topic, p.session_proposal_response, p.ttl, SESSION_PROPOSE_RESPONSE_TAG, False
+        )
+        await self.delivery.publish(
+            client, p.session_topic, p.session_settlement_request, p.ttl, SESSION_SETTLE_TAG, False
+        )
         return True
 
 
