@@ -157,7 +157,7 @@ async def test_extend_and_ping_on_an_ended_session_say_why(companion, paired):
 
 
 async def test_pairing_on_first_start_with_the_log_open_lands_on_the_session_list(companion):
-    """First start, the audit log opened over the QR: when a phone pairs, "Linked py-wallet" shows and the app
+    """First start, the audit log opened over the QR: when a phone pairs, "Paired py-wallet" shows and the app
     switches to the session list with the new session highlighted; later phone events are announced there."""
     from walletsync.app.screens.pairing import PairingScreen
 
@@ -175,7 +175,7 @@ async def test_pairing_on_first_start_with_the_log_open_lands_on_the_session_lis
         wallet = await approve(companion.relay.url, uri)
         try:
             topic = await on_table(pilot)
-            assert "Linked py-wallet (peer: py-wallet)" in seen and len(app.screen_stack) == 2
+            assert "Paired py-wallet (peer: py-wallet)" in seen and len(app.screen_stack) == 2
             assert topic == companion.sessions()[0].topic
             await wallet.run(wallet.engine.disconnect(topic, wallet.now()))
             await until(pilot, lambda: any("disconnected by the phone" in m for m in seen), what="the notification")

@@ -35,7 +35,7 @@ async def pair_from_screen(pilot, companion):
 
 
 async def test_pair_rename_revoke(companion):
-    """First start shows the pairing QR and the local relay; a wallet scans it; the app says "Linked py-wallet",
+    """First start shows the pairing QR and the local relay; a wallet scans it; the app says "Paired py-wallet",
     shows the session highlighted in the table; r renames it through a dialog; d + y revokes it and the phone hears."""
     app = build_app(companion)
     seen = record_notifications(app)
@@ -45,7 +45,7 @@ async def test_pair_rename_revoke(companion):
         assert "Expires in" in str(app.screen.query_one("#pairing-expiry", Static).render())
         wallet, topic = await pair_from_screen(pilot, companion)
         try:
-            assert "Linked py-wallet (peer: py-wallet)" in seen
+            assert "Paired py-wallet (peer: py-wallet)" in seen
             assert topic == companion.sessions()[0].topic
             assert cell(app, topic, "peer") == "py-wallet" and cell(app, topic, "status") == "active"
             assert "eip155:1" in cell(app, topic, "chains")

@@ -124,13 +124,13 @@ async def test_a_pairing_rejected_with_escapes_is_one_escaped_error_line(cli):
                 assert line, "pair ended before printing a URI"
         await wallet.run(wallet.engine.pair(line.strip(), wallet.now()))
         proposal = (await wallet.next_event(ev.ProposalReceived)).proposal
-        refusal = RpcError(5000, f"{TITLE_AND_CLEAR}\nLinked 'desk'")
+        refusal = RpcError(5000, f"{TITLE_AND_CLEAR}\nPaired 'desk'")
         await wallet.run(wallet.engine.reject(proposal.id, wallet.now(), error=refusal))
         async with asyncio.timeout(30):
             _, err = await pair.communicate()
         assert pair.returncode == 1
         assert err.decode().count("\n") == 1 and not unsafe(err.decode()), err
-        assert "5000: \\x1b]0;pwned\\x07\\x1b[2J\\nLinked 'desk'" in err.decode()
+        assert "5000: \\x1b]0;pwned\\x07\\x1b[2J\\nPaired 'desk'" in err.decode()
     finally:
         await wallet.close()
 

@@ -11,7 +11,7 @@ from textual.reactive import reactive
 from textual.signal import Signal
 
 from walletsync.app.format import peer_name
-from walletsync.app.messages import CompanionEventReceived, SessionLinked
+from walletsync.app.messages import CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.pairing import PairingScreen
@@ -64,9 +64,9 @@ class WalletsyncApp(App[None]):
             self.notify(message.event.message(), title="Scope widened", severity="warning", timeout=10, markup=False)
         self.session_events.publish(message.event)
 
-    def on_session_linked(self, message: SessionLinked) -> None:
-        linked = f"Linked {shown(message.session.name)} (peer: {peer_name(message.session)})"
-        self.notify(linked, title="Paired", markup=False)
+    def on_session_paired(self, message: SessionPaired) -> None:
+        paired = f"Paired {shown(message.session.name)} (peer: {peer_name(message.session)})"
+        self.notify(paired, title="Paired", markup=False)
         sessions = self.sessions_screen()
         if sessions is None:  # first start: the pairing is the bottom screen, and the list takes its place
             while len(self.screen_stack) > 2:

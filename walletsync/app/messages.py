@@ -23,7 +23,7 @@ class PairingOffered(Message):
         self.offer = offer
 
 
-class SessionLinked(Message):
+class SessionPaired(Message):
     """A phone settled a session from the pairing on screen."""
 
     def __init__(self, session: SessionRecord) -> None:

@@ -74,5 +74,5 @@ async def _pair(args: argparse.Namespace) -> int:
             )
         timeout = args.timeout if args.timeout is not None else max(1.0, offer.expires_at - companion.clock())
         session = await companion.wait_for_session(offer.proposal_id, timeout)
-        emit(args, f"Linked {describe(session)}", event="session", **session.to_json())
+        emit(args, f"Paired {describe(session)}", event="session", **session.to_json())
     return 0

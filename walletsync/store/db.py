@@ -15,111 +15,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
-from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
+from walletsync.store.records import ENDED as ENDED
+from walletsync.store.records import RequestRecord as RequestRecord
+from walletsync.store.records import SessionRecord as SessionRecord
+from walletsync.store.schema import MIGRATIONS as MIGRATIONS
 from walletsync.store.sealing import seal, unseal
-
-MIGRATIONS: list[str] = [
-    # 1: the first schema
-    """
-    CREATE TABLE sessions (
-        topic TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        sealed_key BLOB,
-        pairing_topic TEXT NOT NULL,
-        self_public_key TEXT NOT NULL,
-        peer_public_key TEXT NOT NULL,
-        controller_public_key TEXT NOT NULL,
-        peer_metadata TEXT NOT NULL,
-        namespaces TEXT NOT NULL,
-        required_namespaces TEXT NOT NULL,
-        optional_namespaces TEXT NOT NULL,
-        session_properties TEXT,
-        expiry INTEGER NOT NULL,
-        is_controller INTEGER NOT NULL,
-        acknowledged INTEGER NOT NULL,
-        status TEXT NOT NULL DEFAULT 'active',
-        created_at INTEGER NOT NULL,
-        last_seen INTEGER,
-        last_ping INTEGER
-    );
-    CREATE UNIQUE INDEX sessions_active_name ON sessions (name) WHERE status = 'active';
-    CREATE TABLE pairings (
-        topic TEXT PRIMARY KEY,
-        sealed_key BLOB NOT NULL,
-        expiry INTEGER NOT NULL,
-        proposer INTEGER NOT NULL,
-        active INTEGER NOT NULL,
-        methods TEXT NOT NULL
-    );
-    CREATE TABLE proposals (
-        id INTEGER PRIMARY KEY,
-        proposal TEXT NOT NULL,
-        sealed_private_key BLOB NOT NULL,
-        session_topic TEXT,
-        sealed_sym_key BLOB,
-        responder_public_key TEXT,
-        name TEXT
-    );
-    CREATE TABLE requests (
-        topic TEXT NOT NULL,
-        id INTEGER NOT NULL,
-        wire_method TEXT NOT NULL,
-        direction TEXT NOT NULL,
-        method TEXT,
-        params TEXT,
-        chain_id TEXT,
-        expiry INTEGER NOT NULL,
-        status TEXT NOT NULL,
-        result TEXT,
-        error TEXT,
-        verdict TEXT,
-        created_at INTEGER NOT NULL,
-        answered_at INTEGER,
-        PRIMARY KEY (topic, id)
-    );
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        ts INTEGER NOT NULL,
-        kind TEXT NOT NULL,
-        session TEXT,
-        data TEXT NOT NULL,
-        prev_hash TEXT NOT NULL,
-        signature TEXT NOT NULL
-    );
-    CREATE TABLE audit_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
-        hash TEXT NOT NULL,
-        signature TEXT NOT NULL
-    );
-    """,
-    # replay memory: what the engine needs to refuse a replayed or stale message after a restart, and
-    # the one place two processes on this data dir agree which of them handled a message
-    """
-    CREATE TABLE replay_seen (
-        topic TEXT NOT NULL,
-        kind TEXT NOT NULL CHECK (kind IN ('envelope', 'request')),
-        key TEXT NOT NULL,
-        at INTEGER NOT NULL,
-        PRIMARY KEY (topic, kind, key)
-    );
-    CREATE TABLE replay_clock (
-        topic TEXT NOT NULL,
-        name TEXT NOT NULL,
-        ms INTEGER NOT NULL,
-        at INTEGER NOT NULL,
-        PRIMARY KEY (topic, name)
-    );
-    """,
-]
 
 REPLAY_PER_TOPIC = 500
 """Envelopes (and request ids) remembered per topic, as many as the engine keeps (``SEEN_PER_TOPIC``)."""
@@ -127,101 +34,9 @@ REPLAY_KEEP_ENDED = 7 * 24 * 3600
 """How long the memory of a topic nothing uses any more is kept: the longest a relay holds a message."""
 UPDATE_CLOCK = "wc_sessionUpdate"
 
-ENDED = ("expired", "deleted", "revoked")
-
 
 class DatabaseError(WalletsyncError):
     code = "database"
-
-
-@dataclass(frozen=True)
-class SessionRecord:
-    """A session as the user sees it (no key material)."""
-
-    topic: str
-    name: str
-    peer: dict[str, Any]
-    namespaces: dict[str, Any]
-    expiry: int
-    status: str
-    created_at: int
-    last_seen: int | None
-    last_ping: int | None
-    pairing_topic: str
-    is_controller: bool
-    required_namespaces: dict[str, Any] | None = None
-    optional_namespaces: dict[str, Any] | None = None
-    """What the proposal asked for (None: not known, so nothing counts as beyond it)."""
-
-    @property
-    def accounts(self) -> list[str]:
-        return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
-
-    @property
-    def beyond_request(self) -> Beyond:
-        """What the phone granted that the user never asked for (shown, and never used without an explicit choice)."""
-        if self.required_namespaces is None and self.optional_namespaces is None:
-            return Beyond()
-        return beyond_request(self.required_namespaces, self.optional_namespaces, self.namespaces)
-
-    @property
-    def requested_chains(self) -> list[str]:
-        """The granted chains the user asked for, in account order: where a request may go without ``--chain``."""
-        granted = granted_chains(self.namespaces)
-        if self.required_namespaces is None and self.optional_namespaces is None:
-            return granted
-        asked = requested_by_chain(self.required_namespaces or {}, self.optional_namespaces or {})
-        return [c for c in granted if c in asked]
-
-    def to_json(self) -> dict[str, Any]:
-        """The DESIGN.md session object."""
-        return {
-            "name": self.name,
-            "topic": self.topic,
-            "peer": {k: self.peer.get(k) for k in ("name", "url", "description")},
-            "accounts": self.accounts,
-            "namespaces": self.namespaces,
-            "expiry": self.expiry,
-            "status": self.status,
-            "created_at": self.created_at,
-            "last_seen": self.last_seen,
-            "beyond_request": self.beyond_request.to_json(),
-        }
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    topic: str
-    id: int
-    method: str | None
-    params: Any
-    chain_id: str | None
-    expiry: int
-    status: str
-    result: Any
-    error: dict[str, Any] | None
-    verdict: dict[str, Any] | None
-    created_at: int
-    answered_at: int | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            k: getattr(self, k)
-            for k in (
-                "topic",
-                "id",
-                "method",
-                "params",
-                "chain_id",
-                "expiry",
-                "status",
-                "result",
-                "error",
-                "verdict",
-                "created_at",
-                "answered_at",
-            )
-        }
 
 
 def _j(value: Any) -> str | None:

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Container, Vertical
 from textual.widgets import Footer, Static
 
-from walletsync.app.messages import PairingOffered, SessionLinked
+from walletsync.app.messages import PairingOffered, SessionPaired
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
@@ -32,7 +32,7 @@ def countdown(seconds: float) -> str:
 
 
 class PairingScreen(CompanionScreen):
-    """Shows a pairing offer until a phone settles a session from it (then posts :class:`SessionLinked`)."""
+    """Shows a pairing offer until a phone settles a session from it (then posts :class:`SessionPaired`)."""
 
     BINDINGS = [
         Binding("c", "copy_uri", "Copy URI", id="pairing.copy"),
@@ -80,7 +80,7 @@ class PairingScreen(CompanionScreen):
                     self.notify(shown(exc, 300), title="Pairing", severity="warning", markup=False)
                 session = None
             if session is not None:
-                self.post_message(SessionLinked(session))
+                self.post_message(SessionPaired(session))
                 return
             self._withdraw()  # lapsed or refused: no camera should read it while the next one is prepared
 

@@ -1,0 +1,101 @@
+"""What the store hands out: sessions and requests as the user sees them, with no key material."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
+
+ENDED = ("expired", "deleted", "revoked")
+"""The statuses of a session that is over."""
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A session as the user sees it (no key material)."""
+
+    topic: str
+    name: str
+    peer: dict[str, Any]
+    namespaces: dict[str, Any]
+    expiry: int
+    status: str
+    created_at: int
+    last_seen: int | None
+    last_ping: int | None
+    pairing_topic: str
+    is_controller: bool
+    required_namespaces: dict[str, Any] | None = None
+    optional_namespaces: dict[str, Any] | None = None
+    """What the proposal asked for (None: not known, so nothing counts as beyond it)."""
+
+    @property
+    def accounts(self) -> list[str]:
+        return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
+
+    @property
+    def beyond_request(self) -> Beyond:
+        """What the phone granted that the user never asked for (shown, and never used without an explicit choice)."""
+        if self.required_namespaces is None and self.optional_namespaces is None:
+            return Beyond()
+        return beyond_request(self.required_namespaces, self.optional_namespaces, self.namespaces)
+
+    @property
+    def requested_chains(self) -> list[str]:
+        """The granted chains the user asked for, in account order: where a request may go without ``--chain``."""
+        granted = granted_chains(self.namespaces)
+        if self.required_namespaces is None and self.optional_namespaces is None:
+            return granted
+        asked = requested_by_chain(self.required_namespaces or {}, self.optional_namespaces or {})
+        return [c for c in granted if c in asked]
+
+    def to_json(self) -> dict[str, Any]:
+        """The DESIGN.md session object."""
+        return {
+            "name": self.name,
+            "topic": self.topic,
+            "peer": {k: self.peer.get(k) for k in ("name", "url", "description")},
+            "accounts": self.accounts,
+            "namespaces": self.namespaces,
+            "expiry": self.expiry,
+            "status": self.status,
+            "created_at": self.created_at,
+            "last_seen": self.last_seen,
+            "beyond_request": self.beyond_request.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    topic: str
+    id: int
+    method: str | None
+    params: Any
+    chain_id: str | None
+    expiry: int
+    status: str
+    result: Any
+    error: dict[str, Any] | None
+    verdict: dict[str, Any] | None
+    created_at: int
+    answered_at: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            k: getattr(self, k)
+            for k in (
+                "topic",
+                "id",
+                "method",
+                "params",
+                "chain_id",
+                "expiry",
+                "status",
+                "result",
+                "error",
+                "verdict",
+                "created_at",
+                "answered_at",
+            )
+        }

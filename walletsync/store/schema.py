@@ -1,0 +1,101 @@
+"""The state file's schema, one migration a step: ``PRAGMA user_version`` says how many ran.
+
+Append only: a released step never changes (a data dir that ran it would not run it again).
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE sessions (
+        topic TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        sealed_key BLOB,
+        pairing_topic TEXT NOT NULL,
+        self_public_key TEXT NOT NULL,
+        peer_public_key TEXT NOT NULL,
+        controller_public_key TEXT NOT NULL,
+        peer_metadata TEXT NOT NULL,
+        namespaces TEXT NOT NULL,
+        required_namespaces TEXT NOT NULL,
+        optional_namespaces TEXT NOT NULL,
+        session_properties TEXT,
+        expiry INTEGER NOT NULL,
+        is_controller INTEGER NOT NULL,
+        acknowledged INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at INTEGER NOT NULL,
+        last_seen INTEGER,
+        last_ping INTEGER
+    );
+    CREATE UNIQUE INDEX sessions_active_name ON sessions (name) WHERE status = 'active';
+    CREATE TABLE pairings (
+        topic TEXT PRIMARY KEY,
+        sealed_key BLOB NOT NULL,
+        expiry INTEGER NOT NULL,
+        proposer INTEGER NOT NULL,
+        active INTEGER NOT NULL,
+        methods TEXT NOT NULL
+    );
+    CREATE TABLE proposals (
+        id INTEGER PRIMARY KEY,
+        proposal TEXT NOT NULL,
+        sealed_private_key BLOB NOT NULL,
+        session_topic TEXT,
+        sealed_sym_key BLOB,
+        responder_public_key TEXT,
+        name TEXT
+    );
+    CREATE TABLE requests (
+        topic TEXT NOT NULL,
+        id INTEGER NOT NULL,
+        wire_method TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        method TEXT,
+        params TEXT,
+        chain_id TEXT,
+        expiry INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        result TEXT,
+        error TEXT,
+        verdict TEXT,
+        created_at INTEGER NOT NULL,
+        answered_at INTEGER,
+        PRIMARY KEY (topic, id)
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        ts INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        session TEXT,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        signature TEXT NOT NULL
+    );
+    """,
+    # replay memory: what the engine needs to refuse a replayed or stale message after a restart, and
+    # the one place two processes on this data dir agree which of them handled a message
+    """
+    CREATE TABLE replay_seen (
+        topic TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('envelope', 'request')),
+        key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (topic, kind, key)
+    );
+    CREATE TABLE replay_clock (
+        topic TEXT NOT NULL,
+        name TEXT NOT NULL,
+        ms INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (topic, name)
+    );
+    """,
+]
