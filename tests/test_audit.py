@@ -37,13 +37,11 @@ EVENTS = [
 ]
 
 
-def build_chain(signer=DEVICE, events=EVENTS) -> list[AuditEntry]:
+def build_chain(key=DEVICE, events=EVENTS) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     for offset, (kind, session, data) in enumerate(events):
         entries.append(
-            append(
-                entries[-1] if entries else None, kind=kind, session=session, data=data, ts=T0 + offset, signer=signer
-            )
+            append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=T0 + offset, key=key)
         )
     return entries
 
@@ -287,7 +285,7 @@ def test_verify_head_says_false_for_junk(seq, hash_, signature, key):
 
 def test_unknown_kind_is_a_caller_error():
     with pytest.raises(InvalidAuditEntry, match="unknown audit kind 'session_hacked'") as info:
-        append(None, kind="session_hacked", session=None, data={}, ts=T0, signer=DEVICE)
+        append(None, kind="session_hacked", session=None, data={}, ts=T0, key=DEVICE)
     assert isinstance(info.value, WalletsyncError) and isinstance(info.value, ValueError)
     assert info.value.code == "invalid_audit_entry"
 
@@ -302,18 +300,18 @@ def test_unknown_kind_is_a_caller_error():
 )
 def test_data_must_be_a_json_object(data, words):
     with pytest.raises(InvalidAuditEntry, match=words):
-        append(None, kind="event_received", session=TOPIC, data=data, ts=T0, signer=DEVICE)
+        append(None, kind="event_received", session=TOPIC, data=data, ts=T0, key=DEVICE)
 
 
 @pytest.mark.parametrize("ts", [1.5, -1, "1800000000000", True])
 def test_ts_must_be_unix_milliseconds(ts):
     with pytest.raises(InvalidAuditEntry, match="unix milliseconds"):
-        append(None, kind="event_received", session=TOPIC, data={}, ts=ts, signer=DEVICE)
+        append(None, kind="event_received", session=TOPIC, data={}, ts=ts, key=DEVICE)
 
 
 def test_data_is_stored_as_it_reads_back():
     entry = append(
-        None, kind="event_received", session=TOPIC, data={"chains": ("eip155:1",), 7: "x"}, ts=T0, signer=DEVICE
+        None, kind="event_received", session=TOPIC, data={"chains": ("eip155:1",), 7: "x"}, ts=T0, key=DEVICE
     )
     assert entry.data == {"chains": ["eip155:1"], "7": "x"}
     assert verify([AuditEntry.from_json(json.loads(json.dumps(entry.to_json())))], DEVICE.public_key).ok
@@ -321,14 +319,14 @@ def test_data_is_stored_as_it_reads_back():
 
 def test_later_changes_to_the_callers_dict_do_not_touch_the_row():
     data = {"accounts": ["a"]}
-    entry = append(None, kind="event_received", session=TOPIC, data=data, ts=T0, signer=DEVICE)
+    entry = append(None, kind="event_received", session=TOPIC, data=data, ts=T0, key=DEVICE)
     data["accounts"].append("b")
     assert verify([entry], DEVICE.public_key).ok
 
 
 def test_lone_surrogates_from_a_peer_are_logged_not_crashed_on():
     entry = append(
-        None, kind="session_settled", session=TOPIC, data={"peer": {"name": "bad \ud800 name"}}, ts=T0, signer=DEVICE
+        None, kind="session_settled", session=TOPIC, data={"peer": {"name": "bad \ud800 name"}}, ts=T0, key=DEVICE
     )
     assert verify([entry], DEVICE.public_key).ok
     assert entry.canonical().isascii()
@@ -358,7 +356,7 @@ def golden_entry() -> AuditEntry:
         "peer": {"url": "https://rainbow.me", "name": "Rainbow ✓"},
         "accounts": ["eip155:1:0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"],
     }
-    return append(None, kind="session_settled", session=TOPIC, data=data, ts=T0, signer=FIXED)
+    return append(None, kind="session_settled", session=TOPIC, data=data, ts=T0, key=FIXED)
 
 
 def test_canonical_bytes_are_stable():
@@ -399,7 +397,7 @@ def chain_of(drawn) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
     for kind, session, data, ts in drawn:
         entries.append(
-            append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=ts, signer=FIXED)
+            append(entries[-1] if entries else None, kind=kind, session=session, data=data, ts=ts, key=FIXED)
         )
     return entries
 

@@ -138,7 +138,7 @@ def append(
     session: str | None,
     data: dict,
     ts: int,
-    signer: DeviceKey,
+    key: DeviceKey,
 ) -> AuditEntry:
     """The signed row that follows ``previous`` (``None`` starts the chain); the caller persists it.
 
@@ -167,7 +167,7 @@ def append(
         prev_hash=previous.hash() if previous else GENESIS,
         signature="",
     )
-    return replace(unsigned, signature=bytes(signer.sign(unsigned.canonical())).hex())
+    return replace(unsigned, signature=bytes(key.sign(unsigned.canonical())).hex())
 
 
 @dataclass(frozen=True)
@@ -282,9 +282,9 @@ def _head_bytes(seq: int, hash_hex: str) -> bytes:
     return HEAD_CONTEXT + f"{seq}:{hash_hex}".encode("ascii")
 
 
-def sign_head(last_entry: AuditEntry, signer: DeviceKey) -> str:
+def sign_head(last_entry: AuditEntry, key: DeviceKey) -> str:
     """Hex signature over ``(seq, hash)`` of the newest row; store it beside the rows on each append."""
-    return bytes(signer.sign(_head_bytes(last_entry.seq, last_entry.hash()))).hex()
+    return bytes(key.sign(_head_bytes(last_entry.seq, last_entry.hash()))).hex()
 
 
 def verify_head(seq: int, hash: str, signature: str, public_key: bytes) -> bool:

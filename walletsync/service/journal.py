@@ -48,7 +48,7 @@ class Journal:
         """Append one signed row to the audit log (the caller holds the transaction)."""
         previous = self.db.last_audit()
         entry = audit.append(
-            previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), signer=self.secrets.identity
+            previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), key=self.secrets.identity
         )
         self.db.add_audit(entry, audit.sign_head(entry, self.secrets.identity))
 
