@@ -102,6 +102,7 @@ def test_protocol_imports_no_randomness_or_io_submodule():
         ("protocol/crypto.py", "import time", "protocol-sans-io"),
         ("protocol/uri.py", "import asyncio", "protocol-sans-io"),
         ("app/format.py", "from walletsync.store.db import Database", "app-through-service"),
+        ("commands/sessions.py", "from walletsync.transport.client import RelayClient", "commands-through-service"),
     ],
 )
 def test_a_planted_violation_breaks_its_contract(copy_of_the_tree, module, line, contract):

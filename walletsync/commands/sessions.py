@@ -9,11 +9,9 @@ import time
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json, quoted
-from walletsync.localrelay import LocalRelayError
 from walletsync.names import MAX_CELLS
-from walletsync.store.db import SessionRecord
+from walletsync.service import LocalRelayError, SessionRecord, TransportError
 from walletsync.text import cells, pad, shown
-from walletsync.transport.client import TransportError
 
 PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
 """How much of what the phone chose a line shows (``--json`` has all of it)."""

@@ -6,6 +6,7 @@ and the store and transport types it hands out (``SessionRecord``, ``Status``,
 """
 
 from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.localrelay import LocalRelayError
 from walletsync.service import events
 from walletsync.service.api import CompanionAPI
 from walletsync.service.companion import ONLINE_TIMEOUT, STORE_POLL, Companion
@@ -36,9 +37,11 @@ from walletsync.service.relay_choice import PUBLIC_RELAY, RelayChoice, RelayKind
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
 from walletsync.service.user_input import phone_command, read_input_file
 from walletsync.store.db import RequestRecord, SessionRecord
-from walletsync.transport.client import Status
+from walletsync.transport.client import Status, TransportError
 
 __all__ = [
+    "LocalRelayError",
+    "TransportError",
     "DEFAULT_CHAINS",
     "DEFAULT_EVENTS",
     "DEFAULT_METHODS",
