@@ -159,3 +159,12 @@ def test_an_invisible_character_anywhere_does_not_change_the_skeleton(text, invi
 def test_a_suffixed_name_still_fits(name, n):
     out = with_suffix(name, n)
     assert out.endswith(f" ({n})") and cells(out) <= MAX_CELLS and local_name(out) == out
+
+
+def test_a_scope_warning_shows_a_stored_name_as_data():
+    """A name stored before the name rules (or edited in the database) reaches the warning escaped, not raw."""
+    from walletsync.protocol.namespaces import Beyond
+    from walletsync.service import ScopeWidened
+
+    line = ScopeWidened("ab" * 32, "desk\x1b]0;pwned\x07", Beyond(chains=("eip155:56",)), update=True).message()
+    assert "\x1b" not in line and "\x07" not in line and "desk\\x1b]0;pwned\\x07" in line

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from walletsync.names import MAX_CELLS
 from walletsync.protocol.events import (
     Acknowledged,
     Event,
@@ -34,6 +35,7 @@ from walletsync.protocol.events import (
     SessionUpdated,
 )
 from walletsync.protocol.namespaces import Beyond
+from walletsync.text import shown
 from walletsync.transport.client import Status
 
 __all__ = [
@@ -108,9 +110,10 @@ class ScopeWidened(ServiceEvent):
 
     def message(self) -> str:
         """One line for people (the name and the phone's ids are data: show with markup off)."""
+        name = shown(self.name, MAX_CELLS)  # a name stored before the name rules may hold anything
         if self.update:
-            return f"phone widened scope of {self.name}: {self.added.summary()}"
-        return f"phone granted {self.name} more than asked: {self.added.summary()}"
+            return f"phone widened scope of {name}: {self.added.summary()}"
+        return f"phone granted {name} more than asked: {self.added.summary()}"
 
 
 @dataclass(frozen=True)
