@@ -46,8 +46,9 @@ def _hits(module: str, forbidden: set[str]) -> bool:
 
 def submodule_offenders(root: Path) -> dict[str, list[str]]:
     offenders = {}
-    for path in (root / "protocol").rglob("*.py"):
-        package = "walletsync.protocol" + "".join(f".{p}" for p in path.parent.relative_to(root / "protocol").parts)
+    for path in [*(root / "protocol").rglob("*.py"), *(root / "sync").rglob("*.py")]:
+        top = path.relative_to(root).parts[0]
+        package = f"walletsync.{top}" + "".join(f".{p}" for p in path.parent.relative_to(root / top).parts)
         hits = sorted(m for m in imports_of(path, package) if _hits(m, PROTOCOL_FORBIDDEN_SUBMODULES))
         if hits:
             offenders[str(path.relative_to(root))] = hits
@@ -88,7 +89,7 @@ def test_the_tree_keeps_every_contract():
     assert out.returncode == 0, out.stdout[-3000:]
 
 
-def test_protocol_imports_no_randomness_or_io_submodule():
+def test_protocol_and_sync_import_no_randomness_or_io_submodule():
     assert submodule_offenders(PACKAGE) == {}
 
 
@@ -101,6 +102,8 @@ def test_protocol_imports_no_randomness_or_io_submodule():
         ("relay/server.py", "from walletsync.store.db import Database", "relay-knows-no-companion"),
         ("protocol/crypto.py", "import time", "protocol-sans-io"),
         ("protocol/uri.py", "import asyncio", "protocol-sans-io"),
+        ("sync/ids.py", "import sqlite3", "sync-sans-io"),
+        ("sync/ids.py", "from walletsync.store.db import Database", "sync-sans-io"),
         ("app/format.py", "from walletsync.store.db import Database", "app-through-service"),
         ("commands/sessions.py", "from walletsync.transport.client import RelayClient", "commands-through-service"),
     ],
@@ -112,12 +115,14 @@ def test_a_planted_violation_breaks_its_contract(copy_of_the_tree, module, line,
 
 
 def test_a_planted_randomness_import_in_the_protocol_is_caught(copy_of_the_tree):
-    """`from nacl.utils import random` (and its relative cousins) in protocol/ is refused by the syntax check."""
+    """`from nacl.utils import random` (and its relative cousins) in protocol/ or sync/ is refused by the syntax check."""
     plant(copy_of_the_tree, "protocol/crypto.py", "from nacl.utils import random")
     plant(copy_of_the_tree, "protocol/uri.py", "import urllib.request")
+    plant(copy_of_the_tree, "sync/ids.py", "from nacl.utils import random")
     assert submodule_offenders(copy_of_the_tree / "walletsync") == {
         "protocol/crypto.py": ["nacl.utils", "nacl.utils.random"],
         "protocol/uri.py": ["urllib.request"],
+        "sync/ids.py": ["nacl.utils", "nacl.utils.random"],
     }
 
 
