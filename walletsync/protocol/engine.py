@@ -24,6 +24,11 @@ Two kinds of input drive it:
   :class:`~walletsync.protocol.events.MessageRejected` event (and, where the
   SDK does so, a JSON-RPC error published back) and changes nothing else.
 
+The code follows that split, as h11 keeps its readers apart from its connection:
+this module holds the state and the intents, :mod:`~walletsync.protocol.inbound`
+the handling of messages, and :mod:`~walletsync.protocol.core` what both build on
+(ids, sealing, publishing, dropping a session) with the clock and the store's side.
+
 The handshake (reference §5): the dapp creates a pairing (a random symKey; its
 topic is the key's sha256) and publishes ``wc_sessionPropose`` on it — through
 the relay's ``wc_proposeSession`` (SDK ≥ 2.21.6, the default) or with
@@ -34,9 +39,10 @@ topic (tag 1101) and sends ``wc_sessionSettle`` on the session topic (1102),
 through ``wc_approveSession`` or two publishes. The dapp derives the same key
 from the answer, subscribes to the session topic, receives the settle, stores
 the session and acknowledges it (1103). After that both sides exchange session
-messages; the table :data:`INBOUND` says which method is handled on which kind
-of topic, and :data:`~walletsync.protocol.methods.OUTBOUND` gives every method's
-tag, TTL and prompt. What the peer sent is read by :mod:`walletsync.protocol.readers`.
+messages; the table :data:`~walletsync.protocol.inbound.INBOUND` says which
+method is handled on which kind of topic, and
+:data:`~walletsync.protocol.methods.OUTBOUND` gives every method's tag, TTL and
+prompt. What the peer sent is read by :mod:`walletsync.protocol.readers`.
 
 Persistence: a store keeps the engine's state and hands it back through
 :meth:`SignEngine.restore` (after a restart, or when another client sharing the
@@ -54,52 +60,23 @@ session never comes back (its key is gone, so nothing on its topic decrypts).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from walletsync.protocol import events as ev
-from walletsync.protocol.crypto import (
-    Random,
-    X25519KeyPair,
-    derive_sym_key,
-    key_from_hex,
-    open_b64,
-    seal_b64,
-    sha256_hex,
-    topic_for,
-)
-from walletsync.protocol.errors import (
-    Expired,
-    InvalidMessage,
-    InvalidNamespaces,
-    InvalidState,
-    ProtocolError,
-    UnknownTarget,
-)
-from walletsync.protocol.jsonrpc import (
-    ErrorResponse,
-    Message,
-    Request,
-    Result,
-    RpcError,
-    encode,
-    id_timestamp_ms,
-    parse_message,
-    payload_id,
-    sdk_error,
-)
+from walletsync.protocol.core import Action
+from walletsync.protocol.crypto import Random, X25519KeyPair, derive_sym_key, key_from_hex, sha256_hex, topic_for
+from walletsync.protocol.errors import Expired, InvalidNamespaces, InvalidState, ProtocolError, UnknownTarget
+from walletsync.protocol.inbound import INBOUND, Inbound
+from walletsync.protocol.jsonrpc import ErrorResponse, Request, Result, RpcError, id_timestamp_ms, sdk_error
 from walletsync.protocol.methods import (
     MAX_REQUEST_EXPIRY,
     MIN_REQUEST_EXPIRY,
     OUTBOUND,
-    PROPOSAL_AUTO_REJECT,
     PROPOSAL_REJECT,
     PROPOSAL_TTL,
     RELAY,
     REQUEST_TTL,
     SESSION_TTL,
-    UNSUPPORTED_ON_PAIRING,
-    Opts,
 )
 from walletsync.protocol.namespaces import (
     Namespaces,
@@ -109,41 +86,16 @@ from walletsync.protocol.namespaces import (
     validate_proposal_namespaces,
     validate_session_namespaces,
 )
-from walletsync.protocol.readers import (
-    read_delete,
-    read_event,
-    read_extend,
-    read_proposal,
-    read_proposal_response,
-    read_session_request,
-    read_settle,
-    read_update,
-)
-from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe, Unsubscribe
+from walletsync.protocol.relay_rpc import ApproveSession, ProposeSession, Publish, Subscribe
 from walletsync.protocol.replay import ReplayGuard
-from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
+from walletsync.protocol.state import Pairing, PendingRequest, Proposal, SentProposal, Session
 from walletsync.protocol.uri import PAIRING_TTL, PairingUri, parse_uri
 
 Handshake = Literal["relay", "legacy"]
-Action = ev.Action
-
-# Which inbound request is handled on which kind of topic. A method not listed for the
-# topic's kind is refused: 10001 on a pairing topic (as the SDK does), ignored elsewhere.
-INBOUND: dict[tuple[str, str], str] = {
-    ("pairing", "wc_sessionPropose"): "_on_propose",
-    ("pairing", "wc_pairingDelete"): "_on_pairing_delete",
-    ("pairing", "wc_pairingPing"): "_on_pairing_ping",
-    ("settling", "wc_sessionSettle"): "_on_settle",
-    ("session", "wc_sessionRequest"): "_on_request",
-    ("session", "wc_sessionPing"): "_on_ping",
-    ("session", "wc_sessionExtend"): "_on_extend",
-    ("session", "wc_sessionUpdate"): "_on_update",
-    ("session", "wc_sessionEvent"): "_on_event",
-    ("session", "wc_sessionDelete"): "_on_delete",
-}
+__all__ = ["INBOUND", "Action", "Handshake", "SignEngine"]
 
 
-class SignEngine:
+class SignEngine(Inbound):
     """The Sign state machine for one client (dapp, wallet, or both).
 
     ``metadata`` is this side's ``{name, description, url, icons}``;
@@ -169,55 +121,6 @@ class SignEngine:
         self.requests: dict[tuple[str, int], PendingRequest] = {}
         self._replay = ReplayGuard()
         self._last_id = 0
-
-    # --- ids, sealing, publishing -------------------------------------------------------
-
-    def _new_id(self, now: float) -> int:
-        candidate = payload_id(now, int.from_bytes(self._random(2), "big"))
-        self._last_id = max(candidate, self._last_id + 1)
-        return self._last_id
-
-    def _seal(self, key: bytes, message: Message) -> str:
-        return seal_b64(key, encode(message), self._random(12))
-
-    def _publish(
-        self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None
-    ) -> Publish:
-        b64 = self._seal(key, message)
-        self._replay.first_envelope(topic, sha256_hex(b64.encode("ascii")))  # a relay echo is then a duplicate
-        return Publish(topic, b64, opts.ttl, opts.tag, opts.prompt, extra=extra or {})
-
-    def _send_request(
-        self,
-        session: Session,
-        method: str,
-        params: Any,
-        now: float,
-        tvf: dict[str, Any] | None = None,
-        ttl: int | None = None,
-    ) -> tuple[int, Publish]:
-        request_id = self._new_id(now)
-        opts = OUTBOUND[method][0]
-        if ttl is not None:
-            opts = Opts(opts.tag, ttl, opts.prompt)
-        fields = {"correlationId": request_id, **(tvf or {})}
-        return request_id, self._publish(
-            session.topic, session.sym_key, Request(request_id, method, params), opts, fields
-        )
-
-    def _reply(
-        self,
-        topic: str,
-        key: bytes,
-        request: Request,
-        opts: Opts,
-        *,
-        result: Any = None,
-        error: RpcError | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> Publish:
-        message: Message = ErrorResponse(request.id, error) if error is not None else Result(request.id, result)
-        return self._publish(topic, key, message, opts, {"correlationId": request.id, **(extra or {})})
 
     # --- lookups for intents -----------------------------------------------------------
 
@@ -494,338 +397,6 @@ class SignEngine:
         request_id, publish = self._send_request(session, "wc_sessionDelete", reason.to_json(), now)
         self._replay.note_fire_and_forget(topic, request_id)
         return [publish, *self._drop_session(topic, ev.SessionDeleted(topic, reason.code, reason.message, "self"))]
-
-    def expire(self, now: float) -> list[Action]:
-        """Expire everything whose time has come; call it at :meth:`next_deadline`."""
-        actions: list[Action] = []
-        for proposal_id, sent in list(self.sent_proposals.items()):
-            if sent.proposal.expiry_timestamp <= now:
-                del self.sent_proposals[proposal_id]
-                if sent.session_topic:
-                    actions.append(Unsubscribe(sent.session_topic))
-                actions.append(ev.ProposalExpired(proposal_id))
-        for proposal_id, proposal in list(self.received_proposals.items()):
-            if proposal.expiry_timestamp <= now:
-                del self.received_proposals[proposal_id]
-                actions.append(ev.ProposalExpired(proposal_id))
-        for topic, session in list(self.sessions.items()):
-            if session.expiry <= now:
-                actions += self._drop_session(topic, ev.SessionExpired(topic))
-        for pending in list(self.requests.values()):
-            if not pending.expired and pending.expiry <= now:
-                if pending.wire_method == "wc_sessionRequest":
-                    pending.expired = True
-                    method = cast(str, pending.method)  # set on every wc_sessionRequest
-                    actions.append(ev.RequestExpired(pending.topic, pending.id, method, pending.direction))
-                else:
-                    del self.requests[(pending.topic, pending.id)]
-        for topic, pairing in list(self.pairings.items()):
-            if pairing.expiry <= now:
-                del self.pairings[topic]
-                self._replay.forget(topic)
-                actions += [Unsubscribe(topic), ev.PairingExpired(topic)]
-        return actions
-
-    def topics(self) -> set[str]:
-        """Every topic this engine expects messages on: subscribe to these after a restart."""
-        settling = {s.session_topic for s in self.sent_proposals.values() if s.session_topic}
-        return set(self.sessions) | set(self.pairings) | settling
-
-    def next_deadline(self) -> float | None:
-        """The earliest time :meth:`expire` has something to do, or None."""
-        times = [p.expiry for p in self.pairings.values()]
-        times += [s.proposal.expiry_timestamp for s in self.sent_proposals.values()]
-        times += [p.expiry_timestamp for p in self.received_proposals.values()]
-        times += [s.expiry for s in self.sessions.values()]
-        times += [r.expiry for r in self.requests.values() if not r.expired]
-        return min(times) if times else None
-
-    def _drop_session(self, topic: str, event: ev.Event) -> list[Action]:
-        """Forget a session's keys and requests; outgoing requests fail with 6000 locally."""
-        del self.sessions[topic]
-        actions: list[Action] = [Unsubscribe(topic)]
-        for key, pending in list(self.requests.items()):
-            if pending.topic != topic:
-                continue
-            del self.requests[key]
-            if pending.direction == "outgoing" and pending.wire_method == "wc_sessionRequest":
-                actions.append(
-                    ev.RequestFailed(
-                        topic,
-                        pending.id,
-                        cast(str, pending.method),  # set on every wc_sessionRequest
-                        sdk_error("USER_DISCONNECTED"),
-                        late=pending.expired,
-                    )
-                )
-        self._replay.forget(topic)
-        actions.append(event)
-        return actions
-
-    # --- persistence ------------------------------------------------------------------
-
-    def restore(
-        self,
-        *,
-        sessions: Iterable[Session] | None = None,
-        pairings: Iterable[Pairing] | None = None,
-        sent_proposals: Iterable[SentProposal] | None = None,
-        requests: Iterable[PendingRequest] | None = None,
-        replay: ReplayMemory | None = None,
-    ) -> list[Action]:
-        """Adopt state kept in a store: after a restart, or written there by another client sharing it.
-
-        Each collection given replaces what the engine holds of that kind (requests on
-        sessions it no longer has are dropped); ``replay`` is merged into what it already
-        remembers, so a message handled before stays a duplicate. Returns the
-        ``Subscribe`` / ``Unsubscribe`` calls for the topics gained and lost; no events,
-        since whoever changed the store reported those.
-        """
-        before = self.topics()
-        if sessions is not None:
-            self.sessions = {s.topic: s for s in sessions}
-        if pairings is not None:
-            self.pairings = {p.topic: p for p in pairings}
-        if sent_proposals is not None:
-            self.sent_proposals = {s.proposal.id: s for s in sent_proposals}
-        if requests is not None:
-            self.requests = {(r.topic, r.id): r for r in requests}
-        self.requests = {key: r for key, r in self.requests.items() if r.topic in self.sessions}
-        if replay is not None:
-            self._replay.merge(replay)
-        after = self.topics()
-        for topic in before - after:
-            self._replay.forget(topic)
-        return [*(Subscribe(t) for t in sorted(after - before)), *(Unsubscribe(t) for t in sorted(before - after))]
-
-    def replay_memory(self) -> ReplayMemory:
-        """Everything the engine remembers against replays (see :meth:`take_replay_changes` for what is new)."""
-        return self._replay.memory()
-
-    def take_replay_changes(self) -> ReplayMemory:
-        """What the replay memory gained since the last call: persist it with the step that produced it.
-
-        Kept even when the topic is forgotten meanwhile (the message that ended a session
-        is the one a store most needs). A caller that never asks pays at most
-        :data:`~walletsync.protocol.replay.SEEN_PER_TOPIC` entries per topic.
-        """
-        return self._replay.take_changes()
-
-    # --- inbound ----------------------------------------------------------------------
-
-    def _topic_kind(self, topic: str) -> tuple[str, bytes] | None:
-        if topic in self.sessions:
-            return "session", self.sessions[topic].sym_key
-        if topic in self.pairings:
-            return "pairing", self.pairings[topic].sym_key
-        for sent in self.sent_proposals.values():
-            if sent.session_topic == topic and sent.sym_key is not None:
-                return "settling", sent.sym_key
-        return None
-
-    def receive(
-        self, topic: str, message: str, now: float, *, published_at: int | None = None, tag: int | None = None
-    ) -> list[Action]:
-        """Handle one relay delivery. Never raises for bad peer input: see :class:`MessageRejected`."""
-        try:
-            if not isinstance(message, str) or not isinstance(topic, str):
-                raise InvalidMessage("topic and message must be strings")
-            kind_key = self._topic_kind(topic)
-            if kind_key is None:
-                raise UnknownTarget(f"message on unknown topic {topic[:12]}…")
-            if not self._replay.first_envelope(topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
-                return []
-            kind, key = kind_key
-            parsed = parse_message(open_b64(key, message))
-            if isinstance(parsed, Request):
-                return self._on_inbound_request(kind, topic, key, parsed, now)
-            return self._on_response(topic, parsed, now)
-        except ProtocolError as exc:
-            exc.by = "peer"
-            return [ev.MessageRejected(topic if isinstance(topic, str) else "", exc)]
-
-    def _on_inbound_request(self, kind: str, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        if not self._replay.first_request(topic, request.id):
-            return []
-        handler = INBOUND.get((kind, request.method))
-        if handler is None:
-            if kind == "pairing":
-                reply = self._reply(
-                    topic,
-                    key,
-                    request,
-                    UNSUPPORTED_ON_PAIRING,
-                    error=sdk_error("WC_METHOD_UNSUPPORTED", request.method),
-                )
-                return [
-                    reply,
-                    ev.MessageRejected(
-                        topic,
-                        InvalidMessage(f"unsupported method {request.method[:40]!r} on a pairing topic", by="peer"),
-                    ),
-                ]
-            raise InvalidMessage(f"method {request.method[:40]!r} is not valid on a {kind} topic")
-        on_request: Callable[[str, bytes, Request, float], list[Action]] = getattr(self, handler)
-        return on_request(topic, key, request, now)
-
-    def _refuse(
-        self,
-        topic: str,
-        key: bytes,
-        request: Request,
-        opts: Opts,
-        exc: ProtocolError,
-        fallback: str = "MISSING_OR_INVALID",
-    ) -> list[Action]:
-        """Answer an invalid request with the error code the check chose, and report it."""
-        exc.by = "peer"
-        code = exc.sdk_code if exc.sdk_code is not None else sdk_error(fallback).code
-        return [self._reply(topic, key, request, opts, error=RpcError(code, str(exc))), ev.MessageRejected(topic, exc)]
-
-    # pairing topic
-
-    def _on_propose(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        pairing = self.pairings[topic]
-        if pairing.proposer:
-            raise InvalidMessage("a proposal arrived on a pairing we proposed on")
-        try:
-            proposal = read_proposal(request, topic)
-        except ProtocolError as exc:
-            return self._refuse(topic, key, request, PROPOSAL_AUTO_REJECT, exc)
-        if proposal.expiry_timestamp <= now:
-            return [
-                ev.MessageRejected(
-                    topic, Expired(f"proposal {proposal.id} expired at {proposal.expiry_timestamp}", by="peer")
-                )
-            ]
-        self.received_proposals[proposal.id] = proposal
-        return [ev.ProposalReceived(proposal)]
-
-    def _on_pairing_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        del self.pairings[topic]
-        self._replay.forget(topic)
-        return [Unsubscribe(topic), ev.PairingDeleted(topic)]
-
-    def _on_pairing_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        return [self._reply(topic, key, request, OUTBOUND["wc_pairingPing"][1], result=True)]
-
-    # session topic, before the session exists (dapp)
-
-    def _on_settle(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        sent = next(s for s in self.sent_proposals.values() if s.session_topic == topic)
-        opts = OUTBOUND["wc_sessionSettle"][1]
-        try:
-            session = read_settle(request, sent, topic, now)
-        except ProtocolError as exc:
-            return self._refuse(topic, key, request, opts, exc, "INVALID_SESSION_SETTLE_REQUEST")
-        del self.sent_proposals[sent.proposal.id]
-        self.sessions[topic] = session
-        if sent.proposal.pairing_topic in self.pairings:
-            self.pairings[sent.proposal.pairing_topic].active = True
-        return [self._reply(topic, key, request, opts, result=True), ev.SessionSettled(session)]
-
-    # session topic
-
-    def _on_request(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        session = self.sessions[topic]
-        opts = OUTBOUND["wc_sessionRequest"][1]
-        try:
-            asked = read_session_request(request, session.namespaces, now)
-        except ProtocolError as exc:
-            return self._refuse(topic, key, request, opts, exc)
-        if asked.expiry <= now:
-            return [ev.RequestExpired(topic, request.id, asked.method, "incoming")]
-        self.requests[(topic, request.id)] = PendingRequest(
-            topic, request.id, "wc_sessionRequest", "incoming", asked.expiry, asked.method, asked.params, asked.chain_id
-        )
-        return [ev.SessionRequestReceived(topic, request.id, asked.chain_id, asked.method, asked.params, asked.expiry)]
-
-    def _on_ping(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        return [self._reply(topic, key, request, OUTBOUND["wc_sessionPing"][1], result=True), ev.SessionPinged(topic)]
-
-    def _on_extend(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        session = self.sessions[topic]
-        limit = int(now) + SESSION_TTL
-        asked = read_extend(request)
-        if asked is not None and session.expiry < asked <= limit:
-            session.expiry = asked  # the written spec's {expiry} variant
-        else:
-            session.expiry = limit
-        return [
-            self._reply(topic, key, request, OUTBOUND["wc_sessionExtend"][1], result=True),
-            ev.SessionExtended(topic, session.expiry),
-        ]
-
-    def _on_update(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        session = self.sessions[topic]
-        opts = OUTBOUND["wc_sessionUpdate"][1]
-        try:
-            if session.is_controller:
-                raise InvalidState("only the controller may update a session", sdk_code=3003)
-            namespaces = read_update(request, session.required_namespaces)
-            sent_ms = id_timestamp_ms(request.id)
-            if self._replay.update_is_stale(topic, sent_ms):
-                raise InvalidMessage("update is older than one already applied", sdk_code=1003)
-        except ProtocolError as exc:
-            return self._refuse(topic, key, request, opts, exc, "INVALID_UPDATE_REQUEST")
-        self._replay.applied_update(topic, sent_ms)
-        session.namespaces = namespaces
-        return [self._reply(topic, key, request, opts, result=True), ev.SessionUpdated(topic, namespaces)]
-
-    def _on_event(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        session = self.sessions[topic]
-        try:
-            event = read_event(request, session.namespaces)
-        except ProtocolError as exc:
-            return self._refuse(topic, key, request, OUTBOUND["wc_sessionEvent"][1], exc, "INVALID_EVENT")
-        sent_ms = id_timestamp_ms(request.id)
-        if self._replay.event_is_stale(topic, event.name, sent_ms):
-            return []  # stale: a newer event of this name was already applied
-        self._replay.applied_event(topic, event.name, sent_ms)
-        return [ev.SessionEventReceived(topic, event.chain_id, event.name, event.data)]
-
-    def _on_delete(self, topic: str, key: bytes, request: Request, now: float) -> list[Action]:
-        code, message = read_delete(request)
-        return self._drop_session(topic, ev.SessionDeleted(topic, code, message, "peer"))
-
-    # responses
-
-    def _on_response(self, topic: str, response: Result | ErrorResponse, now: float) -> list[Action]:
-        error = response.error if isinstance(response, ErrorResponse) else None
-        if topic in self.pairings:
-            sent = self.sent_proposals.get(response.id)
-            if sent is not None and sent.proposal.pairing_topic == topic and sent.session_topic is None:
-                return self._on_proposal_response(topic, sent, response, now)
-        pending = self.requests.get((topic, response.id))
-        if pending is None or pending.direction != "outgoing":
-            if self._replay.is_fire_and_forget(topic, response.id):
-                return []
-            raise UnknownTarget(f"response to unknown request {response.id}")
-        del self.requests[(topic, response.id)]
-        if pending.wire_method == "wc_sessionRequest":
-            method = cast(str, pending.method)  # set on every wc_sessionRequest
-            if isinstance(response, ErrorResponse):
-                return [ev.RequestFailed(topic, pending.id, method, response.error, late=pending.expired)]
-            return [ev.RequestAnswered(topic, pending.id, method, response.result, late=pending.expired)]
-        if pending.wire_method == "wc_sessionSettle":
-            if error is not None:
-                return self._drop_session(topic, ev.SessionDeleted(topic, error.code, error.message, "peer"))
-            self.sessions[topic].acknowledged = True
-        return [ev.Acknowledged(topic, pending.id, pending.wire_method, error)]
-
-    def _on_proposal_response(
-        self, topic: str, sent: SentProposal, response: Result | ErrorResponse, now: float
-    ) -> list[Action]:
-        proposal_id = sent.proposal.id
-        if isinstance(response, ErrorResponse):
-            del self.sent_proposals[proposal_id]
-            return [ev.ProposalRejected(proposal_id, response.error)]
-        responder_hex, responder_key = read_proposal_response(response.result)
-        sym_key = derive_sym_key(sent.private_key, responder_key)
-        sent.sym_key, sent.session_topic, sent.responder_public_key = sym_key, topic_for(sym_key), responder_hex
-        self.pairings[topic].active = True
-        self.pairings[topic].expiry = int(now) + PAIRING_TTL
-        return [Subscribe(sent.session_topic), ev.ProposalApproved(proposal_id, sent.session_topic)]
 
 
 def _flat(namespaces: Namespaces, field: str) -> tuple[str, ...]:
