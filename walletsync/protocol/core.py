@@ -13,7 +13,7 @@ and memory rather than one protocol step live here too: the clock (:meth:`Engine
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.crypto import Random, seal_b64, sha256_hex
@@ -24,6 +24,22 @@ from walletsync.protocol.replay import ReplayGuard
 from walletsync.protocol.state import Pairing, PendingRequest, Proposal, ReplayMemory, SentProposal, Session
 
 Action = ev.Action
+
+
+class Siblings(Protocol):
+    """How this client's own other devices mark what they seal on a shared session (docs/SYNC.md).
+
+    The nonce of a message is derived from its plaintext and a group key, so a member can tell a
+    sibling's message from the phone's after decrypting it; to the phone it is a random nonce.
+    """
+
+    def nonce(self, plaintext: bytes) -> bytes:
+        """The 12-byte nonce to seal ``plaintext`` with."""
+        ...
+
+    def is_sibling(self, nonce: bytes, plaintext: bytes) -> bool:
+        """True when ``plaintext`` was sealed by a device of the group (with :meth:`nonce`)."""
+        ...
 
 
 class EngineCore:
@@ -39,6 +55,8 @@ class EngineCore:
     sessions: dict[str, Session]
     requests: dict[tuple[str, int], PendingRequest]
     _random: Random
+    siblings: Siblings | None
+    """Set when this client belongs to a device group: its messages are marked, its siblings' ignored."""
     _replay: ReplayGuard
     _last_id: int
 
@@ -50,7 +68,9 @@ class EngineCore:
         return self._last_id
 
     def _seal(self, key: bytes, message: Message) -> str:
-        return seal_b64(key, encode(message), self._random(12))
+        plaintext = encode(message)
+        iv = self.siblings.nonce(plaintext) if self.siblings is not None else self._random(12)
+        return seal_b64(key, plaintext, iv)
 
     def _publish(
         self, topic: str, key: bytes, message: Message, opts: Opts, extra: dict[str, Any] | None = None

@@ -52,6 +52,10 @@ event applied, kept by a :class:`~walletsync.protocol.replay.ReplayGuard`);
 :meth:`SignEngine.take_replay_changes` says what a step added, for the store to
 record with that step's events.
 
+Device groups: when :attr:`SignEngine.siblings` is set, the engine seals with a nonce derived
+from the plaintext and a group key, and ignores a message on a shared session that carries such
+a nonce: one of the user's other devices spoke, not the peer (docs/SYNC.md).
+
 Invariants the tests check: no session exists on the dapp without a valid
 settle; each request is answered at most once; a message seen before (same
 bytes on the same topic, or same request id) is ignored; a deleted or expired
@@ -114,6 +118,7 @@ class SignEngine(Inbound):
         self.metadata = metadata
         self.handshake: Handshake = handshake
         self._random = random
+        self.siblings = None
         self.pairings: dict[str, Pairing] = {}
         self.sent_proposals: dict[int, SentProposal] = {}
         self.received_proposals: dict[int, Proposal] = {}

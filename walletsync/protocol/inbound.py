@@ -15,7 +15,7 @@ from typing import cast
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.core import Action, EngineCore
-from walletsync.protocol.crypto import derive_sym_key, open_b64, sha256_hex, topic_for
+from walletsync.protocol.crypto import IV_BYTES, b64decode, derive_sym_key, open_b64, sha256_hex, topic_for
 from walletsync.protocol.errors import Expired, InvalidMessage, InvalidState, ProtocolError, UnknownTarget
 from walletsync.protocol.jsonrpc import (
     ErrorResponse,
@@ -83,7 +83,10 @@ class Inbound(EngineCore):
             if not self._replay.first_envelope(topic, sha256_hex(message.encode("utf-8", "surrogatepass"))):
                 return []
             kind, key = kind_key
-            parsed = parse_message(open_b64(key, message))
+            plaintext = open_b64(key, message)
+            if self.siblings is not None and self.siblings.is_sibling(b64decode(message)[1 : 1 + IV_BYTES], plaintext):
+                return []  # one of our own devices spoke on a shared session: an echo, not the peer
+            parsed = parse_message(plaintext)
             if isinstance(parsed, Request):
                 return self._on_inbound_request(kind, topic, key, parsed, now)
             return self._on_response(topic, parsed, now)
