@@ -203,10 +203,11 @@ class Companion:
         name: str | None = None,
     ) -> PairingOffer:
         """A pairing offer (its URI to show as a QR); await :meth:`wait_for_session` with its proposal id."""
+        namespaces = optional_namespaces(chains, methods, events)
         if name is not None:
             name = local_name(name)
             check_free(self.db, name)
-        actions = self.engine.connect(self.clock(), optional_namespaces=optional_namespaces(chains, methods, events))
+        actions = self.engine.connect(self.clock(), optional_namespaces=namespaces)
         sent = next(a for a in actions if isinstance(a, ev.ProposalSent))
         created = next(a for a in actions if isinstance(a, ev.PairingCreated))
         if name:
