@@ -6,40 +6,37 @@ sessions on start (and resubscribes), expires what is due, verifies every answer
 and streams events (:meth:`Companion.events`) for a UI. Session references are
 local names or unique topic prefixes.
 
-Several processes may share one data dir (the app and CLI commands, two apps):
-they share the device identity, so the relay pushes a phone's message to each of
-them. The store's replay memory decides which one journals it (the first to
-record the envelope); each polls the store for the others' commits and adopts
-them (:class:`StoreChanged`), and catches up before acting on a session.
+Several processes may share one data dir (the app and CLI commands, two apps);
+:mod:`walletsync.service.store_sync` keeps each one's engine in step with the store,
+and the companion catches up before acting on a session.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from walletsync.audit import AuditEntry, AuditVerdict, verify_head
-from walletsync.audit import verify as verify_audit_log
+from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name
-from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.protocol import events as ev
-from walletsync.protocol.engine import Action, SignEngine
+from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope
-from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
 from walletsync.protocol.uri import format_uri
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
+from walletsync.service.audit_check import verify_stored
+from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc
-from walletsync.service.events import RelayStatusChanged, RequestVerified, SessionRenamed, StoreChanged
-from walletsync.service.journal import Journal, answered_elsewhere, handled_elsewhere
-from walletsync.service.naming import check_free, find_session
+from walletsync.service.events import RelayStatusChanged, SessionRenamed
+from walletsync.service.journal import Journal
+from walletsync.service.naming import check_free, find_active, find_session
+from walletsync.service.opening import open_data_dir
 from walletsync.service.outcomes import (
     ChainNotRequested,
     PairingOffer,
@@ -49,17 +46,15 @@ from walletsync.service.outcomes import (
     SessionInactive,
 )
 from walletsync.service.pairing_waiters import PairingWaiters
-from walletsync.service.relay_choice import RelayChoice, choose_relay
-from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA
+from walletsync.service.relay_choice import RelayChoice
+from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
+from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, RequestRecord, SessionRecord
-from walletsync.store.keys import DeviceSecrets, Prompt, open_device_secrets
+from walletsync.store.keys import DeviceSecrets, Prompt
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
 ONLINE_TIMEOUT = 15.0
-STORE_POLL = 0.5
-"""Seconds between looks at the store for other processes' changes."""
-log = logging.getLogger("walletsync.service")
 NO_FLAGS = Config()
 
 
@@ -83,21 +78,20 @@ class Companion:
         self.relay = relay
         self.clock = clock
         self.engine = SignEngine(METADATA, random)
-        self.client = (
-            RelayClient(relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random)
-            if relay
-            else None
-        )
-        self.runner = (
-            EngineRunner(self.engine, self.client, clock=clock, on_step=self._on_step) if self.client else None
-        )
         self.journal = Journal(db, self.engine, secrets, clock)
         self._events: Broadcast[ev.Event] = Broadcast()
         self.pairing_waiters = PairingWaiters(db)
+        self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
+        self.client: RelayClient | None = None
+        self.runner: EngineRunner | None = None
+        if relay:
+            self.client = RelayClient(
+                relay.url, secrets.identity, project_id=relay.project_id, clock=clock, random=random
+            )
+            self.runner = EngineRunner(self.engine, self.client, clock=clock, on_step=self.store_sync.on_step)
         self._status_task: asyncio.Task[None] | None = None
         self._store_task: asyncio.Task[None] | None = None
-        self._data_version = -1
-        self._restore()
+        self.store_sync.restore()
 
     @classmethod
     async def open(
@@ -108,90 +102,13 @@ class Companion:
         ``prompt`` asks the user for the ``--keyring-file`` passphrase when neither ``config`` nor
         ``$WALLETSYNC_PASSPHRASE`` gives one; without it that case is :class:`PassphraseRequired`.
         """
-        home = resolve_data_dir(config.data_dir)
-        secrets = open_device_secrets(
-            home,
-            keyring_file=Path(config.keyring_file) if config.keyring_file else None,
-            passphrase=config.passphrase,
-            prompt=prompt,
-        )
-        db = Database(home / "walletsync.db", secrets.storage_key)
-        try:
-            relay = None if offline else await choose_relay(config, home)
-        except BaseException:
-            db.close()
-            raise
-        return cls(home, db, secrets, relay, **kwargs)
-
-    def _restore(self) -> None:
-        with self.db.transaction():
-            self.db.purge_replay(now=int(self.clock()))
-        self._load(adopt_pairings=True)
-        self._on_step(self.engine.expire(self.clock()))
-
-    def _load(self, *, adopt_pairings: bool) -> list[Action]:
-        """Give the engine the store's view (sessions, requests, replay memory; pairings and proposals).
-
-        Returns the relay calls for the topics gained and lost. Requests this process has
-        in flight that the store does not hold (pings, extends; a request not yet persisted) stay.
-        Without ``adopt_pairings`` only this process's own pairings and proposals are kept, those
-        the store still has: a pairing belongs to the process showing its QR.
-        """
-        db, engine = self.db, self.engine
-        with db.snapshot():
-            self._data_version = db.data_version()
-            sessions, pairings, proposals = db.active_sessions(), db.pairings(), db.sent_proposals()
-            if not adopt_pairings:
-                pairings = [p for p in pairings if p.topic in engine.pairings]
-                proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]
-            topics = {s.topic for s in sessions} | {p.topic for p in pairings}
-            topics |= {p.session_topic for p in proposals if p.session_topic}
-            in_flight = [  # ours, not (yet) in the store: pings, extends, a request being sent
-                r
-                for r in engine.requests.values()
-                if r.wire_method != "wc_sessionRequest" or not db.has_request(r.topic, r.id)
-            ]
-            requests = [*db.pending_requests(), *in_flight]
-            replay = db.replay_memory(topics)
-        kept = {p.proposal.id for p in proposals}
-        ended = [sent for proposal_id, sent in engine.sent_proposals.items() if proposal_id not in kept]
-        still = {(r.topic, r.id) for r in requests}
-        finished = [
-            r
-            for key, r in engine.requests.items()
-            if r.wire_method == "wc_sessionRequest" and r.direction == "outgoing" and key not in still
-        ]
-        actions = engine.restore(
-            sessions=sessions, pairings=pairings, sent_proposals=proposals, requests=requests, replay=replay
-        )
-        for sent in ended:
-            self.pairing_waiters.ended_elsewhere(sent)
-        self._broadcast(answered_elsewhere(db, finished))
-        return actions
-
-    async def _catch_up(self) -> bool:
-        """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any."""
-        if self.db.data_version() == self._data_version:
-            return False
-        actions = self._load(adopt_pairings=False)
-        self._broadcast([StoreChanged()])
-        if self.runner is not None and actions:
-            await self.runner.run(actions)
-        return True
-
-    async def _watch_store(self) -> None:
-        while True:
-            await asyncio.sleep(STORE_POLL)
-            try:
-                await self._catch_up()
-            except Exception:  # a busy or briefly locked store must not stop the watching
-                log.exception("reading other processes' changes failed")
+        return cls(*await open_data_dir(config, offline=offline, prompt=prompt), **kwargs)
 
     async def start(self) -> None:
         """Return once connecting to the relay has begun in the background; intents wait for the link when they need it."""
         await self._runner().start()
         self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
-        self._store_task = asyncio.create_task(self._watch_store(), name="store-watch")
+        self._store_task = asyncio.create_task(self.store_sync.watch(self.runner), name="store-watch")
 
     def _runner(self) -> EngineRunner:
         if self.runner is None:
@@ -238,35 +155,6 @@ class Companion:
     def _broadcast(self, events: list[ev.Event]) -> None:
         self._events.publish(events)
 
-    def _on_step(self, actions: list[Action]) -> list[Action]:
-        """Persist and audit one engine step in one transaction, then tell the watchers; returns the relay calls to make.
-
-        The step's replay memory is recorded in the same transaction. If its message was
-        already recorded (another process sharing the store handled it, or this one before
-        a restart), nothing is journaled or answered again; local waiters still hear the events.
-        A step that only refused its message (unknown request, unknown topic) records nothing:
-        a process that knows more may still handle that message.
-        """
-        events = [a for a in actions if isinstance(a, ev.Event)]
-        changes = self.engine.take_replay_changes()
-        handled = any(not isinstance(a, ev.MessageRejected) for a in actions)
-        if not events and not (changes and handled):
-            return actions
-        now = int(self.clock())
-        extra: list[ev.Event] = []
-        with self.db.transaction():
-            fresh = self.db.remember(changes, now=now) if handled else True
-            if fresh:
-                for event in events:
-                    extra += self.journal.record(event, now)
-        if not fresh:
-            actions = [a for a in actions if isinstance(a, (Subscribe, Unsubscribe))]
-            extra = handled_elsewhere(self.db, events)
-        for event in events:
-            self.pairing_waiters.settle(event)
-        self._broadcast(events + extra)
-        return actions
-
     # --- sessions ----------------------------------------------------------------------------
 
     def sessions(self) -> list[SessionRecord]:
@@ -278,20 +166,13 @@ class Companion:
         return find_session(self.db.sessions(), ref)
 
     def _active(self, ref: str) -> SessionRecord:
-        record = self.resolve(ref)
-        if record.status != "active":
-            raise SessionInactive(f"session {record.name!r} is {record.status}")
-        if record.expiry <= self.clock():
-            raise SessionInactive(
-                f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}"
-            )
-        return record
+        return find_active(self.db.sessions(), ref, self.clock())
 
     async def _ready(self, ref: str) -> SessionRecord:
         """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
         record = self._active(ref)
         await self.online()
-        await self._catch_up()
+        await self.store_sync.catch_up(self.runner)
         record = self._active(record.topic)  # ended meanwhile: SessionInactive, not the engine's "no session"
         if record.topic not in self.engine.sessions:
             raise SessionInactive(f"session {record.name!r} cannot be used: its key is gone (revoke it and pair again)")
@@ -322,12 +203,7 @@ class Companion:
         name: str | None = None,
     ) -> PairingOffer:
         """A pairing offer (its URI to show as a QR); await :meth:`wait_for_session` with its proposal id."""
-        namespaces: dict[str, dict[str, list[str]]] = {}
-        for chain in chains:
-            ns = namespaces.setdefault(
-                chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)}
-            )
-            ns["chains"].append(chain)
+        namespaces = optional_namespaces(chains, methods, events)
         if name is not None:
             name = local_name(name)
             check_free(self.db, name)
@@ -376,17 +252,9 @@ class Companion:
         )
         rpc_url = rpc_url or configured_rpc(self.home, chain)
         if method == "eth_sendTransaction" and outcome.ok and rpc_url:
-            outcome = await self._look_up(outcome, rpc_url, account)
+            outcome, verified = await check_on_chain(outcome, rpc_url, account, self.db, self.journal)
+            self._broadcast([verified])
         return outcome
-
-    async def _look_up(self, outcome: RequestOutcome, rpc_url: str, account: str) -> RequestOutcome:
-        from walletsync.chain_rpc import lookup_transaction
-
-        verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
-        with self.db.transaction():
-            self.journal.lookup_checked(outcome.session.topic, outcome.id, outcome.result, rpc_url, verdict)
-        self._broadcast([RequestVerified(outcome.session.topic, outcome.id, verdict)])
-        return RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
 
     async def request(
         self,
@@ -450,7 +318,8 @@ class Companion:
         if record.status != "active":
             raise SessionInactive(f"session {record.name!r} is already {record.status}")
         await self.online()
-        await self._catch_up()  # a session paired (or ended) by another process since we last looked
+        # a session paired (or ended) by another process since we last looked
+        await self.store_sync.catch_up(self.runner)
         if record.topic in self.engine.sessions:
             await self._runner().run(self.engine.disconnect(record.topic, self.clock()))
             return self._record(record.topic)
@@ -502,10 +371,4 @@ class Companion:
 
     def verify_audit(self) -> AuditVerdict:
         """Whether the audit log's hash chain and its signed head are intact, and where they break if not."""
-        head = self.db.audit_head()
-        entries = self.db.audit_entries()
-        if head is not None and not verify_head(head[0], head[1], head[2], self.secrets.identity.public_key):
-            return AuditVerdict(
-                False, len(entries), {"seq": head[0], "reason": "the signed head of the log was edited"}
-            )
-        return verify_audit_log(entries, self.secrets.identity.public_key, head=(head[0], head[1]) if head else None)
+        return verify_stored(self.db, self.secrets.identity.public_key)

@@ -3,8 +3,10 @@ reference the user typed (a name or a topic prefix) finds its session."""
 
 from __future__ import annotations
 
+import time
+
 from walletsync.names import looks_the_same, with_suffix
-from walletsync.service.outcomes import AmbiguousSession, NameTaken, SessionNotFound
+from walletsync.service.outcomes import AmbiguousSession, NameTaken, SessionInactive, SessionNotFound
 from walletsync.store.db import Database, SessionRecord
 
 
@@ -47,3 +49,15 @@ def find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
             names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
             raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
     raise SessionNotFound(f"no session named or starting with {ref!r} (see 'walletsync sessions')")
+
+
+def find_active(records: list[SessionRecord], ref: str, now: float) -> SessionRecord:
+    """The session ``ref`` names, if it can carry requests at ``now``; :class:`SessionInactive` if it ended or expired."""
+    record = find_session(records, ref)
+    if record.status != "active":
+        raise SessionInactive(f"session {record.name!r} is {record.status}")
+    if record.expiry <= now:
+        raise SessionInactive(
+            f"session {record.name!r} expired at {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}"
+        )
+    return record

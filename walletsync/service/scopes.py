@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from walletsync.protocol.namespaces import is_chain_id
@@ -17,3 +18,14 @@ METADATA: dict[str, Any] = {
 DEFAULT_CHAINS = ("eip155:1",)
 DEFAULT_METHODS = ("personal_sign", "eth_signTypedData_v4", "eth_sendTransaction")
 DEFAULT_EVENTS = ("chainChanged", "accountsChanged")
+
+
+def optional_namespaces(chains: Iterable[str], methods: Iterable[str], events: Iterable[str]) -> dict[str, Any]:
+    """The ``optionalNamespaces`` a pairing proposes: ``chains`` grouped by namespace, each with every method and event."""
+    namespaces: dict[str, dict[str, list[str]]] = {}
+    for chain in chains:
+        ns = namespaces.setdefault(
+            chain.split(":")[0], {"chains": [], "methods": list(methods), "events": list(events)}
+        )
+        ns["chains"].append(chain)
+    return namespaces

@@ -1,0 +1,53 @@
+"""The audit log's rows and its signed head (the chain's rules are :mod:`walletsync.audit`'s)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from walletsync.audit import AuditEntry
+
+if TYPE_CHECKING:
+    from walletsync.store.db import _Serialized
+
+
+class AuditQueries:
+    """The :class:`~walletsync.store.db.Database` methods on the ``audit`` and ``audit_head`` tables."""
+
+    _db: _Serialized
+
+    def last_audit(self) -> AuditEntry | None:
+        row = self._db.execute(
+            "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
+    def add_audit(self, entry: AuditEntry, head_signature: str) -> None:
+        self._db.execute(
+            "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
+            (
+                entry.seq,
+                entry.ts,
+                entry.kind,
+                entry.session,
+                json.dumps(entry.data, sort_keys=True, separators=(",", ":")),
+                entry.prev_hash,
+                entry.signature,
+            ),
+        )
+        self._db.execute(
+            "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (entry.seq, entry.hash(), head_signature)
+        )
+
+    def audit_entries(self, session: str | None = None) -> list[AuditEntry]:
+        query = "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit"
+        args: tuple[str, ...] = ()
+        if session:
+            query += " WHERE session = ?"
+            args = (session,)
+        rows = self._db.execute(query + " ORDER BY rowid", args).fetchall()
+        return [AuditEntry(s, ts, k, se, json.loads(d), p, sig) for s, ts, k, se, d, p, sig in rows]
+
+    def audit_head(self) -> tuple[int, str, str] | None:
+        row = self._db.execute("SELECT seq, hash, signature FROM audit_head WHERE id = 1").fetchone()
+        return None if row is None else (row[0], row[1], row[2])

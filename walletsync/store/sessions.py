@@ -1,0 +1,195 @@
+"""The rows the engine's keys live in: sessions, pairings and the proposals sent over them.
+
+Every key is stored sealed with the device storage key (:mod:`walletsync.store.sealing`);
+when a session ends its key is erased.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from walletsync.protocol.state import Pairing, Proposal, SentProposal, Session
+from walletsync.store.columns import as_json, from_json
+from walletsync.store.records import ENDED, SessionRecord
+from walletsync.store.sealing import seal, unseal
+
+if TYPE_CHECKING:
+    from walletsync.store.db import _Serialized
+
+
+class SessionQueries:
+    """The :class:`~walletsync.store.db.Database` methods on the ``sessions``, ``pairings`` and ``proposals`` tables."""
+
+    _db: _Serialized
+    _key: bytes
+
+    # --- sessions ------------------------------------------------------------------------
+
+    def save_session(self, s: Session, *, name: str, now: int) -> None:
+        self._db.execute(
+            """INSERT INTO sessions (topic, name, sealed_key, pairing_topic, self_public_key, peer_public_key,
+                   controller_public_key, peer_metadata, namespaces, required_namespaces, optional_namespaces,
+                   session_properties, expiry, is_controller, acknowledged, status, created_at, last_seen)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, 'active', ?, ?)
+               ON CONFLICT (topic) DO UPDATE SET namespaces = excluded.namespaces, expiry = excluded.expiry,
+                   acknowledged = excluded.acknowledged, last_seen = excluded.last_seen""",
+            (
+                s.topic,
+                name,
+                seal(self._key, s.sym_key),
+                s.pairing_topic,
+                s.self_public_key,
+                s.peer_public_key,
+                s.controller_public_key,
+                as_json(s.peer_metadata),
+                as_json(s.namespaces),
+                as_json(s.required_namespaces),
+                as_json(s.optional_namespaces),
+                as_json(s.session_properties),
+                s.expiry,
+                int(s.is_controller),
+                int(s.acknowledged),
+                now,
+                now,
+            ),
+        )
+
+    def update_session(self, topic: str, **fields: Any) -> None:
+        allowed = {"name", "namespaces", "expiry", "status", "last_seen", "last_ping", "acknowledged"}
+        if not fields.keys() <= allowed:
+            raise ValueError(f"cannot update {sorted(fields.keys() - allowed)}")
+        values = [as_json(v) if k == "namespaces" else v for k, v in fields.items()]
+        assignments = ", ".join(f"{k} = ?" for k in fields)
+        self._db.execute(f"UPDATE sessions SET {assignments} WHERE topic = ?", (*values, topic))
+
+    def end_session(self, topic: str, status: str) -> bool:
+        """Mark a session over and erase its key: nothing can decrypt its topic any more.
+
+        False when it was not active (already ended, maybe by another process): then there is nothing to journal.
+        """
+        assert status in ENDED
+        ended = self._db.execute(
+            "UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic)
+        ).rowcount
+        self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
+        return ended > 0
+
+    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
+        query = (
+            "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller,"
+            " required_namespaces, optional_namespaces FROM sessions"
+        )
+        if not include_ended:
+            query += " WHERE status = 'active'"
+        rows = self._db.execute(query + " ORDER BY created_at, topic").fetchall()
+        return [
+            SessionRecord(
+                t, n, from_json(p), from_json(ns), e, st, c, ls, lp, pt, bool(ic), from_json(rn), from_json(on)
+            )
+            for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
+        ]
+
+    def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM sessions WHERE name = ? AND status = 'active' AND topic != ?", (name, except_topic or "")
+        ).fetchone()
+        return row is not None
+
+    def active_sessions(self) -> list[Session]:
+        """Sessions with their keys, for the engine."""
+        rows = self._db.execute(
+            """SELECT topic, sealed_key, pairing_topic, self_public_key, peer_public_key, peer_metadata, controller_public_key,
+                      namespaces, expiry, is_controller, acknowledged, required_namespaces, optional_namespaces, session_properties
+               FROM sessions WHERE status = 'active' AND sealed_key IS NOT NULL"""
+        ).fetchall()
+        return [
+            Session(
+                t,
+                unseal(self._key, k),
+                pt,
+                sp,
+                pp,
+                from_json(pm),
+                cp,
+                from_json(ns),
+                e,
+                bool(ic),
+                bool(ack),
+                from_json(rn),
+                from_json(on),
+                from_json(props),
+            )
+            for t, k, pt, sp, pp, pm, cp, ns, e, ic, ack, rn, on, props in rows
+        ]
+
+    # --- pairings and proposals ----------------------------------------------------------
+
+    def save_pairing(self, p: Pairing) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO pairings VALUES (?,?,?,?,?,?)",
+            (p.topic, seal(self._key, p.sym_key), p.expiry, int(p.proposer), int(p.active), as_json(list(p.methods))),
+        )
+
+    def delete_pairing(self, topic: str) -> None:
+        self._db.execute("DELETE FROM pairings WHERE topic = ?", (topic,))
+
+    def pairings(self) -> list[Pairing]:
+        rows = self._db.execute("SELECT topic, sealed_key, expiry, proposer, active, methods FROM pairings").fetchall()
+        return [
+            Pairing(t, unseal(self._key, k), e, bool(pr), bool(a), tuple(from_json(m))) for t, k, e, pr, a, m in rows
+        ]
+
+    def save_proposal(self, sent: SentProposal, *, name: str | None) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO proposals VALUES (?,?,?,?,?,?,?)",
+            (
+                sent.proposal.id,
+                as_json(sent.proposal.to_params()),
+                seal(self._key, sent.private_key),
+                sent.session_topic,
+                seal(self._key, sent.sym_key) if sent.sym_key else None,
+                sent.responder_public_key,
+                name,
+            ),
+        )
+
+    def delete_proposal(self, proposal_id: int) -> bool:
+        """False when it was already gone (another process settled, refused or expired it)."""
+        return self._db.execute("DELETE FROM proposals WHERE id = ?", (proposal_id,)).rowcount > 0
+
+    def take_proposal_for_session(self, session_topic: str) -> str | None:
+        """The settled proposal's wanted name (``pair --name``), removing the proposal."""
+        row = self._db.execute("SELECT id, name FROM proposals WHERE session_topic = ?", (session_topic,)).fetchone()
+        if row is None:
+            return None
+        self.delete_proposal(row[0])
+        return cast("str | None", row[1])
+
+    def proposal_name(self, proposal_id: int) -> str | None:
+        row = self._db.execute("SELECT name FROM proposals WHERE id = ?", (proposal_id,)).fetchone()
+        return row[0] if row else None
+
+    def sent_proposals(self) -> list[SentProposal]:
+        out = []
+        for params, key, session_topic, sym, responder in self._db.execute(
+            "SELECT proposal, sealed_private_key, session_topic, sealed_sym_key, responder_public_key FROM proposals"
+        ).fetchall():
+            p = from_json(params)
+            proposal = Proposal(
+                id=p["id"],
+                pairing_topic=p["pairingTopic"],
+                proposer_public_key=p["proposer"]["publicKey"],
+                proposer_metadata=p["proposer"]["metadata"],
+                required_namespaces=p["requiredNamespaces"],
+                optional_namespaces=p["optionalNamespaces"],
+                expiry_timestamp=p["expiryTimestamp"],
+                relays=tuple(p["relays"]),
+                session_properties=p.get("sessionProperties"),
+                scoped_properties=p.get("scopedProperties"),
+            )
+            out.append(
+                SentProposal(
+                    proposal, unseal(self._key, key), session_topic, unseal(self._key, sym) if sym else None, responder
+                )
+            )
+        return out
