@@ -33,8 +33,10 @@ from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import verify_stored
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc
+from walletsync.service.devices import DeviceGroup, DeviceRecord
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.journal import Journal
+from walletsync.service.linking import Confirm, LinkOffer, ShowCode, join_link, show_link
 from walletsync.service.naming import check_free, find_active, find_session
 from walletsync.service.opening import open_data_dir
 from walletsync.service.outcomes import (
@@ -82,6 +84,7 @@ class Companion:
         self._events: Broadcast[ev.Event] = Broadcast()
         self.pairing_waiters = PairingWaiters(db)
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
+        self.group = DeviceGroup(db, secrets, clock, random)
         self.client: RelayClient | None = None
         self.runner: EngineRunner | None = None
         if relay:
@@ -372,3 +375,51 @@ class Companion:
     def verify_audit(self) -> AuditVerdict:
         """Whether the audit log's hash chain and its signed head are intact, and where they break if not."""
         return verify_stored(self.db, self.secrets.identity.public_key)
+
+    # --- your devices -----------------------------------------------------------------------------
+
+    def devices(self) -> list[DeviceRecord]:
+        """The device group's members (this device alone before any link), this device first."""
+        return self.group.devices()
+
+    def _audit_group(self, kind: str, **data: Any) -> None:
+        with self.db.transaction():
+            self.journal.audit(kind, None, **data)
+
+    async def link_device(
+        self, *, on_offer: Callable[[LinkOffer], None], show_code: ShowCode, confirm: Confirm
+    ) -> DeviceRecord:
+        """The device that joined through the link shown with ``on_offer``, once both users confirmed the code.
+
+        :class:`LinkRefused` when a user said no, :class:`LinkExpired` when nobody used it in time.
+        """
+        await self.online()
+        relay = self.relay
+        assert relay is not None  # online
+        return await show_link(
+            self._runner(),
+            self.group,
+            relay=relay.url,
+            project=relay.project_id,
+            on_offer=on_offer,
+            show_code=show_code,
+            confirm=confirm,
+            audit=self._audit_group,
+            clock=self.clock,
+        )
+
+    async def join_group(
+        self, uri: str, *, show_code: ShowCode, confirm: Confirm, name: str | None = None
+    ) -> list[DeviceRecord]:
+        """The group's devices once this device joined through the member's link ``uri`` (codes confirmed)."""
+        await self.online()
+        return await join_link(
+            self._runner(),
+            self.group,
+            uri,
+            name=name or self.group.card().name,
+            show_code=show_code,
+            confirm=confirm,
+            audit=self._audit_group,
+            clock=self.clock,
+        )

@@ -23,6 +23,7 @@ from typing import Any, cast
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
 from walletsync.store.audit_rows import AuditQueries
+from walletsync.store.group_rows import GroupQueries
 from walletsync.store.records import ENDED as ENDED
 from walletsync.store.records import RequestRecord as RequestRecord
 from walletsync.store.records import SessionRecord as SessionRecord
@@ -84,7 +85,7 @@ class _Serialized:
             self._connection.close()
 
 
-class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries):
+class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries):
     """The state file. Needs the storage key to read or write any key material."""
 
     def __init__(self, path: Path, storage_key: bytes) -> None:

@@ -98,4 +98,21 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (topic, name)
     );
     """,
+    # the device group (docs/SYNC.md): this device's place in it, membership entries, sealed data keys,
+    # the sealed shared state, this device's own changes (sealed) and when each member was last heard from
+    """
+    CREATE TABLE group_self (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        group_id TEXT NOT NULL,
+        device_name TEXT NOT NULL,
+        joined_at INTEGER NOT NULL,
+        next_seq INTEGER NOT NULL,
+        clock TEXT
+    );
+    CREATE TABLE group_entries (digest TEXT PRIMARY KEY, body BLOB NOT NULL, kept_at INTEGER NOT NULL);
+    CREATE TABLE group_keys (epoch INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+    CREATE TABLE group_state (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BLOB NOT NULL);
+    CREATE TABLE group_outbox (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
+    CREATE TABLE group_seen (device TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, applied TEXT);
+    """,
 ]

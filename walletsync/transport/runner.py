@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.events import Action, Event
-from walletsync.protocol.relay_rpc import Subscribe, Unsubscribe
+from walletsync.protocol.relay_rpc import MessageData, Subscribe, Unsubscribe
 from walletsync.transport.client import RelayClient
 
 log = logging.getLogger("walletsync.transport")
@@ -41,6 +41,8 @@ class EngineRunner:
         self.clock = clock
         self.on_step = on_step
         self.events: asyncio.Queue[Event] = asyncio.Queue()
+        self.taps: dict[str, Callable[[MessageData], Awaitable[None]]] = {}
+        """Topics that are not the engine's (the device group's, a link's): their messages go to these."""
         self._tasks: list[asyncio.Task] = []
         self._lock = asyncio.Lock()
 
@@ -103,7 +105,11 @@ class EngineRunner:
     async def _pump(self) -> None:
         while True:
             data = await self.client.inbox.get()
+            tap = self.taps.get(data.topic)
             try:
+                if tap is not None:
+                    await tap(data)
+                    continue
                 await self.run(
                     self.engine.receive(
                         data.topic, data.message, self.now(), published_at=data.published_at, tag=data.tag

@@ -1,0 +1,172 @@
+"""``walletsync devices``: list the device group, link a new device, join a group from another device's link."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable
+
+from walletsync.commands.common import open_companion
+from walletsync.commands.output import emit, emit_json, quoted
+from walletsync.errors import WalletsyncError
+from walletsync.service import DeviceRecord, LinkOffer, relay_of_link
+
+LINK_ENV = "WALLETSYNC_LINK"
+MAX_LINK_BYTES = 1024
+
+
+class ConfirmError(WalletsyncError):
+    """Nobody can compare the codes: no terminal and no ``--yes``."""
+
+    code = "no_confirmation"
+
+
+def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
+    devices = commands.add_parser(
+        "devices", parents=[common, companion], help="your devices: list them, link a new one, join a group"
+    )
+    devices.set_defaults(run=run_list)
+    actions = devices.add_subparsers(dest="action", metavar="ACTION")
+    link = actions.add_parser(
+        "link", parents=[common, companion], help="show a link (QR + URI, 5 minutes, one use) for a new device"
+    )
+    link.add_argument("--yes", action="store_true", help="accept the code without asking (scripts, tests)")
+    link.add_argument("--no-qr", action="store_true", help="print only the URI")
+    link.set_defaults(run=run_link)
+    join = actions.add_parser("join", parents=[common, companion], help="join your group with another device's link")
+    join.add_argument(
+        "uri",
+        nargs="?",
+        help=f"the walletsync:link URI; better on stdin or in ${LINK_ENV} (arguments are visible in ps)",
+    )
+    join.add_argument("--name", help="this device's name in the group (default: the host name)")
+    join.add_argument("--yes", action="store_true", help="accept the code without asking (scripts, tests)")
+    join.set_defaults(run=run_join)
+
+
+def _describe(device: DeviceRecord) -> str:
+    seen = "now" if device.this_device else _when(device.last_seen)
+    marker = "*" if device.this_device else " "
+    return f"{marker} {quoted(device.name, 32):<34} {device.id[:12]}  linked {_when(device.linked_at)}  seen {seen}  {device.status}"
+
+
+def _when(ts: int | None) -> str:
+    return "never" if ts is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    async def main() -> int:
+        async with open_companion(args, connect=False) as companion:
+            devices = companion.devices()
+        emit_json(args, [d.to_json() for d in devices], "\n".join(_describe(d) for d in devices))
+        return 0
+
+    return asyncio.run(main())
+
+
+def _confirmer(args: argparse.Namespace, stdin_spent: bool) -> Callable[[], Awaitable[bool]]:
+    """``--yes``; else ask on the terminal; else refuse rather than guess (nobody compared the codes)."""
+
+    async def yes() -> bool:
+        return True
+
+    if args.yes:
+        return yes
+    fd = _terminal(stdin_spent)
+    if fd is None:
+        raise ConfirmError("no terminal to confirm the code on: run this on a terminal, or pass --yes")
+
+    async def ask() -> bool:
+        print("Do the codes match on both devices? [y/N] ", end="", file=sys.stderr, flush=True)
+        line = await asyncio.to_thread(os.read, fd, 64)
+        return line.decode("utf-8", "replace").strip().lower() in ("y", "yes")
+
+    return ask
+
+
+def _terminal(stdin_spent: bool) -> int | None:
+    if not stdin_spent and sys.stdin is not None and sys.stdin.isatty():
+        return 0
+    try:
+        return os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return None
+
+
+def _show_code(args: argparse.Namespace) -> Callable[[str, str], None]:
+    def show(code: str, other: str) -> None:
+        emit(args, f"Code: {code}   (the other device, {quoted(other, 32)}, must show the same)", event="code", code=code)
+
+    return show
+
+
+def run_link(args: argparse.Namespace) -> int:
+    confirm = _confirmer(args, stdin_spent=False)
+
+    async def main() -> int:
+        from walletsync.qr import terminal_qr
+
+        def offer(link: LinkOffer) -> None:
+            if args.json:
+                emit(args, "", event="link", uri=link.uri, expires_at=link.expires_at)
+                return
+            if not args.no_qr:
+                print(terminal_qr(link.uri, color=sys.stdout.isatty(), quiet_zone=2))
+            print(link.uri)
+            print(
+                "On the new device run: walletsync devices join   (and paste the link; valid 5 minutes, one use)",
+                flush=True,
+            )
+
+        async with open_companion(args) as companion:
+            device = await companion.link_device(on_offer=offer, show_code=_show_code(args), confirm=confirm)
+        emit(args, f"Linked {quoted(device.name)} ({device.id[:12]})", event="linked", device=device.to_json())
+        return 0
+
+    return asyncio.run(main())
+
+
+def _link_text(args: argparse.Namespace) -> tuple[str, bool]:
+    """The link from the argument, else ``$WALLETSYNC_LINK``, else one line of stdin; and whether stdin was used."""
+    if args.uri and args.uri != "-":
+        print(
+            "walletsync: note: a link given as an argument is visible to other local users (ps) until it is used; "
+            f"pipe it on stdin or set ${LINK_ENV} instead",
+            file=sys.stderr,
+            flush=True,
+        )
+        return args.uri, False
+    if args.uri is None and os.environ.get(LINK_ENV):
+        return os.environ[LINK_ENV].strip(), False
+    if sys.stdin is None:
+        raise WalletsyncError(f"no link: give it on stdin or in ${LINK_ENV}")
+    if sys.stdin.isatty():
+        print("Link (walletsync:link?…): ", end="", file=sys.stderr, flush=True)
+    line = sys.stdin.buffer.readline(MAX_LINK_BYTES + 1)
+    if len(line) > MAX_LINK_BYTES:
+        raise WalletsyncError(f"stdin: a link is at most {MAX_LINK_BYTES} bytes; this line is longer")
+    text = line.decode("utf-8", "replace").strip()
+    if not text:
+        raise WalletsyncError(f"no link: stdin was empty (give it on stdin or in ${LINK_ENV})")
+    return text, not sys.stdin.isatty()
+
+
+def run_join(args: argparse.Namespace) -> int:
+    text, spent = _link_text(args)
+    confirm = _confirmer(args, stdin_spent=spent)
+    relay, project = relay_of_link(text, time.time())
+    args.relay = relay  # meet the member on the relay its link names
+    if project:
+        args.project_id = project
+
+    async def main() -> int:
+        async with open_companion(args) as companion:
+            devices = await companion.join_group(text, show_code=_show_code(args), confirm=confirm, name=args.name)
+        names = ", ".join(quoted(d.name, 32) for d in devices)
+        emit(args, f"Joined: {names}", event="joined", devices=[d.to_json() for d in devices])
+        return 0
+
+    return asyncio.run(main())

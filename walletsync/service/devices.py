@@ -1,0 +1,198 @@
+"""This device's place in its device group (docs/SYNC.md): the membership and data keys, kept in the store.
+
+A device that never linked is in no group. Showing a link founds a group of one (a genesis entry
+and epoch 1's data key); joining replaces that with the group the member sent. The membership rules
+are :mod:`walletsync.sync.membership`'s; this module keeps their entries and keys in the store and
+turns them into what the user sees.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from walletsync.errors import WalletsyncError
+from walletsync.store.db import Database
+from walletsync.store.group_rows import GroupRow
+from walletsync.store.keys import DeviceSecrets
+from walletsync.sync.keys import DeviceCard, DeviceKeys, EpochKey, check_device_name
+from walletsync.sync.membership import Entry, Membership, MembershipError, found
+
+WELCOME_VERSION = 1
+MAX_DEVICE_NAME = 64
+
+
+class DeviceGroupError(WalletsyncError):
+    """A device-group action that cannot be done as asked (already in a group, unknown device, …)."""
+
+    code = "device_group"
+
+
+class WelcomeInvalid(DeviceGroupError):
+    """The group a member sent does not hold together (bad entries, no key, this device not a member)."""
+
+    code = "welcome_invalid"
+
+
+@dataclass(frozen=True)
+class DeviceRecord:
+    """A member of the group as ``walletsync devices`` shows it."""
+
+    name: str
+    id: str
+    this_device: bool
+    linked_at: int
+    """Unix seconds: when the device joined (its ``add`` entry, or the genesis)."""
+    last_seen: int | None
+    """Unix seconds: when this device last heard from it (None: never; always now for this device)."""
+    status: str
+    """``this device``, ``in sync``, ``N changes behind`` or ``not heard from``."""
+    behind: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "id": self.id,
+            "this_device": self.this_device,
+            "linked_at": self.linked_at,
+            "last_seen": self.last_seen,
+            "status": self.status,
+            "behind": self.behind,
+        }
+
+
+def default_device_name() -> str:
+    """The machine's host name, as a starting point the user can rename."""
+    try:
+        return check_device_name(socket.gethostname()[:MAX_DEVICE_NAME] or "this device")
+    except WalletsyncError:
+        return "this device"
+
+
+class DeviceGroup:
+    """The membership this device holds, loaded from and saved to ``db`` (no relay here)."""
+
+    def __init__(
+        self, db: Database, secrets: DeviceSecrets, clock: Callable[[], float], random: Callable[[int], bytes]
+    ):
+        self.db, self.clock, self.random = db, clock, random
+        self.keys = DeviceKeys(secrets.identity_seed)
+        self.membership = self._load()
+
+    def _load(self) -> Membership | None:
+        bodies = self.db.group_entries()
+        if not bodies:
+            return None
+        return _membership_of([Entry.from_bytes(body) for body in bodies])
+
+    def _now_ms(self) -> int:
+        return int(self.clock() * 1000)
+
+    @property
+    def joined(self) -> bool:
+        """True once this device is in a group (it founded one by showing a link, or joined one)."""
+        return self.membership is not None
+
+    @property
+    def alone(self) -> bool:
+        """True when no other device is a member (or there is no group yet)."""
+        return self.membership is None or set(self.membership.members()) == {self.keys.id}
+
+    def card(self) -> DeviceCard:
+        """This device's public card under its name in the group."""
+        row = self.db.group()
+        return self.keys.card(row.device_name if row else default_device_name())
+
+    def found(self, name: str | None = None) -> Membership:
+        """The group this device is in, founded now (a group of one) if there is none."""
+        if self.membership is not None:
+            return self.membership
+        name = check_device_name(name or default_device_name())
+        membership, key = found(self.keys, name, at=self._now_ms(), random=self.random)
+        with self.db.transaction():
+            self._keep(membership.entries())
+            self.db.save_epoch_key(key.epoch, key.key)
+            self.db.save_group(GroupRow(membership.group_id, name, int(self.clock()), 1, None))
+        self.membership = membership
+        return membership
+
+    def _keep(self, entries: list[Entry]) -> None:
+        now = int(self.clock())
+        for entry in entries:
+            self.db.add_group_entry(entry.hash, entry.to_bytes(), now)
+
+    def add(self, card: DeviceCard) -> Entry:
+        """Make ``card``'s device a member (after both users confirmed the code); the entry is stored."""
+        membership = self.found()
+        entry = membership.add(self.keys, card, at=self._now_ms())
+        with self.db.transaction():
+            self._keep([entry])
+        return entry
+
+    def welcome(self) -> bytes:
+        """What a new member needs: every membership entry and the data keys this device holds (secret)."""
+        membership = self.found()
+        keys = {str(epoch): base64.b64encode(key).decode("ascii") for epoch, key in self.db.epoch_keys().items()}
+        document = {"v": WELCOME_VERSION, "entries": [e.to_json() for e in membership.entries()], "keys": keys}
+        return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+    def install(self, payload: bytes, name: str) -> Membership:
+        """Join the group a member sent (:meth:`welcome`): keep its entries and keys, replacing a group of one."""
+        if not self.alone:
+            raise DeviceGroupError("this device is already in a group with other devices")
+        try:
+            document = json.loads(payload)
+            if not isinstance(document, dict) or document.get("v") != WELCOME_VERSION:
+                raise WelcomeInvalid("the member sent a group this walletsync does not understand")
+            membership = _membership_of([Entry.from_json(e) for e in document["entries"]])
+            keys = [EpochKey(int(epoch), base64.b64decode(key)) for epoch, key in document["keys"].items()]
+        except (ValueError, KeyError, TypeError, AttributeError, MembershipError, WalletsyncError) as exc:
+            if isinstance(exc, WelcomeInvalid):
+                raise
+            raise WelcomeInvalid(f"the group the member sent is not valid ({type(exc).__name__})") from None
+        if not membership.is_member(self.keys.id):
+            raise WelcomeInvalid("the group the member sent does not list this device")
+        if not keys:
+            raise WelcomeInvalid("the member sent no data key")
+        with self.db.transaction():
+            self.db.leave_group()
+            self._keep(membership.entries())
+            for key in keys:
+                self.db.save_epoch_key(key.epoch, key.key)
+            self.db.save_group(GroupRow(membership.group_id, check_device_name(name), int(self.clock()), 1, None))
+        self.membership = membership
+        return membership
+
+    def devices(self) -> list[DeviceRecord]:
+        """Every member, this device first, then by name."""
+        if self.membership is None:
+            card = self.card()
+            return [DeviceRecord(card.name, card.id, True, int(self.clock()), int(self.clock()), "this device", 0)]
+        seen = self.db.devices_seen()
+        linked = _linked_at(self.membership)
+        records = []
+        for device, card in self.membership.members().items():
+            mine = device == self.keys.id
+            last = int(self.clock()) if mine else (seen[device][0] if device in seen else None)
+            status = "this device" if mine else ("in sync" if last is not None else "not heard from")
+            records.append(DeviceRecord(card.name, device, mine, linked.get(device, 0), last, status, 0))
+        return sorted(records, key=lambda r: (not r.this_device, r.name.casefold(), r.id))
+
+
+def _membership_of(entries: list[Entry]) -> Membership:
+    genesis = [e for e in entries if e.kind == "genesis"]
+    if len(genesis) != 1:
+        raise MembershipError("malformed", "a group has exactly one genesis entry")
+    membership = Membership(genesis[0])
+    for entry in entries:
+        membership.add_entry(entry)
+    return membership
+
+
+def _linked_at(membership: Membership) -> dict[str, int]:
+    """Per device, when the entry that made it a member was signed (unix seconds)."""
+    return {e.device: e.at // 1000 for e in membership.entries() if e.kind in ("genesis", "add") and e.device}

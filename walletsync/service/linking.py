@@ -1,0 +1,238 @@
+"""Linking a device over the relay: the I/O around :mod:`walletsync.sync.link`'s two state machines.
+
+The member shows a link and answers on its topic; the joiner commits, both show the code, the users
+confirm, and the member sends the group (:meth:`DeviceGroup.welcome`). Every refusal, a second device
+on the same link, and the outcome are audited. Link messages ride the relay as opaque ciphertext
+on the link's own topic, under :data:`LINK_TAG`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from walletsync.protocol.crypto import b64decode, b64encode
+from walletsync.protocol.errors import ProtocolError
+from walletsync.protocol.relay_rpc import MessageData, Publish
+from walletsync.service.devices import DeviceGroup, DeviceRecord
+from walletsync.sync.keys import DeviceCard
+from walletsync.sync.link import (
+    CodeReady,
+    JoinerLink,
+    LinkDevice,
+    Linked,
+    LinkError,
+    LinkExpired,
+    LinkInUse,
+    LinkRefused,
+    LinkStep,
+    MemberLink,
+    ReadyToWelcome,
+    SomeoneElseTried,
+)
+from walletsync.sync.link_uri import parse_link_uri
+from walletsync.transport.runner import EngineRunner
+
+LINK_TAG = 7710
+LINK_TTL = 300
+MAX_REFUSED_AUDITS = 20
+"""Bad messages on one link that get an audit row each; past that they are only counted (a flood)."""
+
+Audit = Callable[..., None]
+"""``audit(kind, **data)``: one signed audit row (not about a session)."""
+Confirm = Callable[[], Awaitable[bool]]
+"""Asks the user whether the codes match."""
+ShowCode = Callable[[str, str], None]
+"""``show(code, other device's name)``."""
+
+
+@dataclass(frozen=True)
+class LinkOffer:
+    """A link to show: the URI (QR) and when it stops working (unix seconds)."""
+
+    uri: str
+    expires_at: int
+
+
+def relay_of_link(text: str, now: float) -> tuple[str, str | None]:
+    """The relay URL (and project id) a link URI names, to open the joiner there; typed errors if it is no link."""
+    uri = parse_link_uri(text.strip(), now)
+    return uri.relay, uri.project
+
+
+class _Wire:
+    """The link topic on the runner's relay client: a queue of what arrives, and publishing."""
+
+    def __init__(self, runner: EngineRunner, topic: str) -> None:
+        self.runner, self.topic = runner, topic
+        self.inbox: asyncio.Queue[bytes] = asyncio.Queue(maxsize=256)
+
+    async def _tap(self, data: MessageData) -> None:
+        try:
+            message = b64decode(data.message)
+        except ProtocolError:
+            return
+        if not self.inbox.full():  # a flood past the bound is dropped: the link is single use anyway
+            self.inbox.put_nowait(message)
+
+    async def send(self, step: LinkStep) -> None:
+        for message in step.send:
+            await self.runner.client.publish(Publish(self.topic, b64encode(message), LINK_TTL, LINK_TAG))
+
+    async def next(self, expires: int, clock: Callable[[], float]) -> bytes:
+        try:
+            async with asyncio.timeout(max(0.0, expires - clock())):
+                return await self.inbox.get()
+        except TimeoutError:
+            raise LinkExpired("the link expired before the other device answered: show a new one") from None
+
+
+@asynccontextmanager
+async def _listening(runner: EngineRunner, topic: str) -> AsyncIterator[_Wire]:
+    wire = _Wire(runner, topic)
+    runner.taps[topic] = wire._tap
+    try:
+        await runner.client.subscribe(topic)
+        yield wire
+    finally:
+        runner.taps.pop(topic, None)
+        try:
+            await runner.client.unsubscribe(topic)
+        except Exception:  # the relay link may be down; the topic is dead anyway
+            pass
+
+
+def _card(device: LinkDevice) -> DeviceCard:
+    return DeviceCard(device.id, device.signing_public, device.exchange_public, device.name)
+
+
+def _about(device: LinkDevice) -> dict[str, Any]:
+    return {"device": device.id, "name": device.name}
+
+
+class _Refusals:
+    """Audits bad messages on a link, up to a bound, so a flood cannot fill the audit log."""
+
+    def __init__(self, audit: Audit) -> None:
+        self.audit, self.count = audit, 0
+
+    def note(self, exc: LinkError) -> None:
+        self.count += 1
+        if self.count <= MAX_REFUSED_AUDITS:
+            self.audit("link_message_refused", code=exc.code, reason=str(exc))
+
+
+async def _ask(
+    link: MemberLink | JoinerLink,
+    code: str,
+    other: LinkDevice,
+    show: ShowCode,
+    confirm: Confirm,
+    now: Callable[[], float],
+) -> LinkStep:
+    show(code, other.name)
+    if await confirm():
+        return link.confirm(now())
+    return link.refuse(now())
+
+
+async def show_link(
+    runner: EngineRunner,
+    group: DeviceGroup,
+    *,
+    relay: str,
+    project: str | None,
+    on_offer: Callable[[LinkOffer], None],
+    show_code: ShowCode,
+    confirm: Confirm,
+    audit: Audit,
+    clock: Callable[[], float] = time.time,
+) -> DeviceRecord:
+    """Show a link (``on_offer``), take the first device that uses it, and once both users said the codes
+    match make it a member and send it the group. Returns the new member; :class:`LinkRefused` or
+    :class:`LinkExpired` otherwise."""
+    group.found()
+    me = group.card()
+    link = MemberLink.create(
+        LinkDevice(me.id, me.signing_public, me.exchange_public, me.name), group.random, relay, clock(), project=project
+    )
+    refusals = _Refusals(audit)
+    async with _listening(runner, link.topic) as wire:
+        on_offer(LinkOffer(link.uri.format(), link.uri.expires))
+        audit("link_offered", expires_at=link.uri.expires)
+        while True:
+            message = await wire.next(link.uri.expires, clock)
+            try:
+                step = link.receive(message, clock())
+            except (LinkRefused, LinkExpired) as exc:
+                audit("link_ended", code=exc.code, reason=str(exc))
+                raise
+            except LinkError as exc:
+                refusals.note(exc)
+                continue
+            await wire.send(step)
+            event = step.event
+            if isinstance(event, SomeoneElseTried):
+                audit("link_second_device_refused", **_about(event.device))
+            elif isinstance(event, CodeReady):
+                step = await _ask(link, event.code, event.device, show_code, confirm, clock)
+                await wire.send(step)
+                if link.state == "refused":
+                    audit("link_refused", by="this device", **_about(event.device))
+                    raise LinkRefused("the codes did not match (or you said no): the device was not linked")
+                event = step.event
+            if isinstance(event, ReadyToWelcome):
+                group.add(_card(event.device))
+                await wire.send(link.welcome(group.welcome(), clock()))
+                audit("device_linked", **_about(event.device))
+                return next(d for d in group.devices() if d.id == event.device.id)
+
+
+async def join_link(
+    runner: EngineRunner,
+    group: DeviceGroup,
+    uri_text: str,
+    *,
+    name: str,
+    show_code: ShowCode,
+    confirm: Confirm,
+    audit: Audit,
+    clock: Callable[[], float] = time.time,
+) -> list[DeviceRecord]:
+    """Use a member's link: compare codes, confirm, and join its group. Returns the group's devices."""
+    uri = parse_link_uri(uri_text.strip(), clock())
+    keys = group.keys
+    link = JoinerLink(uri, LinkDevice(keys.id, keys.signing_public, keys.exchange_public, name), group.random)
+    refusals = _Refusals(audit)
+    async with _listening(runner, link.topic) as wire:
+        await wire.send(link.commit(clock()))
+        while True:
+            message = await wire.next(uri.expires, clock)
+            try:
+                step = link.receive(message, clock())
+            except (LinkRefused, LinkExpired, LinkInUse) as exc:
+                audit("link_ended", code=exc.code, reason=str(exc))
+                raise
+            except LinkError as exc:
+                refusals.note(exc)
+                continue
+            await wire.send(step)
+            event = step.event
+            if isinstance(event, CodeReady):
+                step = await _ask(link, event.code, event.device, show_code, confirm, clock)
+                await wire.send(step)
+                if link.state == "refused":
+                    audit("link_refused", by="this device", **_about(event.device))
+                    raise LinkRefused("the codes did not match (or you said no): this device did not join")
+            elif isinstance(event, Linked):
+                group.install(event.payload, name)
+                audit(
+                    "device_joined",
+                    group=group.membership.group_id if group.membership else None,
+                    **_about(event.device),
+                )
+                return group.devices()
