@@ -55,6 +55,13 @@ KINDS = frozenset(
         "request_refused_by_scope",
         "ping_answered",
         "event_received",
+        "link_offered",
+        "link_message_refused",
+        "link_second_device_refused",
+        "link_refused",
+        "link_ended",
+        "device_linked",
+        "device_joined",
     }
 )
 

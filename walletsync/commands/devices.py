@@ -98,7 +98,9 @@ def _terminal(stdin_spent: bool) -> int | None:
 
 def _show_code(args: argparse.Namespace) -> Callable[[str, str], None]:
     def show(code: str, other: str) -> None:
-        emit(args, f"Code: {code}   (the other device, {quoted(other, 32)}, must show the same)", event="code", code=code)
+        emit(
+            args, f"Code: {code}   (the other device, {quoted(other, 32)}, must show the same)", event="code", code=code
+        )
 
     return show
 

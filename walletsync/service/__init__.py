@@ -11,6 +11,7 @@ from walletsync.service import events
 from walletsync.service.api import CompanionAPI
 from walletsync.service.companion import ONLINE_TIMEOUT, Companion
 from walletsync.service.config import Config
+from walletsync.service.devices import DeviceGroupError, DeviceRecord
 from walletsync.service.events import (
     Event,
     RelayStatusChanged,
@@ -20,6 +21,7 @@ from walletsync.service.events import (
     SessionRenamed,
     StoreChanged,
 )
+from walletsync.service.linking import LinkOffer, relay_of_link
 from walletsync.service.outcomes import (
     AmbiguousSession,
     ChainNotRequested,
@@ -57,6 +59,9 @@ __all__ = [
     "Companion",
     "CompanionAPI",
     "Config",
+    "DeviceGroupError",
+    "DeviceRecord",
+    "LinkOffer",
     "Event",
     "InputFileError",
     "NameTaken",
@@ -83,4 +88,5 @@ __all__ = [
     "is_chain_id",
     "phone_command",
     "read_input_file",
+    "relay_of_link",
 ]
