@@ -127,9 +127,12 @@ def shared_secret(private_key: bytes, peer_public_key: bytes) -> bytes:
         raise InvalidKey("peer public key is a low-order point", by="peer") from None
 
 
-def hkdf_sha256(secret: bytes, length: int = KEY_BYTES) -> bytes:
-    """HKDF-SHA256 with no salt and empty info, as the JS SDK's ``deriveSymKey``."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=b"").derive(secret)
+def hkdf_sha256(secret: bytes, length: int = KEY_BYTES, *, info: bytes = b"", salt: bytes | None = None) -> bytes:
+    """HKDF-SHA256; with the defaults (no salt, empty info) it is the JS SDK's ``deriveSymKey``.
+
+    A caller deriving several values from one secret gives each its own ``info``.
+    """
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
 
 
 def derive_sym_key(private_key: bytes, peer_public_key: bytes) -> bytes:

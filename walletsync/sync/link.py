@@ -39,7 +39,7 @@ from typing import Any, Literal, NoReturn
 from nacl import bindings
 from nacl.exceptions import CryptoError
 
-from walletsync.protocol.crypto import KEY_BYTES, Random, X25519KeyPair, shared_secret
+from walletsync.protocol.crypto import KEY_BYTES, Random, X25519KeyPair, hkdf_sha256, shared_secret
 from walletsync.protocol.errors import InvalidKey
 from walletsync.sync.ids import device_id, is_device_id
 from walletsync.sync.link_uri import (
@@ -52,7 +52,6 @@ from walletsync.sync.link_uri import (
     LinkOversized,
     LinkUnsupported,
     LinkUri,
-    derive,
     link_key,
     link_topic,
     parse_link_uri,
@@ -384,13 +383,13 @@ def _agree(
     for part in (commit, offer, reveal):
         digest.update(len(part).to_bytes(4, "big") + part)
     transcript = digest.digest()
-    number = int.from_bytes(derive(shared, b"walletsync link code v1", salt=transcript, length=8), "big")
+    number = int.from_bytes(hkdf_sha256(shared, 8, info=b"walletsync link code v1", salt=transcript), "big")
     digits = f"{number % 10**6:06d}"
     return _Agreement(
         code=f"{digits[:3]} {digits[3:]}",
         transcript=transcript,
-        confirm_key=derive(shared, b"walletsync link confirm v1", salt=transcript),
-        welcome_key=derive(shared, b"walletsync link welcome v1", salt=transcript),
+        confirm_key=hkdf_sha256(shared, info=b"walletsync link confirm v1", salt=transcript),
+        welcome_key=hkdf_sha256(shared, info=b"walletsync link welcome v1", salt=transcript),
     )
 
 

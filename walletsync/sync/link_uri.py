@@ -18,11 +18,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from walletsync.errors import WalletsyncError
-from walletsync.protocol.crypto import KEY_BYTES, Random, b64url_encode
+from walletsync.protocol.crypto import KEY_BYTES, Random, b64url_encode, hkdf_sha256
 
 LINK_LIFETIME = 300
 """Seconds a link URI is valid for by default: long enough to scan, short enough to be useless later."""
@@ -76,11 +73,6 @@ class LinkExpired(LinkError):
 # --- what the secret names -----------------------------------------------------------------
 
 
-def derive(secret: bytes, info: bytes, *, salt: bytes | None = None, length: int = KEY_BYTES) -> bytes:
-    """HKDF-SHA256 with a domain string: every value the link derives has its own ``info``."""
-    return HKDF(algorithm=hashes.SHA256(), length=length, salt=salt, info=info).derive(secret)
-
-
 def _require_secret(secret: bytes) -> bytes:
     if not isinstance(secret, (bytes, bytearray)) or len(secret) != KEY_BYTES:
         raise LinkMalformed(f"a link secret is {KEY_BYTES} bytes")
@@ -89,12 +81,12 @@ def _require_secret(secret: bytes) -> bytes:
 
 def link_topic(secret: bytes) -> str:
     """The relay topic of the handshake: sha256 (hex) of a value derived from the secret, never of the secret."""
-    return hashlib.sha256(derive(_require_secret(secret), b"walletsync link topic v1")).hexdigest()
+    return hashlib.sha256(hkdf_sha256(_require_secret(secret), info=b"walletsync link topic v1")).hexdigest()
 
 
 def link_key(secret: bytes) -> bytes:
     """The key sealing the handshake messages (XChaCha20-Poly1305); distinct from what names the topic."""
-    return derive(_require_secret(secret), b"walletsync link key v1")
+    return hkdf_sha256(_require_secret(secret), info=b"walletsync link key v1")
 
 
 # --- the URI -------------------------------------------------------------------------------
@@ -238,7 +230,6 @@ __all__ = [
     "LinkUnsupported",
     "LinkUri",
     "check_relay",
-    "derive",
     "link_key",
     "link_topic",
     "parse_link_uri",
