@@ -3,7 +3,7 @@
 ``walletsync:link?v=1&secret=<base64url 32 bytes>&relay=<ws(s) url>&expires=<unix s>`` plus
 ``project=<32 hex>`` for the public relay. The secret is the only thing that lets a joiner find the
 member: its derived hash names the link topic and a second derived key seals the handshake
-messages (:mod:`walletsync.sync.link`), so a relay that sees the topic learns neither.
+messages (:mod:`walletsync.sync.link_wire`), so a relay that sees the topic learns neither.
 
 The secret never prints: :class:`LinkUri` hides it in ``repr``/``str`` (only :meth:`LinkUri.format`
 writes it), and no error quotes any part of the text it refuses, so a mangled URI cannot leak the
