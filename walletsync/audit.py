@@ -62,6 +62,7 @@ KINDS = frozenset(
         "link_ended",
         "device_linked",
         "device_joined",
+        "sync_message_refused",
     }
 )
 

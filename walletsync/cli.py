@@ -12,13 +12,13 @@ import os
 import sys
 
 from walletsync import __version__
-from walletsync.commands import audit, devices, pair, phone, relay, sessions, sign
+from walletsync.commands import audit, devices, pair, phone, relay, sessions, sign, sync
 from walletsync.commands.common import companion_options
 from walletsync.commands.output import fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone]
-COMPANION_COMMANDS = [pair, sessions, sign, audit, devices]
+COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -47,7 +47,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     join.set_defaults(run=run_join)
 
 
-def _describe(device: DeviceRecord) -> str:
+def describe_device(device: DeviceRecord) -> str:
     seen = "now" if device.this_device else _when(device.last_seen)
     marker = "*" if device.this_device else " "
     return f"{marker} {quoted(device.name, 32):<34} {device.id[:12]}  linked {_when(device.linked_at)}  seen {seen}  {device.status}"
@@ -61,7 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_companion(args, connect=False) as companion:
             devices = companion.devices()
-        emit_json(args, [d.to_json() for d in devices], "\n".join(_describe(d) for d in devices))
+        emit_json(args, [d.to_json() for d in devices], "\n".join(describe_device(d) for d in devices))
         return 0
 
     return asyncio.run(main())

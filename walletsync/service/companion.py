@@ -35,6 +35,7 @@ from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc
 from walletsync.service.devices import DeviceGroup, DeviceRecord
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
+from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
 from walletsync.service.linking import Confirm, LinkOffer, ShowCode, join_link, show_link
 from walletsync.service.naming import check_free, find_active, find_session
@@ -85,6 +86,11 @@ class Companion:
         self.pairing_waiters = PairingWaiters(db)
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
         self.group = DeviceGroup(db, secrets, clock, random)
+        self.group_sync = GroupSync(
+            db, self.group, lambda kind, **data: self.journal.audit(kind, None, **data), clock, random
+        )
+        self.group_sync.on_applied = self._adopt_shared
+        self.engine.siblings = self.group_sync.mark()
         self.client: RelayClient | None = None
         self.runner: EngineRunner | None = None
         if relay:
@@ -109,6 +115,7 @@ class Companion:
 
     async def start(self) -> None:
         """Return once connecting to the relay has begun in the background; intents wait for the link when they need it."""
+        await self.group_sync.start(self._runner())
         await self._runner().start()
         self._status_task = asyncio.create_task(self._watch_status(), name="relay-status")
         self._store_task = asyncio.create_task(self.store_sync.watch(self.runner), name="store-watch")
@@ -133,7 +140,7 @@ class Companion:
         await self.online(timeout)
         while True:
             await asyncio.sleep(quiet)
-            if runner.client.inbox.empty() and not runner.busy:
+            if runner.client.inbox.empty() and not runner.busy and self.group_sync.idle:
                 return
 
     async def close(self) -> None:
@@ -141,6 +148,7 @@ class Companion:
         for task in (self._status_task, self._store_task):
             if task:
                 task.cancel()
+        await self.group_sync.close()
         if self.runner is not None:
             await self.runner.close()
         self.db.close()
@@ -380,7 +388,7 @@ class Companion:
 
     def devices(self) -> list[DeviceRecord]:
         """The device group's members (this device alone before any link), this device first."""
-        return self.group.devices()
+        return self.group.devices(self.group_sync.state().vector)
 
     def _audit_group(self, kind: str, **data: Any) -> None:
         with self.db.transaction():
@@ -396,9 +404,14 @@ class Companion:
         await self.online()
         relay = self.relay
         assert relay is not None  # online
-        return await show_link(
+        if not self.group.joined:
+            self.group.found()
+            self._share_everything()
+            await self.group_sync.listen()
+        device = await show_link(
             self._runner(),
             self.group,
+            lambda: self.group_sync.state().to_snapshot(),
             relay=relay.url,
             project=relay.project_id,
             on_offer=on_offer,
@@ -407,13 +420,15 @@ class Companion:
             audit=self._audit_group,
             clock=self.clock,
         )
+        await self.group_sync.listen()
+        return device
 
     async def join_group(
         self, uri: str, *, show_code: ShowCode, confirm: Confirm, name: str | None = None
     ) -> list[DeviceRecord]:
         """The group's devices once this device joined through the member's link ``uri`` (codes confirmed)."""
         await self.online()
-        return await join_link(
+        state = await join_link(
             self._runner(),
             self.group,
             uri,
@@ -423,3 +438,29 @@ class Companion:
             audit=self._audit_group,
             clock=self.clock,
         )
+        self.group_sync.take_welcome(state)
+        self._share_everything()
+        await self.group_sync.listen()
+        await self.store_sync.catch_up(self.runner, force=True)
+        return self.devices()
+
+    def _share_everything(self) -> None:
+        """Record every session, request and audit row this device holds as shared (on founding or joining)."""
+        with self.db.transaction():
+            self.db.touched |= {("session", s.topic) for s in self.db.sessions()}
+            self.db.touched |= {("request", f"{r.topic}/{r.id}") for r in self.db.requests()}
+            self.db.touched |= {("audit", str(e.seq)) for e in self.db.audit_entries()}
+
+    def _adopt_shared(self) -> None:
+        """What members shared changed this device's rows: reload the engine (new topics, ended sessions)."""
+        asyncio.ensure_future(self.store_sync.catch_up(self.runner, force=True))
+
+    async def sync_now(self, timeout: float = ONLINE_TIMEOUT) -> SyncStatus:
+        """The group's status after exchanging with every member online now (and publishing a snapshot)."""
+        await self.sync(timeout)
+        if self.group.joined:
+            await self.group_sync.hello()
+            await self.group_sync.publish_pending()
+            await self.group_sync.publish_snapshot()
+            await self.sync(timeout)
+        return SyncStatus(self.devices(), self.group_sync.pending())

@@ -133,15 +133,19 @@ class DeviceGroup:
             self._keep([entry])
         return entry
 
-    def welcome(self) -> bytes:
-        """What a new member needs: every membership entry and the data keys this device holds (secret)."""
+    def welcome(self, state: dict[str, Any]) -> bytes:
+        """What a new member needs: every membership entry, the data keys this device holds (secret) and the
+        shared ``state`` (a snapshot)."""
         membership = self.found()
         keys = {str(epoch): base64.b64encode(key).decode("ascii") for epoch, key in self.db.epoch_keys().items()}
-        document = {"v": WELCOME_VERSION, "entries": [e.to_json() for e in membership.entries()], "keys": keys}
+        entries = [e.to_json() for e in membership.entries()]
+        document = {"v": WELCOME_VERSION, "entries": entries, "keys": keys, "state": state}
         return json.dumps(document, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
-    def install(self, payload: bytes, name: str) -> Membership:
-        """Join the group a member sent (:meth:`welcome`): keep its entries and keys, replacing a group of one."""
+    def install(self, payload: bytes, name: str) -> dict[str, Any]:
+        """Join the group a member sent (:meth:`welcome`): keep its entries and keys, replacing a group of one.
+
+        Returns the shared state's snapshot it carried, for the caller to merge."""
         if not self.alone:
             raise DeviceGroupError("this device is already in a group with other devices")
         try:
@@ -150,6 +154,9 @@ class DeviceGroup:
                 raise WelcomeInvalid("the member sent a group this walletsync does not understand")
             membership = _membership_of([Entry.from_json(e) for e in document["entries"]])
             keys = [EpochKey(int(epoch), base64.b64decode(key)) for epoch, key in document["keys"].items()]
+            state = document["state"]
+            if not isinstance(state, dict):
+                raise WelcomeInvalid("the member sent no shared state")
         except (ValueError, KeyError, TypeError, AttributeError, MembershipError, WalletsyncError) as exc:
             if isinstance(exc, WelcomeInvalid):
                 raise
@@ -165,10 +172,11 @@ class DeviceGroup:
                 self.db.save_epoch_key(key.epoch, key.key)
             self.db.save_group(GroupRow(membership.group_id, check_device_name(name), int(self.clock()), 1, None))
         self.membership = membership
-        return membership
+        return state
 
-    def devices(self) -> list[DeviceRecord]:
-        """Every member, this device first, then by name."""
+    def devices(self, vector: dict[str, int] | None = None) -> list[DeviceRecord]:
+        """Every member, this device first, then by name; ``vector`` (what this device applied) gives each
+        other member's status: how many of those changes it has not said it applied."""
         if self.membership is None:
             card = self.card()
             return [DeviceRecord(card.name, card.id, True, int(self.clock()), int(self.clock()), "this device", 0)]
@@ -178,8 +186,17 @@ class DeviceGroup:
         for device, card in self.membership.members().items():
             mine = device == self.keys.id
             last = int(self.clock()) if mine else (seen[device][0] if device in seen else None)
-            status = "this device" if mine else ("in sync" if last is not None else "not heard from")
-            records.append(DeviceRecord(card.name, device, mine, linked.get(device, 0), last, status, 0))
+            applied = _applied(seen.get(device))
+            behind = (
+                0 if mine or applied is None else sum(max(0, n - applied.get(d, 0)) for d, n in (vector or {}).items())
+            )
+            if mine:
+                status = "this device"
+            elif last is None or applied is None:
+                status = "not heard from"
+            else:
+                status = "in sync" if behind == 0 else f"{behind} change{'s' if behind != 1 else ''} behind"
+            records.append(DeviceRecord(card.name, device, mine, linked.get(device, 0), last, status, behind))
         return sorted(records, key=lambda r: (not r.this_device, r.name.casefold(), r.id))
 
 
@@ -196,3 +213,14 @@ def _membership_of(entries: list[Entry]) -> Membership:
 def _linked_at(membership: Membership) -> dict[str, int]:
     """Per device, when the entry that made it a member was signed (unix seconds)."""
     return {e.device: e.at // 1000 for e in membership.entries() if e.kind in ("genesis", "add") and e.device}
+
+
+def _applied(seen: tuple[int, str | None] | None) -> dict[str, int] | None:
+    """The version vector a member last reported (its hello), or None if it never said."""
+    if not seen or not seen[1] or not seen[1].startswith("{"):
+        return None
+    try:
+        value = json.loads(seen[1])
+    except ValueError:
+        return None
+    return {k: v for k, v in value.items() if isinstance(v, int)} if isinstance(value, dict) else None

@@ -143,6 +143,7 @@ async def _ask(
 async def show_link(
     runner: EngineRunner,
     group: DeviceGroup,
+    state: Callable[[], dict[str, Any]],
     *,
     relay: str,
     project: str | None,
@@ -153,9 +154,8 @@ async def show_link(
     clock: Callable[[], float] = time.time,
 ) -> DeviceRecord:
     """Show a link (``on_offer``), take the first device that uses it, and once both users said the codes
-    match make it a member and send it the group. Returns the new member; :class:`LinkRefused` or
-    :class:`LinkExpired` otherwise."""
-    group.found()
+    match make it a member and send it the group (with ``state()``, the shared state's snapshot). Returns
+    the new member; :class:`LinkRefused` or :class:`LinkExpired` otherwise."""
     me = group.card()
     link = MemberLink.create(
         LinkDevice(me.id, me.signing_public, me.exchange_public, me.name), group.random, relay, clock(), project=project
@@ -187,7 +187,7 @@ async def show_link(
                 event = step.event
             if isinstance(event, ReadyToWelcome):
                 group.add(_card(event.device))
-                await wire.send(link.welcome(group.welcome(), clock()))
+                await wire.send(link.welcome(group.welcome(state()), clock()))
                 audit("device_linked", **_about(event.device))
                 return next(d for d in group.devices() if d.id == event.device.id)
 
@@ -202,8 +202,8 @@ async def join_link(
     confirm: Confirm,
     audit: Audit,
     clock: Callable[[], float] = time.time,
-) -> list[DeviceRecord]:
-    """Use a member's link: compare codes, confirm, and join its group. Returns the group's devices."""
+) -> dict[str, Any]:
+    """Use a member's link: compare codes, confirm, and join its group. Returns the shared state it sent."""
     uri = parse_link_uri(uri_text.strip(), clock())
     keys = group.keys
     link = JoinerLink(uri, LinkDevice(keys.id, keys.signing_public, keys.exchange_public, name), group.random)
@@ -229,10 +229,7 @@ async def join_link(
                     audit("link_refused", by="this device", **_about(event.device))
                     raise LinkRefused("the codes did not match (or you said no): this device did not join")
             elif isinstance(event, Linked):
-                group.install(event.payload, name)
-                audit(
-                    "device_joined",
-                    group=group.membership.group_id if group.membership else None,
-                    **_about(event.device),
-                )
-                return group.devices()
+                state = group.install(event.payload, name)
+                group_id = group.membership.group_id if group.membership else None
+                audit("device_joined", group=group_id, **_about(event.device))
+                return state

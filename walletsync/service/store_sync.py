@@ -95,12 +95,13 @@ class StoreSync:
         self._broadcast(answered_elsewhere(db, finished))
         return actions
 
-    async def catch_up(self, runner: EngineRunner | None) -> bool:
+    async def catch_up(self, runner: EngineRunner | None, *, force: bool = False) -> bool:
         """Adopt what other processes committed since the last look; True (and :class:`StoreChanged` sent) if any.
 
+        ``force``: adopt even if no other process committed (this one's device group wrote what members shared).
         The relay calls for the topics gained and lost go out through ``runner`` (none when offline).
         """
-        if self.db.data_version() == self._data_version:
+        if not force and self.db.data_version() == self._data_version:
             return False
         actions = self.load(adopt_pairings=False)
         self._broadcast([StoreChanged()])

@@ -6,12 +6,13 @@ import json
 from typing import TYPE_CHECKING
 
 from walletsync.audit import AuditEntry
+from walletsync.store.touches import Touches
 
 if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
 
 
-class AuditQueries:
+class AuditQueries(Touches):
     """The :class:`~walletsync.store.db.Database` methods on the ``audit`` and ``audit_head`` tables."""
 
     _db: _Serialized
@@ -23,6 +24,7 @@ class AuditQueries:
         return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
     def add_audit(self, entry: AuditEntry, head_signature: str) -> None:
+        self.touch("audit", str(entry.seq))
         self._db.execute(
             "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
             (
@@ -51,3 +53,25 @@ class AuditQueries:
     def audit_head(self) -> tuple[int, str, str] | None:
         row = self._db.execute("SELECT seq, hash, signature FROM audit_head WHERE id = 1").fetchone()
         return None if row is None else (row[0], row[1], row[2])
+
+    def audit_entry(self, seq: int) -> AuditEntry | None:
+        row = self._db.execute(
+            "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit WHERE seq = ?", (seq,)
+        ).fetchone()
+        return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
+    def add_remote_audit(self, device: str, entry: AuditEntry, text: str) -> bool:
+        """Keep another member's audit row (as it signed it); False if it was kept already."""
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO remote_audit VALUES (?, ?, ?, ?, ?)",
+            (device, entry.seq, entry.ts, entry.session, text),
+        )
+        return cursor.rowcount == 1
+
+    def remote_audit_entries(self, session: str | None = None) -> list[tuple[str, AuditEntry]]:
+        """Other members' audit rows (of one session, or all), by device then in their order."""
+        query, args = "SELECT device, entry FROM remote_audit", tuple[str, ...]()
+        if session:
+            query, args = query + " WHERE session = ?", (session,)
+        rows = self._db.execute(query + " ORDER BY device, seq", args).fetchall()
+        return [(device, AuditEntry.from_json(json.loads(text))) for device, text in rows]

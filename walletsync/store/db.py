@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -33,6 +33,7 @@ from walletsync.store.replay_memory import ReplayQueries
 from walletsync.store.requests import RequestQueries
 from walletsync.store.schema import MIGRATIONS as MIGRATIONS
 from walletsync.store.sessions import SessionQueries
+from walletsync.store.touches import Touches
 
 
 class DatabaseError(WalletsyncError):
@@ -85,13 +86,17 @@ class _Serialized:
             self._connection.close()
 
 
-class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries):
+class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries, Touches):
     """The state file. Needs the storage key to read or write any key material."""
 
     def __init__(self, path: Path, storage_key: bytes) -> None:
         self.path = path
         self._key = storage_key
         self._lock = threading.RLock()
+        self.touched = set()
+        self.before_commit: Callable[[set[tuple[str, str]]], None] | None = None
+        """Called inside each write transaction that touched something shared, just before COMMIT
+        (the device group records its change there, so the two land together or not at all)."""
         try:
             os.close(
                 open_private(path, os.O_RDONLY)
@@ -128,11 +133,16 @@ class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, Grou
         """One atomic state change; BEGIN IMMEDIATE so concurrent writers queue instead of failing."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            self.touched = set()
             try:
                 yield self._db
+                if self.touched and self.before_commit is not None:
+                    self.before_commit(self.touched)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self.touched = set()
             self._db.execute("COMMIT")
 
     @contextmanager

@@ -7,17 +7,20 @@ from typing import TYPE_CHECKING, Any
 from walletsync.protocol.state import PendingRequest
 from walletsync.store.columns import as_json, from_json
 from walletsync.store.records import RequestRecord
+from walletsync.store.touches import Touches
 
 if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
 
 
-class RequestQueries:
+class RequestQueries(Touches):
     """The :class:`~walletsync.store.db.Database` methods on the ``requests`` table."""
 
     _db: _Serialized
 
     def save_request(self, r: PendingRequest, *, now: int) -> None:
+        if r.wire_method == "wc_sessionRequest":
+            self.touch("request", f"{r.topic}/{r.id}")
         self._db.execute(
             """INSERT OR IGNORE INTO requests (topic, id, wire_method, direction, method, params, chain_id, expiry, status, created_at)
                VALUES (?,?,?,?,?,?,?,?, 'pending', ?)""",
@@ -35,12 +38,14 @@ class RequestQueries:
         error: dict[str, Any] | None = None,
         verdict: dict[str, Any] | None = None,
     ) -> None:
+        self.touch("request", f"{topic}/{request_id}")
         self._db.execute(
             "UPDATE requests SET status = ?, result = ?, error = ?, verdict = COALESCE(?, verdict), answered_at = ? WHERE topic = ? AND id = ?",
             (status, as_json(result), as_json(error), as_json(verdict), now, topic, request_id),
         )
 
     def expire_request(self, topic: str, request_id: int) -> None:
+        self.touch("request", f"{topic}/{request_id}")
         self._db.execute(
             "UPDATE requests SET status = 'expired' WHERE topic = ? AND id = ? AND status = 'pending'",
             (topic, request_id),

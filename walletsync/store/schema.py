@@ -114,5 +114,13 @@ MIGRATIONS: list[str] = [
     CREATE TABLE group_state (id INTEGER PRIMARY KEY CHECK (id = 1), sealed BLOB NOT NULL);
     CREATE TABLE group_outbox (seq INTEGER PRIMARY KEY, sealed BLOB NOT NULL);
     CREATE TABLE group_seen (device TEXT PRIMARY KEY, last_seen INTEGER NOT NULL, applied TEXT);
+    CREATE TABLE remote_audit (
+        device TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        session TEXT,
+        entry TEXT NOT NULL,
+        PRIMARY KEY (device, seq)
+    );
     """,
 ]

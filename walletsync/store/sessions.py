@@ -12,12 +12,13 @@ from walletsync.protocol.state import Pairing, Proposal, SentProposal, Session
 from walletsync.store.columns import as_json, from_json
 from walletsync.store.records import ENDED, SessionRecord
 from walletsync.store.sealing import seal, unseal
+from walletsync.store.touches import Touches
 
 if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
 
 
-class SessionQueries:
+class SessionQueries(Touches):
     """The :class:`~walletsync.store.db.Database` methods on the ``sessions``, ``pairings`` and ``proposals`` tables."""
 
     _db: _Serialized
@@ -26,6 +27,7 @@ class SessionQueries:
     # --- sessions ------------------------------------------------------------------------
 
     def save_session(self, s: Session, *, name: str, now: int) -> None:
+        self.touch("session", s.topic)
         self._db.execute(
             """INSERT INTO sessions (topic, name, sealed_key, pairing_topic, self_public_key, peer_public_key,
                    controller_public_key, peer_metadata, namespaces, required_namespaces, optional_namespaces,
@@ -55,6 +57,7 @@ class SessionQueries:
         )
 
     def update_session(self, topic: str, **fields: Any) -> None:
+        self.touch("session", topic)
         allowed = {"name", "namespaces", "expiry", "status", "last_seen", "last_ping", "acknowledged"}
         if not fields.keys() <= allowed:
             raise ValueError(f"cannot update {sorted(fields.keys() - allowed)}")
@@ -67,6 +70,7 @@ class SessionQueries:
 
         False when it was not active (already ended, maybe by another process): then there is nothing to journal.
         """
+        self.touch("session", topic)
         assert status in ENDED
         ended = self._db.execute(
             "UPDATE sessions SET status = ?, sealed_key = NULL WHERE topic = ? AND status = 'active'", (status, topic)

@@ -1,0 +1,442 @@
+"""Keeping the device group's shared state in step over the relay (docs/SYNC.md, "Sync messages").
+
+This device's changes are recorded inside the transaction of the rows they describe (the store calls
+:meth:`GroupSync.before_commit`), then sealed with the current epoch's key and published on its topic.
+What members publish arrives through the runner's taps, is opened (current members only), applied to
+the shared state in one transaction per batch, and projected into this device's rows. A ``hello``
+carries a device's version vector: whoever holds what the sender lacks sends it (its own changes
+again, or a snapshot of the whole state), so a device that was away longer than the relay keeps
+messages still catches up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from walletsync.errors import WalletsyncError
+from walletsync.protocol.relay_rpc import MessageData, Publish
+from walletsync.service.devices import DeviceGroup
+from walletsync.service.shared_rows import project, writes_for
+from walletsync.store.db import Database
+from walletsync.sync import envelope
+from walletsync.sync.changes import MAX_WRITES, Change, StateError, Write, canonical
+from walletsync.sync.clock import ClockError, HybridClock, Stamp
+from walletsync.sync.keys import EpochKey
+from walletsync.sync.sibling import is_sibling, nonce_for
+from walletsync.sync.state import GroupState
+from walletsync.transport.runner import EngineRunner
+
+log = logging.getLogger("walletsync.sync")
+
+SYNC_TAG = 7700
+CHANGE_TTL = 30 * 24 * 3600
+"""How long the relay keeps a change (the relay's own limit is 30 days); past it, snapshots carry it."""
+SNAPSHOT_TTL = 30 * 24 * 3600
+HELLO_TTL = 3600
+SNAPSHOT_PART = 96 * 1024
+"""Bytes of snapshot per message: with base64 and the envelope it stays under the relay's 256 KiB."""
+MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
+MAX_INBOX = 20_000
+"""Sync messages waiting to be applied; past it they are dropped (a hello gets them again)."""
+BATCH = 2_000
+MAX_REFUSED_AUDITS = 50
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What ``walletsync sync`` reports: the devices with their status, and this device's changes some
+    member has not confirmed yet."""
+
+    devices: list[Any]
+    pending: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"devices": [d.to_json() for d in self.devices], "pending": self.pending}
+
+
+class Mark:
+    """The engine's :class:`~walletsync.protocol.core.Siblings`: this group's mark on session messages."""
+
+    def __init__(self, keys: list[EpochKey], current: EpochKey) -> None:
+        self._current = current.mark_key
+        self._all = [k.mark_key for k in keys]
+
+    def nonce(self, plaintext: bytes) -> bytes:
+        return nonce_for(self._current, plaintext)
+
+    def is_sibling(self, nonce: bytes, plaintext: bytes) -> bool:
+        return is_sibling(self._all, nonce, plaintext)
+
+
+class GroupSync:
+    """The shared state of this device's group, kept in ``db`` and exchanged over the runner's relay."""
+
+    def __init__(
+        self,
+        db: Database,
+        group: DeviceGroup,
+        audit: Callable[..., None],
+        clock: Callable[[], float],
+        random: Callable[[int], bytes],
+        *,
+        change_ttl: int = CHANGE_TTL,
+        snapshot_ttl: int = SNAPSHOT_TTL,
+    ) -> None:
+        self.db, self.group, self.audit, self.clock, self.random = db, group, audit, clock, random
+        self.change_ttl, self.snapshot_ttl = change_ttl, snapshot_ttl
+        self.runner: EngineRunner | None = None
+        self.on_applied: Callable[[], None] | None = None
+        """Called after a batch changed this device's rows (the companion reloads its engine)."""
+        self._cache: tuple[str, GroupState] | None = None
+        self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=MAX_INBOX)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._topics: set[str] = set()
+        self._parts: dict[str, dict[int, bytes]] = {}
+        self._refused = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        db.before_commit = self.before_commit
+
+    @property
+    def me(self) -> str:
+        return self.group.keys.id
+
+    # --- the state in the store ------------------------------------------------------------------
+
+    def state(self) -> GroupState:
+        """The shared state as stored (cached while the stored bytes do not change)."""
+        data = self.db.group_state()
+        if data is None:
+            return GroupState()
+        digest = hashlib.sha256(data).hexdigest()
+        if self._cache is None or self._cache[0] != digest:
+            self._cache = (digest, GroupState.from_snapshot(json.loads(data)))
+        return self._cache[1]
+
+    def _save(self, state: GroupState) -> None:
+        data = canonical(state.to_snapshot()).encode("utf-8")
+        self.db.save_group_state(data)
+        self._cache = (hashlib.sha256(data).hexdigest(), state)
+
+    def _epoch_keys(self) -> list[EpochKey]:
+        return [EpochKey(epoch, key) for epoch, key in sorted(self.db.epoch_keys().items())]
+
+    def _current_key(self) -> EpochKey | None:
+        membership = self.group.membership
+        keys = {k.epoch: k for k in self._epoch_keys()}
+        epoch = membership.current_epoch() if membership else None
+        if epoch is not None and epoch.number in keys:
+            return keys[epoch.number]
+        return keys[max(keys)] if keys else None
+
+    def mark(self) -> Mark | None:
+        """The sibling mark for the engine, or None outside a group."""
+        current = self._current_key()
+        return Mark(self._epoch_keys(), current) if current is not None else None
+
+    # --- recording this device's changes (inside the caller's transaction) ----------------------------
+
+    def before_commit(self, touched: set[tuple[str, str]]) -> None:
+        """Record what the transaction changed as this device's next change(s) (the store calls this)."""
+        row = self.db.group()
+        if row is None:
+            return
+        state = GroupState.from_snapshot(self.state().to_snapshot())  # a copy: the caller may roll back
+        writes = writes_for(self.db, state, touched, self.me)
+        if writes:
+            self._record(state, writes, row)
+
+    def record(self, writes: list[Write]) -> None:
+        """Record ``writes`` as this device's change (the caller holds the transaction)."""
+        row = self.db.group()
+        if row is not None and writes:
+            self._record(GroupState.from_snapshot(self.state().to_snapshot()), writes, row)
+
+    def _record(self, state: GroupState, writes: list[Write], row: Any) -> None:
+        clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
+        seq = row.next_seq
+        for start in range(0, len(writes), MAX_WRITES):
+            stamp = clock.tick(int(self.clock() * 1000))
+            change = Change(self.me, seq, stamp, tuple(writes[start : start + MAX_WRITES]))
+            state.apply(change)
+            self.db.add_outbox(seq, canonical(change.to_json()).encode("utf-8"))
+            seq += 1
+        self._save(state)
+        assert clock.last is not None
+        self.db.save_group(replace(row, next_seq=seq, clock=json.dumps(clock.last.encode())))
+        self._poke()
+
+    def _poke(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    # --- the relay side ------------------------------------------------------------------------------
+
+    async def start(self, runner: EngineRunner) -> None:
+        """Before the runner connects: its client will subscribe to the group's topics; once online, say hello
+        and publish what is not yet published. Outside a group only the background tasks start."""
+        self.runner = runner
+        self._loop = asyncio.get_running_loop()
+        runner.client.topics |= self._adopt_topics()
+        self._tasks = [
+            asyncio.create_task(self._publisher(), name="sync-publish"),
+            asyncio.create_task(self._drain(), name="sync-apply"),
+            asyncio.create_task(self._greet(), name="sync-hello"),
+        ]
+
+    def _adopt_topics(self) -> set[str]:
+        """Route every epoch topic this device holds a key for to this object; returns those new to it."""
+        runner = self.runner
+        if runner is None or not self.group.joined:
+            return set()
+        runner.engine.siblings = self.mark()
+        fresh = {k.topic for k in self._epoch_keys()} - self._topics
+        for topic in fresh:
+            runner.taps[topic] = self._tap
+        self._topics |= fresh
+        return fresh
+
+    async def _greet(self) -> None:
+        if self.runner is None or not self._topics:
+            return
+        await self.runner.client.wait_online(None)
+        await self.hello()
+        self._poke()
+
+    async def listen(self) -> None:
+        """After linking or joining (online): subscribe to the group's topics, say hello, publish what is queued."""
+        runner = self.runner
+        if runner is None:
+            return
+        for topic in self._adopt_topics():
+            await runner.client.subscribe(topic)
+        await self.hello()
+        self._poke()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _tap(self, data: MessageData) -> None:
+        if not self._inbox.full():
+            self._inbox.put_nowait(data.message)
+
+    async def _send(self, body: dict[str, Any], seq: int, ttl: int) -> None:
+        key, runner = self._current_key(), self.runner
+        if key is None or runner is None:
+            return
+        sealed = envelope.seal_b64(key, self.group.keys, seq, canonical(body).encode("utf-8"), self.random)
+        await runner.client.publish(Publish(key.topic, sealed, ttl, SYNC_TAG))
+
+    def _published(self) -> int:
+        seen = self.db.devices_seen().get(self.me)
+        return int(seen[1]) if seen and seen[1] else 0
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.publish_pending()
+            except Exception:
+                log.exception("publishing this device's changes failed; they stay queued")
+
+    async def publish_pending(self, since: int | None = None) -> None:
+        """Publish this device's changes numbered above ``since`` (default: above what was published)."""
+        if not self.group.joined:
+            return
+        start = self._published() if since is None else since
+        for seq, data in self.db.outbox(start):
+            await self._send({"t": "change", "change": json.loads(data)}, seq, self.change_ttl)
+            if since is None:
+                with self.db.transaction():
+                    self.db.device_seen(self.me, int(self.clock()), str(seq))
+
+    async def hello(self) -> None:
+        """Tell the members what this device has applied (they send what it lacks)."""
+        row = self.db.group()
+        if row is None:
+            return
+        vector = self.state().vector
+        await self._send({"t": "hello", "vector": vector, "at": int(self.clock() * 1000)}, 0, HELLO_TTL)
+
+    async def publish_snapshot(self) -> None:
+        """Publish the whole shared state (in parts) for members that were away too long."""
+        data = canonical(self.state().to_snapshot()).encode("utf-8")
+        ident = self.random(8).hex()
+        parts = [data[i : i + SNAPSHOT_PART] for i in range(0, len(data), SNAPSHOT_PART)] or [b""]
+        for index, part in enumerate(parts):
+            body = {"t": "snapshot", "id": ident, "part": index, "parts": len(parts)}
+            body["data"] = base64.b64encode(part).decode("ascii")
+            await self._send(body, 0, self.snapshot_ttl)
+
+    # --- applying what members publish ------------------------------------------------------------------
+
+    async def _drain(self) -> None:
+        while True:
+            batch = [await self._inbox.get()]
+            while not self._inbox.empty() and len(batch) < BATCH:
+                batch.append(self._inbox.get_nowait())
+            try:
+                replies = self.apply(batch)
+                for reply in replies:
+                    await reply()
+            except Exception:
+                log.exception("applying %d sync messages failed", len(batch))
+
+    @property
+    def idle(self) -> bool:
+        """Nothing received is waiting to be applied."""
+        return self._inbox.empty()
+
+    def apply(self, messages: list[str]) -> list[Callable[[], Any]]:
+        """Apply a batch of sync messages in one transaction; returns the replies to send afterwards."""
+        membership = self.group.membership
+        if membership is None:
+            return []
+        keys = envelope.keyring(self._epoch_keys())
+        senders, revoked = membership.signing_keys(), membership.revoked()
+        now = int(self.clock())
+        replies: list[Callable[[], Any]] = []
+        changed_rows = False
+        with self.db.transaction():
+            row = self.db.group()
+            if row is None:
+                return []
+            state = GroupState.from_snapshot(self.state().to_snapshot())
+            clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
+            entities: set[str] = set()
+            held_before = state.held
+            for message in messages:
+                try:
+                    opened = envelope.open_b64(message, keys=keys, senders=senders, revoked=revoked)
+                    if opened.sender == self.me:
+                        continue
+                    body = json.loads(opened.body)
+                    kind = body.get("t") if isinstance(body, dict) else None
+                    if kind == "change":
+                        change = Change.from_json(body["change"])
+                        if change.device != opened.sender or change.seq != opened.seq:
+                            raise SyncRefused("malformed", "a change came from a device that did not make it")
+                        clock.observe(change.stamp, now * 1000)
+                        state.apply(change)
+                        entities |= {w.entity for w in change.writes}
+                        self.db.device_seen(opened.sender, now, None)
+                    elif kind == "hello":
+                        replies += self._on_hello(opened.sender, body, state, now)
+                    elif kind == "snapshot":
+                        peer = self._on_part(body)
+                        if peer is not None:
+                            newest = peer.newest_stamp()
+                            if newest is not None:
+                                clock.observe(newest, now * 1000)
+                            state.merge(peer)
+                            entities |= set(peer.entities())
+                    else:
+                        raise SyncRefused("malformed", "unknown sync message")
+                except (
+                    envelope.EnvelopeError,
+                    StateError,
+                    ClockError,
+                    SyncRefused,
+                    ValueError,
+                    KeyError,
+                    TypeError,
+                ) as exc:
+                    self._refuse(exc)
+            if held_before and state.held < held_before:
+                entities |= set(state.entities())  # changes held earlier were applied now
+            if entities or state.vector != self.state().vector:
+                self._save(state)
+                changed_rows = project(self.db, state, entities, self.me)
+            if clock.last is not None:
+                self.db.save_group(replace(row, clock=json.dumps(clock.last.encode())))
+        if changed_rows and self.on_applied is not None:
+            self.on_applied()
+        return replies
+
+    def _on_hello(self, sender: str, body: dict[str, Any], state: GroupState, now: int) -> list[Callable[[], Any]]:
+        vector = body.get("vector")
+        if not isinstance(vector, dict):
+            raise SyncRefused("malformed", "a hello carries a version vector")
+        self.db.device_seen(sender, now, canonical(vector))
+        mine = state.vector
+        replies: list[Callable[[], Any]] = []
+        theirs_of_me = vector.get(self.me, 0)
+        if isinstance(theirs_of_me, int) and theirs_of_me < mine.get(self.me, 0):
+            replies.append(lambda: self.publish_pending(since=theirs_of_me))
+        if any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender)):
+            replies.append(self.publish_snapshot)
+        if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()):
+            replies.append(self.hello)  # they hold more: our hello makes them send it
+        return replies
+
+    def _on_part(self, body: dict[str, Any]) -> GroupState | None:
+        ident, index, count, data = body["id"], body["part"], body["parts"], base64.b64decode(body["data"])
+        if not (isinstance(ident, str) and len(ident) <= 32 and isinstance(index, int) and isinstance(count, int)):
+            raise SyncRefused("malformed", "a snapshot part is malformed")
+        if not (0 <= index < count <= MAX_SNAPSHOT_BYTES // SNAPSHOT_PART + 1):
+            raise SyncRefused("oversized", "a snapshot has too many parts")
+        parts = self._parts.setdefault(ident, {})
+        parts[index] = data
+        if len(self._parts) > 8:  # a bound on half-received snapshots
+            self._parts.pop(next(iter(self._parts)))
+        if len(parts) < count:
+            return None
+        del self._parts[ident]
+        return GroupState.from_snapshot(json.loads(b"".join(parts[i] for i in range(count))))
+
+    def _refuse(self, exc: Exception) -> None:
+        self._refused += 1
+        if self._refused <= MAX_REFUSED_AUDITS:
+            code = getattr(exc, "code", type(exc).__name__)
+            self.audit("sync_message_refused", code=str(code), reason=str(exc)[:200])
+
+    def take_welcome(self, snapshot: dict[str, Any]) -> None:
+        """Merge the shared state a member sent with the welcome and write it into this device's rows."""
+        peer = GroupState.from_snapshot(snapshot)
+        with self.db.transaction():
+            state = GroupState.from_snapshot(self.state().to_snapshot())
+            state.merge(peer)
+            self._save(state)
+            project(self.db, state, set(state.entities()), self.me)
+
+    # --- status -------------------------------------------------------------------------------------------
+
+    def pending(self) -> int:
+        """This device's changes some current member has not said it applied."""
+        membership = self.group.membership
+        row = self.db.group()
+        if membership is None or row is None:
+            return 0
+        mine = row.next_seq - 1
+        seen = self.db.devices_seen()
+        others = [d for d in membership.members() if d != self.me]
+        behind = [mine - _vector(seen.get(d)).get(self.me, 0) for d in others]
+        return max([0, *behind])
+
+
+class SyncRefused(WalletsyncError):
+    """A sync message that decrypted and was signed by a member, but is not one this device can use."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _vector(seen: tuple[int, str | None] | None) -> dict[str, int]:
+    if not seen or not seen[1]:
+        return {}
+    try:
+        value = json.loads(seen[1])
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
