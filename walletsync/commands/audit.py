@@ -9,7 +9,7 @@ import sys
 import time
 
 from walletsync.commands.common import open_companion
-from walletsync.commands.output import emit_json
+from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
 from walletsync.text import shown
 
@@ -35,13 +35,19 @@ def run(args: argparse.Namespace) -> int:
                 bad = document["first_bad"]
                 text = (
                     f"audit log intact: {document['entries']} entries"
-                    if document["ok"]
+                    if verdict.ok
                     else f"AUDIT LOG TAMPERED: row {bad['seq']}: {bad['reason']}"
                 )
+                for device in document.get("devices", []):
+                    who = f"{quoted(device['name'], 32)} ({device['device'][:12]})"
+                    if device["ok"]:
+                        text += f"\n{who}: intact, {device['entries']} entries received"
+                    else:
+                        text += f"\n{who}: TAMPERED at row {device['first_bad']['seq']}: {shown(device['first_bad']['reason'])}"
                 emit_json(args, document, text)
                 return 0 if document["ok"] else 1
             if args.target == "export":
-                lines = [json.dumps(e.to_json(), sort_keys=True) for e in companion.audit_entries()]
+                lines = [json.dumps(e.to_json(), sort_keys=True) for e in companion.group_audit()]
                 if args.output:
                     with open(args.output, "w") as out:
                         out.write("".join(line + "\n" for line in lines))
@@ -49,16 +55,19 @@ def run(args: argparse.Namespace) -> int:
                 else:
                     print("\n".join(lines))
                 return 0
-            entries = companion.audit_entries(args.target)
+            rows = companion.group_audit(args.target)
             names = {s.topic: s.name for s in companion.sessions()}
+            grouped = any(not r.this_device for r in rows)
             text = (
                 "\n".join(
-                    f"{e.seq:>5}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.ts / 1000))}  {e.kind:<26} {shown(names.get(e.session or '', '-'), MAX_CELLS)}"
-                    for e in entries
+                    f"{r.entry.seq:>5}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.entry.ts / 1000))}  "
+                    + (f"{shown(r.device_name, 12):<12}  " if grouped else "")
+                    + f"{r.entry.kind:<26} {shown(names.get(r.entry.session or '', '-'), MAX_CELLS)}"
+                    for r in rows
                 )
                 or "The audit log is empty."
             )
-            emit_json(args, [e.to_json() for e in entries], text)
+            emit_json(args, [r.to_json() for r in rows], text)
             return 0
 
     return asyncio.run(main())

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.audit import AuditEntry
 from walletsync.broadcast import Broadcast
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name
@@ -30,10 +30,10 @@ from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.uri import format_uri
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
-from walletsync.service.audit_check import verify_stored
+from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc
-from walletsync.service.devices import DeviceGroup, DeviceRecord
+from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceRecord
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
@@ -54,6 +54,7 @@ from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_ME
 from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, Prompt
+from walletsync.sync.changes import device_entity
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
@@ -380,15 +381,42 @@ class Companion:
         """The audit rows of one session (or all of them), oldest first."""
         return self.db.audit_entries(self.resolve(ref).topic if ref else None)
 
-    def verify_audit(self) -> AuditVerdict:
-        """Whether the audit log's hash chain and its signed head are intact, and where they break if not."""
-        return verify_stored(self.db, self.secrets.identity.public_key)
+    def verify_audit(self) -> GroupAuditVerdict:
+        """Whether the audit log's hash chain and its signed head are intact, and where they break if not;
+        in a device group, also each other device's shared rows, checked against that device's key."""
+        own = verify_stored(self.db, self.secrets.identity.public_key)
+        cards = self.group.cards_ever()
+        keys = {d: c.signing_public for d, c in cards.items() if d != self.group.keys.id}
+        devices = verify_members(self.db, keys, self.device_names())
+        return GroupAuditVerdict(own.ok, own.entries, own.first_bad, tuple(devices))
+
+    def group_audit(self, ref: str | None = None) -> list[DeviceAuditEntry]:
+        """The audit rows of every device of the group (of one session, or all), oldest first."""
+        topic = self.resolve(ref).topic if ref else None
+        names, me = self.device_names(), self.group.keys.id
+        rows = [DeviceAuditEntry(me, names.get(me, "this device"), True, e) for e in self.db.audit_entries(topic)]
+        rows += [
+            DeviceAuditEntry(device, names.get(device, device[:12]), False, e)
+            for device, e in self.db.remote_audit_entries(topic)
+        ]
+        return sorted(rows, key=lambda r: (r.entry.ts, r.device, r.entry.seq))
+
+    def device_names(self) -> dict[str, str]:
+        """Every device ever in the group by id, under its current name (a rename by any member wins over the
+        name it linked with)."""
+        state = self.group_sync.state()
+        names = {d: c.name for d, c in self.group.cards_ever().items()}
+        for device in names:
+            renamed = state.get(device_entity(device), "name")
+            if isinstance(renamed, str):
+                names[device] = renamed
+        return names
 
     # --- your devices -----------------------------------------------------------------------------
 
     def devices(self) -> list[DeviceRecord]:
         """The device group's members (this device alone before any link), this device first."""
-        return self.group.devices(self.group_sync.state().vector)
+        return self.group.devices(self.group_sync.state().vector, self.device_names())
 
     def _audit_group(self, kind: str, **data: Any) -> None:
         with self.db.transaction():

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from walletsync.audit import AuditEntry
 from walletsync.errors import WalletsyncError
 from walletsync.store.db import Database
 from walletsync.store.group_rows import GroupRow
@@ -36,6 +37,19 @@ class WelcomeInvalid(DeviceGroupError):
     """The group a member sent does not hold together (bad entries, no key, this device not a member)."""
 
     code = "welcome_invalid"
+
+
+@dataclass(frozen=True)
+class DeviceAuditEntry:
+    """One audit row of some device of the group, with the device it came from."""
+
+    device: str
+    device_name: str
+    this_device: bool
+    entry: AuditEntry
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.entry.to_json(), "device": self.device, "device_name": self.device_name}
 
 
 @dataclass(frozen=True)
@@ -174,7 +188,13 @@ class DeviceGroup:
         self.membership = membership
         return state
 
-    def devices(self, vector: dict[str, int] | None = None) -> list[DeviceRecord]:
+    def cards_ever(self) -> dict[str, DeviceCard]:
+        """Every device that was ever a member (revoked ones too: their audit rows still verify)."""
+        if self.membership is None:
+            return {self.keys.id: self.card()}
+        return {e.device: e.card for e in self.membership.entries() if e.card is not None and e.device}
+
+    def devices(self, vector: dict[str, int] | None = None, names: dict[str, str] | None = None) -> list[DeviceRecord]:
         """Every member, this device first, then by name; ``vector`` (what this device applied) gives each
         other member's status: how many of those changes it has not said it applied."""
         if self.membership is None:
@@ -196,7 +216,8 @@ class DeviceGroup:
                 status = "not heard from"
             else:
                 status = "in sync" if behind == 0 else f"{behind} change{'s' if behind != 1 else ''} behind"
-            records.append(DeviceRecord(card.name, device, mine, linked.get(device, 0), last, status, behind))
+            name = (names or {}).get(device, card.name)
+            records.append(DeviceRecord(name, device, mine, linked.get(device, 0), last, status, behind))
         return sorted(records, key=lambda r: (not r.this_device, r.name.casefold(), r.id))
 
 

@@ -361,6 +361,8 @@ class GroupSync:
                 self.db.save_group(replace(row, clock=json.dumps(clock.last.encode())))
         if changed_rows and self.on_applied is not None:
             self.on_applied()
+        if entities and not any(r == self.hello for r in replies):
+            replies.append(self.hello)  # tell the members what this device has now (their status of it)
         return replies
 
     def _on_hello(self, sender: str, body: dict[str, Any], state: GroupState, now: int) -> list[Callable[[], Any]]:
