@@ -370,7 +370,7 @@ def test_canonical_bytes_are_stable():
 
 def test_kinds_are_the_documented_set():
     assert (
-        len(audit.KINDS) == 31
+        len(audit.KINDS) == 35
         and "session_deleted_by_peer" in audit.KINDS
         and {"device_linked", "device_joined", "link_second_device_refused", "sync_message_refused"} <= audit.KINDS
         and "request_refused_by_scope" in audit.KINDS

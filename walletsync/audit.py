@@ -63,6 +63,10 @@ KINDS = frozenset(
         "device_linked",
         "device_joined",
         "sync_message_refused",
+        "device_added",
+        "device_revoked",
+        "device_renamed",
+        "group_rekeyed",
     }
 )
 

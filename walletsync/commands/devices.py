@@ -45,6 +45,20 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     join.add_argument("--name", help="this device's name in the group (default: the host name)")
     join.add_argument("--yes", action="store_true", help="accept the code without asking (scripts, tests)")
     join.set_defaults(run=run_join)
+    rename = actions.add_parser("rename", parents=[common, companion], help="rename a device of the group")
+    rename.add_argument("device", help="its name (as listed) or id prefix")
+    rename.add_argument("name", help="the new name")
+    rename.set_defaults(run=run_rename)
+    revoke = actions.add_parser(
+        "revoke", parents=[common, companion], help="remove a device from the group (a lost laptop); re-keys the group"
+    )
+    revoke.add_argument("device", help="its name (as listed) or id prefix")
+    revoke.add_argument(
+        "--end-sessions",
+        action="store_true",
+        help="also end every session (the revoked device knew their keys and could still use them)",
+    )
+    revoke.set_defaults(run=run_revoke)
 
 
 def describe_device(device: DeviceRecord) -> str:
@@ -169,6 +183,46 @@ def run_join(args: argparse.Namespace) -> int:
             devices = await companion.join_group(text, show_code=_show_code(args), confirm=confirm, name=args.name)
         names = ", ".join(quoted(d.name, 32) for d in devices)
         emit(args, f"Joined: {names}", event="joined", devices=[d.to_json() for d in devices])
+        return 0
+
+    return asyncio.run(main())
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    async def main() -> int:
+        async with open_companion(args) as companion:
+            device = companion.rename_device(args.device, args.name)
+            await companion.sync_now()
+        emit(args, f"Renamed to {quoted(device.name)} ({device.id[:12]})", event="renamed", device=device.to_json())
+        return 0
+
+    return asyncio.run(main())
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    async def main() -> int:
+        async with open_companion(args) as companion:
+            device, ended = await companion.revoke_device(args.device, end_sessions=args.end_sessions)
+            kept = [s for s in companion.sessions() if s.status == "active"]
+        if args.json:
+            emit(
+                args,
+                "",
+                event="revoked",
+                device=device.to_json(),
+                ended_sessions=[s.name for s in ended],
+                kept_sessions=[s.name for s in kept],
+            )
+            return 0
+        print(f"Revoked {quoted(device.name)} ({device.id[:12]}): it can read nothing the group publishes from now on.")
+        if ended:
+            print("Ended the sessions it knew: " + ", ".join(quoted(s.name, 32) for s in ended))
+        elif kept:
+            names = ", ".join(quoted(s.name, 32) for s in kept)
+            print(
+                f"Still open, and known to the revoked device: {names}. "
+                "Run 'walletsync revoke --all' (or revoke them on the phone) if that device is lost."
+            )
         return 0
 
     return asyncio.run(main())

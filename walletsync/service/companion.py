@@ -33,7 +33,7 @@ from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc
-from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceRecord
+from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceGroupError, DeviceRecord
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
@@ -51,10 +51,12 @@ from walletsync.service.outcomes import (
 from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
+from walletsync.service.shared_rows import device_name_write
 from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, RequestRecord, SessionRecord
 from walletsync.store.keys import DeviceSecrets, Prompt
 from walletsync.sync.changes import device_entity
+from walletsync.sync.keys import check_device_name
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
 
@@ -449,7 +451,48 @@ class Companion:
             clock=self.clock,
         )
         await self.group_sync.listen()
+        await self.group_sync.publish_entries()  # the other members learn of the new one
         return device
+
+    def rename_device(self, ref: str, name: str) -> DeviceRecord:
+        """The device under its new name in the group (any member may rename any device; shared, audited)."""
+        if not self.group.joined:
+            raise DeviceGroupError("this device is in no group yet: 'walletsync devices link' starts one")
+        device = self.group.find(ref, self.device_names())
+        name = check_device_name(local_name(name))
+        with self.db.transaction():
+            self.group_sync.record([device_name_write(device, name)])
+            self.journal.audit("device_renamed", None, device=device, name=name)
+        return next(d for d in self.devices() if d.id == device)
+
+    async def revoke_device(self, ref: str, *, end_sessions: bool = False) -> tuple[DeviceRecord, list[SessionRecord]]:
+        """The device revoked, and the sessions ended with it (``end_sessions``) or kept (else).
+
+        A new data key goes to the remaining members only, so the revoked device reads nothing published
+        from now on; the sessions it knew are still open to it unless ended here (the audit names them)."""
+        if not self.group.joined:
+            raise DeviceGroupError("this device is in no group yet")
+        names = self.device_names()
+        device = self.group.find(ref, names)
+        record = next(d for d in self.devices() if d.id == device)
+        await self.online()
+        previous = self.group_sync.current_key()
+        with self.db.transaction():
+            self.group.revoke(device)
+        await self.group_sync.publish_entries(previous)  # on the old topic: the others learn the new key there
+        await self.group_sync.listen()  # the new epoch's topic
+        active = self.db.sessions(include_ended=False)
+        ended = [await self.revoke(s.topic) for s in active] if end_sessions else []
+        kept = [] if end_sessions else [s.name for s in active]
+        self._audit_group(
+            "device_revoked",
+            device=device,
+            name=record.name,
+            by=self.group.keys.id,
+            ended_sessions=[s.name for s in ended],
+            kept_sessions=kept,
+        )
+        return record, ended
 
     async def join_group(
         self, uri: str, *, show_code: ShowCode, confirm: Confirm, name: str | None = None

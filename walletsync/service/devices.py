@@ -147,6 +147,55 @@ class DeviceGroup:
             self._keep([entry])
         return entry
 
+    def accept(self, entry: Entry) -> list[Entry] | None:
+        """Keep a membership entry a member published; returns the entries newly accepted (it, and held ones it
+        released), or None if it was known or waits for its parents. A revoke or rekey that wraps a key to
+        this device stores that key. The caller holds the transaction."""
+        membership = self.membership
+        if membership is None or membership.entry(entry.hash) is not None:
+            return None
+        if not membership.add_entry(entry):
+            refusals = membership.take_refusals()
+            if refusals:
+                raise refusals[0]
+            return None  # held until its parents arrive
+        fresh = [e for e in membership.entries() if self.db.add_group_entry(e.hash, e.to_bytes(), int(self.clock()))]
+        for kept in fresh:
+            if kept.kind in ("revoke", "rekey") and self.keys.id in kept.wraps:
+                key = membership.epoch_key_for(self.keys, kept)
+                self.db.save_epoch_key(key.epoch, key.key)
+        return fresh
+
+    def revoke(self, device: str) -> tuple[Entry, EpochKey]:
+        """Remove ``device`` from the group: a new epoch whose key only the remaining members get (stored)."""
+        membership = self.membership
+        if membership is None or not membership.is_member(device):
+            raise DeviceGroupError("that device is not a member of this group")
+        if device == self.keys.id:
+            raise DeviceGroupError("a device cannot revoke itself: revoke it from another device of the group")
+        entry, key = membership.revoke(self.keys, device, at=self._now_ms(), random=self.random)
+        self._keep([entry])
+        self.db.save_epoch_key(key.epoch, key.key)
+        return entry, key
+
+    @property
+    def revoked_here(self) -> bool:
+        """True when a member revoked this device: it is out of the group and reads nothing new."""
+        return self.membership is not None and self.keys.id in self.membership.revoked()
+
+    def find(self, ref: str, names: dict[str, str]) -> str:
+        """A member's id by its name (as shown) or a unique id prefix (at least 4 characters)."""
+        members = set(self.membership.members()) if self.membership else {self.keys.id}
+        named = [d for d in members if names.get(d, "").casefold() == ref.casefold()]
+        if len(named) == 1:
+            return named[0]
+        if len(named) > 1:
+            raise DeviceGroupError(f"several devices are named {ref!r}: use the id")
+        prefixed = [d for d in members if len(ref) >= 4 and d.startswith(ref.lower())]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        raise DeviceGroupError(f"no device of the group is named {ref!r} (walletsync devices lists them)")
+
     def welcome(self, state: dict[str, Any]) -> bytes:
         """What a new member needs: every membership entry, the data keys this device holds (secret) and the
         shared ``state`` (a snapshot)."""
@@ -203,7 +252,10 @@ class DeviceGroup:
         seen = self.db.devices_seen()
         linked = _linked_at(self.membership)
         records = []
-        for device, card in self.membership.members().items():
+        members = dict(self.membership.members())
+        if self.revoked_here:
+            members[self.keys.id] = self.card()
+        for device, card in members.items():
             mine = device == self.keys.id
             last = int(self.clock()) if mine else (seen[device][0] if device in seen else None)
             applied = _applied(seen.get(device))
@@ -211,7 +263,7 @@ class DeviceGroup:
                 0 if mine or applied is None else sum(max(0, n - applied.get(d, 0)) for d, n in (vector or {}).items())
             )
             if mine:
-                status = "this device"
+                status = "this device (revoked: it reads nothing new)" if self.revoked_here else "this device"
             elif last is None or applied is None:
                 status = "not heard from"
             else:

@@ -29,6 +29,7 @@ from walletsync.sync import envelope
 from walletsync.sync.changes import MAX_WRITES, Change, StateError, Write, canonical
 from walletsync.sync.clock import ClockError, HybridClock, Stamp
 from walletsync.sync.keys import EpochKey
+from walletsync.sync.membership import Entry
 from walletsync.sync.sibling import is_sibling, nonce_for
 from walletsync.sync.state import GroupState
 from walletsync.transport.runner import EngineRunner
@@ -101,6 +102,7 @@ class GroupSync:
         self._topics: set[str] = set()
         self._parts: dict[str, dict[int, bytes]] = {}
         self._refused = 0
+        self._busy = False
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
 
@@ -128,7 +130,8 @@ class GroupSync:
     def _epoch_keys(self) -> list[EpochKey]:
         return [EpochKey(epoch, key) for epoch, key in sorted(self.db.epoch_keys().items())]
 
-    def _current_key(self) -> EpochKey | None:
+    def current_key(self) -> EpochKey | None:
+        """The data key new messages are sealed with (the current epoch's), or None outside a group."""
         membership = self.group.membership
         keys = {k.epoch: k for k in self._epoch_keys()}
         epoch = membership.current_epoch() if membership else None
@@ -138,7 +141,7 @@ class GroupSync:
 
     def mark(self) -> Mark | None:
         """The sibling mark for the engine, or None outside a group."""
-        current = self._current_key()
+        current = self.current_key()
         return Mark(self._epoch_keys(), current) if current is not None else None
 
     # --- recording this device's changes (inside the caller's transaction) ----------------------------
@@ -229,8 +232,8 @@ class GroupSync:
         if not self._inbox.full():
             self._inbox.put_nowait(data.message)
 
-    async def _send(self, body: dict[str, Any], seq: int, ttl: int) -> None:
-        key, runner = self._current_key(), self.runner
+    async def _send(self, body: dict[str, Any], seq: int, ttl: int, key: EpochKey | None = None) -> None:
+        key, runner = key or self.current_key(), self.runner
         if key is None or runner is None:
             return
         sealed = envelope.seal_b64(key, self.group.keys, seq, canonical(body).encode("utf-8"), self.random)
@@ -266,7 +269,16 @@ class GroupSync:
         if row is None:
             return
         vector = self.state().vector
-        await self._send({"t": "hello", "vector": vector, "at": int(self.clock() * 1000)}, 0, HELLO_TTL)
+        heads = list(self.group.membership.heads()) if self.group.membership else []
+        body = {"t": "hello", "vector": vector, "heads": heads, "at": int(self.clock() * 1000)}
+        await self._send(body, 0, HELLO_TTL)
+
+    async def publish_entries(self, key: EpochKey | None = None) -> None:
+        """Publish every membership entry (a member that missed an add or a revoke learns it), sealed with
+        ``key`` (default: the current epoch's)."""
+        membership = self.group.membership
+        for entry in membership.entries() if membership else []:
+            await self._send({"t": "entry", "entry": entry.to_json()}, 0, self.change_ttl, key)
 
     async def publish_snapshot(self) -> None:
         """Publish the whole shared state (in parts) for members that were away too long."""
@@ -285,17 +297,20 @@ class GroupSync:
             batch = [await self._inbox.get()]
             while not self._inbox.empty() and len(batch) < BATCH:
                 batch.append(self._inbox.get_nowait())
+            self._busy = True
             try:
                 replies = self.apply(batch)
                 for reply in replies:
                     await reply()
             except Exception:
                 log.exception("applying %d sync messages failed", len(batch))
+            finally:
+                self._busy = self._inbox.qsize() > 0
 
     @property
     def idle(self) -> bool:
-        """Nothing received is waiting to be applied."""
-        return self._inbox.empty()
+        """Nothing received is waiting to be applied, or being applied and answered."""
+        return self._inbox.empty() and not self._busy
 
     def apply(self, messages: list[str]) -> list[Callable[[], Any]]:
         """Apply a batch of sync messages in one transaction; returns the replies to send afterwards."""
@@ -332,6 +347,9 @@ class GroupSync:
                         self.db.device_seen(opened.sender, now, None)
                     elif kind == "hello":
                         replies += self._on_hello(opened.sender, body, state, now)
+                    elif kind == "entry":
+                        replies += self._on_entry(body)
+                        senders, revoked = membership.signing_keys(), membership.revoked()
                     elif kind == "snapshot":
                         peer = self._on_part(body)
                         if peer is not None:
@@ -365,10 +383,38 @@ class GroupSync:
             replies.append(self.hello)  # tell the members what this device has now (their status of it)
         return replies
 
+    def _on_entry(self, body: dict[str, Any]) -> list[Callable[[], Any]]:
+        fresh = self.group.accept(Entry.from_json(body["entry"]))
+        if not fresh:
+            return []
+        kinds = {"add": "device_added", "revoke": "device_revoked", "rekey": "group_rekeyed"}
+        for entry in fresh:
+            if entry.kind in kinds:
+                self.audit(kinds[entry.kind], device=entry.device, by=entry.author)
+        if self.group.revoked_here:
+            return [self._left]
+        return [self.listen] if any(e.kind in ("revoke", "rekey") for e in fresh) else []
+
+    async def _left(self) -> None:
+        """This device was revoked: stop reading the group (nothing new would open anyway)."""
+        runner = self.runner
+        for topic in list(self._topics):
+            if runner is not None:
+                runner.taps.pop(topic, None)
+                await runner.client.unsubscribe(topic)
+        self._topics.clear()
+        if runner is not None:
+            runner.engine.siblings = None
+
     def _on_hello(self, sender: str, body: dict[str, Any], state: GroupState, now: int) -> list[Callable[[], Any]]:
         vector = body.get("vector")
         if not isinstance(vector, dict):
             raise SyncRefused("malformed", "a hello carries a version vector")
+        membership = self.group.membership
+        if membership is not None and body.get("heads") != list(membership.heads()):
+            replies_entries: list[Callable[[], Any]] = [self.publish_entries]
+        else:
+            replies_entries = []
         self.db.device_seen(sender, now, canonical(vector))
         mine = state.vector
         replies: list[Callable[[], Any]] = []
@@ -379,7 +425,7 @@ class GroupSync:
             replies.append(self.publish_snapshot)
         if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()):
             replies.append(self.hello)  # they hold more: our hello makes them send it
-        return replies
+        return replies_entries + replies
 
     def _on_part(self, body: dict[str, Any]) -> GroupState | None:
         ident, index, count, data = body["id"], body["part"], body["parts"], base64.b64decode(body["data"])
