@@ -10,7 +10,9 @@ import sys
 from collections.abc import AsyncIterator
 
 from walletsync.commands.prompt import terminal_prompt
+from walletsync.errors import WalletsyncError
 from walletsync.service import Companion, Config, ScopeWidened
+from walletsync.text import shown
 
 
 def companion_options() -> argparse.ArgumentParser:
@@ -62,6 +64,21 @@ async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> A
         await asyncio.sleep(0)  # a warning queued by the last step is printed, not dropped
         watcher.cancel()
         await companion.close()
+
+
+async def share_with_devices(args: argparse.Namespace, timeout: float = 5.0) -> None:
+    """After an offline change in a device group: go online briefly so the other devices get it now; if the
+    relay cannot be reached, say it goes out at the next sync instead of failing the change."""
+    try:
+        async with open_companion(args) as companion:
+            await companion.sync_now(timeout)
+    except (WalletsyncError, OSError, TimeoutError) as exc:
+        print(
+            f"walletsync: not shared with your other devices yet ({shown(str(exc))}); "
+            "it goes out at the next 'walletsync sync' or online command",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def _warn_of_widened_scopes(companion: Companion) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import sys
 import time
 
-from walletsync.commands.common import open_companion
+from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
 from walletsync.service import LocalRelayError, SessionRecord, TransportError
@@ -121,6 +121,8 @@ async def _sessions(args, companion) -> int:
 async def _rename(args, companion) -> int:
     record = companion.rename(args.session, args.name)
     emit_json(args, record.to_json(), f"Renamed to {describe(record)}")
+    if companion.in_group:
+        await share_with_devices(args)
     return 0
 
 

@@ -416,6 +416,11 @@ class Companion:
 
     # --- your devices -----------------------------------------------------------------------------
 
+    @property
+    def in_group(self) -> bool:
+        """True when this device is in a device group (what it changes is shared with the other members)."""
+        return self.group.joined
+
     def devices(self) -> list[DeviceRecord]:
         """The device group's members (this device alone before any link), this device first."""
         return self.group.devices(self.group_sync.state().vector, self.device_names())
