@@ -1,16 +1,18 @@
-"""A companion stand-in with fixed sessions and a fixed clock, for deterministic snapshots."""
+"""A companion stand-in with fixed sessions, devices and a fixed clock, for deterministic snapshots."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from walletsync.service import (
     AuditEntry,
     AuditVerdict,
     Companion,
     CompanionAPI,
+    DeviceRecord,
     Event,
+    LinkOffer,
     PairingOffer,
     RelayChoice,
     RequestOutcome,
@@ -23,6 +25,8 @@ from walletsync.service import events as ev
 NOW = 1_800_000_000
 URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303&expiryTimestamp=1800000300"
 ADDRESS = "0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
+LINK_URI = "walletsync:link?v=1&secret=BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY&relay=ws://127.0.0.1:8765&expires=1800000300"
+"""A well-formed link for the fake's relay, valid until NOW + 300 (its secret is fixed: it links nothing)."""
 
 
 def session(
@@ -55,14 +59,43 @@ def session(
     )
 
 
+def device(
+    n: int,
+    name: str,
+    *,
+    this: bool = False,
+    linked: int = NOW - 2 * 86400,
+    seen: int | None = NOW - 90,
+    status: str = "in sync",
+) -> DeviceRecord:
+    """A member of the fake group; its id is ``n`` repeated (32 hex digits)."""
+    return DeviceRecord(
+        name, f"{n:02x}" * 16, this, linked, NOW if this else seen, "this device" if this else status, 0
+    )
+
+
+def this_device() -> DeviceRecord:
+    return device(1, "desk", this=True, linked=NOW - 9 * 86400)
+
+
 class FakeCompanion:
-    """Just what the screens read: relay, link status, clock, sessions, events; it never talks to a phone."""
+    """Just what the screens read: relay, link status, clock, sessions, events; it never talks to a phone.
+
+    Linking is scripted: ``link_code`` (the code and the other device's name) is shown once a link is
+    offered or pasted, the user's answer is awaited, then ``link_error`` is raised (the other side said
+    no, the link expired) or the link succeeds with ``linked_device``. Without ``link_code`` a shown
+    link waits for ever (or ends with ``link_error``).
+    """
 
     relay = RelayChoice("ws://127.0.0.1:8765", "local")
     link_status = Status("online")
+    link_code: tuple[str, str] | None = None
+    link_error: Exception | None = None
 
-    def __init__(self, sessions: list[SessionRecord]) -> None:
+    def __init__(self, sessions: list[SessionRecord], devices: list[DeviceRecord] | None = None) -> None:
         self._sessions = sessions
+        self.group = list(devices) if devices is not None else [this_device()]
+        self.joined_with: tuple[str, str | None] | None = None  # what join_group was given: (uri, name)
 
     def clock(self) -> float:
         return NOW
@@ -123,6 +156,57 @@ class FakeCompanion:
     async def events(self) -> AsyncIterator[Event]:
         await asyncio.Event().wait()
         yield ev.StoreChanged()  # pragma: no cover
+
+    # --- your devices ---
+    def devices(self) -> list[DeviceRecord]:
+        return list(self.group)
+
+    async def _compare(self, show_code: Callable[[str, str], None], confirm: Callable[[], Awaitable[bool]]) -> None:
+        """Show the scripted code, await the answer, end as scripted (LinkRefused when the user said no)."""
+        from walletsync.sync.link import LinkRefused
+
+        if self.link_code is None:
+            if self.link_error is not None:
+                raise self.link_error
+            await asyncio.Event().wait()
+        assert self.link_code is not None
+        show_code(*self.link_code)
+        if not await confirm():
+            raise LinkRefused("the codes did not match (or you said no)")
+        if self.link_error is not None:
+            raise self.link_error
+
+    async def link_device(
+        self,
+        *,
+        on_offer: Callable[[LinkOffer], None],
+        show_code: Callable[[str, str], None],
+        confirm: Callable[[], Awaitable[bool]],
+    ) -> DeviceRecord:
+        on_offer(LinkOffer(LINK_URI, NOW + 300))
+        await self._compare(show_code, confirm)
+        assert self.link_code is not None
+        linked = device(len(self.group) + 1, self.link_code[1], linked=NOW, seen=None, status="not heard from")
+        self.group.append(linked)
+        return linked
+
+    async def join_group(
+        self,
+        uri: str,
+        *,
+        show_code: Callable[[str, str], None],
+        confirm: Callable[[], Awaitable[bool]],
+        name: str | None = None,
+    ) -> list[DeviceRecord]:
+        self.joined_with = (uri, name)
+        await self._compare(show_code, confirm)
+        assert self.link_code is not None
+        me = self.group[0]
+        self.group = [
+            DeviceRecord(name or me.name, me.id, True, NOW, NOW, "this device", 0),
+            device(9, self.link_code[1], linked=NOW - 30 * 86400, seen=None, status="not heard from"),
+        ]
+        return self.devices()
 
     # --- what a phone would have to answer: the fake has no phone ---
     def rename(self, ref: str, name: str) -> SessionRecord:

@@ -14,6 +14,7 @@ from walletsync.app.format import peer_name
 from walletsync.app.messages import CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.devices import DevicesScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.service import Event, RelayStatusChanged, ScopeWidened, Status
@@ -91,9 +92,15 @@ class WalletsyncApp(App[None]):
         if not isinstance(self.screen, PairingScreen):
             self.push_screen(PairingScreen(self.companion))
 
+    def action_devices(self) -> None:
+        if not isinstance(self.screen, DevicesScreen):
+            self.push_screen(DevicesScreen(self.companion))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "audit":  # not over a dialog, nor over the log itself
             return isinstance(self.screen, CompanionScreen) and not isinstance(self.screen, AuditScreen)
+        if action in ("new_pairing", "devices"):  # not over a dialog (whose own y/n may be off just now)
+            return isinstance(self.screen, CompanionScreen)
         return True
 
     def action_audit(self) -> None:

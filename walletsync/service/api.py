@@ -12,6 +12,8 @@ from typing import Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol.events import Event, RequestSent
+from walletsync.service.devices import DeviceRecord
+from walletsync.service.linking import Confirm, LinkOffer, ShowCode
 from walletsync.service.outcomes import PairingOffer, RequestOutcome
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord
@@ -86,3 +88,16 @@ class CompanionAPI(Protocol):
 
     async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
         """The session and the ping's round trip in seconds."""
+
+    def devices(self) -> list[DeviceRecord]:
+        """The device group's members (this device alone before any link), this device first."""
+
+    async def link_device(
+        self, *, on_offer: Callable[[LinkOffer], None], show_code: ShowCode, confirm: Confirm
+    ) -> DeviceRecord:
+        """The device that joined through the link shown with ``on_offer``, once both users confirmed the code."""
+
+    async def join_group(
+        self, uri: str, *, show_code: ShowCode, confirm: Confirm, name: str | None = None
+    ) -> list[DeviceRecord]:
+        """The group's devices once this device joined through the member's link ``uri`` (codes confirmed)."""

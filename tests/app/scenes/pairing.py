@@ -29,7 +29,8 @@ SCENES = [
         "pairing-wide",
         "At 120×40 the whole pairing fits: a black-on-white QR on the left; beside it the wc: URI, "
         '"Expires in 5:00", "Asks for eip155:1 · methods: personal_sign, … · events: chainChanged, accountsChanged", '
-        "the local relay and the walletsync phone hint; footer c Copy URI, o Scopes, esc Back.",
+        'the local relay, the walletsync phone hint and "Already use walletsync on another computer? Press j to join '
+        'it."; footer c Copy URI, o Scopes, j Join other device, v Devices, esc Back.',
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
     ),
@@ -41,7 +42,7 @@ SCENES = [
     ),
     Scene(
         "pairing-too-small",
-        'At 80×24 no QR is drawn; instead "Make the terminal at least 80×41 to show the QR — or copy the URI below", '
+        'At 80×24 no QR is drawn; instead "Make the terminal at least 80×42 to show the QR — or copy the URI below", '
         "with the URI, expiry, scopes and relay below it.",
         lambda: build_app(FakeCompanion([])),
         size=(80, 24),

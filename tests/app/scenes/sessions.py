@@ -22,7 +22,7 @@ SCENES = [
         "sessions",
         "The session table with three rows — an active phone (first row highlighted, 6 days left), an active "
         "two-chain wallet expiring in 42 minutes, and a revoked one with no countdown — with Pending and Last ping "
-        'columns, the key bindings (enter details, r, d, e, p, s, a, n) in the footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
+        'columns, the key bindings (enter details, r, d, e, p, s, a, n, v) in the footer, and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
         lambda: build_app(three_sessions()),
         size=(120, 24),
         steps=sessions_shown,

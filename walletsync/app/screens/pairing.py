@@ -1,6 +1,7 @@
 """Pairing: a QR and its URI for the phone, a countdown, and a fresh URI when one lapses or the scopes change.
 
-Wide terminals get the QR on the left and the text beside it; narrow ones stack them.
+Wide terminals get the QR on the left and the text beside it; narrow ones stack them. As the first
+screen it is also where a new device joins the user's other one (``j``) instead of pairing again.
 """
 
 from __future__ import annotations
@@ -15,14 +16,23 @@ from textual.widgets import Footer, Static
 
 from walletsync.app.messages import PairingOffered, SessionPaired
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.linking import JoinScreen, LinkToJoin, PasteLinkScreen
 from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.service import PairingFailed, PairingOffer, RequestTimeout, SessionRecord, phone_command
+from walletsync.service import (
+    DeviceRecord,
+    PairingFailed,
+    PairingOffer,
+    RequestTimeout,
+    SessionRecord,
+    phone_command,
+)
 from walletsync.text import shown
 
 RETRY_SECONDS = 3.0
+JOIN_HINT = "Already use walletsync on another computer? Press j to join it."
 
 
 def countdown(seconds: float) -> str:
@@ -37,6 +47,8 @@ class PairingScreen(CompanionScreen):
     BINDINGS = [
         Binding("c", "copy_uri", "Copy URI", id="pairing.copy"),
         Binding("o", "edit_scopes", "Scopes", id="pairing.scopes"),
+        Binding("j", "join", "Join other device", id="pairing.join"),
+        Binding("v", "app.devices", "Devices", id="pairing.devices"),
         Binding("escape", "app.close_pairing", "Back", id="pairing.back"),
     ]
     # From this width the text goes beside the QR (57 columns with its quiet zone) instead of below it.
@@ -55,6 +67,7 @@ class PairingScreen(CompanionScreen):
                 yield Static(self.scopes.summary(), id="pairing-scopes", markup=False)
                 yield Static("", id="pairing-relay", markup=False)
                 yield Static("", id="pairing-hint", markup=False)
+                yield Static(JOIN_HINT, id="pairing-join", markup=False)
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
@@ -146,3 +159,30 @@ class PairingScreen(CompanionScreen):
             return
         self.app.copy_to_clipboard(self.offer.uri)
         self.notify("Pairing URI copied to the clipboard")
+
+    # --- joining the user's other device ------------------------------------------------------
+
+    def action_join(self) -> None:
+        relay = self.companion.relay
+        mine = next((d.name for d in self.companion.devices() if d.this_device), "")
+        self.app.push_screen(PasteLinkScreen(relay.url if relay else None, self.companion.clock, mine), self._pasted)
+
+    def _pasted(self, link: LinkToJoin | None) -> None:
+        if link is not None:
+            self.join(link)
+
+    @work(exclusive=True, group="device-join", exit_on_error=False)
+    async def join(self, link: LinkToJoin) -> None:
+        """Show the join dialog and join in this worker (so a failure reaches this screen's handler)."""
+        relay = self.companion.relay
+        dialog = JoinScreen(relay.url if relay else "no relay")
+        await self.app.push_screen(dialog, self._join_closed)
+        await dialog.follow(
+            self.companion.join_group(link.uri, show_code=dialog.show_code, confirm=dialog.confirm, name=link.name)
+        )
+
+    def _join_closed(self, devices: list[DeviceRecord] | None) -> None:
+        """The dialog closed: a join still under way is cancelled; once joined, the group is shown."""
+        self.workers.cancel_group(self, "device-join")
+        if devices:
+            self.walletsync_app.action_devices()

@@ -73,6 +73,7 @@ class SessionsScreen(CompanionScreen):
         Binding("s", "new_request", "New request", id="sessions.request"),
         Binding("a", "audit", "Audit", id="sessions.audit"),
         Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
+        Binding("v", "app.devices", "Devices", id="sessions.devices"),
     ]
 
     def __init__(self, companion, *, highlight: str | None = None) -> None:
