@@ -93,6 +93,7 @@ class Companion:
             db, self.group, lambda kind, **data: self.journal.audit(kind, None, **data), clock, random
         )
         self.group_sync.on_applied = self._adopt_shared
+        self.store_sync.on_adopt = self._reload_group
         self.engine.siblings = self.group_sync.mark()
         self.client: RelayClient | None = None
         self.runner: EngineRunner | None = None
@@ -526,6 +527,16 @@ class Companion:
             self.db.touched |= {("session", s.topic) for s in self.db.sessions()}
             self.db.touched |= {("request", f"{r.topic}/{r.id}") for r in self.db.requests()}
             self.db.touched |= {("audit", str(e.seq)) for e in self.db.audit_entries()}
+
+    async def _reload_group(self) -> None:
+        """Another process on this data dir changed the group (linked, joined, revoked): follow it."""
+        if (
+            self.group.reload()
+            and self.runner is not None
+            and self.client is not None
+            and self.client.status.state == "online"
+        ):
+            await self.group_sync.listen()
 
     def _adopt_shared(self) -> None:
         """What members shared changed this device's rows: reload the engine (new topics, ended sessions)."""

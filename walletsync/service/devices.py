@@ -97,6 +97,15 @@ class DeviceGroup:
         self.keys = DeviceKeys(secrets.identity_seed)
         self.membership = self._load()
 
+    def reload(self) -> bool:
+        """Re-read the membership if another process changed it (linked, joined, revoked); True if it did."""
+        stored = len(self.db.group_entries())
+        known = len(self.membership.entries()) if self.membership else 0
+        if stored == known:
+            return False
+        self.membership = self._load()
+        return True
+
     def _load(self) -> Membership | None:
         bodies = self.db.group_entries()
         if not bodies:

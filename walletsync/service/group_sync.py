@@ -218,7 +218,11 @@ class GroupSync:
         runner = self.runner
         if runner is None:
             return
-        for topic in self._adopt_topics():
+        fresh = self._adopt_topics()
+        if runner.client.status.state != "online":
+            runner.client.topics |= fresh  # subscribed when the link comes up; the hello follows then
+            return
+        for topic in fresh:
             await runner.client.subscribe(topic)
         await self.hello()
         self._poke()

@@ -83,6 +83,11 @@ class _Wire:
         for message in step.send:
             await self.runner.client.publish(Publish(self.topic, b64encode(message), LINK_TTL, LINK_TAG))
 
+    def keep_pending(self, reading: asyncio.Future[bytes]) -> None:
+        """A read cancelled just as a message arrived must not lose it."""
+        if reading.done() and not reading.cancelled() and reading.exception() is None:
+            self.inbox.put_nowait(reading.result())
+
     async def next(self, expires: int, clock: Callable[[], float]) -> bytes:
         try:
             async with asyncio.timeout(max(0.0, expires - clock())):
@@ -133,11 +138,57 @@ async def _ask(
     show: ShowCode,
     confirm: Confirm,
     now: Callable[[], float],
-) -> LinkStep:
+    wire: _Wire,
+) -> tuple[LinkStep, list[LinkStep]]:
+    """Ask the user while still reading the link: the other side may refuse (or confirm) meanwhile.
+
+    Returns the user's step and the steps of what arrived while asking; a refusal from the other side
+    raises :class:`LinkRefused` at once (the question is withdrawn)."""
     show(code, other.name)
-    if await confirm():
-        return link.confirm(now())
-    return link.refuse(now())
+    answer = asyncio.ensure_future(confirm())
+    arrived: list[LinkStep] = []
+    try:
+        while not answer.done():
+            reading = asyncio.ensure_future(wire.next(link.uri.expires, now))
+            await asyncio.wait({answer, reading}, return_when=asyncio.FIRST_COMPLETED)
+            if reading.done():
+                try:
+                    arrived.append(link.receive(reading.result(), now()))
+                except (LinkRefused, LinkExpired):
+                    raise
+                except LinkError:
+                    continue  # a bad message while asking: the main loop's bound applies to the rest
+            else:
+                reading.cancel()
+                wire.keep_pending(reading)
+    finally:
+        if not answer.done():
+            answer.cancel()
+    step = link.confirm(now()) if answer.result() else link.refuse(now())
+    return step, arrived
+
+
+async def _asked(
+    link: MemberLink | JoinerLink,
+    event: CodeReady,
+    show: ShowCode,
+    confirm: Confirm,
+    clock: Callable[[], float],
+    wire: _Wire,
+    audit: Audit,
+) -> LinkStep:
+    """:func:`_ask`, sending what it produced; a refusal or expiry meanwhile is audited and raised."""
+    try:
+        step, arrived = await _ask(link, event.code, event.device, show, confirm, clock, wire)
+    except (LinkRefused, LinkExpired) as exc:
+        audit("link_ended", code=exc.code, reason=str(exc))
+        raise
+    for earlier in arrived:
+        await wire.send(earlier)
+        if isinstance(earlier.event, SomeoneElseTried):
+            audit("link_second_device_refused", **_about(earlier.event.device))
+    await wire.send(step)
+    return step
 
 
 async def show_link(
@@ -179,8 +230,7 @@ async def show_link(
             if isinstance(event, SomeoneElseTried):
                 audit("link_second_device_refused", **_about(event.device))
             elif isinstance(event, CodeReady):
-                step = await _ask(link, event.code, event.device, show_code, confirm, clock)
-                await wire.send(step)
+                step = await _asked(link, event, show_code, confirm, clock, wire, audit)
                 if link.state == "refused":
                     audit("link_refused", by="this device", **_about(event.device))
                     raise LinkRefused("the codes did not match (or you said no): the device was not linked")
@@ -223,8 +273,7 @@ async def join_link(
             await wire.send(step)
             event = step.event
             if isinstance(event, CodeReady):
-                step = await _ask(link, event.code, event.device, show_code, confirm, clock)
-                await wire.send(step)
+                step = await _asked(link, event, show_code, confirm, clock, wire, audit)
                 if link.state == "refused":
                     audit("link_refused", by="this device", **_about(event.device))
                     raise LinkRefused("the codes did not match (or you said no): this device did not join")

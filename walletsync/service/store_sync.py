@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import Action, SignEngine
@@ -47,6 +47,8 @@ class StoreSync:
         self.pairing_waiters = pairing_waiters
         self._broadcast = broadcast
         self._data_version = -1
+        self.on_adopt: Callable[[], Awaitable[None]] | None = None
+        """Called before adopting other processes' commits (the device group re-reads its membership)."""
 
     def restore(self) -> None:
         """Start the engine on what the store holds: replay memory past keeping forgotten, all loaded, what is due expired."""
@@ -103,6 +105,8 @@ class StoreSync:
         """
         if not force and self.db.data_version() == self._data_version:
             return False
+        if self.on_adopt is not None:
+            await self.on_adopt()
         actions = self.load(adopt_pairings=False)
         self._broadcast([StoreChanged()])
         if runner is not None and actions:
