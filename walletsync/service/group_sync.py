@@ -45,7 +45,10 @@ SNAPSHOT_PART = 96 * 1024
 """Bytes of snapshot per message: with base64 and the envelope it stays under the relay's 256 KiB."""
 MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_INBOX = 20_000
-"""Sync messages waiting to be applied; past it they are dropped (a hello gets them again)."""
+MAX_INBOX_BYTES = 64 * 1024 * 1024
+"""Sync messages (and their bytes) waiting to be applied; past it they are dropped (a hello gets them again)."""
+MAX_PARTS_BYTES = 64 * 1024 * 1024
+"""Bytes of half-received snapshots held at once."""
 BATCH = 2_000
 MAX_REFUSED_AUDITS = 50
 
@@ -103,6 +106,7 @@ class GroupSync:
         self._parts: dict[str, dict[int, bytes]] = {}
         self._refused = 0
         self._busy = False
+        self._inbox_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
 
@@ -233,7 +237,9 @@ class GroupSync:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def _tap(self, data: MessageData) -> None:
-        if not self._inbox.full():
+        size = len(data.message)
+        if not self._inbox.full() and self._inbox_bytes + size <= MAX_INBOX_BYTES:
+            self._inbox_bytes += size
             self._inbox.put_nowait(data.message)
 
     async def _send(self, body: dict[str, Any], seq: int, ttl: int, key: EpochKey | None = None) -> None:
@@ -301,6 +307,7 @@ class GroupSync:
             batch = [await self._inbox.get()]
             while not self._inbox.empty() and len(batch) < BATCH:
                 batch.append(self._inbox.get_nowait())
+            self._inbox_bytes -= sum(len(m) for m in batch)
             self._busy = True
             try:
                 replies = self.apply(batch)
@@ -378,7 +385,9 @@ class GroupSync:
                 entities |= set(state.entities())  # changes held earlier were applied now
             if entities or state.vector != self.state().vector:
                 self._save(state)
-                changed_rows = project(self.db, state, entities, self.me)
+                changed_rows, refusals = project(self.db, state, entities, self.me)
+                for refusal in refusals:
+                    self._refuse(refusal)
             if clock.last is not None:
                 self.db.save_group(replace(row, clock=json.dumps(clock.last.encode())))
         if changed_rows and self.on_applied is not None:
@@ -439,8 +448,10 @@ class GroupSync:
             raise SyncRefused("oversized", "a snapshot has too many parts")
         parts = self._parts.setdefault(ident, {})
         parts[index] = data
-        if len(self._parts) > 8:  # a bound on half-received snapshots
-            self._parts.pop(next(iter(self._parts)))
+        while len(self._parts) > 8 or sum(len(p) for ps in self._parts.values() for p in ps.values()) > MAX_PARTS_BYTES:
+            self._parts.pop(next(iter(self._parts)))  # the oldest half-received snapshot goes first
+        if ident not in self._parts:
+            return None
         if len(parts) < count:
             return None
         del self._parts[ident]
@@ -459,7 +470,8 @@ class GroupSync:
             state = GroupState.from_snapshot(self.state().to_snapshot())
             state.merge(peer)
             self._save(state)
-            project(self.db, state, set(state.entities()), self.me)
+            for refusal in project(self.db, state, set(state.entities()), self.me)[1]:
+                self._refuse(refusal)
 
     # --- status -------------------------------------------------------------------------------------------
 

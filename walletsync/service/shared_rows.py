@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from walletsync.audit import AuditEntry
+from walletsync.errors import WalletsyncError
 from walletsync.names import derived_name
 from walletsync.protocol.state import PendingRequest, Session
 from walletsync.service.naming import unique_name
@@ -24,6 +25,8 @@ from walletsync.sync.changes import Write, audit_entity, device_entity, request_
 from walletsync.sync.state import GroupState
 
 ANSWERED = ("answered", "late", "rejected", "expired")
+_ORDER = {"session": 0, "request": 1, "audit": 2}
+"""Sessions land before their requests (a request needs its session's row)."""
 
 
 def _session_json(s: Session, created_at: int) -> dict[str, Any]:
@@ -142,22 +145,35 @@ def device_name_write(device: str, name: str) -> Write:
 # --- state → rows ----------------------------------------------------------------------------------------
 
 
-def project(db: Database, state: GroupState, entities: set[str], me: str) -> bool:
-    """Write the shared state of ``entities`` into this device's rows (quietly); True if any row changed."""
-    changed = False
+def project(db: Database, state: GroupState, entities: set[str], me: str) -> tuple[bool, list[Exception]]:
+    """Write the shared state of ``entities`` into this device's rows (quietly).
+
+    Returns whether any row changed, and why entities that could not be written were skipped (a member
+    shared something malformed: it is audited by the caller, and the rest still lands)."""
+    changed, refusals = False, list[Exception]()
     with db.quietly():
-        for entity in sorted(entities):
+        for entity in sorted(entities, key=lambda e: (_ORDER.get(e.partition("/")[0], 9), e)):
             kind, _, rest = entity.partition("/")
-            if kind == "session":
-                changed |= _project_session(db, state, entity, rest)
-            elif kind == "request":
-                topic, _, request_id = rest.partition("/")
-                changed |= _project_request(db, state, entity, topic, int(request_id))
-            elif kind == "audit":
-                device, _, seq = rest.partition("/")
-                if device != me:
-                    changed |= _project_audit(db, state, entity, device)
-    return changed
+            try:
+                with db.savepoint():
+                    if kind == "session":
+                        changed |= _project_session(db, state, entity, rest)
+                    elif kind == "request":
+                        topic, _, request_id = rest.partition("/")
+                        changed |= _project_request(db, state, entity, topic, int(request_id))
+                    elif kind == "audit":
+                        device, _, seq = rest.partition("/")
+                        if device != me:
+                            changed |= _project_audit(db, state, entity, device)
+            except (ValueError, KeyError, TypeError, AttributeError, WalletsyncError) as exc:
+                refusals.append(ProjectionRefused(f"{entity[:80]}: {type(exc).__name__}"))
+    return changed, refusals
+
+
+class ProjectionRefused(WalletsyncError):
+    """Something a member shared that cannot become a row here (malformed); skipped, audited."""
+
+    code = "shared_row_malformed"
 
 
 def _project_session(db: Database, state: GroupState, entity: str, topic: str) -> bool:
@@ -171,7 +187,7 @@ def _project_session(db: Database, state: GroupState, entity: str, topic: str) -
     if record is None:
         if ended is not None:
             return False
-        wanted = name if isinstance(name, str) else derived_name(shared["peer_metadata"].get("name"))
+        wanted = derived_name(name if isinstance(name, str) else shared["peer_metadata"].get("name"))
         session = _session_of(topic, shared, namespaces, expiry)
         db.save_session(session, name=unique_name(db, wanted, topic), now=int(shared["created_at"]))
         return True

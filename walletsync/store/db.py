@@ -146,6 +146,18 @@ class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, Grou
             self._db.execute("COMMIT")
 
     @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """Inside a transaction: a part that is undone alone if it fails (the rest of the transaction stays)."""
+        self._db.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO part")
+            self._db.execute("RELEASE part")
+            raise
+        self._db.execute("RELEASE part")
+
+    @contextmanager
     def snapshot(self) -> Iterator[_Serialized]:
         """Reads that must agree with each other (one WAL snapshot), without taking the write lock."""
         with self._lock:
