@@ -9,7 +9,7 @@ from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.localrelay import LocalRelayError
 from walletsync.service import events
 from walletsync.service.api import CompanionAPI
-from walletsync.service.companion import ONLINE_TIMEOUT, Companion
+from walletsync.service.companion import Companion
 from walletsync.service.config import Config
 from walletsync.service.devices import DeviceGroupError, DeviceRecord
 from walletsync.service.events import (
@@ -35,7 +35,7 @@ from walletsync.service.outcomes import (
     SessionInactive,
     SessionNotFound,
 )
-from walletsync.service.relay_choice import PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
+from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
 from walletsync.service.store_sync import STORE_POLL
 from walletsync.service.user_input import phone_command, read_input_file

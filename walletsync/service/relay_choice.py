@@ -11,6 +11,9 @@ from walletsync.service.config import Config, configured_project_id
 PUBLIC_RELAY = "wss://relay.walletconnect.org"
 RelayKind = Literal["local", "public", "custom"]
 
+ONLINE_TIMEOUT = 15.0
+"""Seconds an intent waits for the relay link before saying it is down."""
+
 
 @dataclass(frozen=True)
 class RelayChoice:
