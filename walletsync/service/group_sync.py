@@ -66,10 +66,15 @@ class SyncStatus:
 
 
 class Mark:
-    """The engine's :class:`~walletsync.protocol.core.Siblings`: this group's mark on session messages."""
+    """The engine's :class:`~walletsync.protocol.core.Siblings`: this group's mark on session messages.
 
-    def __init__(self, keys: list[EpochKey], current: EpochKey) -> None:
-        self._current = current.mark_key
+    It seals with the oldest epoch's mark key, which every member holds (the welcome carries all keys),
+    so a message marked just after a revoke is still known as a sibling's by a member that has not yet
+    heard of the revoke. A revoked device knows that key too; all it gains is that members ignore
+    what it sends on a session, which is no loss (it could only pretend to be the phone otherwise)."""
+
+    def __init__(self, keys: list[EpochKey]) -> None:
+        self._current = min(keys, key=lambda k: k.epoch).mark_key
         self._all = [k.mark_key for k in keys]
 
     def nonce(self, plaintext: bytes) -> bytes:
@@ -145,8 +150,8 @@ class GroupSync:
 
     def mark(self) -> Mark | None:
         """The sibling mark for the engine, or None outside a group."""
-        current = self.current_key()
-        return Mark(self._epoch_keys(), current) if current is not None else None
+        keys = self._epoch_keys()
+        return Mark(keys) if keys else None
 
     # --- recording this device's changes (inside the caller's transaction) ----------------------------
 
