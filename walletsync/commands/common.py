@@ -50,7 +50,9 @@ def config_from(args: argparse.Namespace) -> Config:
 
 
 @contextlib.asynccontextmanager
-async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> AsyncIterator[Companion]:
+async def open_companion(
+    args: argparse.Namespace, *, connect: bool = True, timeout: float | None = None
+) -> AsyncIterator[Companion]:
     """The companion, online and caught up with what the relay kept; with ``connect=False`` offline."""
     companion = await Companion.open(config_from(args), offline=not connect, prompt=terminal_prompt())
     watcher = asyncio.create_task(_warn_of_widened_scopes(companion))
@@ -58,7 +60,7 @@ async def open_companion(args: argparse.Namespace, *, connect: bool = True) -> A
     try:
         if connect:
             await companion.start()
-            await companion.sync()
+            await companion.sync() if timeout is None else await companion.sync(timeout)
         yield companion
     finally:
         await asyncio.sleep(0)  # a warning queued by the last step is printed, not dropped
@@ -70,7 +72,7 @@ async def share_with_devices(args: argparse.Namespace, timeout: float = 5.0) -> 
     """After an offline change in a device group: go online briefly so the other devices get it now; if the
     relay cannot be reached, say it goes out at the next sync instead of failing the change."""
     try:
-        async with open_companion(args) as companion:
+        async with open_companion(args, timeout=timeout) as companion:
             await companion.sync_now(timeout)
     except (WalletsyncError, OSError, TimeoutError) as exc:
         print(

@@ -114,7 +114,17 @@ def _run(args: argparse.Namespace, handler, *, connect: bool = True) -> int:
 
 async def _sessions(args, companion) -> int:
     records = companion.sessions()
-    emit_json(args, [s.to_json() for s in records], table(records))
+    also = companion.also_named() if companion.in_group else {}
+    notes = [
+        f"{shown(s.name, MAX_CELLS)} was also named "
+        + ", ".join(f"{quoted(name, MAX_CELLS)} (on {shown(device, 24)})" for name, device in also[s.topic][:3])
+        for s in records
+        if s.topic in also
+    ]
+    documents = [
+        {**s.to_json(), **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {})} for s in records
+    ]
+    emit_json(args, documents, "\n".join([table(records), *notes]))
     return 0
 
 

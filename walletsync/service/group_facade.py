@@ -20,7 +20,7 @@ from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.shared_rows import device_name_write
 from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, SessionRecord
-from walletsync.sync.changes import device_entity
+from walletsync.sync.changes import device_entity, session_entity
 from walletsync.sync.keys import check_device_name
 from walletsync.transport.client import RelayClient
 from walletsync.transport.runner import EngineRunner
@@ -54,6 +54,21 @@ class GroupMethods:
             for device, e in self.db.remote_audit_entries(topic)
         ]
         return sorted(rows, key=lambda r: (r.entry.ts, r.device, r.entry.seq))
+
+    def also_named(self) -> dict[str, list[tuple[str, str]]]:
+        """Per session topic, the names other renames gave it that lost to the current one, newest first,
+        each with the device that gave it (concurrent renames on two devices: one wins, the other is kept)."""
+        state, names = self.group_sync.state(), self.device_names()
+        out: dict[str, list[tuple[str, str]]] = {}
+        for record in self.db.sessions():
+            lost = [
+                (value, names.get(stamp.device, stamp.device[:12]))
+                for stamp, value in state.history(session_entity(record.topic), "name")
+                if isinstance(value, str) and value != record.name
+            ]
+            if lost:
+                out[record.topic] = lost
+        return out
 
     def device_names(self) -> dict[str, str]:
         """Every device ever in the group by id, under its current name (a rename by any member wins over the

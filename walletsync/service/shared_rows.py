@@ -25,6 +25,9 @@ from walletsync.sync.changes import Write, audit_entity, device_entity, request_
 from walletsync.sync.state import GroupState
 
 ANSWERED = ("answered", "late", "rejected", "expired")
+SHARED_ANSWERS = ("answered", "late", "rejected")
+"""An expiry is not shared: every device reaches it from the request's own expiry, and sharing it could
+outlast (last writer wins) an answer another device got just before."""
 _ORDER = {"session": 0, "request": 1, "audit": 2}
 """Sessions land before their requests (a request needs its session's row)."""
 
@@ -116,7 +119,7 @@ def _request_writes(db: Database, state: GroupState, topic: str, request_id: int
             "created_at": record.created_at,
         }
         out.append(Write(entity, "request", "once", body))
-    if record.status in ANSWERED:
+    if record.status in SHARED_ANSWERS:
         answer = {
             "status": record.status,
             "result": record.result,
