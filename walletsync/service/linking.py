@@ -168,6 +168,25 @@ async def _ask(
     return step, arrived
 
 
+async def _next_step(
+    link: MemberLink | JoinerLink, wire: _Wire, refusals: _Refusals, audit: Audit, clock: Callable[[], float]
+) -> LinkStep | None:
+    """The next message on the link, taken and answered; None for one that was refused (and noted).
+
+    A refusal by the other side, an expiry or a link used by another device first ends the link (audited)."""
+    message = await wire.next(link.uri.expires, clock)
+    try:
+        step = link.receive(message, clock())
+    except (LinkRefused, LinkExpired, LinkInUse) as exc:
+        audit("link_ended", code=exc.code, reason=str(exc))
+        raise
+    except LinkError as exc:
+        refusals.note(exc)
+        return None
+    await wire.send(step)
+    return step
+
+
 async def _asked(
     link: MemberLink | JoinerLink,
     event: CodeReady,
@@ -216,16 +235,9 @@ async def show_link(
         on_offer(LinkOffer(link.uri.format(), link.uri.expires))
         audit("link_offered", expires_at=link.uri.expires)
         while True:
-            message = await wire.next(link.uri.expires, clock)
-            try:
-                step = link.receive(message, clock())
-            except (LinkRefused, LinkExpired) as exc:
-                audit("link_ended", code=exc.code, reason=str(exc))
-                raise
-            except LinkError as exc:
-                refusals.note(exc)
+            step = await _next_step(link, wire, refusals, audit, clock)
+            if step is None:
                 continue
-            await wire.send(step)
             event = step.event
             if isinstance(event, SomeoneElseTried):
                 audit("link_second_device_refused", **_about(event.device))
@@ -261,16 +273,9 @@ async def join_link(
     async with _listening(runner, link.topic) as wire:
         await wire.send(link.commit(clock()))
         while True:
-            message = await wire.next(uri.expires, clock)
-            try:
-                step = link.receive(message, clock())
-            except (LinkRefused, LinkExpired, LinkInUse) as exc:
-                audit("link_ended", code=exc.code, reason=str(exc))
-                raise
-            except LinkError as exc:
-                refusals.note(exc)
+            step = await _next_step(link, wire, refusals, audit, clock)
+            if step is None:
                 continue
-            await wire.send(step)
             event = step.event
             if isinstance(event, CodeReady):
                 step = await _asked(link, event, show_code, confirm, clock, wire, audit)
