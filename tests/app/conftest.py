@@ -66,6 +66,15 @@ async def companion(start_relay, tmp_path):
 
 
 @pytest.fixture
+async def other(companion, tmp_path):
+    """A second device: its own data dir (so its own identity), on the same relay as ``companion``."""
+    other = await Companion.open(Config(data_dir=str(tmp_path / "other"), relay=companion.relay.url))
+    await other.start()
+    yield other
+    await other.close()
+
+
+@pytest.fixture
 async def paired(companion):
     """A Python wallet linked to ``companion`` through the service (not the pairing screen): ``(wallet, session)``."""
     offer = await companion.pair()

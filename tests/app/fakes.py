@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import replace
 
+from walletsync.names import local_name
 from walletsync.service import (
     AuditEntry,
     AuditVerdict,
     Companion,
     CompanionAPI,
+    DeviceGroupError,
     DeviceRecord,
     Event,
     LinkOffer,
@@ -21,6 +24,7 @@ from walletsync.service import (
     Status,
 )
 from walletsync.service import events as ev
+from walletsync.service.group_sync import SyncStatus
 
 NOW = 1_800_000_000
 URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303&expiryTimestamp=1800000300"
@@ -84,7 +88,9 @@ class FakeCompanion:
     Linking is scripted: ``link_code`` (the code and the other device's name) is shown once a link is
     offered or pasted, the user's answer is awaited, then ``link_error`` is raised (the other side said
     no, the link expired) or the link succeeds with ``linked_device``. Without ``link_code`` a shown
-    link waits for ever (or ends with ``link_error``).
+    link waits for ever (or ends with ``link_error``). The group's own changes happen in memory:
+    ``rename_device`` and ``revoke_device`` (ending the fake sessions when asked; ``revoked`` records
+    each call), ``sync_now`` reports ``pending`` changes not yet confirmed.
     """
 
     relay = RelayChoice("ws://127.0.0.1:8765", "local")
@@ -96,6 +102,9 @@ class FakeCompanion:
         self._sessions = sessions
         self.group = list(devices) if devices is not None else [this_device()]
         self.joined_with: tuple[str, str | None] | None = None  # what join_group was given: (uri, name)
+        self.founded = False  # linked or joined here: in a group even if the others were revoked since
+        self.revoked: list[tuple[str, bool]] = []  # what revoke_device was given: (device id, end_sessions)
+        self.pending = 0
 
     def clock(self) -> float:
         return NOW
@@ -188,6 +197,7 @@ class FakeCompanion:
         assert self.link_code is not None
         linked = device(len(self.group) + 1, self.link_code[1], linked=NOW, seen=None, status="not heard from")
         self.group.append(linked)
+        self.founded = True
         return linked
 
     async def join_group(
@@ -206,7 +216,37 @@ class FakeCompanion:
             DeviceRecord(name or me.name, me.id, True, NOW, NOW, "this device", 0),
             device(9, self.link_code[1], linked=NOW - 30 * 86400, seen=None, status="not heard from"),
         ]
+        self.founded = True
         return self.devices()
+
+    @property
+    def in_group(self) -> bool:
+        return self.founded or len(self.group) > 1
+
+    def _member(self, ref: str) -> DeviceRecord:
+        found = [d for d in self.group if ref in (d.id, d.name)]
+        if not found:
+            raise DeviceGroupError(f"no device of the group is named {ref!r}")
+        return found[0]
+
+    def rename_device(self, ref: str, name: str) -> DeviceRecord:
+        member = self._member(ref)
+        renamed = replace(member, name=local_name(name))
+        self.group = [renamed if d.id == member.id else d for d in self.group]
+        return renamed
+
+    async def revoke_device(self, ref: str, *, end_sessions: bool = False) -> tuple[DeviceRecord, list[SessionRecord]]:
+        member = self._member(ref)
+        self.revoked.append((member.id, end_sessions))
+        self.group = [d for d in self.group if d.id != member.id]
+        if not end_sessions:
+            return member, []
+        active = {s.topic for s in self._sessions if s.status == "active"}
+        self._sessions = [replace(s, status="revoked") if s.topic in active else s for s in self._sessions]
+        return member, [s for s in self._sessions if s.topic in active]
+
+    async def sync_now(self, timeout: float = 15.0) -> SyncStatus:
+        return SyncStatus(self.devices(), self.pending)
 
     # --- what a phone would have to answer: the fake has no phone ---
     def rename(self, ref: str, name: str) -> SessionRecord:

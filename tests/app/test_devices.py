@@ -19,22 +19,13 @@ from walletsync.app.screens.devices import DevicesScreen
 from walletsync.app.screens.linking import NAME_CELLS, JoinScreen, LinkScreen, PasteLinkScreen, link_problem
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.errors import WalletsyncError
-from walletsync.service import Companion, Config, LinkOffer, StoreChanged
+from walletsync.service import LinkOffer, StoreChanged
 from walletsync.sync.link import LinkInUse, LinkRefused
 from walletsync.sync.link_uri import LinkExpired, LinkUri
 from walletsync.text import shown
 
 HOSTILE = "evil\x1b]0;owned\x07 [red]x[/red]\u202e"
 """A name with a terminal escape, markup and a bidi override: the app must show it as data."""
-
-
-@pytest.fixture
-async def other(companion, tmp_path):
-    """A second device: its own data dir (so its own identity), on the same relay as ``companion``."""
-    other = await Companion.open(Config(data_dir=str(tmp_path / "other"), relay=companion.relay.url))
-    await other.start()
-    yield other
-    await other.close()
 
 
 def names(app) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Protocol
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.protocol.events import Event, RequestSent
 from walletsync.service.devices import DeviceRecord
+from walletsync.service.group_sync import SyncStatus
 from walletsync.service.linking import Confirm, LinkOffer, ShowCode
 from walletsync.service.outcomes import PairingOffer, RequestOutcome
 from walletsync.service.relay_choice import RelayChoice
@@ -101,3 +102,16 @@ class CompanionAPI(Protocol):
         self, uri: str, *, show_code: ShowCode, confirm: Confirm, name: str | None = None
     ) -> list[DeviceRecord]:
         """The group's devices once this device joined through the member's link ``uri`` (codes confirmed)."""
+
+    @property
+    def in_group(self) -> bool:
+        """True when this device is in a device group (what it changes is shared with the other members)."""
+
+    def rename_device(self, ref: str, name: str) -> DeviceRecord:
+        """The device under its new name in the group (any member may rename any device; shared, audited)."""
+
+    async def revoke_device(self, ref: str, *, end_sessions: bool = False) -> tuple[DeviceRecord, list[SessionRecord]]:
+        """The device revoked, and the sessions ended with it (``end_sessions``) or kept open (else)."""
+
+    async def sync_now(self, timeout: float = ...) -> SyncStatus:
+        """The group's status after exchanging with every member online now."""

@@ -1,4 +1,5 @@
-"""Scenes of your devices: the group's table, linking a new device (QR, then the code), joining from the first screen."""
+"""Scenes of your devices: the group's table, linking a new device (QR, then the code), joining from the first screen,
+revoking a device."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ async def linked(pilot: Pilot) -> None:
     await until_shown(pilot, LinkScreen, lambda screen: screen.stage == "linked")
 
 
+async def revoke_asked(pilot: Pilot) -> None:
+    from walletsync.app.screens.device_dialogs import RevokeDeviceScreen
+
+    await devices_shown(pilot)
+    await pilot.press("down", "d")
+    await until_shown(pilot, RevokeDeviceScreen)
+
+
 async def paste_shown(pilot: Pilot) -> None:
     from walletsync.app.screens.linking import PasteLinkScreen
 
@@ -60,7 +69,7 @@ SCENES = [
         "devices",
         'v on the session table: "Your devices" with three rows — desk marked ● (this device, linked 9d ago, seen '
         'now), laptop (in sync, seen 1m ago) and "old [b]mac[/b]" written as is, not bold (not heard from, never '
-        "seen) — with the footer's l Link a device and esc Back.",
+        "seen) — with the footer's l Link a device, r Rename, d Revoke, s Sync now and esc Back.",
         lambda: build_app(three_devices()),
         size=(120, 24),
         steps=devices_shown,
@@ -96,5 +105,15 @@ SCENES = [
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
         steps=paste_shown,
+    ),
+    Scene(
+        "device-revoke",
+        "d on laptop: a dialog \"Revoke 'laptop'?\" saying it will read nothing the group publishes from now on and "
+        "that it knew the keys of these 2 sessions, listed ('phone', 'ledger' with their phones' names), what ending "
+        'or keeping them means, and three buttons: "Revoke and end the sessions" (red), "Revoke, keep the sessions" '
+        '(yellow) and a focused "Cancel".',
+        lambda: build_app(three_devices()),
+        size=(120, 30),
+        steps=revoke_asked,
     ),
 ]

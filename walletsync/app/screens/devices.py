@@ -1,4 +1,5 @@
-"""Your devices: the device group as a table (this device first), and linking a new one (``l``)."""
+"""Your devices: the device group as a table (this device first); link a new one (``l``), rename (``r``) or revoke
+(``d``) the highlighted one, sync now (``s``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ from textual.widgets import DataTable, Footer, Static
 
 from walletsync.app.format import ago, plain
 from walletsync.app.screens.base import CompanionScreen
-from walletsync.app.screens.linking import NAME_CELLS, LinkScreen
+from walletsync.app.screens.device_dialogs import DeviceNameScreen, Revoke, RevokeDeviceScreen, sessions_word
+from walletsync.app.screens.linking import NAME_CELLS, LinkScreen, quoted
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.service import DeviceRecord, Event, StoreChanged
+from walletsync.errors import WalletsyncError
+from walletsync.service import DeviceRecord, Event, SessionRecord, StoreChanged
+from walletsync.text import shown
 
 COLUMNS = (
     ("this", ""),
@@ -28,13 +32,17 @@ THIS_DEVICE = "●"
 REREAD_SECONDS = 5.0
 """How often the table re-reads the group even without a StoreChanged: "last seen" moves as sync messages arrive."""
 ALONE = "Only this device so far — press l to link another one (it shows a QR and a link for the other device)."
+NO_GROUP = "This device is in no group yet: press l to link another device first."
 
 
 class DevicesScreen(CompanionScreen):
-    """Lists the group's devices; ``l`` shows a link for a new one. Rows are keyed by device id."""
+    """Lists the group's devices and acts on the highlighted one. Rows are keyed by device id."""
 
     BINDINGS = [
         Binding("l", "link", "Link a device", id="devices.link"),
+        Binding("r", "rename", "Rename", id="devices.rename"),
+        Binding("d", "revoke", "Revoke", id="devices.revoke"),
+        Binding("s", "sync", "Sync now", id="devices.sync"),
         Binding("escape", "app.pop_screen", "Back", id="devices.back"),
     ]
 
@@ -129,3 +137,109 @@ class DevicesScreen(CompanionScreen):
         """The dialog closed: a link still under way is cancelled (its topic left, its secret forgotten)."""
         self.workers.cancel_group(self, "device-link")
         self.reload(highlight=device.id if device else None)
+
+    # --- rename, revoke, sync: each service call in a worker, its outcome as a notification ------------
+
+    def _selected(self) -> DeviceRecord | None:
+        device = self.current_device()
+        if device is None:
+            self.notify("No device selected", severity="warning")
+            return None
+        return self.records[device]
+
+    def _working(self, group: str) -> bool:
+        return any(w.group == group and w.node is self and w.is_running for w in self.app.workers)
+
+    def action_rename(self) -> None:
+        device = self._selected()
+        if device is None:
+            return
+        if not self.companion.in_group:
+            self.notify(NO_GROUP, severity="warning", markup=False)
+            return
+        self.rename(device)
+
+    @work(exclusive=True, group="device-rename", exit_on_error=False)
+    async def rename(self, device: DeviceRecord) -> None:
+        """Ask for the name until the service takes one (its refusals show in the dialog) or the user cancels."""
+        dialog = DeviceNameScreen(device)
+        await self.app.push_screen(dialog)
+        try:
+            while (name := await dialog.next_name()) is not None:
+                if name == device.name:
+                    return
+                try:
+                    renamed = self.companion.rename_device(device.id, name)
+                except WalletsyncError as exc:
+                    dialog.refused(shown(exc, 300))
+                    continue
+                dialog.close(renamed)
+                self.reload(highlight=renamed.id)
+                self.notify(f"Renamed to {quoted(renamed.name)}: the other devices see it once they sync", markup=False)
+                return
+        finally:
+            dialog.close()  # cancelled, unchanged, or an unexpected error (on its way to the handler)
+
+    def action_revoke(self) -> None:
+        device = self._selected()
+        if device is None:
+            return
+        if device.this_device:
+            self.notify(
+                f"{quoted(device.name)} is this device, and a device cannot revoke itself: revoke it from another "
+                "device of the group (a lost device is revoked from one you still have).",
+                title="Not this device",
+                severity="warning",
+                markup=False,
+            )
+            return
+        if self._working("device-revoke"):
+            self.notify("A revoke is under way", severity="warning")
+            return
+        self.revoke(device)
+
+    @work(group="device-revoke", exit_on_error=False)
+    async def revoke(self, device: DeviceRecord) -> None:
+        """Say what revoking does to the open sessions, ask, then revoke as chosen."""
+        open_sessions = await asyncio.to_thread(self._open_sessions)
+        choice = await self.app.push_screen_wait(RevokeDeviceScreen(device, open_sessions))
+        if choice is None:
+            return
+        end = choice is Revoke.END_SESSIONS
+        revoked, ended = await self.companion.revoke_device(device.id, end_sessions=end)
+        kept = [] if end else await asyncio.to_thread(self._open_sessions)
+        self.reload()
+        self.notify(revoked_message(revoked, ended, kept), title="Device revoked", markup=False, timeout=10)
+
+    def _open_sessions(self) -> list[SessionRecord]:
+        """The sessions a revoke may end (those the service ends), by name."""
+        return sorted((s for s in self.companion.sessions() if s.status == "active"), key=lambda s: s.name.casefold())
+
+    def action_sync(self) -> None:
+        if not self.companion.in_group:
+            self.notify(NO_GROUP, severity="warning", markup=False)
+        elif self._working("device-sync"):
+            self.notify("Already syncing", severity="warning")
+        else:
+            self.sync()
+
+    @work(group="device-sync", exit_on_error=False)
+    async def sync(self) -> None:
+        """Exchange with every member online now; say whether each confirmed this device's changes."""
+        status = await self.companion.sync_now()
+        self.reload()
+        if status.pending:
+            s = "s" if status.pending != 1 else ""
+            self.notify(f"{status.pending} change{s} not yet confirmed", title="Synced", severity="warning")
+        else:
+            self.notify("All devices in sync", title="Synced")
+
+
+def revoked_message(device: DeviceRecord, ended: list[SessionRecord], kept: list[SessionRecord]) -> str:
+    """What a revoke did: "Revoked 'x'; ended 2 sessions" or "…; kept 2 sessions open: 'a', 'b'" (names escaped)."""
+    message = f"Revoked {quoted(device.name)}"
+    if ended:
+        message += f"; ended {sessions_word(len(ended))}"
+    if kept:
+        message += f"; kept {sessions_word(len(kept))} open: " + ", ".join(quoted(s.name) for s in kept)
+    return message
