@@ -21,6 +21,7 @@ from walletsync.service.events import (
     SessionRenamed,
     StoreChanged,
 )
+from walletsync.service.group_sync import SyncStatus
 from walletsync.service.linking import LinkOffer, relay_of_link
 from walletsync.service.outcomes import (
     AmbiguousSession,
@@ -82,6 +83,7 @@ __all__ = [
     "SessionRecord",
     "SessionRenamed",
     "Status",
+    "SyncStatus",
     "StoreChanged",
     "choose_relay",
     "events",

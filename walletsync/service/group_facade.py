@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from walletsync.names import local_name
+from walletsync.errors import WalletsyncError
 from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceGroupError, DeviceRecord
 from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
@@ -131,7 +131,7 @@ class GroupMethods:
         if not self.group.joined:
             raise DeviceGroupError("this device is in no group yet: 'walletsync devices link' starts one")
         device = self.group.find(ref, self.device_names())
-        name = check_device_name(local_name(name))
+        name = check_device_name(name.strip())
         with self.db.transaction():
             self.group_sync.record([device_name_write(device, name)])
             self.journal.audit("device_renamed", None, device=device, name=name)
@@ -154,7 +154,13 @@ class GroupMethods:
         await self.group_sync.publish_entries(previous)  # on the old topic: the others learn the new key there
         await self.group_sync.listen()  # the new epoch's topic
         active = self.db.sessions(include_ended=False)
-        ended = [await self.revoke(s.topic) for s in active] if end_sessions else []
+        ended: list[SessionRecord] = []
+        failed: list[str] = []
+        for session in active if end_sessions else []:
+            try:
+                ended.append(await self.revoke(session.topic))
+            except WalletsyncError as exc:  # ended locally (no key) or meanwhile: say so, go on with the rest
+                failed.append(f"{session.name}: {exc}")
         kept = [] if end_sessions else [s.name for s in active]
         self._audit_group(
             "device_revoked",
@@ -163,6 +169,7 @@ class GroupMethods:
             by=self.group.keys.id,
             ended_sessions=[s.name for s in ended],
             kept_sessions=kept,
+            **({"not_ended": failed} if failed else {}),
         )
         return record, ended
 
