@@ -41,7 +41,7 @@ async def test_a_uri_given_as_an_argument_still_pairs_but_the_phone_warns(start_
     phone = await PhoneProcess.start(await connect(dapp), relay.url, log_dir, "--approve", via="argv")
     try:
         await dapp.next_event(ev.SessionSettled)
-        assert "a URI given as an argument is visible to other local users (ps)" in phone.log_path.read_text()
+        assert "a pairing URI given as an argument is visible to other local users (ps)" in phone.log_path.read_text()
     finally:
         await phone.close()
         await dapp.close()

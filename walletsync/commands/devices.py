@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit, emit_json, quoted
+from walletsync.commands.prompt import secret_line
 from walletsync.errors import WalletsyncError
 from walletsync.service import DeviceRecord, LinkOffer, relay_of_link
 
@@ -147,27 +148,7 @@ def run_link(args: argparse.Namespace) -> int:
 
 def _link_text(args: argparse.Namespace) -> tuple[str, bool]:
     """The link from the argument, else ``$WALLETSYNC_LINK``, else one line of stdin; and whether stdin was used."""
-    if args.uri and args.uri != "-":
-        print(
-            "walletsync: note: a link given as an argument is visible to other local users (ps) until it is used; "
-            f"pipe it on stdin or set ${LINK_ENV} instead",
-            file=sys.stderr,
-            flush=True,
-        )
-        return args.uri, False
-    if args.uri is None and os.environ.get(LINK_ENV):
-        return os.environ[LINK_ENV].strip(), False
-    if sys.stdin is None:
-        raise WalletsyncError(f"no link: give it on stdin or in ${LINK_ENV}")
-    if sys.stdin.isatty():
-        print("Link (walletsync:link?…): ", end="", file=sys.stderr, flush=True)
-    line = sys.stdin.buffer.readline(MAX_LINK_BYTES + 1)
-    if len(line) > MAX_LINK_BYTES:
-        raise WalletsyncError(f"stdin: a link is at most {MAX_LINK_BYTES} bytes; this line is longer")
-    text = line.decode("utf-8", "replace").strip()
-    if not text:
-        raise WalletsyncError(f"no link: stdin was empty (give it on stdin or in ${LINK_ENV})")
-    return text, not sys.stdin.isatty()
+    return secret_line(args.uri, LINK_ENV, "link", "Link (walletsync:link?…): ", MAX_LINK_BYTES)
 
 
 def run_join(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from walletsync.commands.output import emit, fail
+from walletsync.commands.prompt import secret_line
 from walletsync.errors import WalletsyncError
 from walletsync.signer import DEFAULT_PATH, Signer
 from walletsync.text import shown
@@ -118,34 +119,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _pairing_uri(args: argparse.Namespace) -> tuple[str, bool]:
-    """The URI from the argument, else ``$WALLETSYNC_URI``, else one line of stdin (prompted for on a terminal).
-
-    Also says whether it came through a pipe (stdin is then spent: answers are read from the terminal).
-    The URI carries the pairing's symmetric key: on the command line every local user can read it
-    in ``/proc/PID/cmdline``; the environment and stdin are the owner's alone.
-    """
-    if args.uri and args.uri != "-":
-        print(
-            "walletsync phone: note: a URI given as an argument is visible to other local users (ps); "
-            f"pipe it on stdin or set ${URI_ENV} instead",
-            file=sys.stderr,
-            flush=True,
-        )
-        return args.uri, False
-    if args.uri is None and os.environ.get(URI_ENV):
-        return os.environ[URI_ENV].strip(), False
-    if sys.stdin is None:
-        raise PhoneError(f"no pairing URI: give it on stdin or in ${URI_ENV}")
-    piped = not sys.stdin.isatty()
-    if not piped:
-        print("Pairing URI (wc:…): ", end="", file=sys.stderr, flush=True)
-    line = sys.stdin.buffer.readline(MAX_URI_BYTES + 1)
-    if len(line) > MAX_URI_BYTES:
-        raise PhoneError(f"stdin: a pairing URI is at most {MAX_URI_BYTES} bytes; this line is longer")
-    text = line.decode("utf-8", "replace").strip()
-    if not text:
-        raise PhoneError(f"no pairing URI: stdin was empty (give it on stdin or in ${URI_ENV})")
-    return text, piped
+    """The URI from the argument, else ``$WALLETSYNC_URI``, else one line of stdin (prompted for on a terminal),
+    and whether it came through a pipe. The URI carries the pairing's symmetric key: see :func:`secret_line`."""
+    return secret_line(args.uri, URI_ENV, "pairing URI", "Pairing URI (wc:…): ", MAX_URI_BYTES, PhoneError)
 
 
 def _answer_fd(stdin_spent: bool) -> int | None:
