@@ -175,7 +175,7 @@ def test_bytes_that_are_no_entry_are_refused(data):
 def test_an_entry_has_a_size_bound(monkeypatch):
     membership = group(B, C, X, Y)
     fits, _ = copy(membership).revoke(A, B.id, at=3_000, random=seeded(1))
-    monkeypatch.setattr(ms, "MAX_ENTRY_BYTES", len(fits.to_bytes()) - 1)
+    monkeypatch.setattr("walletsync.sync.entries.MAX_ENTRY_BYTES", len(fits.to_bytes()) - 1)
     with pytest.raises(MembershipError) as err:
         membership.revoke(A, B.id, at=3_000, random=seeded(1))
     assert err.value.code == "malformed"

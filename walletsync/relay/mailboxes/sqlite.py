@@ -19,14 +19,13 @@ tells the relay when what it stored is durable (``synchronous=NORMAL`` in WAL
 mode: a commit survives the process being killed; only a power cut can lose the
 last ones); the relay answers a publish only then. Acks are grouped the same way;
 a crash before their commit only means those messages are pushed once more. WAL
-checkpoints run every :data:`CHECKPOINT_PAGES` pages, as part of a commit; a
-checkpoint first fsyncs the WAL, so a background thread fsyncs it every
-:data:`WAL_SYNC_INTERVAL` seconds (never holding the loop) and leaves the
-checkpoint little to wait for.
+checkpoints run every :data:`~walletsync.relay.mailboxes.sqlite_file.CHECKPOINT_PAGES`
+pages, as part of a commit; a checkpoint first fsyncs the WAL, so a background thread
+fsyncs it every :data:`~walletsync.relay.mailboxes.sqlite_file.WAL_SYNC_INTERVAL`
+seconds (never holding the loop) and leaves the checkpoint little to wait for.
 
-Schema 2: ``mailbox`` (one row per message, ``seq`` = insertion order) and
-``receipts`` (seq, client id). A schema-1 file (``messages`` + ``acks``) is
-converted on open.
+The file itself (opening it, its schema and migration, that thread) is
+:mod:`walletsync.relay.mailboxes.sqlite_file`'s; this module is the store over it.
 """
 
 from __future__ import annotations
@@ -34,9 +33,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -49,42 +45,13 @@ from walletsync.relay.mailbox import (
     StoredMessage,
     stored_size,
 )
-from walletsync.relay.mailboxes import StoreUnavailable
 from walletsync.relay.mailboxes.pending import Pending
+from walletsync.relay.mailboxes.sqlite_file import WalSyncer, open_file
 
 log = logging.getLogger("walletsync.relay")
 
-SCHEMA_VERSION = 2
-CHECKPOINT_PAGES = 4000
-"""WAL pages (of 4 KiB) between checkpoints: one about every 16 MB of writes."""
-WAL_SYNC_INTERVAL = 0.05
 PURGE_CHUNK = 2000
 """expired messages deleted per transaction, so a big purge does not hold the loop"""
-OPEN_TIMEOUT_MS = 2000
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS mailbox (
-    seq INTEGER PRIMARY KEY,
-    topic TEXT NOT NULL, id TEXT NOT NULL, message TEXT NOT NULL, publisher TEXT NOT NULL,
-    published_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, tag INTEGER NOT NULL,
-    prompt INTEGER NOT NULL, attestation TEXT
-);
-CREATE INDEX IF NOT EXISTS mailbox_expiry ON mailbox (expires_at);
-CREATE TABLE IF NOT EXISTS receipts (
-    seq INTEGER NOT NULL, client_id TEXT NOT NULL,
-    PRIMARY KEY (seq, client_id)
-) WITHOUT ROWID;
-"""
-
-MIGRATE_FROM_1 = """
-INSERT INTO mailbox (topic, id, message, publisher, published_at, expires_at, tag, prompt, attestation)
-    SELECT topic, id, message, publisher, published_at, expires_at, tag, prompt, attestation FROM messages ORDER BY published_at;
-CREATE INDEX migrate_key ON mailbox (topic, id);
-INSERT OR IGNORE INTO receipts SELECT b.seq, a.client_id FROM acks a JOIN mailbox b ON b.topic = a.topic AND b.id = a.id;
-DROP INDEX migrate_key;
-DROP TABLE acks;
-DROP TABLE messages;
-"""
 
 INSERT = "INSERT INTO mailbox (topic, id, message, publisher, published_at, expires_at, tag, prompt, attestation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 RECEIPT = "INSERT OR IGNORE INTO receipts VALUES (?, ?)"
@@ -132,34 +99,15 @@ class _Topic:
 
 class SqliteStore(MailboxStore):
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.path = str(path)
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute(f"PRAGMA busy_timeout={OPEN_TIMEOUT_MS}")
-            db.execute("PRAGMA locking_mode=EXCLUSIVE")  # before WAL: the WAL index then lives in this process
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: committed data survives a process crash
-            db.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_PAGES}")
-            _migrate(db)  # a write: takes (and from now on keeps) the file's lock
-        except sqlite3.OperationalError as exc:
-            db.close()
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreUnavailable(
-                    f"the relay store {self.path} is in use by another process (another walletsync relay?)"
-                ) from None
-            raise StoreUnavailable(f"cannot open the relay store {self.path}: {exc}") from None
-        except BaseException:
-            db.close()
-            raise
-        self._db = db
+        self._db = open_file(self.path)
         self._topics: dict[str, _Topic] = {}
         self._bytes = 0
         self._txn: list[Callable[[BaseException | None], None]] | None = None
         """who waits for the commit of the open transaction (None: none open)"""
         self._txn_loop: asyncio.AbstractEventLoop | None = None
         self._load()
-        self._syncer = _WalSyncer(self.path + "-wal")
+        self._syncer = WalSyncer(self.path + "-wal")
 
     def _load(self) -> None:
         """(Re)build the in-memory index from the file."""
@@ -360,77 +308,3 @@ class SqliteStore(MailboxStore):
         self._syncer.stop()
         self._db.close()
         self._syncer.release()
-
-
-_fdatasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
-
-
-class _WalSyncer:
-    """fsyncs the WAL in the background, so a checkpoint (which fsyncs it first, on the loop) finds it nearly clean.
-
-    Only ever adds durability; reads and writes nothing.
-    """
-
-    def __init__(self, wal_path: str) -> None:
-        self.written = False
-        self._stopping = threading.Event()
-        try:
-            self._fd: int | None = os.open(wal_path, os.O_RDONLY)
-        except OSError:  # no WAL file (should not happen in WAL mode): checkpoints just sync it themselves
-            self._fd = None
-            return
-        self._thread = threading.Thread(target=self._run, name="relay-wal-sync", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stopping.wait(WAL_SYNC_INTERVAL):
-            if self.written:
-                self.written = False
-                try:
-                    _fdatasync(self._fd)  # type: ignore[arg-type]
-                except OSError:
-                    pass
-
-    def stop(self) -> None:
-        if self._fd is not None and not self._stopping.is_set():
-            self._stopping.set()
-            self._thread.join()
-
-    def release(self) -> None:
-        """Close the file descriptor (after the database itself, so no lock of SQLite's could go with it)."""
-        if self._fd is not None:
-            self.stop()
-            os.close(self._fd)
-            self._fd = None
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
-            for statement in _statements(SCHEMA):
-                db.execute(statement)
-            if (
-                db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'messages'").fetchone()
-                is not None
-            ):
-                for statement in _statements(MIGRATE_FROM_1):
-                    db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
-
-
-def _statements(script: str) -> list[str]:
-    """A script as single statements (executescript would commit the open transaction)."""
-    out, current = [], ""
-    for part in script.split(";"):
-        current += part + ";"
-        if sqlite3.complete_statement(current):
-            if current.strip(" \n;"):
-                out.append(current.strip())
-            current = ""
-    return out
