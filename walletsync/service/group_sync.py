@@ -46,6 +46,8 @@ MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_INBOX = 20_000
 """Sync messages waiting to be applied; past it they are dropped (a hello gets them again)."""
 BATCH = 2_000
+CLOSE_FLUSH_TIMEOUT = 5.0
+"""Seconds closing waits for the relay to take this device's unpublished changes."""
 MAX_REFUSED_AUDITS = 50
 
 
@@ -221,9 +223,19 @@ class GroupSync:
         self._poke()
 
     async def close(self) -> None:
+        """Stop; first publish what this device recorded and has not published (a command that changed something
+        just before it exits, ``pair`` or ``sign``, still shares it), if the relay is up."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        runner = self.runner
+        if runner is None or runner.client.status.state != "online":
+            return
+        try:
+            async with asyncio.timeout(CLOSE_FLUSH_TIMEOUT):
+                await self.publish_pending()
+        except Exception:
+            log.warning("this device's last changes were not published; they stay queued for the next run")
 
     async def _tap(self, data: MessageData) -> None:
         if not self._inbox.full():
