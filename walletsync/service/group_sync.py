@@ -29,6 +29,7 @@ from walletsync.sync import envelope
 from walletsync.sync.changes import MAX_WRITES, Change, StateError, Write, canonical
 from walletsync.sync.clock import ClockError, HybridClock, Stamp
 from walletsync.sync.keys import EpochKey
+from walletsync.sync.membership import Entry, MembershipError
 from walletsync.sync.sibling import is_sibling, nonce_for
 from walletsync.sync.state import GroupState
 from walletsync.transport.runner import EngineRunner
@@ -273,12 +274,20 @@ class GroupSync:
                     self.db.device_seen(self.me, int(self.clock()), str(seq))
 
     async def hello(self) -> None:
-        """Tell the members what this device has applied (they send what it lacks)."""
+        """Tell the members what this device has applied (they send what it lacks) and the membership entries it
+        holds (a device another member linked becomes known to all)."""
         row = self.db.group()
         if row is None:
             return
         vector = self.state().vector
-        await self._send({"t": "hello", "vector": vector, "at": int(self.clock() * 1000)}, 0, HELLO_TTL)
+        members = self.group.membership.entries() if self.group.membership else []
+        body = {
+            "t": "hello",
+            "vector": vector,
+            "at": int(self.clock() * 1000),
+            "members": [e.to_json() for e in members],
+        }
+        await self._send(body, 0, HELLO_TTL)
 
     async def publish_snapshot(self) -> None:
         """Publish the whole shared state (in parts) for members that were away too long."""
@@ -343,6 +352,8 @@ class GroupSync:
                         entities |= {w.entity for w in change.writes}
                         self.db.device_seen(opened.sender, now, None)
                     elif kind == "hello":
+                        if self._take_entries(body.get("members"), now):
+                            senders, revoked = membership.signing_keys(), membership.revoked()
                         replies += self._on_hello(opened.sender, body, state, now)
                     elif kind == "snapshot":
                         peer = self._on_part(body)
@@ -387,9 +398,45 @@ class GroupSync:
             replies.append(lambda: self.publish_pending(since=theirs_of_me))
         if any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender)):
             replies.append(self.publish_snapshot)
-        if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()):
-            replies.append(self.hello)  # they hold more: our hello makes them send it
+        if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()) or self._lacks_entries(
+            body.get("members")
+        ):
+            replies.append(self.hello)  # they hold more: our hello makes them send it; or they lack entries we hold
         return replies
+
+    def _take_entries(self, items: Any, now: int) -> bool:
+        """Keep the membership entries a member's hello carries that this device lacks (the membership rules check
+        each, whoever relayed it); True if the members changed."""
+        membership = self.group.membership
+        if membership is None or not isinstance(items, list):
+            return False
+        known = {e.hash for e in membership.entries()}
+        for item in items:
+            try:
+                entry = Entry.from_json(item)
+                if entry.hash not in known:
+                    membership.add_entry(entry)
+            except MembershipError as exc:
+                self._refuse(exc)
+        for refusal in membership.take_refusals():
+            self._refuse(refusal)
+        fresh = [e for e in membership.entries() if e.hash not in known]
+        for entry in fresh:
+            self.db.add_group_entry(entry.hash, entry.to_bytes(), now)
+        return bool(fresh)
+
+    def _lacks_entries(self, items: Any) -> bool:
+        """A hello that carries membership entries, and not all of this device's."""
+        membership = self.group.membership
+        if membership is None or not isinstance(items, list):
+            return False
+        theirs = set()
+        for item in items:
+            try:
+                theirs.add(Entry.from_json(item).hash)
+            except MembershipError:
+                continue
+        return any(e.hash not in theirs for e in membership.entries())
 
     def _on_part(self, body: dict[str, Any]) -> GroupState | None:
         ident, index, count, data = body["id"], body["part"], body["parts"], base64.b64decode(body["data"])
