@@ -32,10 +32,10 @@ from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import verify_stored
 from walletsync.service.chain_check import check_on_chain
-from walletsync.service.config import Config, configured_rpc
+from walletsync.service.config import Config, configured_rpc, configured_sync_ttl
 from walletsync.service.devices import DeviceGroup, DeviceRecord
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
-from walletsync.service.group_sync import GroupSync, SyncStatus
+from walletsync.service.group_sync import CHANGE_TTL, GroupSync, SyncStatus
 from walletsync.service.journal import Journal
 from walletsync.service.linking import Confirm, LinkOffer, ShowCode, join_link, show_link
 from walletsync.service.naming import check_free, find_active, find_session
@@ -87,7 +87,12 @@ class Companion:
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
         self.group = DeviceGroup(db, secrets, clock, random)
         self.group_sync = GroupSync(
-            db, self.group, lambda kind, **data: self.journal.audit(kind, None, **data), clock, random
+            db,
+            self.group,
+            lambda kind, **data: self.journal.audit(kind, None, **data),
+            clock,
+            random,
+            change_ttl=configured_sync_ttl(home, CHANGE_TTL),
         )
         self.group_sync.on_applied = self._adopt_shared
         self.engine.siblings = self.group_sync.mark()
