@@ -353,12 +353,14 @@ class TestBadMessages:
         refused_unchanged(fresh_member, messages["reveal"], LinkOutOfOrder)
         fresh_joiner = JoinerLink(member.uri, LAPTOP, seeded(10))
         refused_unchanged(fresh_joiner, messages["offer"], LinkOutOfOrder)
-        fresh_joiner.commit(NOW)
-        refused_unchanged(fresh_joiner, messages["offer"], LinkOutOfOrder)  # an offer to another commit
         with pytest.raises(LinkOutOfOrder):
             fresh_member.confirm(NOW)
+        fresh_joiner.commit(NOW)
         with pytest.raises(LinkOutOfOrder):
             fresh_joiner.confirm(NOW)
+        with pytest.raises(LinkInUse):  # an offer to another commit: the link was used by someone else
+            fresh_joiner.receive(messages["offer"], NOW)
+        assert fresh_joiner.state == "in_use" and fresh_joiner.finished
         with pytest.raises(LinkOutOfOrder):
             joiner.commit(NOW)
 

@@ -32,11 +32,11 @@ from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.chain_check import check_on_chain
-from walletsync.service.config import Config, configured_rpc
+from walletsync.service.config import Config, configured_rpc, configured_sync_ttl
 from walletsync.service.devices import DeviceGroup
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_facade import GroupMethods
-from walletsync.service.group_sync import GroupSync
+from walletsync.service.group_sync import CHANGE_TTL, GroupSync
 from walletsync.service.journal import Journal
 from walletsync.service.naming import check_free, find_active, find_session
 from walletsync.service.opening import open_data_dir
@@ -86,7 +86,12 @@ class Companion(GroupMethods):
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
         self.group = DeviceGroup(db, secrets, clock, random)
         self.group_sync = GroupSync(
-            db, self.group, lambda kind, **data: self.journal.audit(kind, None, **data), clock, random
+            db,
+            self.group,
+            lambda kind, **data: self.journal.audit(kind, None, **data),
+            clock,
+            random,
+            change_ttl=configured_sync_ttl(home, CHANGE_TTL),
         )
         self.group_sync.on_applied = self._adopt_shared
         self.store_sync.on_adopt = self._reload_group

@@ -54,3 +54,15 @@ def configured_rpc(home: Path, chain: str) -> str | None:
     """The chain RPC URL ``config.json`` names for ``chain`` (its ``rpc`` object), if any."""
     url: str | None = _from_settings(home, lambda settings: (settings.get("rpc") or {}).get(chain))
     return url
+
+
+def configured_sync_ttl(home: Path, default: int) -> int:
+    """How long the relay keeps this device's sync changes, in seconds: ``config.json``'s ``sync_ttl``, else
+    ``default``. Past it a member that was away catches up from a snapshot (a short one suits tests and relays
+    that keep little)."""
+    ttl = _from_settings(home, lambda settings: settings.get("sync_ttl"))
+    if ttl is None:
+        return default
+    if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0:
+        raise WalletsyncError(f"{home / 'config.json'}: sync_ttl is a whole number of seconds above 0")
+    return ttl

@@ -50,7 +50,12 @@ MAX_INBOX_BYTES = 64 * 1024 * 1024
 MAX_PARTS_BYTES = 64 * 1024 * 1024
 """Bytes of half-received snapshots held at once."""
 BATCH = 2_000
+CLOSE_FLUSH_TIMEOUT = 5.0
+"""Seconds closing waits for the relay to take this device's unpublished changes."""
 MAX_REFUSED_AUDITS = 50
+ENTRIES_EVERY = 10
+"""Seconds between two answers to hellos whose membership heads differ (an entry one side refuses must
+not make the two trade entries forever)."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,7 @@ class GroupSync:
         self._parts: dict[str, dict[int, bytes]] = {}
         self._refused = 0
         self._busy = False
+        self._entries_sent_at = -ENTRIES_EVERY
         self._inbox_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
@@ -237,9 +243,19 @@ class GroupSync:
         self._poke()
 
     async def close(self) -> None:
+        """Stop; first publish what this device recorded and has not published (a command that changed something
+        just before it exits, ``pair`` or ``sign``, still shares it), if the relay is up."""
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        runner = self.runner
+        if runner is None or runner.client.status.state != "online":
+            return
+        try:
+            async with asyncio.timeout(CLOSE_FLUSH_TIMEOUT):
+                await self.publish_pending()
+        except Exception:
+            log.warning("this device's last changes were not published; they stay queued for the next run")
 
     async def _tap(self, data: MessageData) -> None:
         size = len(data.message)
@@ -279,7 +295,8 @@ class GroupSync:
                     self.db.device_seen(self.me, int(self.clock()), str(seq))
 
     async def hello(self) -> None:
-        """Tell the members what this device has applied (they send what it lacks)."""
+        """Tell the members what this device has applied (they send what it lacks) and the membership entries it
+        holds (a device another member linked becomes known to all)."""
         row = self.db.group()
         if row is None:
             return
@@ -429,8 +446,12 @@ class GroupSync:
         if not isinstance(vector, dict):
             raise SyncRefused("malformed", "a hello carries a version vector")
         membership = self.group.membership
-        if membership is not None and body.get("heads") != list(membership.heads()):
-            replies_entries: list[Callable[[], Any]] = [self.publish_entries]
+        heads_differ = membership is not None and body.get("heads") != list(membership.heads())
+        if heads_differ and now - self._entries_sent_at >= ENTRIES_EVERY:
+            self._entries_sent_at = now
+            # one of us lacks membership entries (a device another member linked): send ours, and our
+            # hello so that they send theirs; each entry is checked by the membership rules on arrival
+            replies_entries: list[Callable[[], Any]] = [self.publish_entries, self.hello]
         else:
             replies_entries = []
         self.db.device_seen(sender, now, canonical(vector))

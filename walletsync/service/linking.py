@@ -174,8 +174,8 @@ async def _next_step(
     """The next message on the link, taken and answered; None for one that was refused (and noted).
 
     A refusal by the other side, an expiry or a link used by another device first ends the link (audited)."""
-    message = await wire.next(link.uri.expires, clock)
     try:
+        message = await wire.next(link.uri.expires, clock)
         step = link.receive(message, clock())
     except (LinkRefused, LinkExpired, LinkInUse) as exc:
         audit("link_ended", code=exc.code, reason=str(exc))

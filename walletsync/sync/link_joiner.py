@@ -148,7 +148,9 @@ class JoinerLink:
             raise LinkOutOfOrder(f"an offer while the link is {self._state}")
         commitment, member, public_key = read_offer(body)
         if not hmac.compare_digest(commitment, committed.commitment):
-            raise LinkOutOfOrder("an offer made to another device's commit")
+            # the member answered another device's commit: the link is taken (a second use, or a race)
+            self._state = "in_use"
+            raise LinkInUse("another device used this link first: ask for a new one")
         ephemeral = committed.ephemeral
         reveal = reveal_body(ephemeral.public_key, committed.nonce)
         agreed = agree(ephemeral.private_key, public_key, self._topic, committed.body, body, reveal)
