@@ -38,8 +38,15 @@ async def test_a_relay_killed_mid_sync_loses_nothing_and_applies_nothing_twice(m
     assert [d["status"] for d in b.json("devices")] == ["this device", "in sync"]
 
     remote = b.remote_audit()
-    own_of_a = a.json("audit")
+    a_id = next(d["id"] for d in a.json("devices") if d["this_device"])
+    own_of_a = [
+        {k: v for k, v in r.items() if k not in ("device", "device_name")}
+        for r in a.json("audit")
+        if r["device"] == a_id
+    ]
     assert [{k: v for k, v in r.items() if k != "device"} for r in remote] == own_of_a  # each of A's rows once
+    listed_on_b = [r for r in b.json("audit") if r["device"] == a_id]
+    assert [{k: v for k, v in r.items() if k not in ("device", "device_name")} for r in listed_on_b] == own_of_a
     rows = [(r["kind"], r["session"], repr(sorted(r["data"].items()))) for r in b.json("audit")]
     assert len(rows) == len(set(rows)), rows
     assert not [r for r in b.json("audit") if r["kind"] == "sync_message_refused"]
