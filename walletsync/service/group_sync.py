@@ -20,16 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from walletsync.errors import WalletsyncError
 from walletsync.protocol.relay_rpc import MessageData, Publish
 from walletsync.service.devices import DeviceGroup
-from walletsync.service.shared_rows import project, writes_for
+from walletsync.service.group_inbound import ENTRIES_EVERY, SNAPSHOT_PART, GroupInbound
+from walletsync.service.shared_rows import writes_for
 from walletsync.store.db import Database
 from walletsync.sync import envelope
-from walletsync.sync.changes import MAX_WRITES, Change, StateError, Write, canonical
-from walletsync.sync.clock import ClockError, HybridClock, Stamp
+from walletsync.sync.changes import MAX_WRITES, Change, Write, canonical
+from walletsync.sync.clock import HybridClock, Stamp
 from walletsync.sync.keys import EpochKey
-from walletsync.sync.membership import Entry
 from walletsync.sync.sibling import is_sibling, nonce_for
 from walletsync.sync.state import GroupState
 from walletsync.transport.runner import EngineRunner
@@ -41,21 +40,11 @@ CHANGE_TTL = 30 * 24 * 3600
 """How long the relay keeps a change (the relay's own limit is 30 days); past it, snapshots carry it."""
 SNAPSHOT_TTL = 30 * 24 * 3600
 HELLO_TTL = 3600
-SNAPSHOT_PART = 96 * 1024
-"""Bytes of snapshot per message: with base64 and the envelope it stays under the relay's 256 KiB."""
-MAX_SNAPSHOT_BYTES = 32 * 1024 * 1024
 MAX_INBOX = 20_000
 MAX_INBOX_BYTES = 64 * 1024 * 1024
 """Sync messages (and their bytes) waiting to be applied; past it they are dropped (a hello gets them again)."""
-MAX_PARTS_BYTES = 64 * 1024 * 1024
-"""Bytes of half-received snapshots held at once."""
-BATCH = 2_000
 CLOSE_FLUSH_TIMEOUT = 5.0
 """Seconds closing waits for the relay to take this device's unpublished changes."""
-MAX_REFUSED_AUDITS = 50
-ENTRIES_EVERY = 10
-"""Seconds between two answers to hellos whose membership heads differ (an entry one side refuses must
-not make the two trade entries forever)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +78,7 @@ class Mark:
         return is_sibling(self._all, nonce, plaintext)
 
 
-class GroupSync:
+class GroupSync(GroupInbound):
     """The shared state of this device's group, kept in ``db`` and exchanged over the runner's relay."""
 
     def __init__(
@@ -120,10 +109,6 @@ class GroupSync:
         self._inbox_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
-
-    @property
-    def me(self) -> str:
-        return self.group.keys.id
 
     # --- the state in the store ------------------------------------------------------------------
 
@@ -322,183 +307,6 @@ class GroupSync:
             body["data"] = base64.b64encode(part).decode("ascii")
             await self._send(body, 0, self.snapshot_ttl)
 
-    # --- applying what members publish ------------------------------------------------------------------
-
-    async def _drain(self) -> None:
-        while True:
-            batch = [await self._inbox.get()]
-            while not self._inbox.empty() and len(batch) < BATCH:
-                batch.append(self._inbox.get_nowait())
-            self._inbox_bytes -= sum(len(m) for m in batch)
-            self._busy = True
-            try:
-                replies = self.apply(batch)
-                for reply in replies:
-                    await reply()
-            except Exception:
-                log.exception("applying %d sync messages failed", len(batch))
-            finally:
-                self._busy = self._inbox.qsize() > 0
-
-    @property
-    def idle(self) -> bool:
-        """Nothing received is waiting to be applied, or being applied and answered."""
-        return self._inbox.empty() and not self._busy
-
-    def apply(self, messages: list[str]) -> list[Callable[[], Any]]:
-        """Apply a batch of sync messages in one transaction; returns the replies to send afterwards."""
-        membership = self.group.membership
-        if membership is None:
-            return []
-        keys = envelope.keyring(self._epoch_keys())
-        senders, revoked = membership.signing_keys(), membership.revoked()
-        now = int(self.clock())
-        replies: list[Callable[[], Any]] = []
-        changed_rows = False
-        with self.db.transaction():
-            row = self.db.group()
-            if row is None:
-                return []
-            state = GroupState.from_snapshot(self.state().to_snapshot())
-            clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
-            entities: set[str] = set()
-            held_before = state.held
-            for message in messages:
-                try:
-                    opened = envelope.open_b64(message, keys=keys, senders=senders, revoked=revoked)
-                    if opened.sender == self.me:
-                        continue
-                    body = json.loads(opened.body)
-                    kind = body.get("t") if isinstance(body, dict) else None
-                    if kind == "change":
-                        change = Change.from_json(body["change"])
-                        if change.device != opened.sender or change.seq != opened.seq:
-                            raise SyncRefused("malformed", "a change came from a device that did not make it")
-                        clock.observe(change.stamp, now * 1000)
-                        state.apply(change)
-                        entities |= {w.entity for w in change.writes}
-                        self.db.device_seen(opened.sender, now, None)
-                    elif kind == "hello":
-                        replies += self._on_hello(opened.sender, body, state, now)
-                    elif kind == "entry":
-                        replies += self._on_entry(body)
-                        senders, revoked = membership.signing_keys(), membership.revoked()
-                    elif kind == "snapshot":
-                        peer = self._on_part(body)
-                        if peer is not None:
-                            newest = peer.newest_stamp()
-                            if newest is not None:
-                                clock.observe(newest, now * 1000)
-                            state.merge(peer)
-                            entities |= set(peer.entities())
-                    else:
-                        raise SyncRefused("malformed", "unknown sync message")
-                except (
-                    envelope.EnvelopeError,
-                    StateError,
-                    ClockError,
-                    SyncRefused,
-                    ValueError,
-                    KeyError,
-                    TypeError,
-                ) as exc:
-                    self._refuse(exc)
-            if held_before and state.held < held_before:
-                entities |= set(state.entities())  # changes held earlier were applied now
-            if entities or state.vector != self.state().vector:
-                self._save(state)
-                changed_rows, refusals = project(self.db, state, entities, self.me)
-                for refusal in refusals:
-                    self._refuse(refusal)
-            if clock.last is not None:
-                self.db.save_group(replace(row, clock=json.dumps(clock.last.encode())))
-        if changed_rows and self.on_applied is not None:
-            self.on_applied()
-        if entities and not any(r == self.hello for r in replies):
-            replies.append(self.hello)  # tell the members what this device has now (their status of it)
-        return replies
-
-    def _on_entry(self, body: dict[str, Any]) -> list[Callable[[], Any]]:
-        fresh = self.group.accept(Entry.from_json(body["entry"]))
-        if not fresh:
-            return []
-        kinds = {"add": "device_added", "revoke": "device_revoked", "rekey": "group_rekeyed"}
-        for entry in fresh:
-            if entry.kind in kinds:
-                self.audit(kinds[entry.kind], device=entry.device, by=entry.author)
-        if self.group.revoked_here:
-            return [self._left]
-        return [self.listen] if any(e.kind in ("revoke", "rekey") for e in fresh) else []
-
-    async def _left(self) -> None:
-        """This device was revoked: stop reading the group (nothing new would open anyway)."""
-        runner = self.runner
-        for topic in list(self._topics):
-            if runner is not None:
-                runner.taps.pop(topic, None)
-                await runner.client.unsubscribe(topic)
-        self._topics.clear()
-        if runner is not None:
-            runner.engine.siblings = None
-
-    def _on_hello(self, sender: str, body: dict[str, Any], state: GroupState, now: int) -> list[Callable[[], Any]]:
-        vector = body.get("vector")
-        if not isinstance(vector, dict):
-            raise SyncRefused("malformed", "a hello carries a version vector")
-        membership = self.group.membership
-        heads_differ = membership is not None and body.get("heads") != list(membership.heads())
-        if heads_differ and now - self._entries_sent_at >= ENTRIES_EVERY:
-            self._entries_sent_at = now
-            # one of us lacks membership entries (a device another member linked): send ours, and our
-            # hello so that they send theirs; each entry is checked by the membership rules on arrival
-            replies_entries: list[Callable[[], Any]] = [self.publish_entries, self.hello]
-        else:
-            replies_entries = []
-        self.db.device_seen(sender, now, canonical(vector))
-        mine = state.vector
-        replies: list[Callable[[], Any]] = []
-        theirs_of_me = vector.get(self.me, 0)
-        if isinstance(theirs_of_me, int) and theirs_of_me < mine.get(self.me, 0):
-            replies.append(lambda: self.publish_pending(since=theirs_of_me))
-        if any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender)):
-            replies.append(self.publish_snapshot)
-        if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()):
-            replies.append(self.hello)  # they hold more: our hello makes them send it
-        return replies_entries + replies
-
-    def _on_part(self, body: dict[str, Any]) -> GroupState | None:
-        ident, index, count, data = body["id"], body["part"], body["parts"], base64.b64decode(body["data"])
-        if not (isinstance(ident, str) and len(ident) <= 32 and isinstance(index, int) and isinstance(count, int)):
-            raise SyncRefused("malformed", "a snapshot part is malformed")
-        if not (0 <= index < count <= MAX_SNAPSHOT_BYTES // SNAPSHOT_PART + 1):
-            raise SyncRefused("oversized", "a snapshot has too many parts")
-        parts = self._parts.setdefault(ident, {})
-        parts[index] = data
-        while len(self._parts) > 8 or sum(len(p) for ps in self._parts.values() for p in ps.values()) > MAX_PARTS_BYTES:
-            self._parts.pop(next(iter(self._parts)))  # the oldest half-received snapshot goes first
-        if ident not in self._parts:
-            return None
-        if len(parts) < count:
-            return None
-        del self._parts[ident]
-        return GroupState.from_snapshot(json.loads(b"".join(parts[i] for i in range(count))))
-
-    def _refuse(self, exc: Exception) -> None:
-        self._refused += 1
-        if self._refused <= MAX_REFUSED_AUDITS:
-            code = getattr(exc, "code", type(exc).__name__)
-            self.audit("sync_message_refused", code=str(code), reason=str(exc)[:200])
-
-    def take_welcome(self, snapshot: dict[str, Any]) -> None:
-        """Merge the shared state a member sent with the welcome and write it into this device's rows."""
-        peer = GroupState.from_snapshot(snapshot)
-        with self.db.transaction():
-            state = GroupState.from_snapshot(self.state().to_snapshot())
-            state.merge(peer)
-            self._save(state)
-            for refusal in project(self.db, state, set(state.entities()), self.me)[1]:
-                self._refuse(refusal)
-
     # --- status -------------------------------------------------------------------------------------------
 
     def pending(self) -> int:
@@ -512,14 +320,6 @@ class GroupSync:
         others = [d for d in membership.members() if d != self.me]
         behind = [mine - _vector(seen.get(d)).get(self.me, 0) for d in others]
         return max([0, *behind])
-
-
-class SyncRefused(WalletsyncError):
-    """A sync message that decrypted and was signed by a member, but is not one this device can use."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def _vector(seen: tuple[int, str | None] | None) -> dict[str, int]:
