@@ -92,22 +92,23 @@ def _normal(text: str) -> str:
     return name[start:].rstrip()
 
 
-def local_name(text: str) -> str:
-    """The name the user typed (``--name``, rename), normalised; :class:`BadName` says what is wrong with it."""
+def local_name(text: str, what: str = "session") -> str:
+    """The name the user typed (``--name``, rename) for a ``what`` (a session, a device), normalised;
+    :class:`BadName` says what is wrong with it."""
     for i, ch in enumerate(text):
         if _refused(ch):
-            what = unicodedata.name(
+            described = unicodedata.name(
                 ch, "a control character" if unicodedata.category(ch) == "Cc" else "an invisible character"
             )
             raise BadName(
-                f"a session name cannot contain U+{ord(ch):04X} ({what}) at position {i + 1}: "
+                f"a {what} name cannot contain U+{ord(ch):04X} ({described}) at position {i + 1}: "
                 "use visible characters on one line"
             )
     name = _normal(text)
     if cells(name) == 0:
-        raise BadName("a session name must be 1–64 characters wide: this one is empty")
+        raise BadName(f"a {what} name must be 1–64 characters wide: this one is empty")
     if cells(name) > MAX_CELLS or len(name) > MAX_CHARS:
-        raise BadName(f"a session name must be 1–64 characters wide: this one is {cells(name)}")
+        raise BadName(f"a {what} name must be 1–64 characters wide: this one is {cells(name)}")
     return name
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from walletsync.errors import WalletsyncError
+from walletsync.names import local_name
 from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceGroupError, DeviceRecord
 from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
@@ -131,7 +132,7 @@ class GroupMethods:
         if not self.group.joined:
             raise DeviceGroupError("this device is in no group yet: 'walletsync devices link' starts one")
         device = self.group.find(ref, self.device_names())
-        name = check_device_name(name.strip())
+        name = check_device_name(local_name(name, what="device"))
         with self.db.transaction():
             self.group_sync.record([device_name_write(device, name)])
             self.journal.audit("device_renamed", None, device=device, name=name)
