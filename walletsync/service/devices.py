@@ -187,6 +187,22 @@ class DeviceGroup:
         self.db.save_epoch_key(key.epoch, key.key)
         return entry, key
 
+    def should_rekey(self) -> bool:
+        """True when no epoch is held by members only (concurrent revokes) and this device is the one to fix it:
+        the member with the lowest id, so that one device, not all, issues the ``rekey``."""
+        membership = self.membership
+        if membership is None or self.revoked_here or not membership.needs_rekey():
+            return False
+        return self.keys.id == min(membership.members())
+
+    def rekey(self) -> EpochKey:
+        """A new epoch whose key every current member gets (stored); the caller holds the transaction."""
+        assert self.membership is not None
+        entry, key = self.membership.rekey(self.keys, at=self._now_ms(), random=self.random)
+        self._keep([entry])
+        self.db.save_epoch_key(key.epoch, key.key)
+        return key
+
     @property
     def revoked_here(self) -> bool:
         """True when a member revoked this device: it is out of the group and reads nothing new."""

@@ -75,6 +75,7 @@ class GroupInbound:
     publish_entries: Callable[..., Coroutine[Any, Any, None]]
     publish_pending: Callable[..., Coroutine[Any, Any, None]]
     publish_snapshot: Reply
+    rekey: Reply
 
     @property
     def me(self) -> str:
@@ -186,7 +187,12 @@ class GroupInbound:
                 self.audit(kinds[entry.kind], device=entry.device, by=entry.author)
         if self.group.revoked_here:
             return [self._left]
-        return [self.listen] if any(e.kind in ("revoke", "rekey") for e in fresh) else []
+        replies: list[Callable[[], Any]] = []
+        if any(e.kind in ("revoke", "rekey") for e in fresh):
+            replies.append(self.listen)
+        if self.group.should_rekey():
+            replies.append(self.rekey)
+        return replies
 
     async def _left(self) -> None:
         """This device was revoked: stop reading the group (nothing new would open anyway)."""

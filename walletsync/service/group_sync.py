@@ -297,6 +297,16 @@ class GroupSync(GroupInbound):
         for entry in membership.entries() if membership else []:
             await self._send({"t": "entry", "entry": entry.to_json()}, 0, self.change_ttl, key)
 
+    async def rekey(self) -> None:
+        """Start an epoch every current member holds (concurrent revokes left none that only members hold):
+        the entry goes out under the previous key, where the members still listen."""
+        previous = self.current_key()
+        with self.db.transaction():
+            self.group.rekey()
+            self.audit("group_rekeyed", device=None, by=self.me)
+        await self.publish_entries(previous)
+        await self.listen()
+
     async def publish_snapshot(self) -> None:
         """Publish the whole shared state (in parts) for members that were away too long."""
         data = canonical(self.state().to_snapshot()).encode("utf-8")
