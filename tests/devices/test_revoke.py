@@ -37,7 +37,7 @@ async def test_a_revoked_device_reads_nothing_new_and_the_audit_says_who_revoked
         assert rows and rows[-1]["data"]["device"] == ids[c.label] and rows[-1]["data"]["by"] == ids[a.label]
         assert rows[-1]["data"]["kept_sessions"] == ["desk"]
 
-    # C's new changes are refused by the others: it is no member any more
+    # C says nothing more to the group (and the others would refuse it: test_hostile_sync.py)
     c.json("rename", "desk", "from-the-revoked")
     settle(a, b)
     assert a.session_names() == {topic: "after-revoke"} and b.session_names() == {topic: "after-revoke"}

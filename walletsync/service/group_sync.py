@@ -197,8 +197,8 @@ class GroupSync(GroupInbound):
     def _adopt_topics(self) -> set[str]:
         """Route every epoch topic this device holds a key for to this object; returns those new to it."""
         runner = self.runner
-        if runner is None or not self.group.joined:
-            return set()
+        if runner is None or not self.group.joined or self.group.revoked_here:
+            return set()  # a revoked device reads nothing more of the group
         runner.engine.siblings = self.mark()
         fresh = {k.topic for k in self._epoch_keys()} - self._topics
         for topic in fresh:
@@ -250,8 +250,8 @@ class GroupSync(GroupInbound):
 
     async def _send(self, body: dict[str, Any], seq: int, ttl: int, key: EpochKey | None = None) -> None:
         key, runner = key or self.current_key(), self.runner
-        if key is None or runner is None:
-            return
+        if key is None or runner is None or self.group.revoked_here:
+            return  # a revoked device says nothing to the group (the members would refuse it anyway)
         sealed = envelope.seal_b64(key, self.group.keys, seq, canonical(body).encode("utf-8"), self.random)
         await runner.client.publish(Publish(key.topic, sealed, ttl, SYNC_TAG))
 
