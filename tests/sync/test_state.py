@@ -440,3 +440,24 @@ def test_a_valid_change_with_one_part_changed_reads_or_is_refused(original, data
     read = _reads_or_refuses(Change.from_json, _replace(wire, path, new), InvalidChange)
     if read is not None:
         assert Change.from_json(read.to_json()) == read
+
+
+@FUZZ
+@given(st.lists(changes, max_size=8), changes)
+def test_the_saved_text_and_the_copy_are_those_of_the_round_trip_through_json(cs, later):
+    """The service saves ``snapshot_text()`` and edits a ``copy()`` on every commit: the same bytes as
+    ``canonical(to_snapshot())`` and the same state as reading that back, and editing the copy leaves the original."""
+    state = GroupState()
+    for c in {(c.device, c.seq): c for c in cs}.values():  # in the drawn order: some wait in the hold
+        state.apply(c)
+    text = canonical(state.to_snapshot())
+    assert state.snapshot_text() == text
+    copied = state.copy()
+    assert copied.snapshot_text() == canonical(GroupState.from_snapshot(json.loads(text)).to_snapshot())
+    assert copied.held == 0 and copied.vector == state.vector  # held changes stay behind, as in a snapshot
+    try:
+        copied.apply(later)
+    except StateError:
+        pass
+    copied.merge(GroupState.from_snapshot(_snapshot_of([later])))
+    assert state.snapshot_text() == text

@@ -118,7 +118,7 @@ class GroupInbound:
             row = self.db.group()
             if row is None:
                 return []
-            state = GroupState.from_snapshot(self.state().to_snapshot())
+            state = self.state().copy()
             clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
             entities: set[str] = set()
             held_before = state.held
@@ -257,7 +257,7 @@ class GroupInbound:
         """Merge the shared state a member sent with the welcome and write it into this device's rows."""
         peer = GroupState.from_snapshot(snapshot)
         with self.db.transaction():
-            state = GroupState.from_snapshot(self.state().to_snapshot())
+            state = self.state().copy()
             state.merge(peer)
             self._save(state)
             for refusal in project(self.db, state, set(state.entities()), self.me)[1]:

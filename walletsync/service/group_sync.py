@@ -123,7 +123,7 @@ class GroupSync(GroupInbound):
         return self._cache[1]
 
     def _save(self, state: GroupState) -> None:
-        data = canonical(state.to_snapshot()).encode("utf-8")
+        data = state.snapshot_text().encode("utf-8")
         self.db.save_group_state(data)
         self._cache = (hashlib.sha256(data).hexdigest(), state)
 
@@ -151,7 +151,7 @@ class GroupSync(GroupInbound):
         row = self.db.group()
         if row is None:
             return
-        state = GroupState.from_snapshot(self.state().to_snapshot())  # a copy: the caller may roll back
+        state = self.state().copy()  # a copy: the caller may roll back
         writes = writes_for(self.db, state, touched, self.me)
         if writes:
             self._record(state, writes, row)
@@ -160,7 +160,7 @@ class GroupSync(GroupInbound):
         """Record ``writes`` as this device's change (the caller holds the transaction)."""
         row = self.db.group()
         if row is not None and writes:
-            self._record(GroupState.from_snapshot(self.state().to_snapshot()), writes, row)
+            self._record(self.state().copy(), writes, row)
 
     def _record(self, state: GroupState, writes: list[Write], row: Any) -> None:
         clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
@@ -309,7 +309,7 @@ class GroupSync(GroupInbound):
 
     async def publish_snapshot(self) -> None:
         """Publish the whole shared state (in parts) for members that were away too long."""
-        data = canonical(self.state().to_snapshot()).encode("utf-8")
+        data = self.state().snapshot_text().encode("utf-8")
         ident = self.random(8).hex()
         parts = [data[i : i + SNAPSHOT_PART] for i in range(0, len(data), SNAPSHOT_PART)] or [b""]
         for index, part in enumerate(parts):

@@ -40,6 +40,7 @@ from walletsync.sync.changes import (
     InvalidChange,
     InvalidSnapshot,
     Kind,
+    canonical,
     is_entity,
     is_field,
 )
@@ -171,6 +172,32 @@ class GroupState:
             "v": SNAPSHOT_VERSION,
             "vector": self.vector,
         }
+
+    def snapshot_text(self) -> str:
+        """``canonical(self.to_snapshot())``, built from the values' canonical JSON as held (no parse and re-dump).
+
+        The service saves the whole state on every commit, so this is on the path of every change. Entity,
+        field and stamp spellings are checked to need no JSON escaping (:func:`is_entity`, :func:`is_field`,
+        :meth:`Stamp.encode`), so quoting them is their canonical JSON.
+        """
+        entities = []
+        for entity in sorted(self._registers):
+            fields = self._registers[entity]
+            registers = []
+            for name in sorted(fields):
+                register = fields[name]
+                entries = ",".join(f'["{stamp.encode()}",{text}]' for stamp, text in register.entries)
+                registers.append(f'"{name}":{{"entries":[{entries}],"kind":"{register.kind}"}}')
+            entities.append(f'"{entity}":{{{",".join(registers)}}}')
+        return f'{{"registers":{{{",".join(entities)}}},"v":{SNAPSHOT_VERSION},"vector":{canonical(self.vector)}}}'
+
+    def copy(self) -> GroupState:
+        """The registers and version vector as a state of their own, as ``from_snapshot(to_snapshot())`` gives them
+        (held changes stay behind), without the round trip: registers never change, so both share them."""
+        other = GroupState()
+        other._registers = {entity: dict(fields) for entity, fields in self._registers.items()}
+        other._vector = dict(self._vector)
+        return other
 
     @classmethod
     def from_snapshot(cls, data: object) -> GroupState:
