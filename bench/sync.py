@@ -1,6 +1,6 @@
 """Device sync: how soon a change shows on another device, how fast a device catches up, how big a change is.
 
-Run: .venv/bin/python bench/sync.py   (about 4 minutes; loopback only; --changes N, --renames N to scale)
+Run: .venv/bin/python bench/sync.py   (about 8 minutes; loopback only; --changes N, --renames N to scale)
 
 Everything runs against one real ``walletsync relay --store memory`` process per part, with its default
 limits (100 publishes/s per client id in bursts of 500, 1,000 undelivered messages per mailbox): what a
@@ -9,22 +9,23 @@ user's local relay does. Devices are :class:`Companion` objects on their own dat
 the phone (tests/pypeer.py), and every change goes through ``Database.before_commit`` as in use.
 
 1. **A change on another device.** Device A renames the session; device B, online in the same process
-   (so the figure holds both devices' work back to back), applies it. Times from A's commit (``Companion.rename`` returned) to B's row holding the new name
-   (B's ``on_applied``, right after its commit) and to B's ``StoreChanged`` (what its screens redraw on).
-   Baseline, interleaved sample by sample: a raw relay round trip, one ``RelayClient`` publishing a
-   message of the rename's size and another receiving it. Then again with 10,000 changes of history
-   on both devices (part 2's, once B has caught up), as after months of use. Before that, the bench tells
-   A's publisher that everything is on the relay (it is: B applied it), see BENCHMARKS.md on why it
-   would otherwise re-send it all first.
+   (so the figure holds both devices' work back to back), applies it. Times from A's commit
+   (``Companion.rename`` returned) to B's row holding the new name (B's ``on_applied``, right after its
+   commit) and to B's ``StoreChanged`` (what its screens redraw on). Baseline, interleaved sample by
+   sample: a raw relay round trip, one ``RelayClient`` publishing a message of the rename's size and
+   another receiving it. Then again with part 2's 10,000 changes of history, towards device C.
 2. **Catching up on 10,000 changes.** A makes them while B is offline (each one a rename with its
    signed audit row, as ``Companion.rename`` records it; written in batches of 1,000 the way
    ``GroupSync._record`` writes one, so that setting up takes seconds), publishing what the relay takes.
-   Then B comes back in a process of its own (on a 2-core machine A, B and the relay then run side by
-   side, as two machines would) and a fresh device C joins through a link (its welcome carries the
-   state). Each times from its ``start()`` to its version vector covering A's last change.
-   Baselines: as many raw relay messages, published one at a time (each acknowledged, as the device's
-   publisher does) to an online subscriber; and opening (decrypting + verifying) as many sync envelopes,
-   in memory.
+   Then a fresh device C joins through a link (its welcome carries the state), in a process of its own
+   (on a 2-core machine A, C and the relay then run side by side, as on two machines); the renames of
+   part 1 are timed again towards C; last B comes back, in its own process too, and stays online while
+   a third ``RelayClient`` on the group topic counts what goes over it until it is quiet. C and B each
+   time from their ``start()`` to their version vector covering A's last change. Before the renames the
+   bench tells A's publisher that all its changes are out (C has them), see BENCHMARKS.md on why it
+   would otherwise re-send them first. Baselines: as many raw relay messages, published one at a time
+   (each acknowledged, as the device's publisher does) to an online subscriber; and opening (decrypting
+   + verifying) as many sync envelopes, in memory.
 3. **Bytes on the relay per change.** A third ``RelayClient`` subscribed to the group topic sees what the
    relay sees: the base64 message for a rename, and for each change one signing request makes (sent;
    answered and checked). Baseline: the same change's plaintext JSON (the body inside the envelope).
@@ -55,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.pypeer import TEST_ADDRESS, py_peer, sign_personal  # noqa: E402
+from walletsync.errors import WalletsyncError  # noqa: E402
 from walletsync.protocol import events as ev  # noqa: E402
 from walletsync.protocol.relay_auth import RelayIdentity  # noqa: E402
 from walletsync.protocol.relay_rpc import MessageData, Publish  # noqa: E402
@@ -80,6 +82,10 @@ GRANTED = {
 BATCH = 1_000
 """Changes written per transaction while setting up part 2."""
 LATE = 900.0
+QUIET_GAP = 5.0
+"""Seconds without a message after which the group topic counts as quiet."""
+QUIET_LIMIT = 300.0
+"""Seconds after which a topic still busy is reported as such."""
 """Seconds after which a device that has not caught up is reported as not caught up."""
 
 
@@ -294,6 +300,8 @@ class Seen:
 
     sender: str
     seq: int
+    published_at: int
+    """Unix milliseconds, as the relay says."""
     wire: int
     plaintext: int
     kind: str
@@ -309,10 +317,12 @@ class Observer:
         self.client = RelayClient(url, RelayIdentity(os.urandom(32)))
         self.seen: list[Seen] = []
         self.task: asyncio.Task[None] | None = None
+        self.started = self.last = 0.0
 
     async def start(self) -> None:
         await self.client.start()
         await self.client.wait_online(15)
+        self.started = self.last = time.perf_counter()
         await self.client.subscribe(self.topic)
         self.task = asyncio.create_task(self._read())
 
@@ -320,9 +330,33 @@ class Observer:
         while True:
             data: MessageData = await self.client.inbox.get()
             if data.topic == self.topic:
-                self.seen.append(self.open(data.message))
+                self.last = time.perf_counter()
+                try:
+                    self.seen.append(self.open(data.message, data.published_at))
+                except envelope.EnvelopeError:
+                    self.seen.append(Seen("", 0, data.published_at, len(data.message), 0, "unopened", ""))
 
-    def open(self, message: str) -> Seen:
+    async def quiet(self, gap: float = QUIET_GAP, limit: float = QUIET_LIMIT) -> float | None:
+        """Seconds from :meth:`start` to the last message before ``gap`` seconds without one; None if the topic
+        is still busy ``limit`` seconds after the start."""
+        while time.perf_counter() - self.started < limit:
+            if time.perf_counter() - max(self.last, self.started) >= gap:
+                return max(self.last, self.started) - self.started
+            await asyncio.sleep(0.2)
+        return None
+
+    def count(self, names: dict[str, str], since_ms: int = 0) -> dict[str, int]:
+        """Messages published from ``since_ms`` on, by sender (``names``) and kind."""
+        counts: dict[str, int] = {}
+        for seen in self.seen:
+            if seen.published_at < since_ms:
+                continue
+            key = f"{names.get(seen.sender, 'other')} {seen.kind}"
+            counts[key] = counts.get(key, 0) + 1
+            counts["bytes"] = counts.get("bytes", 0) + seen.wire
+        return dict(sorted(counts.items()))
+
+    def open(self, message: str, published_at: int = 0) -> Seen:
         membership = self.member.group.membership
         assert membership is not None
         keys = envelope.keyring(EpochKey(e, k) for e, k in self.member.db.epoch_keys().items())
@@ -330,7 +364,8 @@ class Observer:
         body = json.loads(opened.body)
         writes = body.get("change", {}).get("writes", [])
         holds = [f"audit row ({w[3]['kind']})" if w[1] == "entry" else f"{w[0].split('/')[0]} {w[1]}" for w in writes]
-        return Seen(opened.sender, opened.seq, len(message), len(opened.body), body["t"], ", ".join(sorted(holds)))
+        holds_text = ", ".join(sorted(holds))
+        return Seen(opened.sender, opened.seq, published_at, len(message), len(opened.body), body["t"], holds_text)
 
     async def changes(self, sender: str, first: int, last: int, timeout: float = 10.0) -> list[Seen]:
         """``sender``'s changes ``first`` to ``last``, as they reach the relay."""
@@ -437,44 +472,62 @@ async def publisher_settled(a: Companion, quiet: float = 3.0, timeout: float = 3
             await asyncio.sleep(0.2)
 
 
-async def device_process(home: Path, url: str, author: str, seq: int, log: Path, join: str | None = None) -> dict:
-    """Run a device in a process of its own until its version vector covers ``author``'s ``seq``; its report."""
-    argv = [PYTHON, __file__, "--device", str(home), "--relay", url, "--until", f"{author}:{seq}", "--log", str(log)]
-    process = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT
-    )
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(((join or "") + "\n").encode())
-    await process.stdin.drain()
-    try:
+class DeviceProcess:
+    """A device in a process of its own: it reports once its version vector covers ``author``'s ``seq``, and
+    stays online (answering and applying, as a device left running does) until :meth:`stop`."""
+
+    def __init__(self, home: Path, url: str, author: str, seq: int, log: Path, join: str | None = None) -> None:
+        self.argv = [PYTHON, __file__, "--device", str(home), "--relay", url, "--until", f"{author}:{seq}"]
+        self.argv += ["--log", str(log)]
+        self.log, self.join = log, join
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def covered(self) -> dict[str, Any]:
+        """Start it (the link URI, if any, goes on stdin: never on the command line) and wait for its report."""
+        self.process = await asyncio.create_subprocess_exec(
+            *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(((self.join or "") + "\n").encode())
+        await self.process.stdin.drain()
         async with asyncio.timeout(LATE + 120):
-            while line := await process.stdout.readline():
-                report = json.loads(line)
-                if report["event"] == "done":
+            while line := await self.process.stdout.readline():
+                report: dict[str, Any] = json.loads(line)
+                if report["event"] == "covered":
                     return report
-    finally:
-        if process.returncode is None:
+        raise RuntimeError(f"the device process ended without a report; see {self.log}")
+
+    async def stop(self) -> None:
+        process = self.process
+        if process is None or process.returncode is not None:
+            return
+        assert process.stdin is not None
+        process.stdin.close()  # the device closes itself (publishing what it has not) and exits
+        try:
+            async with asyncio.timeout(30):
+                await process.wait()
+        except TimeoutError:
             process.kill()
-        await process.wait()
-    raise RuntimeError(f"the device process ended without a report; see {log}")
+            await process.wait()
 
 
 async def run_device(args: argparse.Namespace) -> None:
-    """The child: open the device, start it (joining through the link on stdin, if any), report when caught up."""
+    """The child: open the device, start it (joining through the link on stdin, if any), report when caught up,
+    then stay online until stdin closes."""
     logging.basicConfig(filename=args.log, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
-    join = sys.stdin.readline().strip()
+    loop = asyncio.get_running_loop()
+    join = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
     author, seq = args.until.split(":")
     companion = await Companion.open(config(Path(args.device), args.relay))
     sync = companion.group_sync
     covered = asyncio.Event()
-    report: dict[str, Any] = {"event": "done", "batches": 0, "messages": 0, "largest_batch": 0}
+    report: dict[str, Any] = {"event": "covered", "device": companion.group.keys.id, "batches": 0, "messages": 0}
     apply = sync.apply
 
     def counted(messages: list[str]) -> list[Any]:
         replies = apply(messages)
         report["batches"] += 1
         report["messages"] += len(messages)
-        report["largest_batch"] = max(report["largest_batch"], len(messages))
         if sync.state().vector.get(author, 0) >= int(seq):
             covered.set()
         return replies
@@ -496,6 +549,7 @@ async def run_device(args: argparse.Namespace) -> None:
         report["seconds"] = None
         report["had"] = sync.state().vector.get(author, 0)
     print(json.dumps(report), flush=True)
+    await loop.run_in_executor(None, sys.stdin.read)  # until the bench closes our stdin
     await companion.close()
 
 
@@ -570,20 +624,25 @@ class CatchUp:
     setup_s: float
     published_before: int
     refused: int
-    back: dict
-    joined: dict
+    back: dict[str, Any]
+    traffic: dict[str, int]
+    """Sync messages on the group topic from B's return until it was quiet, by sender and kind."""
+    quiet_s: float | None
+    """Seconds from B's return until the group topic was quiet (None: still busy at :data:`QUIET_LIMIT`)."""
+    joined: dict[str, Any]
     raw_s: float
     open_s: float
     envelope_chars: int
     history: Latency
     state_bytes: int
-    stuck_at: int
 
 
 async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp:
+    """A makes ``changes`` while B is away; then C joins by link, renames are timed on A with C holding the whole
+    history, and last B comes back (last, because what its return sets off can fill the group topic)."""
     relay, url = start_relay(work)
     log = work / "devices.log"
-    a = b = phone = None
+    a = b = c = phone = None
     try:
         raw_s = await raw_delivery(url, changes, size)  # first, while nothing else shares the relay's limits
         progress(f"raw relay, {changes:,} messages: {raw_s:.2f} s")
@@ -604,46 +663,66 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
         published_before = await publisher_settled(a)
         progress(f"A's publisher settled at {published_before:,}")
 
-        back = await device_process(work / "b2", url, me, last, work / "b2-process.log")
-        progress(f"B back online: {back}")
-        stuck = published(a)
-        # A's publisher still counts only what it published itself (the hello reply that re-sent everything
-        # to B does not count), so A's next change would first re-send changes stuck+1.. at the relay's rate.
-        # Everything is on the relay and applied by now: tell the publisher so before timing renames.
-        with a.db.transaction():
-            a.db.device_seen(me, int(time.time()), str(last))
-
-        b = await open_device(work / "b2", url)
-        await b.sync()
-        history = await latency(a, b, topic, url, max(20, renames // 4), "with history", size)
-        progress(f"with history: B's StoreChanged {ms(history.shown)}")
-        await b.close()
-        b = None
-
         offer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         linking = asyncio.create_task(a.link_device(on_offer=offer.set_result, show_code=no_code, confirm=yes))
-        joined = await device_process(work / "c2", url, me, last, work / "c2-process.log", join=(await offer).uri)
-        await linking
+        join_process = DeviceProcess(work / "c2", url, me, last, work / "c2-process.log", join=(await offer).uri)
+        joined = await join_process.covered()
+        try:
+            await linking
+        except WalletsyncError as exc:  # C is in; what the member does after the welcome can still fail
+            joined["member_error"] = f"{type(exc).__name__}: {exc}"
+        await join_process.stop()
         progress(f"C joined: {joined}")
 
+        # A's publisher counts only what it published itself, so its next change would first re-send changes
+        # published_before+1.. at the relay's rate. C holds them all (its welcome): tell the publisher so
+        # before timing renames.
+        with a.db.transaction():
+            a.db.device_seen(me, int(time.time()), str(last))
+        c = await open_device(work / "c2", url)
+        settling = Observer(url, a)
+        await settling.start()
+        await settling.quiet()
+        await settling.close()
+        history = await latency(a, c, topic, url, max(20, renames // 4), "with history", size)
+        progress(f"with history: C's StoreChanged {ms(history.shown)}")
+        await c.close()
+        c = None
+
+        # The observer subscribes only now: a subscriber while B was away would have taken delivery of
+        # what the relay kept for B, and changed what A's publisher ran into.
+        last = vector_of(a, me)
+        observer = Observer(url, a)
+        await observer.start()
+        back_process = DeviceProcess(work / "b2", url, me, last, work / "b2-process.log")
+        returned, returned_ms = time.perf_counter(), int(time.time() * 1000)
+        back = await back_process.covered()
+        progress(f"B back online: {back}")
+        quiet_s = await observer.quiet()
+        quiet_s = None if quiet_s is None else quiet_s - (returned - observer.started)
+        traffic = observer.count({me: "A", back["device"]: "B", joined["device"]: "C"}, returned_ms)
+        progress(f"the group topic was quiet {quiet_s} s after B's return: {traffic}")
+        await back_process.stop()
+        await observer.close()
+
         open_s, envelope_chars = open_alone(a, changes)
-        state_bytes = len(a.db.group_state() or b"")
         return CatchUp(
-            changes,
-            setup_s,
-            published_before,
-            mailbox_refusals(log),
-            back,
-            joined,
-            raw_s,
-            open_s,
-            envelope_chars,
-            history,
-            state_bytes,
-            stuck,
+            changes=changes,
+            setup_s=setup_s,
+            published_before=published_before,
+            refused=mailbox_refusals(log),
+            back=back,
+            traffic=traffic,
+            quiet_s=quiet_s,
+            joined=joined,
+            raw_s=raw_s,
+            open_s=open_s,
+            envelope_chars=envelope_chars,
+            history=history,
+            state_bytes=len(a.db.group_state() or b""),
         )
     finally:
-        for closing in (phone, b, a):
+        for closing in (phone, b, c, a):
             if closing is not None:
                 await closing.close()
         stop(relay)
@@ -658,19 +737,19 @@ def report(fresh: Latency, sizes: list[tuple[str, Seen]], catch: CatchUp) -> Non
     print(f"   ratio (p50, StoreChanged / raw): {statistics.median(fresh.shown) / statistics.median(fresh.raw):.1f}×")
     h = catch.history
     print(
-        f"   with {catch.changes:,} changes of history ({catch.state_bytes / 1e6:.1f} MB of shared state), {len(h.shown)} renames:"
+        f"   with {catch.changes:,} changes of history ({catch.state_bytes / 1e6:.1f} MB of shared state), "
+        f"{len(h.shown)} renames, device C (joined by link) in B's place:"
     )
     print(f"   A's rename call        {ms(h.call)}")
-    print(f"   B's row changed        {ms(h.in_rows)}")
-    print(f"   B's StoreChanged       {ms(h.shown)}")
+    print(f"   C's row changed        {ms(h.in_rows)}")
+    print(f"   C's StoreChanged       {ms(h.shown)}")
     print(f"   raw relay round trip   {ms(h.raw)}")
     print(f"   ratio (p50, StoreChanged / raw): {statistics.median(h.shown) / statistics.median(h.raw):.1f}×")
 
     print(f"\n2. catching up on {catch.changes:,} changes (setup {catch.setup_s:.1f} s)")
     print(
-        f"   before B came back A had published {catch.published_before:,} of its changes "
-        f"({catch.refused} MailboxLimitExceeded logged on A); once B had caught up its publisher still counted "
-        f"{catch.stuck_at:,}"
+        f"   before B came back A had published {catch.published_before:,} of its changes; "
+        f"{catch.refused} MailboxLimitExceeded logged on A in this part"
     )
     for label, run in (("B back online (own process)", catch.back), ("C joins by link (own process)", catch.joined)):
         seconds = run.get("seconds")
@@ -679,9 +758,15 @@ def report(fresh: Latency, sizes: list[tuple[str, Seen]], catch: CatchUp) -> Non
         )
         if "joined_s" in run:
             extra = f"join_group {run['joined_s']:.2f} s, welcome state {run['state_bytes'] / 1e6:.1f} MB"
+            if "member_error" in run:
+                extra += f"; A's link_device then raised {run['member_error']}"
         else:
             extra = f"{run['messages']:,} sync messages applied in {run['batches']:,} batches"
         print(f"   {label:<32} {took}   (target < 2 s; {extra})")
+    quiet = f"{catch.quiet_s:.1f} s" if catch.quiet_s is not None else f"still busy after {QUIET_LIMIT:.0f} s"
+    traffic = ", ".join(f"{n:,} {kind}" for kind, n in catch.traffic.items() if kind != "bytes")
+    megabytes = catch.traffic.get("bytes", 0) / 1e6
+    print(f"   from B's return the group topic took {megabytes:.1f} MB until it went quiet ({quiet}): {traffic}")
     print(f"   raw relay, {catch.changes:,} messages to a subscriber   {catch.raw_s:7.2f} s   (baseline)")
     print(
         f"   open (decrypt + verify) {catch.changes:,} envelopes   {catch.open_s:7.2f} s   (baseline; "
