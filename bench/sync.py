@@ -14,9 +14,8 @@ the phone (tests/pypeer.py), and every change goes through ``Database.before_com
    commit) and to B's ``StoreChanged`` (what its screens redraw on). Baseline, interleaved sample by
    sample: a raw relay round trip, one ``RelayClient`` publishing a message of the rename's size and
    another receiving it. Then again with part 2's 10,000 changes of history, towards device C.
-2. **Catching up on 10,000 changes.** A makes them while B is offline (each one a rename with its
-   signed audit row, as ``Companion.rename`` records it; written in batches of 1,000 the way
-   ``GroupSync._record`` writes one, so that setting up takes seconds), publishing what the relay takes.
+2. **Catching up on 10,000 changes.** A makes them while B is offline (each one ``Companion.rename``: the
+   row, its signed audit row and the change recorded in one transaction), publishing what the relay takes.
    Then a fresh device C joins through a link (its welcome carries the state), in a process of its own
    (on a 2-core machine A, C and the relay then run side by side, as on two machines); the renames of
    part 1 are timed again towards C; last B comes back, in its own process too, and stays online while
@@ -48,7 +47,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +62,8 @@ from walletsync.protocol.relay_rpc import MessageData, Publish  # noqa: E402
 from walletsync.service import Companion, Config, StoreChanged  # noqa: E402
 from walletsync.service.group_sync import SYNC_TAG  # noqa: E402
 from walletsync.sync import envelope  # noqa: E402
-from walletsync.sync.changes import Change, Write, audit_entity, canonical, session_entity  # noqa: E402
-from walletsync.sync.clock import HybridClock, Stamp  # noqa: E402
+from walletsync.sync.changes import canonical  # noqa: E402
 from walletsync.sync.keys import EpochKey  # noqa: E402
-from walletsync.sync.state import GroupState  # noqa: E402
 from walletsync.transport.client import RelayClient  # noqa: E402
 
 PYTHON = sys.executable
@@ -79,14 +76,12 @@ GRANTED = {
         "events": [],
     }
 }
-BATCH = 1_000
-"""Changes written per transaction while setting up part 2."""
-LATE = 900.0
 QUIET_GAP = 5.0
 """Seconds without a message after which the group topic counts as quiet."""
-QUIET_LIMIT = 300.0
+QUIET_LIMIT = 600.0
 """Seconds after which a topic still busy is reported as such."""
-"""Seconds after which a device that has not caught up is reported as not caught up."""
+STALLED = 20.0
+"""Seconds without a message on the group topic after which a device that has not caught up never will."""
 
 
 # --- processes and devices --------------------------------------------------------------------------------
@@ -339,11 +334,12 @@ class Observer:
     async def quiet(self, gap: float = QUIET_GAP, limit: float = QUIET_LIMIT) -> float | None:
         """Seconds from :meth:`start` to the last message before ``gap`` seconds without one; None if the topic
         is still busy ``limit`` seconds after the start."""
-        while time.perf_counter() - self.started < limit:
+        while True:
             if time.perf_counter() - max(self.last, self.started) >= gap:
                 return max(self.last, self.started) - self.started
+            if time.perf_counter() - self.started >= limit:
+                return None
             await asyncio.sleep(0.2)
-        return None
 
     def count(self, names: dict[str, str], since_ms: int = 0) -> dict[str, int]:
         """Messages published from ``since_ms`` on, by sender (``names``) and kind."""
@@ -427,36 +423,10 @@ async def wire_sizes(a: Companion, b: Companion, topic: str, phone: Any, url: st
 
 
 def write_changes(a: Companion, topic: str, count: int) -> None:
-    """``count`` renames of ``topic`` as A's changes, each with its signed audit row: what ``Companion.rename``
-    records, written as ``GroupSync._record`` writes one but saving the state once per :data:`BATCH`
-    (one by one, each save is O(state): see BENCHMARKS.md)."""
-    db, me = a.db, a.group.keys.id
-    done, name = 0, a.resolve(topic).name
-    while done < count:
-        with db.transaction():
-            row = db.group()
-            assert row is not None
-            state = GroupState.from_snapshot(a.group_sync.state().to_snapshot())
-            clock = HybridClock(me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
-            seq = row.next_seq
-            for _ in range(min(BATCH, count - done)):
-                done += 1
-                old, name = name, f"history {done}"
-                db.update_session(topic, name=name)
-                a.journal.audit("session_renamed", topic, old=old, new=name)
-                entry = db.last_audit()
-                assert entry is not None
-                writes = (
-                    Write(session_entity(topic), "name", "set", name),
-                    Write(audit_entity(me, entry.seq), "entry", "once", entry.to_json()),
-                )
-                change = Change(me, seq, clock.tick(int(a.clock() * 1000)), writes)
-                state.apply(change)
-                db.add_outbox(seq, canonical(change.to_json()).encode("utf-8"))
-                seq += 1
-            db.save_group_state(canonical(state.to_snapshot()).encode("utf-8"))
-            assert clock.last is not None
-            db.save_group(replace(row, next_seq=seq, clock=json.dumps(clock.last.encode())))
+    """``count`` renames of ``topic`` on A, each through ``Companion.rename`` as a user's (its row, its signed
+    audit row, and the change ``GroupSync.before_commit`` records in the same transaction)."""
+    for done in range(1, count + 1):
+        a.rename(topic, f"history {done}")
 
 
 async def publisher_settled(a: Companion, quiet: float = 3.0, timeout: float = 300.0) -> int:
@@ -473,8 +443,9 @@ async def publisher_settled(a: Companion, quiet: float = 3.0, timeout: float = 3
 
 
 class DeviceProcess:
-    """A device in a process of its own: it reports once its version vector covers ``author``'s ``seq``, and
-    stays online (answering and applying, as a device left running does) until :meth:`stop`."""
+    """A device in a process of its own: it reports once its version vector covers ``author``'s ``seq`` and stays
+    online (answering and applying, as a device left running does) until :meth:`stop`; stopped before that, it
+    reports how far it got."""
 
     def __init__(self, home: Path, url: str, author: str, seq: int, log: Path, join: str | None = None) -> None:
         self.argv = [PYTHON, __file__, "--device", str(home), "--relay", url, "--until", f"{author}:{seq}"]
@@ -482,27 +453,33 @@ class DeviceProcess:
         self.log, self.join = log, join
         self.process: asyncio.subprocess.Process | None = None
 
-    async def covered(self) -> dict[str, Any]:
-        """Start it (the link URI, if any, goes on stdin: never on the command line) and wait for its report."""
+    async def start(self) -> None:
+        """The link URI, if any, goes on stdin: never on the command line."""
         self.process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, cwd=ROOT
         )
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
         self.process.stdin.write(((self.join or "") + "\n").encode())
         await self.process.stdin.drain()
-        async with asyncio.timeout(LATE + 120):
-            while line := await self.process.stdout.readline():
-                report: dict[str, Any] = json.loads(line)
-                if report["event"] == "covered":
-                    return report
-        raise RuntimeError(f"the device process ended without a report; see {self.log}")
+
+    async def report(self) -> dict[str, Any]:
+        """Its report: when it caught up, or (once stopped) how far it got."""
+        assert self.process is not None and self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the device process ended without a report; see {self.log}")
+        report: dict[str, Any] = json.loads(line)
+        return report
+
+    def tell_to_stop(self) -> None:
+        if self.process is not None and self.process.stdin is not None and not self.process.stdin.is_closing():
+            self.process.stdin.close()  # the device closes itself (publishing what it has not) and exits
 
     async def stop(self) -> None:
         process = self.process
-        if process is None or process.returncode is not None:
+        if process is None:
             return
-        assert process.stdin is not None
-        process.stdin.close()  # the device closes itself (publishing what it has not) and exits
+        self.tell_to_stop()
         try:
             async with asyncio.timeout(30):
                 await process.wait()
@@ -512,16 +489,17 @@ class DeviceProcess:
 
 
 async def run_device(args: argparse.Namespace) -> None:
-    """The child: open the device, start it (joining through the link on stdin, if any), report when caught up,
-    then stay online until stdin closes."""
+    """The child: open the device, start it (joining through the link on stdin, if any), report when caught up
+    (or, told to stop before that, how far it got), then stay online until stdin closes."""
     logging.basicConfig(filename=args.log, level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     loop = asyncio.get_running_loop()
     join = (await loop.run_in_executor(None, sys.stdin.readline)).strip()
+    told_to_stop = loop.run_in_executor(None, sys.stdin.read)  # returns when the bench closes our stdin
     author, seq = args.until.split(":")
     companion = await Companion.open(config(Path(args.device), args.relay))
     sync = companion.group_sync
     covered = asyncio.Event()
-    report: dict[str, Any] = {"event": "covered", "device": companion.group.keys.id, "batches": 0, "messages": 0}
+    report: dict[str, Any] = {"device": companion.group.keys.id, "batches": 0, "messages": 0}
     apply = sync.apply
 
     def counted(messages: list[str]) -> list[Any]:
@@ -541,15 +519,16 @@ async def run_device(args: argparse.Namespace) -> None:
         report["state_bytes"] = len(companion.db.group_state() or b"")
     if sync.state().vector.get(author, 0) >= int(seq):
         covered.set()
-    try:
-        async with asyncio.timeout(LATE):
-            await covered.wait()
+    waiting = asyncio.ensure_future(covered.wait())
+    await asyncio.wait({waiting, told_to_stop}, return_when=asyncio.FIRST_COMPLETED)
+    if covered.is_set():
         report["seconds"] = time.perf_counter() - started
-    except TimeoutError:
+    else:
+        waiting.cancel()
         report["seconds"] = None
         report["had"] = sync.state().vector.get(author, 0)
     print(json.dumps(report), flush=True)
-    await loop.run_in_executor(None, sys.stdin.read)  # until the bench closes our stdin
+    await told_to_stop
     await companion.close()
 
 
@@ -594,8 +573,14 @@ def open_alone(a: Companion, count: int) -> tuple[float, int]:
 # --- the run ------------------------------------------------------------------------------------------------------
 
 
-def mailbox_refusals(log: Path) -> int:
-    return log.read_text().count("MailboxLimitExceeded") if log.exists() else 0
+def mailbox_refusals(log: Path) -> dict[str, int]:
+    """The relay's refusals A logged, by the limit named: ``1000 undelivered messages`` or the topic's bytes."""
+    counts: dict[str, int] = {}
+    for line in log.read_text().splitlines() if log.exists() else []:
+        if "RelayRejected" in line and "is full (" in line:
+            limit = line.split("is full (", 1)[1].split(")", 1)[0]
+            counts[limit] = counts.get(limit, 0) + 1
+    return counts
 
 
 async def part_one_and_three(work: Path, renames: int) -> tuple[Latency, list[tuple[str, Seen]], int]:
@@ -623,12 +608,14 @@ class CatchUp:
     changes: int
     setup_s: float
     published_before: int
-    refused: int
+    refused: dict[str, int]
     back: dict[str, Any]
     traffic: dict[str, int]
     """Sync messages on the group topic from B's return until it was quiet, by sender and kind."""
     quiet_s: float | None
     """Seconds from B's return until the group topic was quiet (None: still busy at :data:`QUIET_LIMIT`)."""
+    held: dict[str, int]
+    """What the group topic held at the end (every unexpired message), by sender and kind."""
     joined: dict[str, Any]
     raw_s: float
     open_s: float
@@ -657,7 +644,7 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
         started = time.perf_counter()
         write_changes(a, topic, changes)
         setup_s = time.perf_counter() - started
-        progress(f"{changes:,} changes written in {setup_s:.1f} s")
+        progress(f"{changes:,} renames on A in {setup_s:.1f} s")
         a.rename(topic, "history done")  # one more, through the store as usual: wakes the publisher
         me, last = a.group.keys.id, vector_of(a, a.group.keys.id)
         published_before = await publisher_settled(a)
@@ -666,7 +653,8 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
         offer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         linking = asyncio.create_task(a.link_device(on_offer=offer.set_result, show_code=no_code, confirm=yes))
         join_process = DeviceProcess(work / "c2", url, me, last, work / "c2-process.log", join=(await offer).uri)
-        joined = await join_process.covered()
+        await join_process.start()
+        joined = await join_process.report()
         try:
             await linking
         except WalletsyncError as exc:  # C is in; what the member does after the welcome can still fail
@@ -696,7 +684,14 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
         await observer.start()
         back_process = DeviceProcess(work / "b2", url, me, last, work / "b2-process.log")
         returned, returned_ms = time.perf_counter(), int(time.time() * 1000)
-        back = await back_process.covered()
+        await back_process.start()
+        reporting = asyncio.create_task(back_process.report())
+        stalled = asyncio.create_task(observer.quiet(gap=STALLED))
+        await asyncio.wait({reporting, stalled}, return_when=asyncio.FIRST_COMPLETED)
+        if not reporting.done():  # nothing moves on the group topic and B has not caught up: it will not
+            back_process.tell_to_stop()
+        back = await reporting
+        stalled.cancel()
         progress(f"B back online: {back}")
         quiet_s = await observer.quiet()
         quiet_s = None if quiet_s is None else quiet_s - (returned - observer.started)
@@ -704,6 +699,12 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
         progress(f"the group topic was quiet {quiet_s} s after B's return: {traffic}")
         await back_process.stop()
         await observer.close()
+        # A late subscriber is handed every unexpired message the topic holds: what fills its byte limit.
+        late = Observer(url, a)
+        await late.start()
+        await late.quiet()
+        held = late.count({me: "A", back["device"]: "B", joined["device"]: "C"})
+        await late.close()
 
         open_s, envelope_chars = open_alone(a, changes)
         return CatchUp(
@@ -714,6 +715,7 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
             back=back,
             traffic=traffic,
             quiet_s=quiet_s,
+            held=held,
             joined=joined,
             raw_s=raw_s,
             open_s=open_s,
@@ -746,16 +748,17 @@ def report(fresh: Latency, sizes: list[tuple[str, Seen]], catch: CatchUp) -> Non
     print(f"   raw relay round trip   {ms(h.raw)}")
     print(f"   ratio (p50, StoreChanged / raw): {statistics.median(h.shown) / statistics.median(h.raw):.1f}×")
 
-    print(f"\n2. catching up on {catch.changes:,} changes (setup {catch.setup_s:.1f} s)")
     print(
-        f"   before B came back A had published {catch.published_before:,} of its changes; "
-        f"{catch.refused} MailboxLimitExceeded logged on A in this part"
+        f"\n2. catching up on {catch.changes:,} changes (A made them as renames: {catch.setup_s:.1f} s, {1000 * catch.setup_s / catch.changes:.1f} ms each)"
+    )
+    print(
+        f"   before B came back A had published {catch.published_before:,} of its changes; the relay refused A "
+        + (", ".join(f"{n} times for '{limit}'" for limit, n in catch.refused.items()) or "nothing")
+        + " in this part"
     )
     for label, run in (("B back online (own process)", catch.back), ("C joins by link (own process)", catch.joined)):
         seconds = run.get("seconds")
-        took = (
-            f"{seconds:7.2f} s" if seconds is not None else f"not caught up after {LATE:.0f} s (had {run.get('had')})"
-        )
+        took = f"{seconds:7.2f} s" if seconds is not None else f"never caught up (stalled at {run.get('had'):,})"
         if "joined_s" in run:
             extra = f"join_group {run['joined_s']:.2f} s, welcome state {run['state_bytes'] / 1e6:.1f} MB"
             if "member_error" in run:
@@ -767,6 +770,8 @@ def report(fresh: Latency, sizes: list[tuple[str, Seen]], catch: CatchUp) -> Non
     traffic = ", ".join(f"{n:,} {kind}" for kind, n in catch.traffic.items() if kind != "bytes")
     megabytes = catch.traffic.get("bytes", 0) / 1e6
     print(f"   from B's return the group topic took {megabytes:.1f} MB until it went quiet ({quiet}): {traffic}")
+    held = ", ".join(f"{n:,} {kind}" for kind, n in catch.held.items() if kind != "bytes")
+    print(f"   at the end it held {catch.held.get('bytes', 0) / 1e6:.1f} MB (kept for the messages' TTL): {held}")
     print(f"   raw relay, {catch.changes:,} messages to a subscriber   {catch.raw_s:7.2f} s   (baseline)")
     print(
         f"   open (decrypt + verify) {catch.changes:,} envelopes   {catch.open_s:7.2f} s   (baseline; "

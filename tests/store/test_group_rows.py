@@ -22,7 +22,8 @@ def test_the_group_rows_round_trip_and_keep_nothing_secret_in_clear(tmp_path):
     with db.transaction():
         db.save_group(GroupRow("g" * 64, "laptop", 1_800_000_000, 1, None))
         db.save_epoch_key(1, DATA_KEY)
-        db.save_group_state(STATE)
+        db.save_group_state(STATE, {"session/abc": STATE + b"-abc", "audit/x/1": b"row"})
+        db.save_group_state(STATE, {"session/abc": STATE + b"-abc2"})  # an entity is kept once, the newest
         db.add_outbox(1, STATE + b"-change")
         assert db.add_group_entry("e" * 64, b"entry", 1) and not db.add_group_entry("e" * 64, b"entry", 2)
         db.device_seen("d" * 32, 5, None)
@@ -30,12 +31,13 @@ def test_the_group_rows_round_trip_and_keep_nothing_secret_in_clear(tmp_path):
     assert db.group() == GroupRow("g" * 64, "laptop", 1_800_000_000, 1, None)
     assert db.epoch_keys() == {1: DATA_KEY}
     assert db.group_state() == STATE
+    assert sorted(db.group_registers()) == sorted([STATE + b"-abc2", b"row"])
     assert db.outbox() == [(1, STATE + b"-change")] and db.outbox(1) == []
     assert db.group_entries() == [b"entry"]
     assert db.devices_seen() == {"d" * 32: (5, '{"a":1}')}  # the newest time, the newest report
     db.close()
     on_disk = all_bytes(tmp_path)
-    for secret in (DATA_KEY, DATA_KEY.hex().encode(), base64.b64encode(DATA_KEY), STATE, STATE[20:60]):
+    for secret in (DATA_KEY, DATA_KEY.hex().encode(), base64.b64encode(DATA_KEY), STATE, STATE[20:60], b"session/abc"):
         assert secret not in on_disk
 
 
@@ -44,10 +46,11 @@ def test_leaving_the_group_forgets_its_keys_and_state(tmp_path):
     with db.transaction():
         db.save_group(GroupRow("g" * 64, "laptop", 1, 1, None))
         db.save_epoch_key(1, DATA_KEY)
-        db.save_group_state(STATE)
+        db.save_group_state(STATE, {"session/abc": STATE})
     with db.transaction():
         db.leave_group()
     assert db.group() is None and db.epoch_keys() == {} and db.group_state() is None
+    assert db.group_registers() == []
 
 
 def test_a_data_dir_from_before_the_group_gains_its_tables(tmp_path):

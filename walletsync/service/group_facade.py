@@ -8,6 +8,7 @@ methods are about sessions.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -23,8 +24,10 @@ from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, SessionRecord
 from walletsync.sync.changes import device_entity, session_entity
 from walletsync.sync.keys import check_device_name
-from walletsync.transport.client import RelayClient
+from walletsync.transport.client import RelayClient, TransportError
 from walletsync.transport.runner import EngineRunner
+
+log = logging.getLogger("walletsync.sync")
 
 
 class GroupMethods:
@@ -123,8 +126,11 @@ class GroupMethods:
             audit=self._audit_group,
             clock=self.clock,
         )
-        await self.group_sync.listen()
-        await self.group_sync.publish_entries()  # the other members learn of the new one
+        try:  # the link is done; should the relay refuse these now, the members' hellos trade the entries later
+            await self.group_sync.listen()
+            await self.group_sync.publish_entries()  # the other members learn of the new one
+        except TransportError as exc:
+            log.warning("the new device is linked; telling the other members failed for now (%s)", exc)
         return device
 
     def rename_device(self, ref: str, name: str) -> DeviceRecord:

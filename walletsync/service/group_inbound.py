@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import logging
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any
 
@@ -39,6 +41,14 @@ MAX_REFUSED_AUDITS = 50
 ENTRIES_EVERY = 10
 """Seconds between two answers to hellos whose membership heads differ (an entry one side refuses must
 not make the two trade entries forever)."""
+RESEND_AT_MOST = 256
+"""A member further behind on this device's changes gets a snapshot instead (a few parts, not thousands of
+messages the relay would rate-limit)."""
+ANSWER_EVERY = 10
+"""Seconds during which the same answer is not sent again to the same member (it is on its way)."""
+ANSWER_TTL = 3600
+"""What is sent again for a member that said hello is for a device online now: kept an hour, not a month
+(the group topic's bytes on the relay are bounded, and count until a message expires)."""
 
 Reply = Callable[[], Coroutine[Any, Any, None]]
 
@@ -66,15 +76,19 @@ class GroupInbound:
     _parts: dict[str, dict[int, bytes]]
     _refused: int
     _entries_sent_at: int
+    _answered: dict[str, tuple[int, str]]
+    _hello_due: bool
     _topics: set[str]
     state: Callable[[], GroupState]
-    _save: Callable[[GroupState], None]
+    _save: Callable[[GroupState], set[str]]
+    _changing: Callable[[], AbstractContextManager[GroupState]]
     _epoch_keys: Callable[[], list[EpochKey]]
     hello: Reply
     listen: Reply
     publish_entries: Callable[..., Coroutine[Any, Any, None]]
     publish_pending: Callable[..., Coroutine[Any, Any, None]]
-    publish_snapshot: Reply
+    publish_snapshot: Callable[..., Coroutine[Any, Any, None]]
+    change_ttl: int
     rekey: Reply
 
     @property
@@ -91,11 +105,16 @@ class GroupInbound:
             self._inbox_bytes -= sum(len(m) for m in batch)
             self._busy = True
             try:
-                replies = self.apply(batch)
-                for reply in replies:
-                    await reply()
-            except Exception:
-                log.exception("applying %d sync messages failed", len(batch))
+                for reply in self.apply(batch):
+                    if reply == self.hello:  # said once the inbox is empty: one hello for a whole catch-up,
+                        self._hello_due = True  # not one per batch that every member would answer
+                    else:
+                        await reply()
+                if self._hello_due and self._inbox.empty():
+                    self._hello_due = False
+                    await self.hello()
+            except Exception as exc:
+                log.warning("applying or answering %d sync messages failed: %s", len(batch), exc)
             finally:
                 self._busy = self._inbox.qsize() > 0
 
@@ -113,69 +132,79 @@ class GroupInbound:
         senders, revoked = membership.signing_keys(), membership.revoked()
         now = int(self.clock())
         replies: list[Callable[[], Any]] = []
-        changed_rows = False
+        changed_rows, moved, entities = False, False, set[str]()
         with self.db.transaction():
             row = self.db.group()
             if row is None:
                 return []
-            state = self.state().copy()
-            clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
-            entities: set[str] = set()
-            held_before = state.held
-            for message in messages:
-                try:
-                    opened = envelope.open_b64(message, keys=keys, senders=senders, revoked=revoked)
-                    if opened.sender == self.me:
-                        continue
-                    body = json.loads(opened.body)
-                    kind = body.get("t") if isinstance(body, dict) else None
-                    if kind == "change":
-                        change = Change.from_json(body["change"])
-                        if change.device != opened.sender or change.seq != opened.seq:
-                            raise SyncRefused("malformed", "a change came from a device that did not make it")
-                        clock.observe(change.stamp, now * 1000)
-                        state.apply(change)
-                        entities |= {w.entity for w in change.writes}
-                        self.db.device_seen(opened.sender, now, None)
-                    elif kind == "hello":
-                        replies += self._on_hello(opened.sender, body, state, now)
-                    elif kind == "entry":
-                        replies += self._on_entry(body)
+            with self._changing() as state:
+                clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
+                vector_before = state.vector
+                for message in messages:
+                    try:
+                        replies += self._one(message, state, clock, now, keys, senders, revoked)
                         senders, revoked = membership.signing_keys(), membership.revoked()
-                    elif kind == "snapshot":
-                        peer = self._on_part(body)
-                        if peer is not None:
-                            newest = peer.newest_stamp()
-                            if newest is not None:
-                                clock.observe(newest, now * 1000)
-                            state.merge(peer)
-                            entities |= set(peer.entities())
-                    else:
-                        raise SyncRefused("malformed", "unknown sync message")
-                except (
-                    envelope.EnvelopeError,
-                    StateError,
-                    ClockError,
-                    SyncRefused,
-                    ValueError,
-                    KeyError,
-                    TypeError,
-                ) as exc:
-                    self._refuse(exc)
-            if held_before and state.held < held_before:
-                entities |= set(state.entities())  # changes held earlier were applied now
-            if entities or state.vector != self.state().vector:
-                self._save(state)
-                changed_rows, refusals = project(self.db, state, entities, self.me)
-                for refusal in refusals:
-                    self._refuse(refusal)
+                    except (
+                        envelope.EnvelopeError,
+                        StateError,
+                        ClockError,
+                        SyncRefused,
+                        ValueError,
+                        KeyError,
+                        TypeError,
+                    ) as exc:
+                        self._refuse(exc)
+                moved = state.vector != vector_before
+                entities = self._save(state) if moved or state.dirty else set()
+                if entities:
+                    changed_rows, refusals = project(self.db, state, entities, self.me)
+                    for refusal in refusals:
+                        self._refuse(refusal)
             if clock.last is not None:
                 self.db.save_group(replace(row, clock=json.dumps(clock.last.encode())))
         if changed_rows and self.on_applied is not None:
             self.on_applied()
-        if entities and not any(r == self.hello for r in replies):
+        if (entities or moved) and not any(r == self.hello for r in replies):
             replies.append(self.hello)  # tell the members what this device has now (their status of it)
         return replies
+
+    def _one(
+        self,
+        message: str,
+        state: GroupState,
+        clock: HybridClock,
+        now: int,
+        keys: envelope.EpochKeys,
+        senders: dict[str, bytes],
+        revoked: frozenset[str],
+    ) -> list[Callable[[], Any]]:
+        """Open one message and apply it to ``state``; the replies it calls for."""
+        opened = envelope.open_b64(message, keys=keys, senders=senders, revoked=revoked)
+        if opened.sender == self.me:
+            return []
+        body = json.loads(opened.body)
+        kind = body.get("t") if isinstance(body, dict) else None
+        if kind == "change":
+            change = Change.from_json(body["change"])
+            if change.device != opened.sender or change.seq != opened.seq:
+                raise SyncRefused("malformed", "a change came from a device that did not make it")
+            clock.observe(change.stamp, now * 1000)
+            state.apply(change)
+            self.db.device_seen(opened.sender, now, None)
+            return []
+        if kind == "hello":
+            return self._on_hello(opened.sender, body, state, now)
+        if kind == "entry":
+            return self._on_entry(body)
+        if kind == "snapshot":
+            peer = self._on_part(body)
+            if peer is not None:
+                newest = peer.newest_stamp()
+                if newest is not None:
+                    clock.observe(newest, now * 1000)
+                state.merge(peer)
+            return []
+        raise SyncRefused("malformed", "unknown sync message")
 
     def _on_entry(self, body: dict[str, Any]) -> list[Callable[[], Any]]:
         fresh = self.group.accept(Entry.from_json(body["entry"]))
@@ -222,13 +251,26 @@ class GroupInbound:
         mine = state.vector
         replies: list[Callable[[], Any]] = []
         theirs_of_me = vector.get(self.me, 0)
-        if isinstance(theirs_of_me, int) and theirs_of_me < mine.get(self.me, 0):
-            replies.append(lambda: self.publish_pending(since=theirs_of_me))
-        if any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender)):
-            replies.append(self.publish_snapshot)
+        gap = mine.get(self.me, 0) - theirs_of_me if isinstance(theirs_of_me, int) else 0
+        others = any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender))
+        if others or gap > RESEND_AT_MOST:
+            if self._may_answer("snapshot", now, canonical(mine)):  # one snapshot serves every member
+                replies.append(functools.partial(self.publish_snapshot, ttl=min(ANSWER_TTL, self.change_ttl)))
+        elif gap > 0 and self._may_answer(sender, now, canonical(mine.get(self.me, 0))):
+            replies.append(
+                functools.partial(self.publish_pending, since=theirs_of_me, ttl=min(ANSWER_TTL, self.change_ttl))
+            )
         if any(isinstance(seq, int) and seq > mine.get(d, 0) for d, seq in vector.items()):
             replies.append(self.hello)  # they hold more: our hello makes them send it
         return replies_entries + replies
+
+    def _may_answer(self, whom: str, now: int, what: str) -> bool:
+        """False when ``what`` went to ``whom`` less than :data:`ANSWER_EVERY` seconds ago (it is on its way)."""
+        last = self._answered.get(whom)
+        if last is not None and last[1] == what and now - last[0] < ANSWER_EVERY:
+            return False
+        self._answered[whom] = (now, what)  # keyed by member (or "snapshot"): bounded by the membership
+        return True
 
     def _on_part(self, body: dict[str, Any]) -> GroupState | None:
         ident, index, count, data = body["id"], body["part"], body["parts"], base64.b64decode(body["data"])
@@ -256,9 +298,7 @@ class GroupInbound:
     def take_welcome(self, snapshot: dict[str, Any]) -> None:
         """Merge the shared state a member sent with the welcome and write it into this device's rows."""
         peer = GroupState.from_snapshot(snapshot)
-        with self.db.transaction():
-            state = self.state().copy()
+        with self.db.transaction(), self._changing() as state:
             state.merge(peer)
-            self._save(state)
-            for refusal in project(self.db, state, set(state.entities()), self.me)[1]:
+            for refusal in project(self.db, state, self._save(state), self.me)[1]:
                 self._refuse(refusal)

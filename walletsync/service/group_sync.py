@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,6 +43,8 @@ HELLO_TTL = 3600
 MAX_INBOX = 20_000
 MAX_INBOX_BYTES = 64 * 1024 * 1024
 """Sync messages (and their bytes) waiting to be applied; past it they are dropped (a hello gets them again)."""
+PUBLISH_RETRY, PUBLISH_RETRY_MAX = 1.0, 60.0
+"""Seconds before publishing again after the relay refused (doubling up to the most)."""
 CLOSE_FLUSH_TIMEOUT = 5.0
 """Seconds closing waits for the relay to take this device's unpublished changes."""
 
@@ -97,7 +99,7 @@ class GroupSync(GroupInbound):
         self.runner: EngineRunner | None = None
         self.on_applied: Callable[[], None] | None = None
         """Called after a batch changed this device's rows (the companion reloads its engine)."""
-        self._cache: tuple[str, GroupState] | None = None
+        self._cache: tuple[bytes | None, GroupState] | None = None
         self._inbox: asyncio.Queue[str] = asyncio.Queue(maxsize=MAX_INBOX)
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -107,25 +109,52 @@ class GroupSync(GroupInbound):
         self._busy = False
         self._entries_sent_at = -ENTRIES_EVERY
         self._inbox_bytes = 0
+        self._answered: dict[str, tuple[int, str]] = {}
+        self._hello_due = False
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
 
     # --- the state in the store ------------------------------------------------------------------
 
     def state(self) -> GroupState:
-        """The shared state as stored (cached while the stored bytes do not change)."""
+        """The shared state as stored, kept in memory while no save (by this or another process) follows.
+
+        Callers change it in place inside a transaction and :meth:`_save` it there; :meth:`_changing`
+        drops it if the transaction fails, and a rolled-back save leaves the stored mark behind, so the
+        next call reads the store again."""
+        mark = self.db.group_state_mark()
+        if self._cache is None or self._cache[0] != mark:
+            self._cache = (mark, self._load())
+        return self._cache[1]
+
+    def _load(self) -> GroupState:
         data = self.db.group_state()
         if data is None:
             return GroupState()
-        digest = hashlib.sha256(data).hexdigest()
-        if self._cache is None or self._cache[0] != digest:
-            self._cache = (digest, GroupState.from_snapshot(json.loads(data)))
-        return self._cache[1]
+        kept = json.loads(data)
+        if "registers" in kept:  # kept whole by an earlier version: merged into an empty state, all of it is
+            state = GroupState()  # dirty, so the next save keeps it entity by entity
+            state.merge(kept)
+            return state
+        return GroupState.from_parts(kept, (json.loads(row) for row in self.db.group_registers()))
 
-    def _save(self, state: GroupState) -> None:
-        data = state.snapshot_text().encode("utf-8")
-        self.db.save_group_state(data)
-        self._cache = (hashlib.sha256(data).hexdigest(), state)
+    @contextmanager
+    def _changing(self) -> Iterator[GroupState]:
+        """The state to change in place (inside the caller's transaction); forgotten if anything fails."""
+        try:
+            yield self.state()
+        except BaseException:
+            self._cache = None
+            raise
+
+    def _save(self, state: GroupState) -> set[str]:
+        """Keep what changed in ``state`` (the caller holds the transaction); returns the entities it wrote."""
+        dirty = state.take_dirty()
+        self.db.save_group_state(
+            state.vector_text().encode("utf-8"), {entity: state.entity_text(entity).encode("utf-8") for entity in dirty}
+        )
+        self._cache = (self.db.group_state_mark(), state)
+        return dirty
 
     def _epoch_keys(self) -> list[EpochKey]:
         return [EpochKey(epoch, key) for epoch, key in sorted(self.db.epoch_keys().items())]
@@ -151,16 +180,17 @@ class GroupSync(GroupInbound):
         row = self.db.group()
         if row is None:
             return
-        state = self.state().copy()  # a copy: the caller may roll back
-        writes = writes_for(self.db, state, touched, self.me)
-        if writes:
-            self._record(state, writes, row)
+        with self._changing() as state:
+            writes = writes_for(self.db, state, touched, self.me)
+            if writes:
+                self._record(state, writes, row)
 
     def record(self, writes: list[Write]) -> None:
         """Record ``writes`` as this device's change (the caller holds the transaction)."""
         row = self.db.group()
         if row is not None and writes:
-            self._record(self.state().copy(), writes, row)
+            with self._changing() as state:
+                self._record(state, writes, row)
 
     def _record(self, state: GroupState, writes: list[Write], row: Any) -> None:
         clock = HybridClock(self.me, Stamp.decode(json.loads(row.clock)) if row.clock else None)
@@ -260,24 +290,41 @@ class GroupSync(GroupInbound):
         return int(seen[1]) if seen and seen[1] else 0
 
     async def _publisher(self) -> None:
+        retry: float | None = None
         while True:
-            await self._wake.wait()
+            try:
+                async with asyncio.timeout(retry):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
             self._wake.clear()
             try:
                 await self.publish_pending()
-            except Exception:
-                log.exception("publishing this device's changes failed; they stay queued")
+                retry = None
+            except Exception as exc:  # the relay refused (full, rate-limited) or went away: try again later
+                retry = min(2 * (retry or PUBLISH_RETRY), PUBLISH_RETRY_MAX)
+                log.warning(
+                    "publishing this device's changes failed (%s); they stay queued, next try in %.0f s", exc, retry
+                )
 
-    async def publish_pending(self, since: int | None = None) -> None:
-        """Publish this device's changes numbered above ``since`` (default: above what was published)."""
+    async def publish_pending(self, since: int | None = None, ttl: int | None = None) -> None:
+        """Publish this device's changes numbered above ``since`` (default: above what was published, or what
+        every other member said it applied, whichever is further), kept ``ttl`` seconds on the relay."""
         if not self.group.joined:
             return
-        start = self._published() if since is None else since
+        start = max(self._published(), self._confirmed()) if since is None else since
         for seq, data in self.db.outbox(start):
-            await self._send({"t": "change", "change": json.loads(data)}, seq, self.change_ttl)
+            await self._send({"t": "change", "change": json.loads(data)}, seq, ttl or self.change_ttl)
             if since is None:
                 with self.db.transaction():
                     self.db.device_seen(self.me, int(self.clock()), str(seq))
+
+    def _confirmed(self) -> int:
+        """How many of this device's changes every other member said it applied (0 with no other member)."""
+        membership = self.group.membership
+        others = [d for d in membership.members() if d != self.me] if membership else []
+        seen = self.db.devices_seen()
+        return min((_vector(seen.get(d)).get(self.me, 0) for d in others), default=0)
 
     async def hello(self) -> None:
         """Tell the members what this device has applied (they send what it lacks) and the membership entries it
@@ -307,15 +354,15 @@ class GroupSync(GroupInbound):
         await self.publish_entries(previous)
         await self.listen()
 
-    async def publish_snapshot(self) -> None:
-        """Publish the whole shared state (in parts) for members that were away too long."""
+    async def publish_snapshot(self, ttl: int | None = None) -> None:
+        """Publish the whole shared state (in parts) for members that were away too long, kept ``ttl`` seconds."""
         data = self.state().snapshot_text().encode("utf-8")
         ident = self.random(8).hex()
         parts = [data[i : i + SNAPSHOT_PART] for i in range(0, len(data), SNAPSHOT_PART)] or [b""]
         for index, part in enumerate(parts):
             body = {"t": "snapshot", "id": ident, "part": index, "parts": len(parts)}
             body["data"] = base64.b64encode(part).decode("ascii")
-            await self._send(body, 0, self.snapshot_ttl)
+            await self._send(body, 0, ttl or self.snapshot_ttl)
 
     # --- status -------------------------------------------------------------------------------------------
 

@@ -73,6 +73,10 @@ class _Serialized:
         with self._lock:
             return _Rows(self._connection.execute(sql, parameters))
 
+    def executemany(self, sql: str, rows: list[Any]) -> None:
+        with self._lock:
+            self._connection.executemany(sql, rows)
+
     def executescript(self, script: str) -> None:
         with self._lock:
             self._connection.executescript(script)

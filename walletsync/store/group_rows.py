@@ -1,5 +1,6 @@
 """The device group's rows: who this device is in the group, the membership entries, the epochs' data
-keys (sealed), the merged shared state (sealed: it holds session keys) and this device's own changes.
+keys (sealed), the merged shared state (sealed entity by entity: it holds session keys) and this device's
+own changes.
 
 The rules are :mod:`walletsync.sync`'s; this module only keeps their bytes. Everything that could
 open a session or read the group's messages is sealed with the storage key before it touches disk.
@@ -7,6 +8,8 @@ open a session or read the group's messages is sealed with the storage key befor
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,7 +51,15 @@ class GroupQueries:
 
     def leave_group(self) -> None:
         """Forget the group: its keys, state, entries and changes (the sessions it brought stay)."""
-        for table in ("group_self", "group_entries", "group_keys", "group_state", "group_outbox", "group_seen"):
+        for table in (
+            "group_self",
+            "group_entries",
+            "group_keys",
+            "group_state",
+            "group_registers",
+            "group_outbox",
+            "group_seen",
+        ):
             self._db.execute(f"DELETE FROM {table}")
 
     def group_entries(self) -> list[bytes]:
@@ -68,12 +79,32 @@ class GroupQueries:
         self._db.execute("INSERT OR REPLACE INTO group_keys VALUES (?, ?)", (epoch, seal(self._key, key)))
 
     def group_state(self) -> bytes | None:
-        """The merged shared state as the sync layer serialised it, or None before the first change."""
+        """The shared state's version vector as the sync layer serialised it, or None before the first change."""
         row = self._db.execute("SELECT sealed FROM group_state WHERE id = 1").fetchone()
         return None if row is None else unseal(self._key, row[0])
 
-    def save_group_state(self, state: bytes) -> None:
-        self._db.execute("INSERT OR REPLACE INTO group_state VALUES (1, ?)", (seal(self._key, state),))
+    def group_state_mark(self) -> bytes | None:
+        """Bytes that differ after every save of the shared state, by any process (read without unsealing):
+        what a cache of the state is checked against."""
+        row = self._db.execute("SELECT sealed FROM group_state WHERE id = 1").fetchone()
+        return None if row is None else bytes(row[0])
+
+    def group_registers(self) -> list[bytes]:
+        """Every entity of the shared state, each as the sync layer serialised it."""
+        return [unseal(self._key, sealed) for (sealed,) in self._db.execute("SELECT sealed FROM group_registers")]
+
+    def save_group_state(self, vector: bytes, entities: Mapping[str, bytes] | None = None) -> None:
+        """Keep the shared state's version vector and the ``entities`` that changed (by entity)."""
+        self._db.executemany(
+            "INSERT OR REPLACE INTO group_registers VALUES (?, ?)",
+            [(self._register_id(entity), seal(self._key, data)) for entity, data in (entities or {}).items()],
+        )
+        self._db.execute("INSERT OR REPLACE INTO group_state VALUES (1, ?)", (seal(self._key, vector),))
+
+    def _register_id(self, entity: str) -> bytes:
+        return hashlib.blake2b(
+            entity.encode("utf-8"), key=self._key, person=b"ws-group-entity", digest_size=16
+        ).digest()
 
     def add_outbox(self, seq: int, change: bytes) -> None:
         """Keep one of this device's own changes (to send again to a member that missed it)."""

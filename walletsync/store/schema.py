@@ -123,4 +123,9 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (device, seq)
     );
     """,
+    # the shared state kept entity by entity (a change rewrites only what it touched); group_state keeps the
+    # version vector. Rows are named by a keyed hash of their entity, which names a session: not in clear.
+    """
+    CREATE TABLE group_registers (id BLOB PRIMARY KEY, sealed BLOB NOT NULL);
+    """,
 ]

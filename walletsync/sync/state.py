@@ -29,7 +29,7 @@ and ``max`` writes to it are still merged, so the state stays a function of the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from walletsync.sync.changes import (
@@ -65,6 +65,7 @@ class GroupState:
         self._vector: dict[str, int] = {}
         self._held: dict[str, dict[int, Change]] = {}
         self._held_bytes = 0
+        self._dirty: set[str] = set()
 
     # --- changes ---------------------------------------------------------------------------------
 
@@ -113,6 +114,7 @@ class GroupState:
             one = Register.written(write.kind, change.stamp, write.canonical)
             old = fields.get(write.field)
             fields[write.field] = one if old is None else join(old, one)
+            self._dirty.add(write.entity)
         self._vector[change.device] = change.seq
 
     def _hold(self, change: Change) -> None:
@@ -156,7 +158,10 @@ class GroupState:
             mine = self._registers.setdefault(entity, {})
             for name, register in fields.items():
                 old = mine.get(name)
-                mine[name] = register if old is None else join(old, register)
+                joined = register if old is None else join(old, register)
+                if joined != old:
+                    mine[name] = joined
+                    self._dirty.add(entity)
         for device, seq in peer._vector.items():
             self._vector[device] = max(seq, self._vector.get(device, 0))
         for device in list(self._held):
@@ -176,28 +181,54 @@ class GroupState:
     def snapshot_text(self) -> str:
         """``canonical(self.to_snapshot())``, built from the values' canonical JSON as held (no parse and re-dump).
 
-        The service saves the whole state on every commit, so this is on the path of every change. Entity,
-        field and stamp spellings are checked to need no JSON escaping (:func:`is_entity`, :func:`is_field`,
-        :meth:`Stamp.encode`), so quoting them is their canonical JSON.
+        Entity, field and stamp spellings are checked to need no JSON escaping (:func:`is_entity`,
+        :func:`is_field`, :meth:`Stamp.encode`), so quoting them is their canonical JSON.
         """
-        entities = []
-        for entity in sorted(self._registers):
-            fields = self._registers[entity]
-            registers = []
-            for name in sorted(fields):
-                register = fields[name]
-                entries = ",".join(f'["{stamp.encode()}",{text}]' for stamp, text in register.entries)
-                registers.append(f'"{name}":{{"entries":[{entries}],"kind":"{register.kind}"}}')
-            entities.append(f'"{entity}":{{{",".join(registers)}}}')
-        return f'{{"registers":{{{",".join(entities)}}},"v":{SNAPSHOT_VERSION},"vector":{canonical(self.vector)}}}'
+        entities = ",".join(f'"{entity}":{self._fields_text(entity)}' for entity in sorted(self._registers))
+        return f'{{"registers":{{{entities}}},"v":{SNAPSHOT_VERSION},"vector":{canonical(self.vector)}}}'
 
-    def copy(self) -> GroupState:
-        """The registers and version vector as a state of their own, as ``from_snapshot(to_snapshot())`` gives them
-        (held changes stay behind), without the round trip: registers never change, so both share them."""
-        other = GroupState()
-        other._registers = {entity: dict(fields) for entity, fields in self._registers.items()}
-        other._vector = dict(self._vector)
-        return other
+    def _fields_text(self, entity: str) -> str:
+        fields = self._registers[entity]
+        registers = []
+        for name in sorted(fields):
+            register = fields[name]
+            entries = ",".join(f'["{stamp.encode()}",{text}]' for stamp, text in register.entries)
+            registers.append(f'"{name}":{{"entries":[{entries}],"kind":"{register.kind}"}}')
+        return f"{{{','.join(registers)}}}"
+
+    # --- kept entity by entity (the service stores only what a change touched) ---------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """Has anything been written since the last :meth:`take_dirty`?"""
+        return bool(self._dirty)
+
+    def take_dirty(self) -> set[str]:
+        """The entities written (or changed by a merge) since the last call: what to store and project."""
+        dirty, self._dirty = self._dirty, set()
+        return dirty
+
+    def entity_text(self, entity: str) -> str:
+        """One entity's registers as canonical JSON ``[entity, {field: register}]``: what :meth:`from_parts` reads."""
+        return f'["{entity}",{self._fields_text(entity)}]'
+
+    def vector_text(self) -> str:
+        """The version vector as canonical JSON: what :meth:`from_parts` reads with the entities."""
+        return canonical({"v": SNAPSHOT_VERSION, "vector": self.vector})
+
+    @classmethod
+    def from_parts(cls, vector: object, entities: Iterable[object]) -> GroupState:
+        """Read a state kept entity by entity: :meth:`vector_text` and :meth:`entity_text` of each entity, parsed.
+
+        Checked as a snapshot is (:class:`InvalidSnapshot`); nothing is dirty in the result."""
+        if not (isinstance(vector, dict) and set(vector) == {"v", "vector"}):
+            raise InvalidSnapshot("a kept state's vector is an object of v and vector")
+        registers: dict[str, object] = {}
+        for item in entities:
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+                raise InvalidSnapshot("a kept entity is [entity, fields]")
+            registers[item[0]] = item[1]
+        return cls.from_snapshot({"registers": registers, **vector})
 
     @classmethod
     def from_snapshot(cls, data: object) -> GroupState:
