@@ -344,12 +344,17 @@ class Observer:
     def count(self, names: dict[str, str], since_ms: int = 0) -> dict[str, int]:
         """Messages published from ``since_ms`` on, by sender (``names``) and kind."""
         counts: dict[str, int] = {}
+        snapshots: dict[str, set[str]] = {}
         for seen in self.seen:
             if seen.published_at < since_ms:
                 continue
             key = f"{names.get(seen.sender, 'other')} {seen.kind}"
+            if seen.kind == "snapshot":
+                snapshots.setdefault(key, set()).add(seen.holds)
+                key += " part"
             counts[key] = counts.get(key, 0) + 1
             counts["bytes"] = counts.get("bytes", 0) + seen.wire
+        counts |= {key: len(ids) for key, ids in snapshots.items()}
         return dict(sorted(counts.items()))
 
     def open(self, message: str, published_at: int = 0) -> Seen:
@@ -360,7 +365,7 @@ class Observer:
         body = json.loads(opened.body)
         writes = body.get("change", {}).get("writes", [])
         holds = [f"audit row ({w[3]['kind']})" if w[1] == "entry" else f"{w[0].split('/')[0]} {w[1]}" for w in writes]
-        holds_text = ", ".join(sorted(holds))
+        holds_text = ", ".join(sorted(holds)) if body["t"] != "snapshot" else body["id"]
         return Seen(opened.sender, opened.seq, published_at, len(message), len(opened.body), body["t"], holds_text)
 
     async def changes(self, sender: str, first: int, last: int, timeout: float = 10.0) -> list[Seen]:
@@ -516,7 +521,7 @@ async def run_device(args: argparse.Namespace) -> None:
     if join:
         await companion.join_group(join, show_code=no_code, confirm=yes, name="bench C")
         report["joined_s"] = time.perf_counter() - started
-        report["state_bytes"] = len(companion.db.group_state() or b"")
+        report["state_bytes"] = len(companion.group_sync.state().snapshot_text())
     if sync.state().vector.get(author, 0) >= int(seq):
         covered.set()
     waiting = asyncio.ensure_future(covered.wait())
@@ -721,7 +726,7 @@ async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp
             open_s=open_s,
             envelope_chars=envelope_chars,
             history=history,
-            state_bytes=len(a.db.group_state() or b""),
+            state_bytes=len(a.group_sync.state().snapshot_text()),
         )
     finally:
         for closing in (phone, b, c, a):
