@@ -12,7 +12,6 @@ messages still catches up.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -278,11 +277,14 @@ class GroupSync(GroupInbound):
             self._inbox_bytes += size
             self._inbox.put_nowait(data.message)
 
-    async def _send(self, body: dict[str, Any], seq: int, ttl: int, key: EpochKey | None = None) -> None:
+    async def _send(
+        self, body: dict[str, Any], seq: int, ttl: int, key: EpochKey | None = None, *, compress: bool = True
+    ) -> None:
         key, runner = key or self.current_key(), self.runner
         if key is None or runner is None or self.group.revoked_here:
             return  # a revoked device says nothing to the group (the members would refuse it anyway)
-        sealed = envelope.seal_b64(key, self.group.keys, seq, canonical(body).encode("utf-8"), self.random)
+        data = canonical(body).encode("utf-8")
+        sealed = envelope.seal_b64(key, self.group.keys, seq, data, self.random, compress=compress)
         await runner.client.publish(Publish(key.topic, sealed, ttl, SYNC_TAG))
 
     def _published(self) -> int:
@@ -360,9 +362,9 @@ class GroupSync(GroupInbound):
         ident = self.random(8).hex()
         parts = [data[i : i + SNAPSHOT_PART] for i in range(0, len(data), SNAPSHOT_PART)] or [b""]
         for index, part in enumerate(parts):
-            body = {"t": "snapshot", "id": ident, "part": index, "parts": len(parts)}
-            body["data"] = base64.b64encode(part).decode("ascii")
-            await self._send(body, 0, ttl or self.snapshot_ttl)
+            body = {"t": "snapshot", "id": ident, "part": index, "parts": len(parts), "data": part.decode("ascii")}
+            # every session's key next to what every phone sent: no compressed lengths (docs/SYNC.md)
+            await self._send(body, 0, ttl or self.snapshot_ttl, compress=False)
 
     # --- status -------------------------------------------------------------------------------------------
 
