@@ -254,7 +254,8 @@ class GroupInbound:
         gap = mine.get(self.me, 0) - theirs_of_me if isinstance(theirs_of_me, int) else 0
         others = any(seq > vector.get(d, 0) for d, seq in mine.items() if d not in (self.me, sender))
         if others or gap > RESEND_AT_MOST:
-            if self._may_answer("snapshot", now, canonical(mine)):  # one snapshot serves every member
+            if self._may_answer("snapshot", now, ""):  # one snapshot serves every member; what follows it goes out
+                # as changes anyway, so a second one within ANSWER_EVERY would only repeat it
                 replies.append(functools.partial(self.publish_snapshot, ttl=min(ANSWER_TTL, self.change_ttl)))
         elif gap > 0 and self._may_answer(sender, now, canonical(mine.get(self.me, 0))):
             replies.append(
