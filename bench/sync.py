@@ -1,6 +1,6 @@
 """Device sync: how soon a change shows on another device, how fast a device catches up, how big a change is.
 
-Run: .venv/bin/python bench/sync.py   (about 8 minutes; loopback only; --changes N, --renames N to scale)
+Run: .venv/bin/python bench/sync.py   (about 3 minutes; loopback only; --changes N, --renames N to scale)
 
 Everything runs against one real ``walletsync relay --store memory`` process per part, with its default
 limits (100 publishes/s per client id in bursts of 500, 1,000 undelivered messages per mailbox): what a
