@@ -344,7 +344,9 @@ GOLDEN_CANONICAL = (
     '"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,'
     '"session":"abababababababababababababababababababababababababababababababab","ts":1800000000000}'
 ).encode()
-GOLDEN_HASH = "af7df261643bd3d34bee46c670975b2638e0dcbd16c9573badbf7499b1dcc420"
+GOLDEN_UNSIGNED_HASH = "af7df261643bd3d34bee46c670975b2638e0dcbd16c9573badbf7499b1dcc420"
+"""The link an earlier build wrote (the canonical bytes alone)."""
+GOLDEN_HASH = "8160f7dd21b967ebd3cac425177dbf948ddfc4da4af8dc4f37efbcaa8a32a218"
 GOLDEN_SIGNATURE = (
     "846cfd1c10c3c71448cc20ddca118b60afceabd039c675ef260ac18e6cd83160"
     "b36e3214cabe3a406ff840e68c38af9dc1ad801c154cd31c58e8febd3d139d06"
@@ -363,9 +365,39 @@ def test_canonical_bytes_are_stable():
     """Changing these breaks every existing log: old rows would no longer verify."""
     entry = golden_entry()
     assert entry.canonical() == GOLDEN_CANONICAL
-    assert entry.hash() == GOLDEN_HASH == hashlib.sha256(GOLDEN_CANONICAL).hexdigest()
+    assert entry.unsigned_hash() == GOLDEN_UNSIGNED_HASH == hashlib.sha256(GOLDEN_CANONICAL).hexdigest()
     assert entry.signature == GOLDEN_SIGNATURE
+    assert (
+        entry.hash() == GOLDEN_HASH == hashlib.sha256(GOLDEN_CANONICAL + b"\n" + GOLDEN_SIGNATURE.encode()).hexdigest()
+    )
     VerifyKey(FIXED.public_key).verify(GOLDEN_CANONICAL, bytes.fromhex(GOLDEN_SIGNATURE))
+
+
+def relinked_the_earlier_way(entries: list[AuditEntry]) -> list[AuditEntry]:
+    """The chain an earlier build wrote: each prev_hash the previous row's canonical bytes alone, each row re-signed."""
+    out: list[AuditEntry] = []
+    for entry in entries:
+        unsigned = dataclasses.replace(entry, prev_hash=out[-1].unsigned_hash() if out else GENESIS, signature="")
+        out.append(dataclasses.replace(unsigned, signature=FIXED.sign(unsigned.canonical()).hex()))
+    return out
+
+
+def test_a_log_linked_the_earlier_way_still_verifies_and_is_still_checked_row_by_row():
+    earlier = relinked_the_earlier_way(build_chain(key=FIXED))
+    assert verify(earlier, FIXED.public_key, head=(earlier[-1].seq, earlier[-1].unsigned_hash())).ok
+    edited = list(earlier)
+    edited[1] = dataclasses.replace(earlier[1], data={"edited": True})
+    verdict = verify(edited, FIXED.public_key)
+    assert not verdict.ok and verdict.first_bad["seq"] == earlier[1].seq
+
+
+def test_a_row_whose_signature_was_swapped_for_another_valid_one_is_named():
+    """The chain covers signatures: a signature replaced by another row's (well formed, signed by the key) breaks it."""
+    entries = build_chain(key=FIXED)
+    swapped = list(entries)
+    swapped[1] = dataclasses.replace(entries[1], signature=entries[2].signature)
+    verdict = verify(swapped, FIXED.public_key, head=(entries[-1].seq, entries[-1].hash()))
+    assert not verdict.ok and verdict.first_bad["seq"] == entries[1].seq
 
 
 def test_kinds_are_the_documented_set():

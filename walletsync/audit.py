@@ -1,10 +1,15 @@
 """The tamper-evident audit chain: each row names its predecessor's hash and is signed by the device.
 
 Rows form a hash chain (``prev_hash`` is the sha256 of the previous row's
-canonical bytes) and each row carries an Ed25519 signature, by the device key
-held in the OS keyring, over its own canonical bytes. Without that key nobody can
-edit, delete or reorder a row unnoticed; :func:`verify` names the first row
-where the chain stops adding up.
+canonical bytes and its signature) and each row carries an Ed25519 signature, by
+the device key held in the OS keyring, over its own canonical bytes. Without that
+key nobody can edit, delete or reorder a row unnoticed; :func:`verify` names the
+first row where the chain stops adding up.
+
+Because the chain covers every signature, an intact chain whose newest row (and
+signed head) verifies proves every row: :func:`verify` checks that first, one
+sha256 per row, and checks each row's own signature only to name what broke (or
+for rows linked by the earlier chain, which left signatures out).
 
 A hash chain alone cannot tell that rows were cut off its *tail*. The caller
 therefore keeps a signed head (:func:`sign_head`) next to the rows, updated in
@@ -124,6 +129,11 @@ class AuditEntry:
         return _canonical_json(self._signed_fields())
 
     def hash(self) -> str:
+        """What the next row's ``prev_hash`` names: the sha256 of the canonical bytes, a newline and the signature."""
+        return hashlib.sha256(self.canonical() + b"\n" + str(self.signature).encode("utf-8", "replace")).hexdigest()
+
+    def unsigned_hash(self) -> str:
+        """The link an earlier build wrote (the canonical bytes alone): still accepted, with every signature checked."""
         return hashlib.sha256(self.canonical()).hexdigest()
 
     def to_json(self) -> dict[str, Any]:
@@ -250,7 +260,7 @@ def _problem(entries: Sequence[AuditEntry], index: int, key: VerifyKey) -> str |
         if skipped:
             return f"reordered: row {entry.seq} comes before row {skipped[0]}"
         return f"{_missing(expected, entry.seq - 1)} missing (deleted)"
-    if entry.prev_hash != (previous.hash() if previous else GENESIS):
+    if entry.prev_hash not in ((previous.hash(), previous.unsigned_hash()) if previous else (GENESIS,)):
         link = f"row {previous.seq}" if previous else "the start of the log"
         return f"prev_hash does not match {link}: reordered or a row before it was removed"
     return None
@@ -269,6 +279,8 @@ def verify(
     """
     key = _verify_key(public_key)
     count = len(entries)
+    if _intact(entries, key, head):
+        return AuditVerdict(True, count, None)
     for index in range(count):
         reason = _problem(entries, index, key)
         if reason:
@@ -283,11 +295,28 @@ def verify(
                 False, count, {"seq": last_seq + 1, "reason": f"{removed} (the signed head is row {head_seq})"}
             )
         at_head = next((e for e in entries if e.seq == head_seq), None)
-        if at_head is not None and at_head.hash() != head_hash:
+        if at_head is not None and head_hash not in (at_head.hash(), at_head.unsigned_hash()):
             return AuditVerdict(
                 False, count, {"seq": head_seq, "reason": f"row {head_seq} does not match the signed head (rewritten)"}
             )
     return AuditVerdict(True, count, None)
+
+
+def _intact(entries: Sequence[AuditEntry], key: VerifyKey, head: tuple[int, str] | None) -> bool:
+    """Every row well formed, numbered from 1 and linked to the one before by :meth:`AuditEntry.hash`, the newest
+    row signed by ``key`` and the head (if any) on the chain: then every row is as signed (the chain covers each
+    signature). False says only "look closer", never where."""
+    link, seq, hashes = GENESIS, 0, {}
+    for entry in entries:
+        seq += 1
+        if entry.seq != seq or entry.prev_hash != link or _malformed(entry):
+            return False
+        link = hashes[seq] = entry.hash()
+    if entries and not _signed_by(key, entries[-1]):
+        return False
+    if head is not None and (seq < head[0] or (head[0] > 0 and hashes.get(head[0]) != head[1])):
+        return False
+    return True
 
 
 def _head_bytes(seq: int, hash_hex: str) -> bytes:
