@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from walletsync.names import MAX_CELLS, BadName, derived_name, local_name, looks_the_same, skeleton, with_suffix
-from walletsync.text import cells, clip, shown, unshown
+from walletsync.text import cell_width, cells, clip, shown, unshown
 
 ANY_TEXT = st.text(st.characters(codec=None, categories=None))  # every code point, lone surrogates included
 HOSTILE = [
@@ -67,6 +67,12 @@ def test_clipped_text_fits_its_width(text, width):
     out = shown(text, width)
     assert cells(out) <= width
     assert out == shown(text) or out.endswith("…")
+
+
+@given(st.text())
+@example("plain ascii\x07\t") @ example("0xab16a96D…") @ example("e\u0301日\u200b")
+def test_cells_is_the_sum_of_each_characters_width_whatever_the_fast_paths(text):
+    assert cells(text) == sum(cell_width(ch) for ch in text)
 
 
 def test_wide_characters_count_two_cells():

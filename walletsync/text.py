@@ -79,7 +79,9 @@ def cell_width(ch: str) -> int:
 
 def cells(text: str) -> int:
     """Terminal cells ``text`` takes (``len`` counts a wide character as one)."""
-    return sum(cell_width(ch) for ch in text)
+    if text.isascii():  # every ASCII character takes one cell (what cell_width says of each): the common case, fast
+        return len(text)
+    return sum(1 if ch.isascii() else cell_width(ch) for ch in text)
 
 
 def clip(text: str, width: int) -> str:

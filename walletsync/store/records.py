@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
@@ -34,7 +35,7 @@ class SessionRecord:
     def accounts(self) -> list[str]:
         return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
 
-    @property
+    @cached_property
     def beyond_request(self) -> Beyond:
         """What the phone granted that the user never asked for (shown, and never used without an explicit choice)."""
         if self.required_namespaces is None and self.optional_namespaces is None:

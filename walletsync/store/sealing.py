@@ -9,6 +9,8 @@ output.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from nacl.exceptions import CryptoError
 from nacl.secret import SecretBox
 
@@ -36,10 +38,15 @@ _MISMATCH = (
 )
 
 
+@lru_cache(maxsize=4)
+def _boxed(key: bytes) -> SecretBox:
+    return SecretBox(key)
+
+
 def _box(key: bytes) -> SecretBox:
     if not isinstance(key, (bytes, bytearray)) or len(key) != KEY_SIZE:
         raise SealError(f"the storage key must be {KEY_SIZE} bytes")
-    return SecretBox(bytes(key))
+    return _boxed(bytes(key))  # one box per key, not one per sealed value (thousands at open with many sessions)
 
 
 def seal(key: bytes, plaintext: bytes) -> bytes:
