@@ -70,7 +70,9 @@ def test_clipped_text_fits_its_width(text, width):
 
 
 @given(st.text())
-@example("plain ascii\x07\t") @ example("0xab16a96D…") @ example("e\u0301日\u200b")
+@example("plain ascii\x07\t")
+@example("0xab16a96D…")
+@example("e\u0301日\u200b")
 def test_cells_is_the_sum_of_each_characters_width_whatever_the_fast_paths(text):
     assert cells(text) == sum(cell_width(ch) for ch in text)
 
