@@ -198,9 +198,11 @@ class Companion(GroupMethods):
         return next(s for s in self.db.sessions() if s.topic == topic)
 
     def rename(self, ref: str, name: str) -> SessionRecord:
-        """The session under its new local name (audited); :class:`NameTaken` when another looks the same."""
+        """The session under its new local name (audited); :class:`NameTaken` when another session's looks the same."""
+        name = local_name(name)  # a bad name is said first, whatever the session
         record = self.resolve(ref)
-        name = local_name(name)
+        if name == record.name:
+            return record
         check_free(self.db, name, except_topic=record.topic)
         with self.db.transaction():
             self.db.update_session(record.topic, name=name)
