@@ -255,16 +255,19 @@ class Companion(GroupMethods):
     ) -> RequestOutcome:
         """The verified outcome of a signing request built from user input: pushed, answered, checked.
 
+        Malformed input is :class:`MalformedRequest` before anything else, whatever the session's state.
+
         For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
         the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
         ``on_sent`` is called once the request is on its way (its id and expiry), before the answer.
         """
-        from walletsync.signatures import build_request
+        from walletsync.signatures import read_request
 
+        wanted = read_request(message=message, typed_data=typed_data, tx=tx)  # bad input is said first
         record = self._active(ref)
         chain = chain_id or self._default_chain(record)
         account = account_for(record, chain)
-        method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
+        method, params = wanted.method, wanted.params(account)
         outcome = await self.request(
             ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )
