@@ -23,7 +23,14 @@ if [ -f tests/interop/package.json ]; then
   want=$(cat tests/interop/package.json "$lock" 2>/dev/null | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "walletsync: installing npm packages for the interop tests" >&2
-    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
+    # npm's cache and logs go to a throw-away dir (scripts/test points them into its HOME), never the
+    # user's ~/.npm; and no update notice, funding or audit lines.
+    if [ -z "${npm_config_cache:-}" ]; then
+      npm_dir=$(mktemp -d)
+      trap 'rm -rf "$npm_dir"' EXIT
+      export npm_config_cache="$npm_dir/cache" npm_config_logs_dir="$npm_dir/logs"
+    fi
+    (cd tests/interop && npm_config_update_notifier=false npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" > "$stamp"
   fi
 fi

@@ -84,3 +84,23 @@ def test_a_relay_that_said_it_listens_always_stops_cleanly():
         else:
             assert proc.returncode != 0 and "listening" not in events
     assert started, "the relay never got as far as listening: the timings above need a look"
+
+
+def test_help_is_a_command_too():
+    """People type `walletsync help` and `walletsync help sign`: the same text as --help, not an error."""
+    assert run("help").stdout == run("--help").stdout
+    assert run("help", "sign").stdout == run("sign", "--help").stdout
+    unknown = run("help", "frobnicate")
+    assert unknown.returncode == 2 and unknown.stderr == "walletsync: no command 'frobnicate' (see 'walletsync help')\n"
+    listed = json.loads(run("help", "--json").stdout)
+    assert listed["version"] == __version__
+    assert {"sign", "audit", "help", "version"} <= {c["command"] for c in listed["commands"]}
+    assert json.loads(run("--json").stdout) == listed  # the bare command's listing, as one document
+    assert json.loads(run("help", "sign", "--json").stdout)["help"] == run("sign", "--help").stdout
+
+
+def test_version_is_a_command_too_and_a_json_document():
+    assert run("version").stdout == run("--version").stdout == f"walletsync {__version__}\n"
+    for args in (("version", "--json"), ("--json", "version"), ("--version", "--json"), ("--json", "--version")):
+        out = run(*args)
+        assert out.returncode == 0 and json.loads(out.stdout) == {"version": __version__}, args

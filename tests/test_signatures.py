@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from walletsync.errors import WalletsyncError
-from walletsync.signatures import MalformedRequest, Verdict, build_request, verify_response
+from walletsync.signatures import MalformedRequest, Verdict, build_request, read_request, verify_response
 
 SIGNER = Account.from_key(b"\x11" * 32)
 STRANGER = Account.from_key(b"\x22" * 32)
@@ -292,8 +292,11 @@ def test_message_is_sent_as_utf8_hex():
         ({"tx": json.dumps({"value": 2**256})}, "--tx: 'value' must be between 0 and 2^256-1"),
         ({"tx": '{"data": "0x123"}'}, "--tx: 'data' must be 0x hex bytes, got '0x123'"),
         ({"tx": '{"gasLimit": "0x1"}'}, "--tx: unknown field 'gasLimit' (known: from, to, value, gas,"),
+        ({"tx": "{}"}, "--tx: neither 'to' nor 'data': a transaction needs a recipient ('to'), or the code of a"),
+        ({"tx": '{"value": "0x1", "to": null, "data": "0x"}'}, "--tx: neither 'to' nor 'data'"),
+        ({"tx": '{"value": "0x1", "input": "0x"}'}, "--tx: neither 'to' nor 'data'"),
         (
-            {"tx": json.dumps({"from": STRANGER.address})},
+            {"tx": json.dumps({"from": STRANGER.address, "to": RECIPIENT})},
             f"--tx: 'from' is {STRANGER.address}, but the session account is {SIGNER.address}",
         ),
     ],
@@ -304,6 +307,17 @@ def test_malformed_input_says_what_is_wrong(kwargs, expected):
     assert str(info.value).startswith(expected), str(info.value)
     assert "\n" not in str(info.value)
     assert isinstance(info.value, WalletsyncError) and info.value.code == "malformed_request"
+
+
+def test_input_is_checked_without_an_account():
+    """Bad input is found before any session is looked up: only ``from`` needs the session's account."""
+    request = read_request(tx=json.dumps({"from": STRANGER.address, "to": RECIPIENT}))
+    assert request.method == "eth_sendTransaction"
+    with pytest.raises(MalformedRequest, match="'from' is"):
+        request.params(SIGNER.address)
+    assert request.params(STRANGER.address) == [{"from": STRANGER.address, "to": RECIPIENT}]
+    with pytest.raises(MalformedRequest, match="neither 'to' nor 'data'"):
+        read_request(tx='{"value": "0x1"}')
 
 
 def test_the_account_must_be_an_address():

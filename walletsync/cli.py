@@ -12,9 +12,9 @@ import os
 import sys
 
 from walletsync import __version__
-from walletsync.commands import audit, devices, pair, phone, relay, sessions, sign, sync
+from walletsync.commands import about, audit, devices, pair, phone, relay, sessions, sign, sync
 from walletsync.commands.common import companion_options
-from walletsync.commands.output import fail
+from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone]
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal companion for your phone wallet (WalletConnect v2).",
         parents=[_common(False)],
     )
-    parser.add_argument("--version", action="version", version=f"walletsync {__version__}")
+    parser.add_argument("--version", action="store_true", help="show walletsync's version and exit")
     parser.add_argument(
         "--relay",
         default=None,
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     companion = companion_options()
     for module in COMPANION_COMMANDS:
         module.add_parser(commands, sub_common, companion)
+    about.add_parser(commands, sub_common, parser)
     return parser
 
 
@@ -97,22 +98,30 @@ def _run_app(args: argparse.Namespace) -> int:
     return 0
 
 
-def _list_commands() -> int:
-    print(f"walletsync {__version__}")
-    print("Commands (walletsync COMMAND --help for details):")
-    listing = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    for choice in listing._choices_actions:
-        print(f"  {choice.dest:<10} {choice.help}")
-    print("Run 'walletsync' in a terminal for the app.")
+def _list_commands(args: argparse.Namespace) -> int:
+    """What a bare ``walletsync`` prints outside a terminal: the version and the commands (one document with --json)."""
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    listed = about.listing(commands)
+    text = "\n".join(
+        [
+            f"walletsync {__version__}",
+            "Commands (walletsync help COMMAND, or walletsync COMMAND --help, for details):",
+            *(f"  {c['command']:<10} {c['summary']}" for c in listed),
+            "Run 'walletsync' in a terminal for the app.",
+        ]
+    )
+    emit_json(args, {"version": __version__, "commands": listed}, text)
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # what walletsync writes (its data dir, a relay's mailbox, exports) is its user's alone
     args = build_parser().parse_args(argv)
+    if args.version:
+        return about.show_version(args)
     if args.command is None:
         if not (sys.stdin.isatty() and sys.stdout.isatty()) or args.json:
-            return _list_commands()
+            return _list_commands(args)
         args.run = _run_app
     if not hasattr(args, "run"):
         return fail(args, "usage", f"'{args.command}' is not available in {__version__} yet", exit_code=2)

@@ -160,17 +160,17 @@ def _account(account: Any) -> str:
     return _checksummed(account)
 
 
-def _message_params(message: Any, account: str) -> list[Any]:
+def _message_hex(message: Any) -> str:
     if not isinstance(message, str) or not message:
         raise MalformedRequest("--message: the message is empty")
     try:
         raw = message.encode("utf-8")
     except UnicodeEncodeError:
         raise MalformedRequest("--message: the message is not valid UTF-8 text") from None
-    return ["0x" + raw.hex(), account]
+    return "0x" + raw.hex()
 
 
-def _typed_data_params(text: Any, account: str) -> list[Any]:
+def _typed_data(text: Any) -> dict[str, Any]:
     from eth_account.messages import encode_typed_data
 
     typed = _parse_json(text, "--typed-data")
@@ -187,7 +187,7 @@ def _typed_data_params(text: Any, account: str) -> list[Any]:
         encode_typed_data(full_message=typed)
     except Exception as exc:  # eth-account's errors have no common base
         raise MalformedRequest(f"--typed-data: cannot be encoded as EIP-712: {_first_line(exc)}") from None
-    return [account, jsonrpc.dumps(typed).decode("utf-8")]
+    return typed
 
 
 def _tx_address(name: str, value: Any) -> str:
@@ -213,36 +213,62 @@ def _tx_quantity(name: str, value: Any) -> str:
     return hex(number)
 
 
-def _tx_params(text: Any, account: str) -> list[Any]:
+def _tx_fields(text: Any) -> dict[str, Any]:
+    """The transaction's fields, normalised; refused when it has neither a recipient nor code to deploy."""
     given = _parse_json(text, "--tx")
     if not isinstance(given, dict):
         raise MalformedRequest(f"--tx: must be a JSON object, got a {type(given).__name__}")
     unknown = [name for name in given if name not in TX_FIELDS]
     if unknown:
         raise MalformedRequest(f"--tx: unknown field {unknown[0]!r} (known: {', '.join(TX_FIELDS)})")
-    if "from" in given and _tx_address("from", given["from"]).lower() != account.lower():
-        raise MalformedRequest(f"--tx: 'from' is {given['from']}, but the session account is {account}")
-    tx: dict[str, Any] = {"from": account}
+    tx: dict[str, Any] = {}
     for name, value in given.items():
-        if name == "to" and value is not None:
-            tx["to"] = _tx_address(name, value)
+        if name in ("from", "to"):
+            if value is not None or name == "from":
+                tx[name] = _tx_address(name, value)
         elif name in TX_QUANTITIES:
             tx[name] = _tx_quantity(name, value)
         elif name in TX_BYTES:
             if not isinstance(value, str) or not HEX_BYTES.fullmatch(value):
                 raise MalformedRequest(f"--tx: {name!r} must be 0x hex bytes, got {_show(value)}")
             tx[name] = value
-    return [tx]
+    if "to" not in tx and all(tx.get(name, "0x") == "0x" for name in TX_BYTES):
+        raise MalformedRequest(
+            "--tx: neither 'to' nor 'data': a transaction needs a recipient ('to'), or the code of a contract "
+            "to create ('data'); this one would do nothing but spend gas"
+        )
+    return tx
 
 
-def build_request(
-    *,
-    message: str | None = None,
-    typed_data: str | None = None,
-    tx: str | None = None,
-    account: str,
-) -> tuple[str, list[Any]]:
-    """``(method, params)`` for exactly one of: message text, typed-data JSON text, transaction JSON text.
+@dataclass(frozen=True)
+class UserRequest:
+    """What the user asked the phone to sign, checked: all but the account, which the session gives.
+
+    :func:`read_request` makes one before any session is looked up, so bad input is said first;
+    :meth:`params` then fills in the account.
+    """
+
+    method: str
+    content: Any
+    """personal_sign: the message as 0x hex; eth_signTypedData_v4: the typed data object; eth_sendTransaction:
+    the transaction's fields, normalised."""
+
+    def params(self, account: str) -> list[Any]:
+        """The request's params from ``account`` (a 0x address); :class:`MalformedRequest` if the input's
+        ``from`` is another account."""
+        account = _account(account)
+        if self.method == "personal_sign":
+            return [self.content, account]
+        if self.method == "eth_signTypedData_v4":
+            return [account, jsonrpc.dumps(self.content).decode("utf-8")]
+        given = self.content
+        if "from" in given and given["from"].lower() != account.lower():
+            raise MalformedRequest(f"--tx: 'from' is {given['from']}, but the session account is {account}")
+        return [{"from": account, **{name: value for name, value in given.items() if name != "from"}}]
+
+
+def read_request(*, message: str | None = None, typed_data: str | None = None, tx: str | None = None) -> UserRequest:
+    """Exactly one of message text, typed-data JSON text or transaction JSON text, checked.
 
     Raises :class:`MalformedRequest` with a one-line reason naming the flag; the
     CLI reads ``--typed-data`` files itself and passes their text.
@@ -255,12 +281,23 @@ def build_request(
     if len(given) != 1:
         extra = f", not {' and '.join(given)}" if given else ""
         raise MalformedRequest(f"give exactly one of --message, --typed-data or --tx{extra}")
-    account = _account(account)
     if message is not None:
-        return "personal_sign", _message_params(message, account)
+        return UserRequest("personal_sign", _message_hex(message))
     if typed_data is not None:
-        return "eth_signTypedData_v4", _typed_data_params(typed_data, account)
-    return "eth_sendTransaction", _tx_params(tx, account)
+        return UserRequest("eth_signTypedData_v4", _typed_data(typed_data))
+    return UserRequest("eth_sendTransaction", _tx_fields(tx))
+
+
+def build_request(
+    *,
+    message: str | None = None,
+    typed_data: str | None = None,
+    tx: str | None = None,
+    account: str,
+) -> tuple[str, list[Any]]:
+    """``(method, params)`` for exactly one of: message text, typed-data JSON text, transaction JSON text."""
+    request = read_request(message=message, typed_data=typed_data, tx=tx)
+    return request.method, request.params(account)
 
 
 def transaction_not_found(rpc_url: str, tx_hash: str, account: str) -> Verdict:

@@ -15,32 +15,12 @@ from tests.procs import REPO
 from tests.pypeer import TEST_ADDRESS, py_peer
 from walletsync.protocol import events as ev
 
-MAIL = {
-    "types": {
-        "EIP712Domain": [
-            {"name": "name", "type": "string"},
-            {"name": "version", "type": "string"},
-            {"name": "chainId", "type": "uint256"},
-        ],
-        "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
-        "Mail": [
-            {"name": "from", "type": "Person"},
-            {"name": "to", "type": "Person"},
-            {"name": "contents", "type": "string"},
-        ],
-    },
-    "primaryType": "Mail",
-    "domain": {"name": "Ether Mail", "version": "1", "chainId": 1},
-    "message": {
-        "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
-        "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
-        "contents": "Hello, Bob!",
-    },
-}
+EXAMPLES = REPO / "examples"
 
 
-async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
-    """The README walk-through: a user pairs, signs three kinds of request, manages and revokes the session."""
+async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli):
+    """The README walk-through: a user pairs, signs three kinds of request (the typed data and the transaction of
+    examples/), manages and revokes the session."""
     session, phone = await paired(cli, "--auto-approve", name="desk")
     try:
         assert session["name"] == "desk" and session["status"] == "active"
@@ -50,15 +30,12 @@ async def test_pair_sign_every_kind_rename_ping_extend_revoke(cli, tmp_path):
         assert signed["verified"] is True and signed["recovered"] == address == signed["account"]
         assert Account.recover_message(encode_defunct(text="hello walletsync"), signature=signed["result"]) == address
 
-        typed_file = tmp_path / "mail.json"
-        typed_file.write_text(json.dumps(MAIL))
-        typed = cli.json("sign", session["topic"][:10], "--typed-data", str(typed_file))
+        typed = cli.json("sign", session["topic"][:10], "--typed-data", "examples/mail.json")  # as the README says
         assert typed["verified"] is True and typed["method"] == "eth_signTypedData_v4"
-        assert Account.recover_message(encode_typed_data(full_message=MAIL), signature=typed["result"]) == address
+        mail = json.loads((EXAMPLES / "mail.json").read_text())
+        assert Account.recover_message(encode_typed_data(full_message=mail), signature=typed["result"]) == address
 
-        tx = cli.json(
-            "sign", "desk", "--tx", json.dumps({"to": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB", "value": "0x1"})
-        )
+        tx = cli.json("sign", "desk", "--tx", (EXAMPLES / "tx.json").read_text())
         assert tx["verified"] is True and len(tx["result"]) == 66
 
         (listed,) = cli.json("sessions")

@@ -131,7 +131,7 @@ async def test_session_references(start_relay, tmp_path):
         assert companion.resolve(session.topic[:6]).topic == session.topic
         with pytest.raises(SessionNotFound, match="walletsync sessions"):
             companion.resolve("zzzz")
-        with pytest.raises(SessionNotFound):
+        with pytest.raises(SessionNotFound, match="a topic prefix needs 4 or more characters"):
             companion.resolve(session.topic[:3])  # too short to be a prefix
         with companion.db.transaction():  # a second session whose topic shares the first 6 hex chars
             companion.db._db.execute(

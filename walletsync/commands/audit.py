@@ -19,7 +19,10 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
         "audit",
         parents=[common, companion],
         help="show, verify or export the audit log",
-        description="audit [SESSION]: show the log; audit verify: check the chain; audit export [--output FILE]: JSON lines",
+        description=(
+            "audit [SESSION]: show the log; audit verify: check the chain; audit export [--output FILE]: JSON lines "
+            '(with --output and --json, stdout gets {"file": FILE, "entries": N})'
+        ),
     )
     audit.add_argument("target", nargs="?", help="'verify', 'export', or a session name / topic prefix")
     audit.add_argument("--output", "-o", help="with export: write to this file instead of stdout")
@@ -51,7 +54,10 @@ def run(args: argparse.Namespace) -> int:
                 if args.output:
                     with open(args.output, "w") as out:
                         out.write("".join(line + "\n" for line in lines))
-                    print(f"wrote {len(lines)} entries to {args.output}", file=sys.stderr)
+                    if args.json:  # the rows went to the file: stdout still gets its one document
+                        emit_json(args, {"file": args.output, "entries": len(lines)}, "")
+                    else:
+                        print(f"wrote {len(lines)} entries to {args.output}", file=sys.stderr)
                 else:
                     print("\n".join(lines))
                 return 0

@@ -40,6 +40,7 @@ from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayC
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
 from walletsync.service.store_sync import STORE_POLL
 from walletsync.service.user_input import phone_command, read_input_file
+from walletsync.signatures import MalformedRequest, UserRequest, read_request
 from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.transport.client import Status, TransportError
 
@@ -63,6 +64,7 @@ __all__ = [
     "DeviceGroupError",
     "DeviceRecord",
     "LinkOffer",
+    "MalformedRequest",
     "Event",
     "InputFileError",
     "NameTaken",
@@ -85,10 +87,12 @@ __all__ = [
     "Status",
     "SyncStatus",
     "StoreChanged",
+    "UserRequest",
     "choose_relay",
     "events",
     "is_chain_id",
     "phone_command",
     "read_input_file",
+    "read_request",
     "relay_of_link",
 ]

@@ -198,9 +198,11 @@ class Companion(GroupMethods):
         return next(s for s in self.db.sessions() if s.topic == topic)
 
     def rename(self, ref: str, name: str) -> SessionRecord:
-        """The session under its new local name (audited); :class:`NameTaken` when another looks the same."""
+        """The session under its new local name (audited); :class:`NameTaken` when another session's looks the same."""
+        name = local_name(name)  # a bad name is said first, whatever the session
         record = self.resolve(ref)
-        name = local_name(name)
+        if name == record.name:
+            return record
         check_free(self.db, name, except_topic=record.topic)
         with self.db.transaction():
             self.db.update_session(record.topic, name=name)
@@ -253,16 +255,19 @@ class Companion(GroupMethods):
     ) -> RequestOutcome:
         """The verified outcome of a signing request built from user input: pushed, answered, checked.
 
+        Malformed input is :class:`MalformedRequest` before anything else, whatever the session's state.
+
         For a transaction, a chain RPC (``rpc_url``, else ``config.json``'s ``rpc`` for
         the chain) turns "a well-formed hash" into "found on chain, sent by the session account".
         ``on_sent`` is called once the request is on its way (its id and expiry), before the answer.
         """
-        from walletsync.signatures import build_request
+        from walletsync.signatures import read_request
 
+        wanted = read_request(message=message, typed_data=typed_data, tx=tx)  # bad input is said first
         record = self._active(ref)
         chain = chain_id or self._default_chain(record)
         account = account_for(record, chain)
-        method, params = build_request(message=message, typed_data=typed_data, tx=tx, account=account)
+        method, params = wanted.method, wanted.params(account)
         outcome = await self.request(
             ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )

@@ -1,36 +1,64 @@
 """Local session names: unique among active sessions, never one a reader could mistake for another's, and how a
-reference the user typed (a name or a topic prefix) finds its session."""
+reference the user typed (a name or a topic prefix) finds its session.
+
+A name the user gives (``rename``, ``pair --name``) must also differ from every ended session's: a name then always
+means one session, so ``sign laptop`` can never be ambiguous later. Names walletsync derives from the phone's only
+avoid the active ones (a phone paired again keeps its name); where ended sessions share such a name, a reference to it
+finds the active one, and a command that needs an active session says they all ended.
+"""
 
 from __future__ import annotations
 
 import time
 
-from walletsync.names import looks_the_same, with_suffix
+from walletsync.names import skeleton, with_suffix
 from walletsync.service.outcomes import AmbiguousSession, NameTaken, SessionInactive, SessionNotFound
 from walletsync.store.db import Database, SessionRecord
 
+MIN_PREFIX = 4
+"""Hex characters a topic prefix needs: fewer would match sessions by chance."""
 
-def lookalike(db: Database, name: str, *, except_topic: str | None = None) -> str | None:
-    """The name of another active session that a reader could not tell from ``name``, if any."""
-    live = (s.name for s in db.sessions(include_ended=False) if s.topic != except_topic)
-    return next((other for other in live if looks_the_same(other, name)), None)
+
+def _looking_like(records: list[SessionRecord], name: str, except_topic: str | None) -> SessionRecord | None:
+    """The first of ``records`` (other than ``except_topic``) whose name a reader could not tell from ``name``."""
+    wanted = skeleton(name)
+    return next((s for s in records if s.topic != except_topic and skeleton(s.name) == wanted), None)
 
 
 def unique_name(db: Database, wanted: str, topic: str) -> str:
     """``wanted``, or ``wanted (2)``, … : the first that looks like no other active session's name."""
+    taken = {skeleton(s.name) for s in db.sessions(include_ended=False) if s.topic != topic}
     name, n = wanted, 2
-    while lookalike(db, name, except_topic=topic) is not None:
+    while skeleton(name) in taken:
         name, n = with_suffix(wanted, n), n + 1
     return name
 
 
 def check_free(db: Database, name: str, *, except_topic: str | None = None) -> None:
-    """Return if ``name`` can be given to a session; :class:`NameTaken` (saying which name is in the way) if not."""
-    other = lookalike(db, name, except_topic=except_topic)
-    if other == name:
+    """Return if the user may give ``name`` to a session; :class:`NameTaken` (saying which session is in the way, and
+    what to do) if another session, active or ended, has a name that looks the same."""
+    records = db.sessions()
+    other = _looking_like([s for s in records if s.status == "active"], name, except_topic)
+    if other is not None and other.name == name:
         raise NameTaken(f"another active session is already named '{name}'")
     if other is not None:
-        raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other}'")
+        raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other.name}'")
+    ended = _looking_like(records, name, except_topic)
+    if ended is not None:
+        which = f"an ended session ({ended.status}, topic {ended.topic[:8]})"
+        clash = (
+            f"{which} is already named '{name}'"
+            if ended.name == name
+            else f"'{name}' looks the same as the name of {which}, '{ended.name}'"
+        )
+        raise NameTaken(
+            f"{clash}, and a name must mean one session: choose another, "
+            f"or first rename that one ('walletsync rename {ended.topic[:8]} NEW-NAME')"
+        )
+
+
+def _listed(records: list[SessionRecord]) -> str:
+    return ", ".join(f"{s.topic[:8]} {s.status}" for s in records[:5]) + (", …" if len(records) > 5 else "")
 
 
 def find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
@@ -40,19 +68,27 @@ def find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
     if len(active) == 1 or len(by_name) == 1:
         return (active or by_name)[0]
     if len(by_name) > 1:
-        raise AmbiguousSession(f"several ended sessions are named {ref!r}; use a topic prefix")
-    if len(ref) >= 4:
-        prefixed = [s for s in records if s.topic.startswith(ref.lower())]
-        if len(prefixed) == 1:
-            return prefixed[0]
-        if len(prefixed) > 1:
-            names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
-            raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
+        raise AmbiguousSession(f"several ended sessions are named {ref!r} ({_listed(by_name)}); use a topic prefix")
+    prefixed = [s for s in records if s.topic.startswith(ref.lower())]
+    if len(ref) < MIN_PREFIX and prefixed:
+        raise SessionNotFound(
+            f"no session is named {ref!r}, and a topic prefix needs {MIN_PREFIX} or more characters: "
+            f"give more of the topic (see 'walletsync sessions')"
+        )
+    if len(ref) >= MIN_PREFIX and len(prefixed) == 1:
+        return prefixed[0]
+    if len(ref) >= MIN_PREFIX and len(prefixed) > 1:
+        names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
+        raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
     raise SessionNotFound(f"no session named or starting with {ref!r} (see 'walletsync sessions')")
 
 
 def find_active(records: list[SessionRecord], ref: str, now: float) -> SessionRecord:
-    """The session ``ref`` names, if it can carry requests at ``now``; :class:`SessionInactive` if it ended or expired."""
+    """The session ``ref`` names, if it can carry requests at ``now``; :class:`SessionInactive` if it ended or expired
+    (also when several ended sessions share the name: none of them could carry the request)."""
+    by_name = [s for s in records if s.name == ref]
+    if len(by_name) > 1 and all(s.status != "active" for s in by_name):
+        raise SessionInactive(f"every session named {ref!r} has ended ({_listed(by_name)})")
     record = find_session(records, ref)
     if record.status != "active":
         raise SessionInactive(f"session {record.name!r} is {record.status}")

@@ -44,7 +44,8 @@ class RequestTimeout(WalletsyncError):
 
 
 class NameTaken(WalletsyncError):
-    """Another active session has that name, or one a reader could not tell from it."""
+    """Another session (active, or ended for a name the user gives) has that name, or one a reader could not tell
+    from it; the text names it and says what to do."""
 
     code = "name_taken"
 
