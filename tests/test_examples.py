@@ -42,16 +42,8 @@ def test_the_docs_have_sign_examples_of_each_kind():
     assert {"--message", "--typed-data", "--tx"} <= flags
 
 
-AWAITING_README_EDIT = pytest.mark.xfail(
-    strict=True, reason="README.md names mail.json; its pending edit makes it examples/mail.json: then drop this mark"
-)
-
-
 def _cases() -> list:
-    return [
-        pytest.param(doc, words, marks=AWAITING_README_EDIT if doc == "README.md" and "mail.json" in words else ())
-        for doc, words in _sign_commands()
-    ]
+    return [pytest.param(doc, words) for doc, words in _sign_commands()]
 
 
 @pytest.mark.parametrize(("doc", "words"), _cases(), ids=lambda v: " ".join(v) if isinstance(v, list) else v)
