@@ -104,3 +104,14 @@ def test_version_is_a_command_too_and_a_json_document():
     for args in (("version", "--json"), ("--json", "version"), ("--version", "--json"), ("--json", "--version")):
         out = run(*args)
         assert out.returncode == 0 and json.loads(out.stdout) == {"version": __version__}, args
+
+
+def test_a_reader_that_goes_away_is_no_error():
+    """``walletsync help | head -1``: the pipe closes before walletsync is done writing; no traceback, exit 0."""
+    argv = [sys.executable, "-m", "walletsync", "help"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # gone before the first line is read
+        err = proc.stderr.read().decode()
+        assert proc.wait(60) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

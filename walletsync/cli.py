@@ -116,6 +116,16 @@ def _list_commands(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)  # what walletsync writes (its data dir, a relay's mailbox, exports) is its user's alone
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:  # `walletsync … | head`: the reader has gone, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit does not fail again
+        return 0
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.version:
         return about.show_version(args)
