@@ -12,12 +12,12 @@ import os
 import sys
 
 from walletsync import __version__
-from walletsync.commands import about, audit, devices, pair, phone, relay, sessions, sign, sync
+from walletsync.commands import about, audit, devices, lock, pair, phone, relay, sessions, sign, sync
 from walletsync.commands.common import companion_options
 from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
-COMMANDS = [relay, phone]
+COMMANDS = [relay, phone, lock]
 COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync]
 
 
@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--keyring-file",
         default=None,
         metavar="PATH",
-        help="device keys in a passphrase-protected file instead of the OS keyring",
+        help="device keys in a passphrase-protected file instead of the OS keyring (or $WALLETSYNC_KEYRING_FILE; "
+        "a new data dir remembers it)",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub_common = _common(True)

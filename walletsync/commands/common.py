@@ -34,7 +34,8 @@ def companion_options() -> argparse.ArgumentParser:
         "--keyring-file",
         default=argparse.SUPPRESS,
         metavar="PATH",
-        help="keep device keys in this passphrase-protected file instead of the OS keyring ($WALLETSYNC_PASSPHRASE)",
+        help="keep device keys in this passphrase-protected file instead of the OS keyring ($WALLETSYNC_KEYRING_FILE; "
+        "passphrase: asked once per login session, or $WALLETSYNC_PASSPHRASE)",
     )
     return options
 

@@ -38,6 +38,7 @@ from walletsync.service.outcomes import (
 )
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
+from walletsync.service.secrets_choice import lock_key_files
 from walletsync.service.store_sync import STORE_POLL
 from walletsync.service.user_input import phone_command, read_input_file
 from walletsync.signatures import MalformedRequest, UserRequest, read_request
@@ -91,6 +92,7 @@ __all__ = [
     "choose_relay",
     "events",
     "is_chain_id",
+    "lock_key_files",
     "phone_command",
     "read_input_file",
     "read_request",

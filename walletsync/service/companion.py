@@ -113,8 +113,10 @@ class Companion(GroupMethods):
     ) -> Companion:
         """A companion on the data dir ``config`` names, its relay chosen (none when ``offline``); not yet started.
 
-        ``prompt`` asks the user for the ``--keyring-file`` passphrase when neither ``config`` nor
-        ``$WALLETSYNC_PASSPHRASE`` gives one; without it that case is :class:`PassphraseRequired`.
+        ``prompt`` asks the user for the key file's passphrase when neither ``config`` nor
+        ``$WALLETSYNC_PASSPHRASE`` gives one (without it that case is :class:`PassphraseRequired`),
+        and offers a key file to a fresh data dir on a machine with no OS keyring
+        (:mod:`walletsync.service.secrets_choice`).
         """
         return cls(*await open_data_dir(config, offline=offline, prompt=prompt), **kwargs)
 

@@ -1,10 +1,12 @@
 """Where the companion's settings come from: its flags, the environment, and ``config.json`` in the data dir.
 
-This is the one module that reads ``config.json``; everything else asks it for one setting.
+This is the one module that reads ``config.json``; everything else asks it for one setting. It also
+writes the one setting walletsync chooses itself: the key file a fresh data dir was set up with.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -13,8 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from walletsync.errors import WalletsyncError
+from walletsync.paths import open_private
 
 T = TypeVar("T")
+
+KEYRING_FILE_ENV = "WALLETSYNC_KEYRING_FILE"
 
 
 @dataclass(frozen=True)
@@ -66,3 +71,51 @@ def configured_sync_ttl(home: Path, default: int) -> int:
     if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl <= 0:
         raise WalletsyncError(f"{home / 'config.json'}: sync_ttl is a whole number of seconds above 0")
     return ttl
+
+
+def configured_keyring_file(config: Config, home: Path) -> Path | None:
+    """The passphrase-protected key file: ``--keyring-file``, else ``$WALLETSYNC_KEYRING_FILE``, else the
+    ``keyring_file`` that ``config.json`` remembers; None means the OS keyring."""
+    chosen = config.keyring_file or os.environ.get(KEYRING_FILE_ENV) or remembered_keyring_file(home)
+    return Path(chosen).expanduser() if chosen else None
+
+
+def remembered_keyring_file(home: Path) -> str | None:
+    """The key file ``config.json`` names (``keyring_file``), if any."""
+    path = _from_settings(home, lambda settings: settings.get("keyring_file"))
+    if path is not None and (not isinstance(path, str) or not path):
+        raise WalletsyncError(f"{home / 'config.json'}: keyring_file is the path of a key file")
+    return path
+
+
+def remember_keyring_file(home: Path, path: Path) -> None:
+    """Record ``path`` (made absolute) as the data dir's key file in ``config.json``, keeping its other settings.
+
+    Written to a 0600 temporary file and renamed over the old one: a crash leaves the old file or the new.
+    """
+    settings = _from_settings(home, lambda found: found if isinstance(found, dict) else None)
+    if settings is None and (home / "config.json").exists():
+        raise WalletsyncError(f"{home / 'config.json'} is not a JSON object")
+    updated = {**(settings or {}), "keyring_file": str(path.expanduser().resolve())}
+    temp = home / f".config.json.{os.getpid()}.tmp"
+    try:
+        fd = open_private(temp, os.O_WRONLY | os.O_TRUNC)
+        with open(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(updated, indent=2) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, home / "config.json")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+
+
+def configured_keep_unlocked(home: Path, default: int) -> int:
+    """Seconds a key file stays unlocked for the login session after its last use: ``config.json``'s
+    ``keep_unlocked``, else ``default``; 0 asks for the passphrase every time."""
+    keep = _from_settings(home, lambda settings: settings.get("keep_unlocked"))
+    if keep is None:
+        return default
+    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 0:
+        raise WalletsyncError(f"{home / 'config.json'}: keep_unlocked is a whole number of seconds (0: never)")
+    return keep

@@ -7,8 +7,9 @@ from pathlib import Path
 from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.service.config import Config
 from walletsync.service.relay_choice import RelayChoice, choose_relay
+from walletsync.service.secrets_choice import open_secrets
 from walletsync.store.db import Database
-from walletsync.store.keys import DeviceSecrets, Prompt, open_device_secrets
+from walletsync.store.keys import DeviceSecrets, Prompt
 
 
 async def open_data_dir(
@@ -19,13 +20,9 @@ async def open_data_dir(
     The database is closed again when choosing the relay fails (a local relay that will not start).
     """
     home = resolve_data_dir(config.data_dir)
-    secrets = open_device_secrets(
-        home,
-        keyring_file=Path(config.keyring_file) if config.keyring_file else None,
-        passphrase=config.passphrase,
-        prompt=prompt,
-    )
-    db = Database(home / "walletsync.db", secrets.storage_key)
+    database = home / "walletsync.db"
+    secrets = open_secrets(config, home, prompt, fresh=not database.exists())
+    db = Database(database, secrets.storage_key)
     try:
         relay = None if offline else await choose_relay(config, home)
     except BaseException:

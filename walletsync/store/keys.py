@@ -4,7 +4,9 @@
 and stores them on first use, in the OS keyring (:mod:`walletsync.store.os_keyring`, the
 default) or in a passphrase file (:mod:`walletsync.store.keyfile`, ``--keyring-file``).
 Asking for a passphrase is the caller's business: it passes ``prompt`` (the CLI's lives in
-:mod:`walletsync.commands.prompt`); the store never talks to a terminal itself.
+:mod:`walletsync.commands.prompt`); the store never talks to a terminal itself. A caller that
+passes a :class:`LoginSession` has a typed passphrase asked once per login session
+(:mod:`walletsync.store.unlocked`).
 
 This module is also the front door of the secrets: the value, both backends and every
 error can be imported from here.
@@ -44,12 +46,14 @@ from walletsync.store.secrets import (
     InvalidSecrets,
     KeyStore,
 )
+from walletsync.store.unlocked import KEEP_UNLOCKED, LoginSession
 
 __all__ = [
     "FILE_FORMAT",
     "FILE_VERSION",
     "KDF_MEMLIMIT",
     "KDF_OPSLIMIT",
+    "KEEP_UNLOCKED",
     "KEYRING_SERVICE",
     "BACKENDS",
     "PASSPHRASE_ENV",
@@ -65,6 +69,7 @@ __all__ = [
     "KeyringFailed",
     "KeyringLocked",
     "KeyringUnavailable",
+    "LoginSession",
     "OsKeyring",
     "PassphraseFile",
     "PassphraseMismatch",
@@ -96,6 +101,7 @@ def open_device_secrets(
     keyring_file: Path | None = None,
     passphrase: str | None = None,
     prompt: Prompt | None = None,
+    session: LoginSession | None = None,
 ) -> DeviceSecrets:
     """The device secrets for ``data_dir``, created and stored on first use.
 
@@ -104,7 +110,10 @@ def open_device_secrets(
     from ``passphrase``, else ``$WALLETSYNC_PASSPHRASE``, else asked with ``prompt`` (a
     new file asks twice, a mistyped one up to :data:`PROMPT_ATTEMPTS` times); with none of
     the three, :class:`PassphraseRequired`. ``data_dir`` is not used in file mode: the
-    file is the identity.
+    file is the identity. With ``session``, a key file already unlocked in this login session
+    opens without Argon2id or a question, and one opened with a passphrase typed at ``prompt``
+    is kept unlocked for the session (one given as an argument or in the environment is not:
+    scripts leave no agent behind).
 
     Raises a :class:`DeviceSecretsError`: :class:`KeyringUnavailable`, :class:`KeyringLocked`,
     :class:`KeyringFailed`, :class:`InvalidSecrets`, :class:`KeyFileError`,
@@ -112,7 +121,14 @@ def open_device_secrets(
     """
     if keyring_file is None:
         return _open_in_keyring(OsKeyring(data_dir))
-    return _open_in_file(Path(keyring_file).expanduser(), passphrase, prompt)
+    path = Path(keyring_file).expanduser()
+    found = session.get(path) if session is not None else None
+    if found is not None:
+        return found
+    secrets, typed = _open_in_file(path, passphrase, prompt)
+    if typed and session is not None:
+        session.keep(path, secrets)
+    return secrets
 
 
 @contextlib.contextmanager
@@ -143,10 +159,11 @@ def _open_in_keyring(ring: OsKeyring) -> DeviceSecrets:
     return stored
 
 
-def _open_in_file(path: Path, passphrase: str | None, prompt: Prompt | None) -> DeviceSecrets:
+def _open_in_file(path: Path, passphrase: str | None, prompt: Prompt | None) -> tuple[DeviceSecrets, bool]:
+    """The file's secrets, and whether the passphrase that opened them was typed at ``prompt``."""
     given = passphrase if passphrase is not None else (os.environ.get(PASSPHRASE_ENV) or None)
     if given is not None:
-        return _load_or_create(PassphraseFile(path, given))
+        return _load_or_create(PassphraseFile(path, given)), False
     ask = _prompter(path, prompt)
     if not path.exists():
         first = ask(f"New passphrase for the walletsync key file {path}: ")
@@ -154,10 +171,10 @@ def _open_in_file(path: Path, passphrase: str | None, prompt: Prompt | None) -> 
             raise PassphraseRequired(f"an empty passphrase cannot protect the key file {path}")
         if ask("Repeat the passphrase: ") != first:
             raise PassphraseMismatch(f"the passphrases did not match; {path} was not created")
-        return _load_or_create(PassphraseFile(path, first))
+        return _load_or_create(PassphraseFile(path, first)), True
     for attempt in range(1, PROMPT_ATTEMPTS + 1):
         try:
-            return _load_or_create(PassphraseFile(path, ask(f"Passphrase for the walletsync key file {path}: ")))
+            return _load_or_create(PassphraseFile(path, ask(f"Passphrase for the walletsync key file {path}: "))), True
         except WrongPassphrase:
             if attempt == PROMPT_ATTEMPTS:
                 raise

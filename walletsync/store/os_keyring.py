@@ -37,7 +37,8 @@ class KeyringUnavailable(DeviceSecretsError):
     """No usable OS keyring: none installed or running, disabled, or only a plaintext one.
 
     ``reason`` is what keyring reported (or why the backend was refused). The fix is in
-    the message: start a keyring, or opt in to ``--keyring-file``.
+    the message: start a keyring, or opt in to ``--keyring-file``; a caller that knows a
+    more exact one (the path to give) passes it as ``fix``.
     """
 
     code = "keyring_unavailable"
@@ -46,9 +47,10 @@ class KeyringUnavailable(DeviceSecretsError):
         "desktop session), or use --keyring-file PATH to keep the keys in a passphrase-protected file"
     )
 
-    def __init__(self, reason: str = "") -> None:
+    def __init__(self, reason: str = "", fix: str | None = None) -> None:
         self.reason = reason
-        super().__init__(f"{self.FIX} [{reason}]" if reason else self.FIX)
+        fix = fix or self.FIX
+        super().__init__(f"{fix} [{reason}]" if reason else fix)
 
 
 class KeyringLocked(DeviceSecretsError):
