@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +24,9 @@ from walletsync.app.widgets.qr import QrCode
 from walletsync.errors import WalletsyncError
 from walletsync.service import DeviceRecord, LinkOffer, relay_of_link
 from walletsync.text import shown
+
+if TYPE_CHECKING:
+    from walletsync.app.app import WalletsyncApp
 
 R = TypeVar("R")
 
@@ -337,8 +340,7 @@ class LinkScreen(LinkDialog[DeviceRecord]):
 
     def action_copy_uri(self) -> None:
         if self.offer is not None:
-            self.app.copy_to_clipboard(self.offer.uri)
-            self.notify("Link copied to the clipboard: paste it only on your other device")
+            cast("WalletsyncApp", self.app).copy("Link (paste it only on your other device)", self.offer.uri)
 
     def succeeded(self, result: DeviceRecord) -> None:
         self.say(f"Linked {quoted(result.name)}.")
