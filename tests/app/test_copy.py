@@ -154,3 +154,25 @@ async def test_a_tmux_too_old_to_take_it(monkeypatch, tmp_path):
         "(tmux load-buffer failed: unknown flag -w). Run `tmux set -g set-clipboard on` and copy again, or select "
         "the text."
     ]
+
+
+async def test_the_link_dialog_copies_with_a_warning(monkeypatch):
+    """c in the link dialog copies the link, says how, and says to paste it only on the other device."""
+    from tests.app.fakes import LINK_URI
+    from walletsync.app.screens.devices import DevicesScreen
+    from walletsync.app.screens.linking import LinkScreen
+
+    monkeypatch.delenv("TMUX", raising=False)
+    app = build_app(FakeCompanion([]))
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen))
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, DevicesScreen))
+        await pilot.press("l")
+        await until(pilot, lambda: isinstance(app.screen, LinkScreen) and app.screen.stage == "offered")
+        await pilot.press("c")
+        await until(pilot, lambda: seen, what="a notification")
+        assert app.clipboard == LINK_URI
+    assert seen[0].startswith("The link sent to the terminal's clipboard (OSC 52).")
+    assert seen[0].endswith("Paste it only on your other device.") and LINK_URI not in seen[0]

@@ -139,25 +139,25 @@ class WalletsyncApp(App[None]):
         else:
             self.exit()
 
-    def copy(self, what: str, text: str) -> None:
-        """Put ``text`` on the clipboard and say how (``what`` names it in the notification, never ``text`` itself).
+    def copy(self, what: str, text: str, note: str = "") -> None:
+        """Put ``text`` on the clipboard and say how: ``what`` names it, ``note`` (a sentence) follows; never ``text``.
 
         OSC 52 always goes out (and the app keeps ``text`` for its own paste); inside tmux a worker then
         checks whether tmux passes it on, and hands it to tmux when it does not.
         """
         self.copy_to_clipboard(text)
         if in_tmux():
-            self.copy_through_tmux(what, text)
+            self.copy_through_tmux(what, text, note)
         else:
-            self._say_copied(outside_tmux(what))
+            self._say_copied(outside_tmux(what), note)
 
     @work(group="clipboard", exit_on_error=False)
-    async def copy_through_tmux(self, what: str, text: str) -> None:
-        self._say_copied(await asyncio.to_thread(through_tmux, what, text))
+    async def copy_through_tmux(self, what: str, text: str, note: str) -> None:
+        self._say_copied(await asyncio.to_thread(through_tmux, what, text), note)
 
-    def _say_copied(self, copied: Copied) -> None:
+    def _say_copied(self, copied: Copied, note: str = "") -> None:
         self.notify(
-            copied.how,
+            f"{copied.how} {note}".strip(),
             title=copied.title,
             severity="information" if copied.sure else "warning",
             timeout=8,

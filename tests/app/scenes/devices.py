@@ -101,7 +101,7 @@ SCENES = [
     Scene(
         "join-paste",
         'j on the first screen: a dialog "Join your other device" saying how to show a link on the device already '
-        "in the group, an empty masked input for the link, this device's name (desk) and Join / Cancel buttons.",
+        'in the group, an empty masked input for the link, this device\'s name (desk) and Join / "Cancel (esc)" buttons.',
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
         steps=paste_shown,

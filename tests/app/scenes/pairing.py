@@ -54,7 +54,7 @@ SCENES = [
         "scopes",
         'o on the pairing screen: a dialog "What the phone is asked for" with Chains (eip155:1), Methods '
         "(personal_sign, eth_signTypedData_v4, eth_sendTransaction) and Events (chainChanged, accountsChanged) "
-        'inputs and "New QR" / "Cancel" buttons, over the dimmed pairing screen.',
+        'inputs and "New QR" / "Cancel (esc)" buttons, over the dimmed pairing screen.',
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
         steps=edit_scopes,

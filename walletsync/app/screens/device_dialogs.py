@@ -57,7 +57,7 @@ class DeviceNameScreen(ModalScreen[DeviceRecord | None]):
             yield Static("", id="device-name-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="device-name-ok")
-                yield Button("Cancel", id="device-name-cancel")
+                yield Button("Cancel (esc)", id="device-name-cancel")
 
     async def next_name(self) -> str | None:
         """The name the user submits next (stripped); None once the dialog closed without one."""

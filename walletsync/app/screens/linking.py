@@ -99,7 +99,7 @@ class PasteLinkScreen(ModalScreen[LinkToJoin | None]):
             yield Static("", id="paste-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Join", variant="primary", id="paste-ok")
-                yield Button("Cancel", id="paste-cancel")
+                yield Button("Cancel (esc)", id="paste-cancel")
 
     def on_input_submitted(self) -> None:
         self.submit()
@@ -340,7 +340,7 @@ class LinkScreen(LinkDialog[DeviceRecord]):
 
     def action_copy_uri(self) -> None:
         if self.offer is not None:
-            cast("WalletsyncApp", self.app).copy("Link (paste it only on your other device)", self.offer.uri)
+            cast("WalletsyncApp", self.app).copy("The link", self.offer.uri, "Paste it only on your other device.")
 
     def succeeded(self, result: DeviceRecord) -> None:
         self.say(f"Linked {quoted(result.name)}.")

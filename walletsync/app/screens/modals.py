@@ -29,7 +29,7 @@ class RenameScreen(ModalScreen[str | None]):
             yield Input(value=editable, id="rename-input", max_length=MAX_CELLS)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")
-                yield Button("Cancel", id="rename-cancel")
+                yield Button("Cancel (esc)", id="rename-cancel")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
