@@ -52,7 +52,7 @@ def screen_title(screen: Screen) -> str:
 
 
 def _rows(app: App, bindings: list[tuple[Binding, bool]]) -> tuple[KeyRow, ...]:
-    """One row per description (``q`` and ``^q`` both "Quit"), keys of one character first, in both orders."""
+    """One row per description (``q`` and ``^q`` both "Quit"); one-character keys first, in a row and among rows."""
     by_what: dict[str, list[tuple[str, bool]]] = {}
     for binding, enabled in bindings:
         if binding.description and binding.action not in PLUMBING:
@@ -65,7 +65,7 @@ def _rows(app: App, bindings: list[tuple[Binding, bool]]) -> tuple[KeyRow, ...]:
 
 
 def _chord(keys: str) -> bool:
-    """Whether a key needs more than one keystroke to name (``^c``, ``f1``): those sort after ``q`` or ``?``."""
+    """Whether the (first) key's name is longer than one character (``^c``, ``f1``, ``esc``): it sorts after ``q``."""
     return len(keys.split(" / ")[0]) > 1
 
 
@@ -77,7 +77,7 @@ def key_list(app: App, screen: Screen) -> KeyList:
     """
     active = screen.active_bindings.values()
     own = [(a.binding, a.enabled) for a in active if a.node is screen]
-    if screen.is_modal:
+    if screen.is_modal:  # active_bindings stops at the dialog: the app's own map says which keys still reach past
         state = {binding.action: app.check_action(binding.action, ()) for _, binding in app._bindings}
         app_keys = [(b, bool(state[b.action])) for _, b in app._bindings if b.priority and state[b.action] is not False]
     else:
