@@ -90,7 +90,7 @@ class FakeCompanion:
     no, the link expired) or the link succeeds with ``linked_device``. Without ``link_code`` a shown
     link waits for ever (or ends with ``link_error``). The group's own changes happen in memory:
     ``rename_device`` and ``revoke_device`` (ending the fake sessions when asked; ``revoked`` records
-    each call), ``sync_now`` reports ``pending`` changes not yet confirmed.
+    each call), ``sync_now`` reports ``pending`` changes not yet confirmed. Revoking a session only marks it.
     """
 
     relay = RelayChoice("ws://127.0.0.1:8765", "local")
@@ -104,6 +104,7 @@ class FakeCompanion:
         self.joined_with: tuple[str, str | None] | None = None  # what join_group was given: (uri, name)
         self.founded = False  # linked or joined here: in a group even if the others were revoked since
         self.revoked: list[tuple[str, bool]] = []  # what revoke_device was given: (device id, end_sessions)
+        self.revoked_sessions: list[str] = []  # the topics revoke was given
         self.pending = 0
 
     def clock(self) -> float:
@@ -248,12 +249,16 @@ class FakeCompanion:
     async def sync_now(self, timeout: float = 15.0) -> SyncStatus:
         return SyncStatus(self.devices(), self.pending)
 
-    # --- what a phone would have to answer: the fake has no phone ---
+    # --- what a phone would have to answer: the fake has no phone (revoking only marks the session) ---
     def rename(self, ref: str, name: str) -> SessionRecord:
         raise NotImplementedError("the fake companion renames nothing")
 
     async def revoke(self, ref: str) -> SessionRecord:
-        raise NotImplementedError("the fake companion has no phone to tell")
+        """Marks the session revoked (no phone to tell); ``revoked_sessions`` records each topic."""
+        revoked = replace(next(s for s in self._sessions if s.topic == ref), status="revoked")
+        self._sessions = [revoked if s.topic == ref else s for s in self._sessions]
+        self.revoked_sessions.append(ref)
+        return revoked
 
     async def extend(self, ref: str) -> SessionRecord:
         raise NotImplementedError("the fake companion has no phone to ask")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -9,12 +10,15 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.signal import Signal
+from textual.widgets import Input, TextArea
 
+from walletsync.app.clipboard import Copied, in_tmux, outside_tmux, through_tmux
 from walletsync.app.format import peer_name
 from walletsync.app.messages import CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.devices import DevicesScreen
+from walletsync.app.screens.keys import KeysScreen, key_list
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
 from walletsync.service import Event, RelayStatusChanged, ScopeWidened, Status
@@ -37,6 +41,17 @@ class WalletsyncApp(App[None]):
         Binding("n", "new_pairing", "New pairing", id="app.pair"),
         Binding("a", "audit", "Audit log", id="app.audit"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        # priority: a dialog stops every other app key. The footer shows "? Keys" where CompanionScreen declares ?
+        # (up front); in a text field, which takes the ?, it shows "f1 Keys" instead.
+        Binding("question_mark,f1", "keys", "Keys", priority=True, id="app.keys"),
+        Binding(
+            "ctrl+c",
+            "interrupt",
+            "Quit (copies instead while text is selected)",
+            show=False,
+            priority=True,
+            id="app.interrupt",
+        ),
     ]
 
     link: reactive[Status | None] = reactive(None)
@@ -106,6 +121,48 @@ class WalletsyncApp(App[None]):
     def action_audit(self) -> None:
         """The whole log, unfiltered (the session list's own ``a`` opens it on the highlighted session)."""
         self.push_screen(AuditScreen(self.companion))
+
+    def action_keys(self) -> None:
+        """Every key of the screen on top, read off it before the list covers it; pressed over the list, closes it."""
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
+        else:
+            self.push_screen(KeysScreen(key_list(self, self.screen)))
+
+    def action_interrupt(self) -> None:
+        """ctrl+c: people press it to leave, so it quits — unless text is selected, which it copies (as Textual does)."""
+        focused = self.focused
+        selected = focused.selected_text if isinstance(focused, (Input, TextArea)) else ""
+        selected = selected or self.screen.get_selected_text() or ""
+        if selected:
+            self.copy("Selected text", selected)
+        else:
+            self.exit()
+
+    def copy(self, what: str, text: str, note: str = "") -> None:
+        """Put ``text`` on the clipboard and say how: ``what`` names it, ``note`` (a sentence) follows; never ``text``.
+
+        OSC 52 always goes out (and the app keeps ``text`` for its own paste); inside tmux a worker then
+        checks whether tmux passes it on, and hands it to tmux when it does not.
+        """
+        self.copy_to_clipboard(text)
+        if in_tmux():
+            self.copy_through_tmux(what, text, note)
+        else:
+            self._say_copied(outside_tmux(what), note)
+
+    @work(group="clipboard", exit_on_error=False)
+    async def copy_through_tmux(self, what: str, text: str, note: str) -> None:
+        self._say_copied(await asyncio.to_thread(through_tmux, what, text), note)
+
+    def _say_copied(self, copied: Copied, note: str = "") -> None:
+        self.notify(
+            f"{copied.how} {note}".strip(),
+            title=copied.title,
+            severity="information" if copied.sure else "warning",
+            timeout=8,
+            markup=False,
+        )
 
 
 def build_app(companion: CompanionAPI) -> WalletsyncApp:

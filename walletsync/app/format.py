@@ -46,6 +46,25 @@ def ago(seconds: float | None) -> str:
     return "just now"
 
 
+def session_state(record: SessionRecord, now: float) -> str:
+    """active, or how it ended: revoked (here), deleted (by the phone), expired (also when its expiry just passed)."""
+    return "expired" if record.status == "active" and record.expiry <= now else record.status
+
+
+ENDED_BY = {"revoked": "revoked", "deleted": "ended by the phone", "expired": "expired"}
+
+
+def no_requests(record: SessionRecord, now: float) -> str | None:
+    """Why no request can go to ``record``'s phone any more (safe to show), or None while it can."""
+    state = session_state(record, now)
+    if state == "active":
+        return None
+    return (
+        f"'{shown(record.name)}' is {ENDED_BY.get(state, shown(state))}: its phone takes no more requests. "
+        "Press n to pair the phone again."
+    )
+
+
 def is_waiting(request: RequestRecord, now: float) -> bool:
     """Sent, unanswered, and the phone may still answer in time."""
     return request.status == "pending" and request.expiry > now

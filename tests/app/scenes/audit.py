@@ -81,7 +81,7 @@ SCENES = [
         "audit",
         "The audit log over the session list, unfiltered: nine rows newest first (#9 ping answered by ledger down to "
         "#1 pairing offered with no session), each with its UTC time, event, session name, short hash and a summary "
-        'of its data; "All sessions" and "All events" filters above; footer v Verify chain, esc Back.',
+        'of its data; "All sessions" and "All events" filters above; footer ? Keys, v Verify chain, esc Back.',
         lambda: build_app(logged()),
         steps=open_log,
     ),

@@ -69,7 +69,7 @@ SCENES = [
         "devices",
         'v on the session table: "Your devices" with three rows — desk marked ● (this device, linked 9d ago, seen '
         'now), laptop (in sync, seen 1m ago) and "old [b]mac[/b]" written as is, not bold (not heard from, never '
-        "seen) — with the footer's l Link a device, r Rename, d Revoke, s Sync now and esc Back.",
+        "seen) — with the footer's ? Keys, l Link a device, r Rename, d Revoke, s Sync now, esc Back and q Quit.",
         lambda: build_app(three_devices()),
         size=(120, 24),
         steps=devices_shown,
@@ -101,7 +101,7 @@ SCENES = [
     Scene(
         "join-paste",
         'j on the first screen: a dialog "Join your other device" saying how to show a link on the device already '
-        "in the group, an empty masked input for the link, this device's name (desk) and Join / Cancel buttons.",
+        'in the group, an empty masked input for the link, this device\'s name (desk) and Join / "Cancel (esc)" buttons.',
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
         steps=paste_shown,
@@ -110,8 +110,8 @@ SCENES = [
         "device-revoke",
         "d on laptop: a dialog \"Revoke 'laptop'?\" saying it will read nothing the group publishes from now on and "
         "that it knew the keys of these 2 sessions, listed ('phone', 'ledger' with their phones' names), what ending "
-        'or keeping them means, and three buttons: "Revoke and end the sessions" (red), "Revoke, keep the sessions" '
-        '(yellow) and a focused "Cancel".',
+        'or keeping them means, and three buttons naming their keys: "Revoke and end the sessions (e)" (red), '
+        '"Revoke, keep the sessions (k)" (yellow) and a focused "Cancel (n)".',
         lambda: build_app(three_devices()),
         size=(120, 30),
         steps=revoke_asked,

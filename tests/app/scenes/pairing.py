@@ -29,20 +29,23 @@ SCENES = [
         "pairing-wide",
         "At 120×40 the whole pairing fits: a black-on-white QR on the left; beside it the wc: URI, "
         '"Expires in 5:00", "Asks for eip155:1 · methods: personal_sign, … · events: chainChanged, accountsChanged", '
-        'the local relay, the walletsync phone hint and "Already use walletsync on another computer? Press j to join '
-        'it."; footer c Copy URI, o Scopes, j Join other device, v Devices, esc Back.',
+        'the local relay, "A test wallet on this machine pairs with (w copies it):" above the shortened line '
+        '"WALLETSYNC_URI=\'wc:7f6e504bf…\' walletsync phone" and "Already use walletsync on another computer? Press j '
+        'to join it."; footer ? Keys, c Copy URI, w Copy phone line, o Scopes, j Join other device, v Devices, esc Back, '
+        "n New pairing, a Audit log.",
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
     ),
     Scene(
         "pairing-narrow",
-        "At 80×50 the QR is centred on top and the same text is stacked below it, nothing cut off.",
+        "At 80×50 the QR is centred on top and the same text is stacked below it, nothing cut off: the walletsync "
+        "phone line takes two lines (what it does, then the shortened command), not four.",
         lambda: build_app(FakeCompanion([])),
         size=(80, 50),
     ),
     Scene(
         "pairing-too-small",
-        'At 80×24 no QR is drawn; instead "Make the terminal at least 80×42 to show the QR — or copy the URI below", '
+        'At 80×24 no QR is drawn; instead "Make the terminal at least 80×40 to show the QR — or copy the URI below", '
         "with the URI, expiry, scopes and relay below it.",
         lambda: build_app(FakeCompanion([])),
         size=(80, 24),
@@ -51,7 +54,7 @@ SCENES = [
         "scopes",
         'o on the pairing screen: a dialog "What the phone is asked for" with Chains (eip155:1), Methods '
         "(personal_sign, eth_signTypedData_v4, eth_sendTransaction) and Events (chainChanged, accountsChanged) "
-        'inputs and "New QR" / "Cancel" buttons, over the dimmed pairing screen.',
+        'inputs and "New QR" / "Cancel (esc)" buttons, over the dimmed pairing screen.',
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
         steps=edit_scopes,
@@ -59,7 +62,7 @@ SCENES = [
     Scene(
         "revoke-confirm",
         "d on the session table: \"Revoke 'phone'? The phone is told the session is over.\" with a red Revoke "
-        "button and a focused Cancel, over the dimmed table.",
+        'button named "Revoke (y)" and a focused "Cancel (n)", over the dimmed table.',
         lambda: build_app(three_sessions()),
         size=(120, 24),
         steps=ask_to_revoke,

@@ -112,7 +112,7 @@ SCENES = [
         "6d 01h, last ping 2m ago, 1 pending request, its topic; the eip155 scopes (chains eip155:1 and eip155:137, "
         "personal_sign, its two accounts); four requests newest first — waiting with a 4:30 countdown, verified with "
         "the recovered address, failed with the mismatch reason, rejected with the phone's message — and the audit "
-        "trail newest first. Footer: s New request, escape Back.",
+        "trail newest first. Footer: ? Keys, s New request, a Audit log, esc Back.",
         lambda: build_app(companion()),
         size=(120, 44),
         steps=open_detail,

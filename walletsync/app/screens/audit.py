@@ -49,6 +49,7 @@ def verdict_text(verdict: AuditVerdict) -> str:
 class AuditScreen(CompanionScreen):
     """Shows the audit chain, kept current from the companion's events; ``session`` (a topic) preselects a filter."""
 
+    TITLE = "Audit log"
     BINDINGS = [
         Binding("v", "verify", "Verify chain", id="audit.verify"),
         Binding("escape", "app.pop_screen", "Back", id="audit.back"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -21,6 +22,10 @@ class CompanionScreen(Screen[None]):
     Workers are started with ``exit_on_error=False``; a failure becomes an error
     notification here instead of tearing the app down.
     """
+
+    # The app's own ? binding (a priority one, so it reaches dialogs too) is the one that runs; declared here as
+    # well so that the footer shows it up front, where an 80-column terminal still has room for it.
+    BINDINGS = [Binding("question_mark", "app.keys", "Keys", id="screen.keys")]
 
     def __init__(self, companion: CompanionAPI, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)

@@ -11,7 +11,18 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
-from walletsync.app.format import ago, audit_details, clip, expires_in, fit, is_waiting, plain, short_account
+from walletsync.app.format import (
+    ago,
+    audit_details,
+    clip,
+    expires_in,
+    fit,
+    is_waiting,
+    no_requests,
+    plain,
+    session_state,
+    short_account,
+)
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
@@ -147,7 +158,7 @@ class SessionDetailScreen(CompanionScreen):
         record = self.record
         assert record is not None
         peer: dict[str, Any] = record.peer or {}
-        status = "expired" if record.status == "active" and record.expiry <= now else record.status
+        status = session_state(record, now)
         expiry = f" · expires in {expires_in(record.expiry - now)}" if status == "active" else ""
         waiting = sum(is_waiting(r, now) for r in self.requests)
         self.query_one("#detail-summary", Static).update(
@@ -169,8 +180,12 @@ class SessionDetailScreen(CompanionScreen):
                 table.update_cell(str(request.id), "state", request_state(request, now))
 
     def action_new_request(self) -> None:
-        if self.record is not None:
-            self.app.push_screen(RequestScreen(self.companion, self.record))
+        if self.record is None:
+            return
+        if (why := no_requests(self.record, self.companion.clock())) is not None:
+            self.notify(why, title="No new request", severity="warning", markup=False)
+            return
+        self.app.push_screen(RequestScreen(self.companion, self.record))
 
     def action_audit(self) -> None:
         """The log filtered to this session (the app's own ``a`` shows it all)."""

@@ -57,7 +57,7 @@ class DeviceNameScreen(ModalScreen[DeviceRecord | None]):
             yield Static("", id="device-name-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="device-name-ok")
-                yield Button("Cancel", id="device-name-cancel")
+                yield Button("Cancel (esc)", id="device-name-cancel")
 
     async def next_name(self) -> str | None:
         """The name the user submits next (stripped); None once the dialog closed without one."""
@@ -112,11 +112,17 @@ class Revoke(Enum):
 class RevokeDeviceScreen(ModalScreen[Revoke | None]):
     """Says what revoking ``device`` does and does not undo, then asks: end the sessions, keep them, or cancel.
 
-    Cancel has the focus (enter by reflex revokes nothing); escape cancels too. With no session open
-    there is nothing to choose: one Revoke button.
+    Cancel has the focus (enter by reflex revokes nothing); ``n`` and escape cancel too. The buttons name
+    their keys: ``e`` ends the sessions, ``k`` keeps them; with no session open there is nothing to choose,
+    and one Revoke button answers to ``y``.
     """
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="revoke-device.cancel")]
+    BINDINGS = [
+        Binding("e", "end", "Revoke and end the sessions", id="revoke-device.end"),
+        Binding("k", "keep", "Revoke, keep the sessions", id="revoke-device.keep"),
+        Binding("y", "revoke", "Revoke", id="revoke-device.yes"),
+        Binding("n,escape", "cancel", "Cancel", id="revoke-device.cancel"),
+    ]
 
     def __init__(self, device: DeviceRecord, sessions: list[SessionRecord]) -> None:
         super().__init__()
@@ -142,11 +148,11 @@ class RevokeDeviceScreen(ModalScreen[Revoke | None]):
                 yield Static("No session is open, so it knows no session key still in use.", markup=False)
             with Horizontal(classes="buttons"):
                 if self.sessions:
-                    yield Button("Revoke and end the sessions", variant="error", id="revoke-end")
-                    yield Button("Revoke, keep the sessions", variant="warning", id="revoke-keep")
+                    yield Button("Revoke and end the sessions (e)", variant="error", id="revoke-end")
+                    yield Button("Revoke, keep the sessions (k)", variant="warning", id="revoke-keep")
                 else:
-                    yield Button("Revoke", variant="error", id="revoke-keep")
-                yield Button("Cancel", id="revoke-cancel")
+                    yield Button("Revoke (y)", variant="error", id="revoke-keep")
+                yield Button("Cancel (n)", id="revoke-cancel")
 
     def _listed(self) -> str:
         lines = [f"  • {quoted(s.name)} ({peer_name(s)})" for s in self.sessions[:LISTED]]
@@ -157,9 +163,27 @@ class RevokeDeviceScreen(ModalScreen[Revoke | None]):
     def on_mount(self) -> None:
         self.query_one("#revoke-cancel", Button).focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``e`` and ``k`` when there are sessions to end or keep, ``y`` when there are none."""
+        if action in ("end", "keep"):
+            return bool(self.sessions)
+        if action == "revoke":
+            return not self.sessions
+        return True
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         choices = {"revoke-end": Revoke.END_SESSIONS, "revoke-keep": Revoke.KEEP_SESSIONS}
         self.dismiss(choices.get(event.button.id or ""))
+
+    def action_end(self) -> None:
+        self.dismiss(Revoke.END_SESSIONS)
+
+    def action_keep(self) -> None:
+        self.dismiss(Revoke.KEEP_SESSIONS)
+
+    def action_revoke(self) -> None:
+        """No session open: nothing to end, so the same as keeping them."""
+        self.dismiss(Revoke.KEEP_SESSIONS)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -38,6 +38,7 @@ NO_GROUP = "This device is in no group yet: press l to link another device first
 class DevicesScreen(CompanionScreen):
     """Lists the group's devices and acts on the highlighted one. Rows are keyed by device id."""
 
+    TITLE = "Your devices"
     BINDINGS = [
         Binding("l", "link", "Link a device", id="devices.link"),
         Binding("r", "rename", "Rename", id="devices.rename"),

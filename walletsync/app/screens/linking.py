@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -24,6 +24,9 @@ from walletsync.app.widgets.qr import QrCode
 from walletsync.errors import WalletsyncError
 from walletsync.service import DeviceRecord, LinkOffer, relay_of_link
 from walletsync.text import shown
+
+if TYPE_CHECKING:
+    from walletsync.app.app import WalletsyncApp
 
 R = TypeVar("R")
 
@@ -96,7 +99,7 @@ class PasteLinkScreen(ModalScreen[LinkToJoin | None]):
             yield Static("", id="paste-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Join", variant="primary", id="paste-ok")
-                yield Button("Cancel", id="paste-cancel")
+                yield Button("Cancel (esc)", id="paste-cancel")
 
     def on_input_submitted(self) -> None:
         self.submit()
@@ -337,8 +340,7 @@ class LinkScreen(LinkDialog[DeviceRecord]):
 
     def action_copy_uri(self) -> None:
         if self.offer is not None:
-            self.app.copy_to_clipboard(self.offer.uri)
-            self.notify("Link copied to the clipboard: paste it only on your other device")
+            cast("WalletsyncApp", self.app).copy("The link", self.offer.uri, "Paste it only on your other device.")
 
     def succeeded(self, result: DeviceRecord) -> None:
         self.say(f"Linked {quoted(result.name)}.")

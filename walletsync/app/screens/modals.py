@@ -29,7 +29,7 @@ class RenameScreen(ModalScreen[str | None]):
             yield Input(value=editable, id="rename-input", max_length=MAX_CELLS)
             with Horizontal(classes="buttons"):
                 yield Button("Rename", variant="primary", id="rename-ok")
-                yield Button("Cancel", id="rename-cancel")
+                yield Button("Cancel (esc)", id="rename-cancel")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)
@@ -42,7 +42,7 @@ class RenameScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; ``y``/``n`` or the buttons answer it."""
+    """A yes/no question; ``y``/``n`` (escape: no) or the buttons, which name those keys, answer it."""
 
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
@@ -57,8 +57,8 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Label(self.question, markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(self.yes, variant="error", id="confirm-yes")
-                yield Button("Cancel", id="confirm-no")
+                yield Button(f"{self.yes} (y)", variant="error", id="confirm-yes")
+                yield Button("Cancel (n)", id="confirm-no")
 
     def on_mount(self) -> None:
         self.query_one("#confirm-no", Button).focus()

@@ -33,6 +33,15 @@ from walletsync.text import shown
 
 RETRY_SECONDS = 3.0
 JOIN_HINT = "Already use walletsync on another computer? Press j to join it."
+URI_SHOWN = 12
+"""Characters of the URI left in the shortened ``walletsync phone`` line (``w`` copies the whole of it)."""
+
+
+def phone_hint(uri: str) -> str:
+    """The ``walletsync phone`` line, its URI cut short so that it fits 80 columns (``w`` copies it whole)."""
+    return (
+        f"A test wallet on this machine pairs with (w copies it):\nWALLETSYNC_URI='{uri[:URI_SHOWN]}…' walletsync phone"
+    )
 
 
 def countdown(seconds: float) -> str:
@@ -44,8 +53,10 @@ def countdown(seconds: float) -> str:
 class PairingScreen(CompanionScreen):
     """Shows a pairing offer until a phone settles a session from it (then posts :class:`SessionPaired`)."""
 
+    TITLE = "Pairing"
     BINDINGS = [
         Binding("c", "copy_uri", "Copy URI", id="pairing.copy"),
+        Binding("w", "copy_phone_command", "Copy phone line", id="pairing.copy-phone"),
         Binding("o", "edit_scopes", "Scopes", id="pairing.scopes"),
         Binding("j", "join", "Join other device", id="pairing.join"),
         Binding("v", "app.devices", "Devices", id="pairing.devices"),
@@ -114,12 +125,7 @@ class PairingScreen(CompanionScreen):
         self.query_one("#pairing-uri", Static).update(message.offer.uri)
         if relay is not None:
             self.query_one("#pairing-relay", Static).update(f"Relay: {relay.kind} — {relay.url}")
-            hint = (
-                f"On this machine, a test wallet can pair with: {phone_command(message.offer.uri)}"
-                if relay.kind == "local"
-                else ""
-            )
-            self.query_one("#pairing-hint", Static).update(hint)
+            self.query_one("#pairing-hint", Static).update(phone_hint(message.offer.uri) if self.local else "")
         self._tick()
 
     def _tick(self) -> None:
@@ -153,12 +159,28 @@ class PairingScreen(CompanionScreen):
         self.query_one("#pairing-uri", Static).update("Preparing a pairing…")
         self.query_one("#pairing-expiry", Static).update("")
 
+    @property
+    def local(self) -> bool:
+        """On a local relay: the reference phone (``walletsync phone``) can pair from this machine."""
+        return self.companion.relay is not None and self.companion.relay.kind == "local"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_phone_command":
+            return self.local
+        return True
+
     def action_copy_uri(self) -> None:
         if self.offer is None:
             self.notify("No pairing URI yet", severity="warning")
             return
-        self.app.copy_to_clipboard(self.offer.uri)
-        self.notify("Pairing URI copied to the clipboard")
+        self.walletsync_app.copy("Pairing URI", self.offer.uri)
+
+    def action_copy_phone_command(self) -> None:
+        """The whole ``WALLETSYNC_URI=… walletsync phone`` line, for a shell on this machine."""
+        if self.offer is None:
+            self.notify("No pairing URI yet", severity="warning")
+            return
+        self.walletsync_app.copy("The walletsync phone line", phone_command(self.offer.uri))
 
     # --- joining the user's other device ------------------------------------------------------
 

@@ -62,6 +62,7 @@ class RequestScreen(CompanionScreen):
     draft stays, so the user can fix it. One request at a time.
     """
 
+    TITLE = "New request"
     BINDINGS = [
         Binding("ctrl+s", "send", "Send", id="request.send", priority=True),
         Binding("escape", "app.pop_screen", "Back", id="request.back"),

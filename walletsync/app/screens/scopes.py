@@ -77,7 +77,7 @@ class ScopesScreen(ModalScreen[Scopes | None]):
             yield Static("", id="scopes-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("New QR", variant="primary", id="scopes-ok")
-                yield Button("Cancel", id="scopes-cancel")
+                yield Button("Cancel (esc)", id="scopes-cancel")
 
     def on_input_submitted(self) -> None:
         self.save()

@@ -17,9 +17,11 @@ from walletsync.app.format import (
     clip,
     expires_in,
     is_waiting,
+    no_requests,
     peer_name,
     phone_data,
     plain,
+    session_state,
     short_account,
     site_of,
 )
@@ -63,6 +65,7 @@ REFRESHING = (
 class SessionsScreen(CompanionScreen):
     """Lists every session; acts on the highlighted one. Rows are keyed by session topic."""
 
+    TITLE = "Sessions"
     BINDINGS = [
         # priority: the table's own enter (select row) would otherwise hide this one from the footer
         Binding("enter", "details", "Details", id="sessions.details", priority=True),
@@ -116,7 +119,7 @@ class SessionsScreen(CompanionScreen):
                 clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
                 clip(chains_of(record), 60),
                 expires_in(record.expiry - now) if record.status == "active" else "—",
-                plain(self._status(record, now)),
+                plain(session_state(record, now)),
                 str(waiting[record.topic] or "—"),
                 self._last_ping(record, now),
                 key=record.topic,
@@ -128,9 +131,6 @@ class SessionsScreen(CompanionScreen):
     def _last_ping(self, record: SessionRecord, now: float) -> str:
         return ago(None if record.last_ping is None else now - record.last_ping)
 
-    def _status(self, record: SessionRecord, now: float) -> str:
-        return "expired" if record.status == "active" and record.expiry <= now else record.status
-
     def _tick(self) -> None:
         table = self.query_one(DataTable)
         now = self.companion.clock()
@@ -138,7 +138,7 @@ class SessionsScreen(CompanionScreen):
             table.update_cell(topic, "ping", self._last_ping(record, now))
             if record.status == "active":
                 table.update_cell(topic, "expires", expires_in(record.expiry - now))
-                table.update_cell(topic, "status", plain(self._status(record, now)))
+                table.update_cell(topic, "status", plain(session_state(record, now)))
 
     def current_topic(self) -> str | None:
         table = self.query_one(DataTable)
@@ -190,8 +190,12 @@ class SessionsScreen(CompanionScreen):
             self.app.push_screen(SessionDetailScreen(self.companion, record.topic))
 
     def action_new_request(self) -> None:
-        if (record := self._selected()) is not None:
-            self.app.push_screen(RequestScreen(self.companion, record))
+        if (record := self._selected()) is None:
+            return
+        if (why := no_requests(record, self.companion.clock())) is not None:
+            self.notify(why, title="No new request", severity="warning", markup=False)
+            return
+        self.app.push_screen(RequestScreen(self.companion, record))
 
     def action_audit(self) -> None:
         """The audit trail of the highlighted session (the whole log when there is none)."""
