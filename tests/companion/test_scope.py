@@ -9,10 +9,11 @@ import json
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 
-from tests.companion.test_cli_flow import MAIL
 from tests.procs import REPO
 from tests.pypeer import TEST_ADDRESS, TEST_KEY, py_peer, sign_personal
 from walletsync.protocol import events as ev
+
+MAIL = json.loads((REPO / "examples" / "mail.json").read_text())
 
 
 def grant(chains: list[str], methods: list[str], events: list[str] = ()) -> dict:
