@@ -10,9 +10,10 @@ import socket
 import pytest
 
 from tests.transport.test_client import client_for, next_status, relay_on
-from walletsync.protocol.relay_rpc import Publish
+from walletsync.protocol.relay_rpc import BatchFetchMessages, Publish
 from walletsync.relay.mailbox import Limits
 from walletsync.relay.mailboxes.memory import MemoryStore
+from walletsync.relay.methods import HANDLERS
 from walletsync.relay.server import RelayServer
 from walletsync.transport.client import RelayUnreachable, Status
 
@@ -106,4 +107,20 @@ async def test_fetching_what_the_relay_kept_goes_until_it_has_no_more(caplog):
         assert await reader.fetch_stored(TOPICS) is True and reader.inbox.empty(), "fetched twice, handled once"
     finally:
         await publisher.close(), await reader.close()
+        await server.stop()
+
+
+async def test_a_relay_that_will_not_fetch_is_told_apart(monkeypatch):
+    """A relay without irn_batchFetchMessages (it answers "not a client method"): fetch_stored says so (False), so
+    the caller falls back to waiting for quiet instead of taking the relay's silence for "nothing kept"."""
+    monkeypatch.delitem(HANDLERS, BatchFetchMessages)
+    server = await relay_on(0)
+    client = client_for(server.url)
+    client.topics = set(TOPICS)
+    await client.start()
+    try:
+        await client.wait_online(10)
+        assert await client.fetch_stored(TOPICS) is False
+    finally:
+        await client.close()
         await server.stop()
