@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -21,7 +21,7 @@ class Broadcast(Generic[T]):
             for value in values:
                 queue.put_nowait(value)
 
-    async def listen(self, current: Callable[[], T] | None = None) -> AsyncIterator[T]:
+    async def listen(self, current: Callable[[], T] | None = None) -> AsyncGenerator[T, None]:
         """Values from now on; with ``current``, first its value at the moment listening starts."""
         queue: asyncio.Queue[T] = asyncio.Queue()
         if current is not None:

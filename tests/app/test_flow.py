@@ -178,7 +178,7 @@ async def test_pairing_waits_for_an_unreachable_relay_and_shows_the_qr_once_it_a
                 lambda: "Waiting for the relay to answer" in widget_text(app, "#pairing-uri"),
                 what="the waiting message",
             )
-            assert "Connect call failed" in widget_text(app, "#pairing-uri")
+            assert "connection refused" in widget_text(app, "#pairing-uri")
             relay.start()
             await until(
                 pilot,

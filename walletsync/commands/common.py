@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from walletsync.commands.prompt import terminal_prompt
 from walletsync.errors import WalletsyncError
-from walletsync.service import Companion, Config, ScopeWidened
+from walletsync.service import Companion, Config, ScopeWidened, TransportError
 from walletsync.text import shown
 
 
@@ -52,16 +52,26 @@ def config_from(args: argparse.Namespace) -> Config:
 
 @contextlib.asynccontextmanager
 async def open_companion(
-    args: argparse.Namespace, *, connect: bool = True, timeout: float | None = None
+    args: argparse.Namespace, *, connect: bool = True, timeout: float | None = None, offline_ok: str | None = None
 ) -> AsyncIterator[Companion]:
-    """The companion, online and caught up with what the relay kept; with ``connect=False`` offline."""
+    """The companion, online and caught up with what the relay kept; with ``connect=False`` offline.
+
+    A relay that cannot be reached fails the command at once (:class:`RelayUnreachable`); with
+    ``offline_ok`` it is said on stderr instead (followed by that text) and the command goes on
+    with what is stored.
+    """
     companion = await Companion.open(config_from(args), offline=not connect, prompt=terminal_prompt())
     watcher = asyncio.create_task(_warn_of_widened_scopes(companion))
     await asyncio.sleep(0)  # listening before anything can arrive
     try:
         if connect:
             await companion.start()
-            await companion.sync() if timeout is None else await companion.sync(timeout)
+            try:
+                await companion.sync() if timeout is None else await companion.sync(timeout)
+            except TransportError as exc:
+                if offline_ok is None:
+                    raise
+                print(f"walletsync: {shown(str(exc))}; {offline_ok}", file=sys.stderr, flush=True)
         yield companion
     finally:
         await asyncio.sleep(0)  # a warning queued by the last step is printed, not dropped

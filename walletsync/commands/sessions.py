@@ -10,7 +10,7 @@ import time
 from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
-from walletsync.service import LocalRelayError, SessionRecord, TransportError
+from walletsync.service import LocalRelayError, SessionRecord
 from walletsync.text import cells, pad, shown
 
 PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
@@ -98,15 +98,18 @@ def _list(args: argparse.Namespace) -> int:
     if args.offline:
         return _run(args, _sessions, connect=False)
     try:
-        return _run(args, _sessions)
-    except (TransportError, LocalRelayError) as exc:
-        print(f"walletsync: relay unreachable, showing stored sessions ({shown(exc)})", file=sys.stderr)
+        return _run(args, _sessions, offline_ok=STORED)
+    except LocalRelayError as exc:
+        print(f"walletsync: {shown(exc)}; {STORED}", file=sys.stderr)
         return _run(args, _sessions, connect=False)
 
 
-def _run(args: argparse.Namespace, handler, *, connect: bool = True) -> int:
+STORED = "showing the sessions stored here"
+
+
+def _run(args: argparse.Namespace, handler, *, connect: bool = True, offline_ok: str | None = None) -> int:
     async def main() -> int:
-        async with open_companion(args, connect=connect) as companion:
+        async with open_companion(args, connect=connect, offline_ok=offline_ok) as companion:
             return await handler(args, companion)
 
     return asyncio.run(main())

@@ -43,11 +43,12 @@ from walletsync.service.store_sync import STORE_POLL
 from walletsync.service.user_input import phone_command, read_input_file
 from walletsync.signatures import MalformedRequest, UserRequest, read_request
 from walletsync.store.db import RequestRecord, SessionRecord
-from walletsync.transport.client import Status, TransportError
+from walletsync.transport.client import RelayUnreachable, Status, TransportError
 
 __all__ = [
     "LocalRelayError",
     "TransportError",
+    "RelayUnreachable",
     "DEFAULT_CHAINS",
     "DEFAULT_EVENTS",
     "DEFAULT_METHODS",

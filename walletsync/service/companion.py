@@ -50,6 +50,7 @@ from walletsync.service.outcomes import (
 )
 from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
+from walletsync.service.relay_drain import drain_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
 from walletsync.service.store_sync import StoreSync
 from walletsync.store.db import Database, RequestRecord, SessionRecord
@@ -138,17 +139,15 @@ class Companion(GroupMethods):
         return self.client.status if self.client is not None else None
 
     async def online(self, timeout: float = ONLINE_TIMEOUT) -> None:
-        """Return once the relay link is up; the transport's error when it does not come up within ``timeout``."""
-        await self._runner().client.wait_online(timeout)
+        """Return once the relay link is up; :class:`RelayUnreachable` at once when the relay is known to be
+        unreachable (refused, no such host), else the transport's error when it does not come up within ``timeout``."""
+        await self._runner().client.wait_online(timeout, fail_fast=True)
 
-    async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.3) -> None:
-        """Return once online and done with what the relay kept for us (a delete from the phone, a late answer, …)."""
-        runner = self._runner()
+    async def sync(self, timeout: float = ONLINE_TIMEOUT, quiet: float = 0.0) -> None:
+        """Return once online and done with what the relay kept for us (a delete from the phone, a late answer, …),
+        with no fixed wait; ``quiet``: then also until nothing arrived for that long (see :func:`drain_relay`)."""
         await self.online(timeout)
-        while True:
-            await asyncio.sleep(quiet)
-            if runner.client.inbox.empty() and not runner.busy and self.group_sync.idle:
-                return
+        await drain_relay(self._runner(), self.group_sync, quiet=quiet)
 
     async def close(self) -> None:
         """Stop the background tasks, close the relay link and the store; the companion is unusable afterwards."""

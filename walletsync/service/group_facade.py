@@ -29,6 +29,9 @@ from walletsync.transport.runner import EngineRunner
 
 log = logging.getLogger("walletsync.sync")
 
+ANSWER_QUIET = 0.3
+"""Seconds without news after which ``sync_now`` takes it that the members online now have answered its hello."""
+
 
 class GroupMethods:
     """The device-group methods of the façade (the attributes and calls below are the Companion's)."""
@@ -229,5 +232,5 @@ class GroupMethods:
             await self.group_sync.hello()
             await self.group_sync.publish_pending()
             await self.group_sync.publish_snapshot()
-            await self.sync(timeout)
+            await self.sync(timeout, quiet=ANSWER_QUIET)  # the members online now answer the hello
         return SyncStatus(self.devices(), self.group_sync.pending())

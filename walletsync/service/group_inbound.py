@@ -117,6 +117,8 @@ class GroupInbound:
                 log.warning("applying or answering %d sync messages failed: %s", len(batch), exc)
             finally:
                 self._busy = self._inbox.qsize() > 0
+                for _ in batch:
+                    self._inbox.task_done()
 
     @property
     def idle(self) -> bool:

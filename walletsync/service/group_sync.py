@@ -110,6 +110,7 @@ class GroupSync(GroupInbound):
         self._inbox_bytes = 0
         self._answered: dict[str, tuple[int, str]] = {}
         self._hello_due = False
+        self._greeting: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         db.before_commit = self.before_commit
 
@@ -217,11 +218,18 @@ class GroupSync(GroupInbound):
         self.runner = runner
         self._loop = asyncio.get_running_loop()
         runner.client.topics |= self._adopt_topics()
+        self._greeting = asyncio.create_task(self._greet(), name="sync-hello")
         self._tasks = [
             asyncio.create_task(self._publisher(), name="sync-publish"),
             asyncio.create_task(self._drain(), name="sync-apply"),
-            asyncio.create_task(self._greet(), name="sync-hello"),
+            self._greeting,
         ]
+
+    async def settled(self) -> None:
+        """Return once what arrived is applied and answered, and the hello said on connecting has gone out."""
+        if self._greeting is not None:
+            await asyncio.wait([self._greeting])  # its failure is its own (logged by the task), not the caller's
+        await self._inbox.join()
 
     def _adopt_topics(self) -> set[str]:
         """Route every epoch topic this device holds a key for to this object; returns those new to it."""

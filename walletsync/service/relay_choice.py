@@ -12,7 +12,8 @@ PUBLIC_RELAY = "wss://relay.walletconnect.org"
 RelayKind = Literal["local", "public", "custom"]
 
 ONLINE_TIMEOUT = 15.0
-"""Seconds an intent waits for the relay link before saying it is down."""
+"""Seconds an intent waits for the relay link before saying it is down; a relay known to be unreachable
+(refused, a name that does not resolve) is said at once instead."""
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,11 @@ every topic in batches after a reconnect, acks and de-duplicates pushes (they
 land in :attr:`RelayClient.inbox`), retries a publish with the same request id
 until the relay acks it or its deadline passes, and reports its state
 (connecting / online / offline, with a reason) through :meth:`statuses`.
+A connection attempt that cannot reach the relay at all (refused, a name that
+does not resolve, no route) is marked ``unreachable``: :meth:`RelayClient.wait_online`
+can then say so at once (:class:`RelayUnreachable`) while the retries go on.
+:meth:`RelayClient.fetch_stored` asks the relay for what it holds until it says
+there is no more, so a caller knows when nothing kept for it is still to come.
 It owns no WalletConnect logic: :mod:`walletsync.transport.runner` feeds it an
 engine's actions.
 """
@@ -12,14 +17,18 @@ engine's actions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import os
+import re
+import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -73,15 +82,28 @@ class RelayRejected(TransportError):
         self.rpc_code, self.data = rpc_code, data
 
 
+class RelayUnreachable(TransportError):
+    """A connection attempt could not reach the relay at all: refused, a name that does not resolve, no route."""
+
+    code = "relay_unreachable"
+
+    def __init__(self, url: str, why: str) -> None:
+        super().__init__(f"cannot reach the relay at {url}: {why}")
+        self.url, self.why = url, why
+
+
 class _ConnectionLost(Exception):
     pass
 
 
 @dataclass(frozen=True)
 class Status:
+    """The link's state; ``unreachable`` when the last attempt never reached the relay (``reason`` says why)."""
+
     state: State
     reason: str | None = None
     attempt: int = 0
+    unreachable: bool = False
 
 
 class RelayClient:
@@ -136,16 +158,30 @@ class RelayClient:
             await self._ws.close()
         self._set_status(Status("closed"))
 
-    async def wait_online(self, timeout: float | None = None) -> None:
+    async def wait_online(self, timeout: float | None = None, *, fail_fast: bool = False) -> None:
+        """Return once the link is up; :class:`TransportError` when it is not within ``timeout`` seconds.
+
+        ``fail_fast``: :class:`RelayUnreachable` as soon as the relay is known to be unreachable,
+        because the last attempt could not reach it or the one under way cannot, instead of
+        waiting through the retries. The retries go on in the background either way.
+        """
         try:
             async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
-                await self._online.wait()
+                if not fail_fast:
+                    await self._online.wait()
+                    return
+                async with contextlib.aclosing(self.statuses()) as statuses:
+                    async for status in statuses:  # every time the link comes up, its status changes too
+                        if self._online.is_set():
+                            return
+                        if status.unreachable:
+                            raise RelayUnreachable(self.url, status.reason or "unreachable")
         except TimeoutError:
             raise TransportError(
                 f"relay {self.url} not reachable after {timeout:g} s ({self.status.reason or self.status.state})"
             ) from None
 
-    def statuses(self) -> AsyncIterator[Status]:
+    def statuses(self) -> AsyncGenerator[Status, None]:
         """Every status change from now on, starting with the current one."""
         return self._statuses.listen(lambda: self.status)
 
@@ -168,6 +204,7 @@ class RelayClient:
         while not self._closing:
             self._set_status(Status("connecting", attempt=attempt))
             reason = "connection closed"
+            unreachable = False
             ws = None
             try:
                 async with connect(
@@ -199,11 +236,12 @@ class RelayClient:
                 _ConnectionLost,
                 ConnectionClosed,
             ) as exc:
-                reason = (
-                    _close_reason(ws)
-                    if ws is not None and ws.close_code is not None
-                    else (str(exc) or type(exc).__name__)
-                )
+                if ws is None and isinstance(exc, OSError) and not isinstance(exc, TimeoutError):
+                    unreachable, reason = True, _unreachable_reason(exc, urlsplit(self.url).hostname or self.url)
+                elif ws is not None and ws.close_code is not None:
+                    reason = _close_reason(ws)
+                else:
+                    reason = str(exc) or type(exc).__name__
             finally:
                 if not self._closing:
                     self._ws = None
@@ -213,7 +251,7 @@ class RelayClient:
                         future.set_exception(_ConnectionLost(reason))
             if self._closing:
                 break
-            self._set_status(Status("offline", reason, attempt))
+            self._set_status(Status("offline", reason, attempt, unreachable))
             delay = min(self.backoff_cap, self.backoff_base * 2**attempt) * (
                 0.5 + int.from_bytes(self.random(2), "big") / 131070
             )
@@ -318,6 +356,35 @@ class RelayClient:
             except (TimeoutError, _ConnectionLost):
                 continue
 
+    async def fetch_stored(self, topics: Iterable[str]) -> bool:
+        """Ask the relay for what it holds on ``topics`` (subscribed ones), until it says there is no more.
+
+        Each message goes to :attr:`inbox` as a push would (a message both pushed and fetched lands
+        once). Returns False when the relay will not answer ``irn_batchFetchMessages`` (refuses it,
+        or answers something else, or "more" with no message): the caller then cannot know when
+        what the relay kept has arrived.
+        """
+        wanted = sorted(set(topics) & self.topics)
+        for start in range(0, len(wanted), BATCH):
+            batch = tuple(wanted[start : start + BATCH])
+            more = True
+            while more:
+                try:
+                    result = await self.call(BatchFetchMessages(batch), deadline=self.request_timeout)
+                except RelayRejected as exc:
+                    log.info("the relay does not fetch stored messages: %s", exc)
+                    return False
+                page = _fetched(result)
+                if page is None:
+                    log.info("the relay answered a fetch with %s, not {messages, hasMore}", type(result).__name__)
+                    return False
+                messages, more = page
+                if more and not messages:
+                    return False  # "more" with nothing in it: asking again would go round for ever
+                for data in messages:
+                    self._accept(data)
+        return True
+
     async def publish(self, params: Params, *, deadline: float = 60.0) -> None:
         """Publish (``irn_publish``, ``wc_proposeSession``, ``wc_approveSession``, …) until acked.
 
@@ -345,6 +412,40 @@ class RelayClient:
                 )
             except TransportError as exc:
                 log.info("unsubscribe of %s… not confirmed: %s", topic[:12], exc)
+
+
+def _fetched(result: Any) -> tuple[list[MessageData], bool] | None:
+    """The messages of an ``irn_(batch)FetchMessages`` result (bad ones skipped) and its ``hasMore``; None if no such result."""
+    if not isinstance(result, dict) or not isinstance(result.get("messages"), list):
+        return None
+    messages = []
+    for item in result["messages"]:
+        try:
+            messages.append(MessageData.from_json(item))
+        except FrameError as exc:
+            log.warning("the relay fetched a bad message: %s", exc)
+    return messages, result.get("hasMore") is True
+
+
+_WHY = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ENETUNREACH: "network unreachable",
+    errno.EHOSTUNREACH: "no route to the host",
+    errno.ECONNRESET: "connection reset",
+}
+
+
+def _unreachable_reason(exc: OSError, host: str) -> str:
+    """Why a connection attempt never reached the relay, in a few words."""
+    if isinstance(exc, socket.gaierror):
+        if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+            return f"the name {host} does not resolve"
+        return f"looking up {host} failed ({exc.strerror or exc})"
+    # asyncio joins the failures of a name's several addresses into one message: same errno for all, same words
+    numbers = {exc.errno} if exc.errno is not None else {int(n) for n in re.findall(r"\[Errno (-?\d+)\]", str(exc))}
+    if len(numbers) == 1 and (number := numbers.pop()) in _WHY:
+        return _WHY[number]
+    return str(exc) or type(exc).__name__
 
 
 def _close_reason(ws: ClientConnection | None) -> str:

@@ -102,6 +102,16 @@ class EngineRunner:
         async with asyncio.timeout(timeout):
             return await wait()
 
+    async def settled(self) -> None:
+        """Return once every message received so far is handled and no step's relay calls are under way."""
+        inbox = self.client.inbox
+        while True:
+            await inbox.join()
+            async with self._lock:  # a step under way (an expiry, a catch-up) finishes its relay calls first
+                pass
+            if inbox.empty() and not self._lock.locked():
+                return
+
     async def _pump(self) -> None:
         while True:
             data = await self.client.inbox.get()
@@ -117,6 +127,8 @@ class EngineRunner:
                 )
             except Exception:
                 log.exception("handling a message on %s… failed", data.topic[:12])
+            finally:
+                self.client.inbox.task_done()
 
     async def _tick(self) -> None:
         while True:
