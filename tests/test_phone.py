@@ -434,3 +434,20 @@ def test_bad_uris_are_one_line_errors(uri, code):
 def test_path_without_mnemonic_is_refused():
     out = run_phone("--path", "m/44'/60'/0'/0/1", uri="wc:x")
     assert out.returncode == 1 and "--path needs --mnemonic" in out.stderr
+
+
+def test_a_relay_that_cannot_be_reached_is_said_at_once():
+    """No waiting out the connect timeout: the first refused try is the answer, with what to do."""
+    uri = str(PairingUri.create(os.urandom(32), expiry_timestamp=int(time.time()) + 300))
+    out = subprocess.run(
+        [sys.executable, "-m", "walletsync", "phone", "--relay", "ws://127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "WALLETSYNC_URI": uri},
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode != 0
+    assert "cannot reach the relay at ws://127.0.0.1:1: connection refused" in out.stderr
+    assert "start one with `walletsync relay`" in out.stderr and "Traceback" not in out.stderr

@@ -174,7 +174,7 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, std
     try:
         await runner.start()
         try:
-            await runner.client.wait_online(CONNECT_TIMEOUT)
+            await runner.client.wait_online(CONNECT_TIMEOUT, fail_fast=True)
         except TransportError as exc:
             raise PhoneError(f"{exc}; start one with `walletsync relay` or pass --relay URL") from None
         await wallet.pair(uri)
