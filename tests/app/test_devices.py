@@ -85,7 +85,8 @@ async def test_link_a_device_from_the_devices_screen(companion, other):
         joining = asyncio.create_task(
             other.join_group(uri, show_code=lambda code, name: codes.append((code, name)), confirm=yes, name="laptop")
         )
-        await until(pilot, lambda: app.screen.stage == "comparing", what="the code")
+        # each side shows its code when it has derived it: the joiner may do so just after the member
+        await until(pilot, lambda: app.screen.stage == "comparing" and bool(codes), what="the code on both")
         assert codes == [(code_on_screen(app), me.name)]
         assert len(code_on_screen(app).replace(" ", "")) == 6
         assert "'laptop' must show this same code" in widget_text(app, "#code-intro")
