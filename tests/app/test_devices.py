@@ -129,7 +129,11 @@ async def test_join_your_other_device_from_the_first_screen(companion, other):
         app.screen.query_one("#paste-name", Input).value = "[b]lap[/b]top"
         await pilot.press("enter")
 
-        await until(pilot, lambda: isinstance(app.screen, JoinScreen) and app.screen.stage == "comparing")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, JoinScreen) and app.screen.stage == "comparing" and bool(codes),
+            what="the code on both",
+        )
         assert codes == [(code_on_screen(app), "[b]lap[/b]top")]
         assert f"'{other_name}' must show this same code" in widget_text(app, "#code-intro")
         await pilot.press("y")
