@@ -18,6 +18,11 @@ if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
 
 
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """The bounds of the topics starting with ``prefix`` (topics are ASCII; U+10FFFF sorts after every character)."""
+    return prefix, prefix + "\U0010ffff"
+
+
 class SessionQueries(Touches):
     """The :class:`~walletsync.store.db.Database` methods on the ``sessions``, ``pairings`` and ``proposals`` tables."""
 
@@ -78,20 +83,47 @@ class SessionQueries(Touches):
         self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
         return ended > 0
 
-    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
-        query = (
-            "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller,"
-            " required_namespaces, optional_namespaces FROM sessions"
-        )
-        if not include_ended:
-            query += " WHERE status = 'active'"
-        rows = self._db.execute(query + " ORDER BY created_at, topic").fetchall()
+    _RECORD = (
+        "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic,"
+        " is_controller, required_namespaces, optional_namespaces FROM sessions"
+    )
+
+    def _records(self, where: str = "", parameters: tuple[Any, ...] = ()) -> list[SessionRecord]:
+        rows = self._db.execute(f"{self._RECORD} {where} ORDER BY created_at, topic", parameters).fetchall()
         return [
             SessionRecord(
                 t, n, from_json(p), from_json(ns), e, st, c, ls, lp, pt, bool(ic), from_json(rn), from_json(on)
             )
             for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
         ]
+
+    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
+        return self._records("" if include_ended else "WHERE status = 'active'")
+
+    def session(self, topic: str) -> SessionRecord | None:
+        """One session by its whole topic: one row read, not every session."""
+        found = self._records("WHERE topic = ?", (topic,))
+        return found[0] if found else None
+
+    def sessions_named(self, name: str) -> list[SessionRecord]:
+        """The sessions with this exact local name, oldest first (one active at most, any number ended)."""
+        return self._records("WHERE name = ?", (name,))
+
+    def topics_starting(self, prefix: str) -> list[str]:
+        """The topics that start with ``prefix``: a search of the topic index, no row decoded."""
+        rows = self._db.execute(
+            "SELECT topic FROM sessions WHERE topic >= ? AND topic < ? ORDER BY topic", _prefix_range(prefix)
+        ).fetchall()
+        return [t for (t,) in rows]
+
+    def sessions_starting(self, prefix: str) -> list[SessionRecord]:
+        """The sessions whose topic starts with ``prefix``, oldest first."""
+        return self._records("WHERE topic >= ? AND topic < ?", _prefix_range(prefix))
+
+    def session_names(self) -> list[tuple[str, str, str]]:
+        """Every session's ``(topic, name, status)``, oldest first: what comparing names needs, without decoding rows."""
+        rows = self._db.execute("SELECT topic, name, status FROM sessions ORDER BY created_at, topic").fetchall()
+        return [(t, n, st) for t, n, st in rows]
 
     def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:
         row = self._db.execute(
