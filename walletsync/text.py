@@ -44,6 +44,8 @@ def shown(value: Any, width: int | None = None) -> str:
     otherwise read as the start of an escape, so the result stays reversible.
     """
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable() and "\\" not in text:  # the common case: nothing to escape
+        return text if width is None else clip(text, width)
     out: list[str] = []
     for i, ch in enumerate(text):
         if ch == "\\":
