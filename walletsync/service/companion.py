@@ -176,9 +176,9 @@ class Companion(GroupMethods):
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionRecord]:
-        """Every session in the store, ended ones included."""
-        return self.db.sessions()
+    def sessions(self, limit: int | None = None) -> list[SessionRecord]:
+        """Every session in the store, ended ones included, oldest first (only the first ``limit`` if given)."""
+        return self.db.sessions(limit=limit)
 
     def resolve(self, ref: str) -> SessionRecord:
         """A session by local name, else by unique topic prefix (at least 4 hex chars)."""

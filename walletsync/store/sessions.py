@@ -88,8 +88,11 @@ class SessionQueries(Touches):
         " is_controller, required_namespaces, optional_namespaces FROM sessions"
     )
 
-    def _records(self, where: str = "", parameters: tuple[Any, ...] = ()) -> list[SessionRecord]:
-        rows = self._db.execute(f"{self._RECORD} {where} ORDER BY created_at, topic", parameters).fetchall()
+    def _records(
+        self, where: str = "", parameters: tuple[Any, ...] = (), limit: int | None = None
+    ) -> list[SessionRecord]:
+        query = f"{self._RECORD} {where} ORDER BY created_at, topic" + ("" if limit is None else f" LIMIT {int(limit)}")
+        rows = self._db.execute(query, parameters).fetchall()
         return [
             SessionRecord(
                 t, n, from_json(p), from_json(ns), e, st, c, ls, lp, pt, bool(ic), from_json(rn), from_json(on)
@@ -97,8 +100,9 @@ class SessionQueries(Touches):
             for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
         ]
 
-    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
-        return self._records("" if include_ended else "WHERE status = 'active'")
+    def sessions(self, *, include_ended: bool = True, limit: int | None = None) -> list[SessionRecord]:
+        """Sessions oldest first (the first ``limit`` of them if given: a screenful, or whether there are any)."""
+        return self._records("" if include_ended else "WHERE status = 'active'", limit=limit)
 
     def session(self, topic: str) -> SessionRecord | None:
         """One session by its whole topic: one row read, not every session."""

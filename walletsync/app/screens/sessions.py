@@ -33,7 +33,7 @@ from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
-from walletsync.service import RequestVerified, SessionRecord, SessionRenamed, StoreChanged
+from walletsync.service import RequestRecord, RequestVerified, SessionRecord, SessionRenamed, StoreChanged
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -113,9 +113,15 @@ class SessionsScreen(CompanionScreen):
         at a time with a frame between: thousands of sessions paint their first rows at once, and an
         event about one session does not rebuild them all."""
         self.highlight = highlight or self.highlight  # survives a reload that a newer one cancels
-        sessions, requests = await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests()))
-        table = self.query_one(DataTable)
         keep = self.highlight or self.current_topic()
+        if not self._order:  # an empty table: a screenful first, read and shown before the rest is read
+            first = await asyncio.to_thread(lambda: (self.companion.sessions(FILL_STEP), self.companion.requests()))
+            await self._fill(*first, keep)
+        await self._fill(*await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests())), keep)
+        self.highlight = None
+
+    async def _fill(self, sessions: list[SessionRecord], requests: list[RequestRecord], keep: str | None) -> None:
+        table = self.query_one(DataTable)
         now = self.companion.clock()
         waiting = Counter(r.topic for r in requests if is_waiting(r, now))
         fresh = {r.topic: r for r in sessions}
@@ -135,7 +141,6 @@ class SessionsScreen(CompanionScreen):
                 self._keep_cursor(table, keep)
                 await asyncio.sleep(0)  # a frame: show what is there, stay responsive
         self._keep_cursor(table, keep)
-        self.highlight = None
 
     def _keep_cursor(self, table: DataTable, keep: str | None) -> None:
         if keep is not None and keep in self._rows and self.current_topic() != keep:
