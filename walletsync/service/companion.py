@@ -106,7 +106,7 @@ class Companion(GroupMethods):
             self.runner = EngineRunner(self.engine, self.client, clock=clock, on_step=self.store_sync.on_step)
         self._status_task: asyncio.Task[None] | None = None
         self._store_task: asyncio.Task[None] | None = None
-        self.store_sync.restore()
+        self.store_sync.restore(only_due=relay is None)  # offline, the engine only has sessions to expire
 
     @classmethod
     async def open(

@@ -135,12 +135,19 @@ class SessionQueries(Touches):
         ).fetchone()
         return row is not None
 
-    def active_sessions(self) -> list[Session]:
-        """Sessions with their keys, for the engine."""
+    def active_sessions(self, *, due_by: int | None = None) -> list[Session]:
+        """Sessions with their keys, for the engine (if ``due_by`` is given, only those with something to expire then:
+        the session itself or a pending request)."""
         rows = self._db.execute(
             """SELECT topic, sealed_key, pairing_topic, self_public_key, peer_public_key, peer_metadata, controller_public_key,
                       namespaces, expiry, is_controller, acknowledged, required_namespaces, optional_namespaces, session_properties
                FROM sessions WHERE status = 'active' AND sealed_key IS NOT NULL"""
+            + (
+                ""
+                if due_by is None
+                else " AND (expiry <= ? OR topic IN (SELECT topic FROM requests WHERE status = 'pending' AND expiry <= ?))"
+            ),
+            () if due_by is None else (due_by, due_by),
         ).fetchall()
         return [
             Session(
