@@ -6,6 +6,7 @@ when a session ends its key is erased.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from walletsync.protocol.state import Pairing, Proposal, SentProposal, Session
@@ -16,6 +17,22 @@ from walletsync.store.touches import Touches
 
 if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
+
+
+def _decoder() -> Callable[[str | None], Any]:
+    """:func:`from_json` decoding each distinct text once: sessions with one phone, from one proposal, share most of
+    their JSON (the namespaces asked for and granted), and decoding is most of reading thousands of sessions.
+    Equal texts give the same object: what the store hands out is read, never changed in place."""
+    seen: dict[str, Any] = {}
+
+    def decode(text: str | None) -> Any:
+        if text is None:
+            return None
+        if text not in seen:
+            seen[text] = from_json(text)
+        return seen[text]
+
+    return decode
 
 
 def _prefix_range(prefix: str) -> tuple[str, str]:
@@ -93,10 +110,9 @@ class SessionQueries(Touches):
     ) -> list[SessionRecord]:
         query = f"{self._RECORD} {where} ORDER BY created_at, topic" + ("" if limit is None else f" LIMIT {int(limit)}")
         rows = self._db.execute(query, parameters).fetchall()
+        j = _decoder()
         return [
-            SessionRecord(
-                t, n, from_json(p), from_json(ns), e, st, c, ls, lp, pt, bool(ic), from_json(rn), from_json(on)
-            )
+            SessionRecord(t, n, j(p), j(ns), e, st, c, ls, lp, pt, bool(ic), j(rn), j(on))
             for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
         ]
 
@@ -149,6 +165,7 @@ class SessionQueries(Touches):
             ),
             () if due_by is None else (due_by, due_by),
         ).fetchall()
+        j = _decoder()
         return [
             Session(
                 t,
@@ -156,15 +173,15 @@ class SessionQueries(Touches):
                 pt,
                 sp,
                 pp,
-                from_json(pm),
+                j(pm),
                 cp,
-                from_json(ns),
+                j(ns),
                 e,
                 bool(ic),
                 bool(ack),
-                from_json(rn),
-                from_json(on),
-                from_json(props),
+                j(rn),
+                j(on),
+                j(props),
             )
             for t, k, pt, sp, pp, pm, cp, ns, e, ic, ack, rn, on, props in rows
         ]
