@@ -44,6 +44,8 @@ def shown(value: Any, width: int | None = None) -> str:
     otherwise read as the start of an escape, so the result stays reversible.
     """
     text = value if isinstance(value, str) else str(value)
+    if text.isascii() and text.isprintable() and "\\" not in text:  # the common case: nothing to escape
+        return text if width is None else clip(text, width)
     out: list[str] = []
     for i, ch in enumerate(text):
         if ch == "\\":
@@ -81,7 +83,11 @@ def cells(text: str) -> int:
     """Terminal cells ``text`` takes (``len`` counts a wide character as one)."""
     if text.isascii():  # every ASCII character takes one cell (what cell_width says of each): the common case, fast
         return len(text)
-    return sum(1 if ch.isascii() else cell_width(ch) for ch in text)
+    rest = text.translate(_NOT_ASCII)  # mostly ASCII ("0xab16a96D…"): look only at the others
+    return len(text) - len(rest) + sum(cell_width(ch) for ch in rest)
+
+
+_NOT_ASCII = dict.fromkeys(range(128))
 
 
 def clip(text: str, width: int) -> str:

@@ -110,8 +110,8 @@ class FakeCompanion:
     def clock(self) -> float:
         return NOW
 
-    def sessions(self) -> list[SessionRecord]:
-        return list(self._sessions)
+    def sessions(self, limit: int | None = None) -> list[SessionRecord]:
+        return list(self._sessions[:limit])
 
     async def pair(
         self,

@@ -19,7 +19,8 @@ async def _sym_key(device: Device, topic: str) -> bytes:
     """The session's key as the device holds it (unsealed with its keyring)."""
     companion = await Companion.open(Config(data_dir=str(device.home)), offline=True)
     try:
-        return companion.engine.sessions[topic].sym_key
+        # the store's copy: an offline companion gives its engine only the sessions it has to expire
+        return next(s.sym_key for s in companion.db.active_sessions() if s.topic == topic)
     finally:
         await companion.close()
 

@@ -56,7 +56,7 @@ def test_leaving_the_group_forgets_its_keys_and_state(tmp_path):
 def test_a_data_dir_from_before_the_group_gains_its_tables(tmp_path):
     path = tmp_path / "walletsync.db"
     old = sqlite3.connect(path)
-    for number, script in enumerate(MIGRATIONS[:-1]):
+    for number, script in enumerate(MIGRATIONS[:3]):  # up to the group's first tables
         old.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
     old.close()
     db = Database(path, STORAGE_KEY)

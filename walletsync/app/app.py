@@ -65,7 +65,9 @@ class WalletsyncApp(App[None]):
     def on_mount(self) -> None:
         self.follow_companion()
         # First start opens on the pairing alone: an empty session list composed under it would delay the first frame.
-        self.push_screen(SessionsScreen(self.companion) if self.companion.sessions() else PairingScreen(self.companion))
+        self.push_screen(
+            SessionsScreen(self.companion) if self.companion.sessions(limit=1) else PairingScreen(self.companion)
+        )
 
     @work(exclusive=True, group="companion-events", exit_on_error=False)
     async def follow_companion(self) -> None:

@@ -52,13 +52,19 @@ def _expiry(s: SessionRecord) -> str:
     )
 
 
+def _short_accounts(accounts: list[str], limit: int = 2) -> str:
+    """The first addresses cut to 10 characters and "…" (escaped: the phone chose them), and how many more."""
+    more = f" and {len(accounts) - limit} more" if len(accounts) > limit else ""
+    return ", ".join(shown(a.rsplit(":", 1)[-1][:10], 10) + "…" for a in accounts[:limit]) + more
+
+
 def table(records: list[SessionRecord]) -> str:
     if not records:
         return "No sessions yet: run 'walletsync pair'."
     rows = [("NAME", "PEER", "ACCOUNTS", "EXPIRES", "TOPIC")]
     notes = []
     for s in records:
-        accounts = _listed([a.rsplit(":", 1)[-1][:10] + "…" for a in s.accounts], 11, limit=2) or "-"
+        accounts = _short_accounts(s.accounts) or "-"
         name = shown(s.name, MAX_CELLS) + (f" {BEYOND_MARK}" if s.beyond_request else "")
         rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, _expiry(s), s.topic[:8]))
         if s.beyond_request:
@@ -124,10 +130,14 @@ async def _sessions(args, companion) -> int:
         for s in records
         if s.topic in also
     ]
-    documents = [
-        {**s.to_json(), **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {})} for s in records
-    ]
-    emit_json(args, documents, "\n".join([table(records), *notes]))
+    if args.json:
+        documents = [
+            {**s.to_json(), **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {})}
+            for s in records
+        ]
+        emit_json(args, documents, "")
+    else:
+        print("\n".join([table(records), *notes]), flush=True)
     return 0
 
 

@@ -38,8 +38,8 @@ class CompanionAPI(Protocol):
     def events(self) -> AsyncIterator[Event]:
         """Every event from now on."""
 
-    def sessions(self) -> list[SessionRecord]:
-        """Every session in the store, ended ones included."""
+    def sessions(self, limit: int | None = None) -> list[SessionRecord]:
+        """Every session in the store, ended ones included, oldest first (only the first ``limit`` if given)."""
 
     def requests(self, ref: str | None = None) -> list[RequestRecord]:
         """Signing requests sent to one session (or to all), oldest first."""

@@ -47,6 +47,7 @@ from walletsync.service.outcomes import (
     RequestTimeout,
     RevokedLocally,
     SessionInactive,
+    SessionNotFound,
 )
 from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
@@ -106,7 +107,7 @@ class Companion(GroupMethods):
             self.runner = EngineRunner(self.engine, self.client, clock=clock, on_step=self.store_sync.on_step)
         self._status_task: asyncio.Task[None] | None = None
         self._store_task: asyncio.Task[None] | None = None
-        self.store_sync.restore()
+        self.store_sync.restore(only_due=relay is None)  # offline, the engine only has sessions to expire
 
     @classmethod
     async def open(
@@ -174,16 +175,16 @@ class Companion(GroupMethods):
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionRecord]:
-        """Every session in the store, ended ones included."""
-        return self.db.sessions()
+    def sessions(self, limit: int | None = None) -> list[SessionRecord]:
+        """Every session in the store, ended ones included, oldest first (only the first ``limit`` if given)."""
+        return self.db.sessions(limit=limit)
 
     def resolve(self, ref: str) -> SessionRecord:
         """A session by local name, else by unique topic prefix (at least 4 hex chars)."""
-        return find_session(self.db.sessions(), ref)
+        return find_session(self.db, ref)
 
     def _active(self, ref: str) -> SessionRecord:
-        return find_active(self.db.sessions(), ref, self.clock())
+        return find_active(self.db, ref, self.clock())
 
     async def _ready(self, ref: str) -> SessionRecord:
         """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
@@ -196,7 +197,10 @@ class Companion(GroupMethods):
         return record
 
     def _record(self, topic: str) -> SessionRecord:
-        return next(s for s in self.db.sessions() if s.topic == topic)
+        record = self.db.session(topic)
+        if record is None:  # sessions are never deleted, only ended: a topic once seen stays
+            raise SessionNotFound(f"no session with topic {topic[:8]}")
+        return record
 
     def rename(self, ref: str, name: str) -> SessionRecord:
         """The session under its new local name (audited); :class:`NameTaken` when another session's looks the same."""

@@ -114,10 +114,10 @@ class Journal:
 
     def _session_updated(self, event: ev.SessionUpdated, now: int) -> list[ev.Event]:
         """Apply the phone's update (the SDK already checked it); audit and announce what it added beyond the request."""
-        before = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        before = self.db.session(event.topic)
         self.db.update_session(event.topic, namespaces=event.namespaces, last_seen=now)
         self.audit("session_updated", event.topic, namespaces=event.namespaces)
-        after = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        after = self.db.session(event.topic)
         if before is None or after is None:
             return []
         added = after.beyond_request.minus(before.beyond_request)
@@ -190,7 +190,7 @@ class Journal:
         from walletsync.signatures import verify_response
 
         record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
-        session = next((s for s in self.db.sessions() if s.topic == event.topic), None)
+        session = self.db.session(event.topic)
         account = account_for(session, record.chain_id if record else None)
         verdict = verify_response(
             record.method if record else event.method, record.params if record else [], event.result, account

@@ -19,15 +19,19 @@ MIN_PREFIX = 4
 """Hex characters a topic prefix needs: fewer would match sessions by chance."""
 
 
-def _looking_like(records: list[SessionRecord], name: str, except_topic: str | None) -> SessionRecord | None:
-    """The first of ``records`` (other than ``except_topic``) whose name a reader could not tell from ``name``."""
+Named = tuple[str, str, str]
+"""A session's ``(topic, name, status)``: all that comparing names needs."""
+
+
+def _looking_like(named: list[Named], name: str, except_topic: str | None) -> Named | None:
+    """The first of ``named`` (other than ``except_topic``) whose name a reader could not tell from ``name``."""
     wanted = skeleton(name)
-    return next((s for s in records if s.topic != except_topic and skeleton(s.name) == wanted), None)
+    return next((s for s in named if s[0] != except_topic and skeleton(s[1]) == wanted), None)
 
 
 def unique_name(db: Database, wanted: str, topic: str) -> str:
     """``wanted``, or ``wanted (2)``, … : the first that looks like no other active session's name."""
-    taken = {skeleton(s.name) for s in db.sessions(include_ended=False) if s.topic != topic}
+    taken = {skeleton(n) for t, n, st in db.session_names() if st == "active" and t != topic}
     name, n = wanted, 2
     while skeleton(name) in taken:
         name, n = with_suffix(wanted, n), n + 1
@@ -37,23 +41,24 @@ def unique_name(db: Database, wanted: str, topic: str) -> str:
 def check_free(db: Database, name: str, *, except_topic: str | None = None) -> None:
     """Return if the user may give ``name`` to a session; :class:`NameTaken` (saying which session is in the way, and
     what to do) if another session, active or ended, has a name that looks the same."""
-    records = db.sessions()
-    other = _looking_like([s for s in records if s.status == "active"], name, except_topic)
-    if other is not None and other.name == name:
+    named = db.session_names()
+    other = _looking_like([s for s in named if s[2] == "active"], name, except_topic)
+    if other is not None and other[1] == name:
         raise NameTaken(f"another active session is already named '{name}'")
     if other is not None:
-        raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other.name}'")
-    ended = _looking_like(records, name, except_topic)
+        raise NameTaken(f"'{name}' looks the same as the name of another active session, '{other[1]}'")
+    ended = _looking_like(named, name, except_topic)
     if ended is not None:
-        which = f"an ended session ({ended.status}, topic {ended.topic[:8]})"
+        topic, ended_name, status = ended
+        which = f"an ended session ({status}, topic {topic[:8]})"
         clash = (
             f"{which} is already named '{name}'"
-            if ended.name == name
-            else f"'{name}' looks the same as the name of {which}, '{ended.name}'"
+            if ended_name == name
+            else f"'{name}' looks the same as the name of {which}, '{ended_name}'"
         )
         raise NameTaken(
             f"{clash}, and a name must mean one session: choose another, "
-            f"or first rename that one ('walletsync rename {ended.topic[:8]} NEW-NAME')"
+            f"or first rename that one ('walletsync rename {topic[:8]} NEW-NAME')"
         )
 
 
@@ -61,35 +66,40 @@ def _listed(records: list[SessionRecord]) -> str:
     return ", ".join(f"{s.topic[:8]} {s.status}" for s in records[:5]) + (", …" if len(records) > 5 else "")
 
 
-def find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
-    """The session ``ref`` names: by local name (the active one first), else by unique topic prefix (4+ hex chars)."""
-    by_name = [s for s in records if s.name == ref]
+def find_session(db: Database, ref: str) -> SessionRecord:
+    """The session ``ref`` names: by local name (the active one first), else by unique topic prefix (4+ hex chars).
+
+    Both are index searches: only the sessions that match are read."""
+    return _found(db, ref, db.sessions_named(ref))
+
+
+def _found(db: Database, ref: str, by_name: list[SessionRecord]) -> SessionRecord:
     active = [s for s in by_name if s.status == "active"]
     if len(active) == 1 or len(by_name) == 1:
         return (active or by_name)[0]
     if len(by_name) > 1:
         raise AmbiguousSession(f"several ended sessions are named {ref!r} ({_listed(by_name)}); use a topic prefix")
-    prefixed = [s for s in records if s.topic.startswith(ref.lower())]
+    prefixed = db.topics_starting(ref.lower())
     if len(ref) < MIN_PREFIX and prefixed:
         raise SessionNotFound(
             f"no session is named {ref!r}, and a topic prefix needs {MIN_PREFIX} or more characters: "
             f"give more of the topic (see 'walletsync sessions')"
         )
-    if len(ref) >= MIN_PREFIX and len(prefixed) == 1:
-        return prefixed[0]
+    if len(ref) >= MIN_PREFIX and len(prefixed) == 1 and (record := db.session(prefixed[0])) is not None:
+        return record
     if len(ref) >= MIN_PREFIX and len(prefixed) > 1:
-        names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in prefixed[:5])
+        names = ", ".join(f"{s.name} ({s.topic[:8]})" for s in db.sessions_starting(ref.lower())[:5])
         raise AmbiguousSession(f"{ref!r} matches {len(prefixed)} sessions: {names}; give more of the topic")
     raise SessionNotFound(f"no session named or starting with {ref!r} (see 'walletsync sessions')")
 
 
-def find_active(records: list[SessionRecord], ref: str, now: float) -> SessionRecord:
+def find_active(db: Database, ref: str, now: float) -> SessionRecord:
     """The session ``ref`` names, if it can carry requests at ``now``; :class:`SessionInactive` if it ended or expired
     (also when several ended sessions share the name: none of them could carry the request)."""
-    by_name = [s for s in records if s.name == ref]
+    by_name = db.sessions_named(ref)
     if len(by_name) > 1 and all(s.status != "active" for s in by_name):
         raise SessionInactive(f"every session named {ref!r} has ended ({_listed(by_name)})")
-    record = find_session(records, ref)
+    record = _found(db, ref, by_name)
     if record.status != "active":
         raise SessionInactive(f"session {record.name!r} is {record.status}")
     if record.expiry <= now:

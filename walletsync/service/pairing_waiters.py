@@ -48,7 +48,8 @@ class PairingWaiters:
             return
         if isinstance(event, ev.SessionSettled):
             proposal_id = self._settling.pop(event.session.topic, None)
-            outcome: SessionRecord | Exception = next(s for s in self.db.sessions() if s.topic == event.session.topic)
+            settled = self.db.session(event.session.topic)
+            outcome: SessionRecord | Exception = settled or PairingFailed("the settled session is not in the store")
         elif isinstance(event, ev.ProposalRejected):
             proposal_id = event.proposal_id
             outcome = PairingFailed(f"the phone rejected the pairing ({event.error.code}: {event.error.message})")

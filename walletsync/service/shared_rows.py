@@ -85,7 +85,7 @@ def writes_for(db: Database, state: GroupState, touched: set[tuple[str, str]], m
 
 
 def _session_writes(db: Database, state: GroupState, topic: str) -> list[Write]:
-    record = next((s for s in db.sessions() if s.topic == topic), None)
+    record = db.session(topic)
     if record is None:
         return []
     entity, out = session_entity(topic), []
@@ -183,7 +183,7 @@ def _project_session(db: Database, state: GroupState, entity: str, topic: str) -
     shared = state.get(entity, "session")
     if shared is None:
         return False
-    record = next((s for s in db.sessions() if s.topic == topic), None)
+    record = db.session(topic)
     name, expiry = state.get(entity, "name"), state.get(entity, "expiry") or 0
     namespaces = state.get(entity, "namespaces") or {}
     ended = state.get(entity, "ended") if state.is_ended(entity) else None
@@ -213,7 +213,7 @@ def _project_session(db: Database, state: GroupState, entity: str, topic: str) -
 
 def _project_request(db: Database, state: GroupState, entity: str, topic: str, request_id: int) -> bool:
     body, answer = state.get(entity, "request"), state.get(entity, "answer")
-    if not isinstance(body, dict) or not any(s.topic == topic for s in db.sessions()):
+    if not isinstance(body, dict) or db.session(topic) is None:
         return False
     record = next((r for r in db.requests(topic) if r.id == request_id), None)
     changed = False

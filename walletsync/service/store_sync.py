@@ -50,25 +50,30 @@ class StoreSync:
         self.on_adopt: Callable[[], Awaitable[None]] | None = None
         """Called before adopting other processes' commits (the device group re-reads its membership)."""
 
-    def restore(self) -> None:
-        """Start the engine on what the store holds: replay memory past keeping forgotten, all loaded, what is due expired."""
+    def restore(self, *, only_due: bool = False) -> None:
+        """Start the engine on what the store holds: replay memory past keeping forgotten, all loaded, what is due expired.
+
+        ``only_due`` (a companion opened offline, which never talks to a phone): of the sessions, load only those
+        with something to expire (the session, or a pending request); with thousands of sessions, loading them all
+        is most of an offline command's time."""
         with self.db.transaction():
             self.db.purge_replay(now=int(self.clock()))
-        self.load(adopt_pairings=True)
+        self.load(adopt_pairings=True, due_by=int(self.clock()) if only_due else None)
         self.on_step(self.engine.expire(self.clock()))
 
-    def load(self, *, adopt_pairings: bool) -> list[Action]:
+    def load(self, *, adopt_pairings: bool, due_by: int | None = None) -> list[Action]:
         """Give the engine the store's view (sessions, requests, replay memory; pairings and proposals).
 
         Returns the relay calls for the topics gained and lost. Requests this process has
         in flight that the store does not hold (pings, extends; a request not yet persisted) stay.
         Without ``adopt_pairings`` only this process's own pairings and proposals are kept, those
-        the store still has: a pairing belongs to the process showing its QR.
+        the store still has: a pairing belongs to the process showing its QR. ``due_by``: only the sessions
+        with something to expire by then.
         """
         db, engine = self.db, self.engine
         with db.snapshot():
             self._data_version = db.data_version()
-            sessions, pairings, proposals = db.active_sessions(), db.pairings(), db.sent_proposals()
+            sessions, pairings, proposals = db.active_sessions(due_by=due_by), db.pairings(), db.sent_proposals()
             if not adopt_pairings:
                 pairings = [p for p in pairings if p.topic in engine.pairings]
                 proposals = [p for p in proposals if p.proposal.id in engine.sent_proposals]

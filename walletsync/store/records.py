@@ -12,6 +12,25 @@ ENDED = ("expired", "deleted", "revoked")
 """The statuses of a session that is over."""
 
 
+_BEYOND: dict[tuple[int, int, int], tuple[Any, Any, Any, Beyond]] = {}
+_BEYOND_KEPT = 64
+
+
+def _beyond(required: Any, optional: Any, granted: dict[str, Any]) -> Beyond:
+    """:func:`beyond_request`, once per distinct request and grant: the store decodes equal JSON into the same
+    objects (sessions with one phone, from one proposal), so a listing of thousands computes it a few times.
+    The objects are kept with their answer, so their ids cannot be reused while they are remembered."""
+    key = (id(required), id(optional), id(granted))
+    kept = _BEYOND.get(key)
+    if kept is not None and kept[0] is required and kept[1] is optional and kept[2] is granted:
+        return kept[3]
+    if len(_BEYOND) >= _BEYOND_KEPT:
+        _BEYOND.clear()
+    answer = beyond_request(required, optional, granted)
+    _BEYOND[key] = (required, optional, granted, answer)
+    return answer
+
+
 @dataclass(frozen=True)
 class SessionRecord:
     """A session as the user sees it (no key material)."""
@@ -40,7 +59,7 @@ class SessionRecord:
         """What the phone granted that the user never asked for (shown, and never used without an explicit choice)."""
         if self.required_namespaces is None and self.optional_namespaces is None:
             return Beyond()
-        return beyond_request(self.required_namespaces, self.optional_namespaces, self.namespaces)
+        return _beyond(self.required_namespaces, self.optional_namespaces, self.namespaces)
 
     @property
     def requested_chains(self) -> list[str]:

@@ -128,4 +128,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE group_registers (id BLOB PRIMARY KEY, sealed BLOB NOT NULL);
     """,
+    # a session looked up by the name the user typed is one index search, not a scan of every session
+    """
+    CREATE INDEX sessions_by_name ON sessions (name);
+    """,
 ]

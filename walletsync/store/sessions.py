@@ -6,6 +6,7 @@ when a session ends its key is erased.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 from walletsync.protocol.state import Pairing, Proposal, SentProposal, Session
@@ -16,6 +17,27 @@ from walletsync.store.touches import Touches
 
 if TYPE_CHECKING:
     from walletsync.store.db import _Serialized
+
+
+def _decoder() -> Callable[[str | None], Any]:
+    """:func:`from_json` decoding each distinct text once: sessions with one phone, from one proposal, share most of
+    their JSON (the namespaces asked for and granted), and decoding is most of reading thousands of sessions.
+    Equal texts give the same object: what the store hands out is read, never changed in place."""
+    seen: dict[str, Any] = {}
+
+    def decode(text: str | None) -> Any:
+        if text is None:
+            return None
+        if text not in seen:
+            seen[text] = from_json(text)
+        return seen[text]
+
+    return decode
+
+
+def _prefix_range(prefix: str) -> tuple[str, str]:
+    """The bounds of the topics starting with ``prefix`` (topics are ASCII; U+10FFFF sorts after every character)."""
+    return prefix, prefix + "\U0010ffff"
 
 
 class SessionQueries(Touches):
@@ -78,20 +100,50 @@ class SessionQueries(Touches):
         self._db.execute("UPDATE requests SET status = 'cancelled' WHERE topic = ? AND status = 'pending'", (topic,))
         return ended > 0
 
-    def sessions(self, *, include_ended: bool = True) -> list[SessionRecord]:
-        query = (
-            "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic, is_controller,"
-            " required_namespaces, optional_namespaces FROM sessions"
-        )
-        if not include_ended:
-            query += " WHERE status = 'active'"
-        rows = self._db.execute(query + " ORDER BY created_at, topic").fetchall()
+    _RECORD = (
+        "SELECT topic, name, peer_metadata, namespaces, expiry, status, created_at, last_seen, last_ping, pairing_topic,"
+        " is_controller, required_namespaces, optional_namespaces FROM sessions"
+    )
+
+    def _records(
+        self, where: str = "", parameters: tuple[Any, ...] = (), limit: int | None = None
+    ) -> list[SessionRecord]:
+        query = f"{self._RECORD} {where} ORDER BY created_at, topic" + ("" if limit is None else f" LIMIT {int(limit)}")
+        rows = self._db.execute(query, parameters).fetchall()
+        j = _decoder()
         return [
-            SessionRecord(
-                t, n, from_json(p), from_json(ns), e, st, c, ls, lp, pt, bool(ic), from_json(rn), from_json(on)
-            )
+            SessionRecord(t, n, j(p), j(ns), e, st, c, ls, lp, pt, bool(ic), j(rn), j(on))
             for t, n, p, ns, e, st, c, ls, lp, pt, ic, rn, on in rows
         ]
+
+    def sessions(self, *, include_ended: bool = True, limit: int | None = None) -> list[SessionRecord]:
+        """Sessions oldest first (the first ``limit`` of them if given: a screenful, or whether there are any)."""
+        return self._records("" if include_ended else "WHERE status = 'active'", limit=limit)
+
+    def session(self, topic: str) -> SessionRecord | None:
+        """One session by its whole topic: one row read, not every session."""
+        found = self._records("WHERE topic = ?", (topic,))
+        return found[0] if found else None
+
+    def sessions_named(self, name: str) -> list[SessionRecord]:
+        """The sessions with this exact local name, oldest first (one active at most, any number ended)."""
+        return self._records("WHERE name = ?", (name,))
+
+    def topics_starting(self, prefix: str) -> list[str]:
+        """The topics that start with ``prefix``: a search of the topic index, no row decoded."""
+        rows = self._db.execute(
+            "SELECT topic FROM sessions WHERE topic >= ? AND topic < ? ORDER BY topic", _prefix_range(prefix)
+        ).fetchall()
+        return [t for (t,) in rows]
+
+    def sessions_starting(self, prefix: str) -> list[SessionRecord]:
+        """The sessions whose topic starts with ``prefix``, oldest first."""
+        return self._records("WHERE topic >= ? AND topic < ?", _prefix_range(prefix))
+
+    def session_names(self) -> list[tuple[str, str, str]]:
+        """Every session's ``(topic, name, status)``, oldest first: what comparing names needs, without decoding rows."""
+        rows = self._db.execute("SELECT topic, name, status FROM sessions ORDER BY created_at, topic").fetchall()
+        return [(t, n, st) for t, n, st in rows]
 
     def name_taken(self, name: str, *, except_topic: str | None = None) -> bool:
         row = self._db.execute(
@@ -99,13 +151,21 @@ class SessionQueries(Touches):
         ).fetchone()
         return row is not None
 
-    def active_sessions(self) -> list[Session]:
-        """Sessions with their keys, for the engine."""
+    def active_sessions(self, *, due_by: int | None = None) -> list[Session]:
+        """Sessions with their keys, for the engine (if ``due_by`` is given, only those with something to expire then:
+        the session itself or a pending request)."""
         rows = self._db.execute(
             """SELECT topic, sealed_key, pairing_topic, self_public_key, peer_public_key, peer_metadata, controller_public_key,
                       namespaces, expiry, is_controller, acknowledged, required_namespaces, optional_namespaces, session_properties
                FROM sessions WHERE status = 'active' AND sealed_key IS NOT NULL"""
+            + (
+                ""
+                if due_by is None
+                else " AND (expiry <= ? OR topic IN (SELECT topic FROM requests WHERE status = 'pending' AND expiry <= ?))"
+            ),
+            () if due_by is None else (due_by, due_by),
         ).fetchall()
+        j = _decoder()
         return [
             Session(
                 t,
@@ -113,15 +173,15 @@ class SessionQueries(Touches):
                 pt,
                 sp,
                 pp,
-                from_json(pm),
+                j(pm),
                 cp,
-                from_json(ns),
+                j(ns),
                 e,
                 bool(ic),
                 bool(ack),
-                from_json(rn),
-                from_json(on),
-                from_json(props),
+                j(rn),
+                j(on),
+                j(props),
             )
             for t, k, pt, sp, pp, pm, cp, ns, e, ic, ack, rn, on, props in rows
         ]

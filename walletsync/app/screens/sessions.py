@@ -33,7 +33,7 @@ from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
-from walletsync.service import RequestVerified, SessionRecord, SessionRenamed, StoreChanged
+from walletsync.service import RequestRecord, RequestVerified, SessionRecord, SessionRenamed, StoreChanged
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -48,6 +48,10 @@ COLUMNS = (
     ("pending", "Pending"),
     ("ping", "Last ping"),
 )
+LIVE = tuple(i for i, (key, _) in enumerate(COLUMNS) if key in ("expires", "status", "ping"))
+"""The columns the clock changes."""
+FILL_STEP = 200
+"""Rows added to the table between two frames."""
 REQUEST_EVENTS = (ev.RequestSent, ev.RequestAnswered, ev.RequestFailed, ev.RequestExpired, RequestVerified)
 REFRESHING = (
     ev.SessionSettled,
@@ -83,6 +87,8 @@ class SessionsScreen(CompanionScreen):
         super().__init__(companion)
         self.highlight = highlight
         self.records: dict[str, SessionRecord] = {}
+        self._order: list[str] = []  # the rows' topics, top to bottom
+        self._rows: dict[str, tuple[str, ...]] = {}  # each row's text as on screen, by topic
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sessions-title")
@@ -94,51 +100,100 @@ class SessionsScreen(CompanionScreen):
     def on_mount(self) -> None:
         self.reload()
         self.set_interval(1, self._tick)
+        self.watch(self.query_one(DataTable), "scroll_y", lambda _: self._tick(), init=False)
         self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
 
     # --- the table ---------------------------------------------------------------------------
 
     @work(exclusive=True, group="sessions-reload", exit_on_error=False)
     async def reload(self, highlight: str | None = None) -> None:
-        """Re-read the sessions off the event loop; keep (or move) the cursor to ``highlight``, else the current row."""
+        """Re-read the sessions off the event loop; keep (or move) the cursor to ``highlight``, else the current row.
+
+        Rows already shown have only their changed cells rewritten, and new rows are added a screenful
+        at a time with a frame between: thousands of sessions paint their first rows at once, and an
+        event about one session does not rebuild them all."""
         self.highlight = highlight or self.highlight  # survives a reload that a newer one cancels
-        sessions, requests = await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests()))
-        table = self.query_one(DataTable)
         keep = self.highlight or self.current_topic()
+        if not self._order:  # an empty table: a screenful first, read and shown before the rest is read
+            first = await asyncio.to_thread(lambda: (self.companion.sessions(FILL_STEP), self.companion.requests()))
+            await self._fill(*first, keep)
+        await self._fill(*await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests())), keep)
         self.highlight = None
-        self.records = {r.topic: r for r in sessions}
-        table.clear()
+
+    async def _fill(self, sessions: list[SessionRecord], requests: list[RequestRecord], keep: str | None) -> None:
+        table = self.query_one(DataTable)
         now = self.companion.clock()
         waiting = Counter(r.topic for r in requests if is_waiting(r, now))
-        for record in self.records.values():
-            peer = record.peer or {}
-            table.add_row(
-                plain(record.name, MAX_CELLS),
-                Text(peer_name(record)),
-                clip(site_of(str(peer.get("url") or "")), 40),
-                clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
-                clip(chains_of(record), 60),
-                expires_in(record.expiry - now) if record.status == "active" else "—",
-                plain(session_state(record, now)),
-                str(waiting[record.topic] or "—"),
-                self._last_ping(record, now),
-                key=record.topic,
-            )
-        self.query_one("#sessions-empty").display = not self.records
-        if keep in self.records:
+        fresh = {r.topic: r for r in sessions}
+        if list(fresh)[: len(self._order)] != self._order:  # a row gone or moved (not the usual case): start again
+            table.clear()
+            self._order, self._rows = [], {}
+        self.records = fresh
+        for topic in self._order:
+            self._show(table, topic, self._cells(fresh[topic], now, waiting[topic]))
+        self.query_one("#sessions-empty").display = not fresh
+        for n, record in enumerate(sessions[len(self._order) :], start=1):
+            cells = self._cells(record, now, waiting[record.topic])
+            table.add_row(*cells, key=record.topic)
+            self._rows[record.topic] = tuple(str(c) for c in cells)
+            self._order.append(record.topic)
+            if n % FILL_STEP == 0:
+                self._keep_cursor(table, keep)
+                await asyncio.sleep(0)  # a frame: show what is there, stay responsive
+        self._keep_cursor(table, keep)
+
+    def _keep_cursor(self, table: DataTable, keep: str | None) -> None:
+        if keep is not None and keep in self._rows and self.current_topic() != keep:
             table.move_cursor(row=table.get_row_index(keep))
 
-    def _last_ping(self, record: SessionRecord, now: float) -> str:
-        return ago(None if record.last_ping is None else now - record.last_ping)
+    def _cells(self, record: SessionRecord, now: float, pending: int) -> tuple[str | Text, ...]:
+        """One row's cells, in ``COLUMNS`` order."""
+        peer = record.peer or {}
+        expires, status, ping = self._live_text(record, now)
+        return (
+            plain(record.name, MAX_CELLS),
+            Text(peer_name(record)),
+            clip(site_of(str(peer.get("url") or "")), 40),
+            clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
+            clip(chains_of(record), 60),
+            expires,
+            plain(status),
+            str(pending or "—"),
+            ping,
+        )
+
+    def _show(self, table: DataTable, topic: str, cells: tuple[str | Text, ...]) -> None:
+        """Rewrite the cells of a shown row whose text differs from what is on screen."""
+        texts = tuple(str(c) for c in cells)
+        shown_texts = self._rows[topic]
+        if texts == shown_texts:
+            return
+        self._rows[topic] = texts
+        for (column, _), cell, text, was in zip(COLUMNS, cells, texts, shown_texts):
+            if text != was:
+                table.update_cell(topic, column, cell)
+
+    @staticmethod
+    def _live_text(record: SessionRecord, now: float) -> tuple[str, str, str]:
+        """The cells that change with the clock: expires, status and last ping."""
+        expires = expires_in(record.expiry - now) if record.status == "active" else "—"
+        return expires, session_state(record, now), ago(None if record.last_ping is None else now - record.last_ping)
 
     def _tick(self) -> None:
+        """Bring the clock's cells up to date in the rows on screen, rewriting only a cell whose text changed.
+
+        Rows off screen catch up when scrolled into view (this runs on scrolling too): with thousands of
+        sessions, rewriting every row each second kept a core busy while the user did nothing."""
         table = self.query_one(DataTable)
         now = self.companion.clock()
-        for topic, record in self.records.items():
-            table.update_cell(topic, "ping", self._last_ping(record, now))
-            if record.status == "active":
-                table.update_cell(topic, "expires", expires_in(record.expiry - now))
-                table.update_cell(topic, "status", plain(session_state(record, now)))
+        first = max(0, int(table.scroll_y))
+        for topic in self._order[first : first + table.size.height + 1]:
+            row = self._rows[topic]
+            expires, status, ping = self._live_text(self.records[topic], now)
+            if (expires, status, ping) != (row[LIVE[0]], row[LIVE[1]], row[LIVE[2]]):
+                cells: list[str | Text] = list(row)
+                cells[LIVE[0]], cells[LIVE[1]], cells[LIVE[2]] = expires, plain(status), ping
+                self._show(table, topic, tuple(cells))
 
     def current_topic(self) -> str | None:
         table = self.query_one(DataTable)
