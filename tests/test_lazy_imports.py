@@ -50,6 +50,6 @@ def test_checking_a_personal_sign_answer_leaves_the_signing_stack_unloaded():
     from eth_account.messages import encode_defunct
 
     signature = bytes(Account.from_key(b"\x11" * 32).sign_message(encode_defunct(text="hi")).signature).hex()
-    code = CHECK_PERSONAL_SIGN.format(heavy={*HEAVY, "eth_utils", "eth_hash"}, signature=signature)
+    code = CHECK_PERSONAL_SIGN.format(heavy={*HEAVY, "eth_utils", "eth_hash", "Crypto"}, signature=signature)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []

@@ -2,8 +2,8 @@
 
 Checking a phone's answer needs only these, and eth-account would load about a second of
 modules (its keystores pull in BLS12-381 pairing code) to give them. So the primitives come
-straight from their libraries: keccak-256 from pycryptodome, secp256k1 recovery from
-coincurve (libsecp256k1, the backend eth-keys itself picks when it is installed). What is
+straight from their libraries: keccak-256 from safe-pysha3 (eth-hash's C backend), secp256k1
+recovery from coincurve (libsecp256k1, the backend eth-keys itself picks when it is installed). What is
 written here is formats only, each checked against eth-account's results in
 tests/test_eth.py. Nothing here raises anything but :class:`BadSignature` on peer input.
 """
@@ -23,9 +23,9 @@ class BadSignature(ValueError):
 
 def keccak256(data: bytes) -> bytes:
     """Ethereum's keccak-256 (not NIST SHA3-256: the padding differs)."""
-    from Crypto.Hash import keccak
+    from sha3 import keccak_256
 
-    return keccak.new(digest_bits=256, data=data).digest()
+    return keccak_256(data).digest()
 
 
 def checksum_address(address: str) -> str:
