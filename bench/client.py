@@ -5,8 +5,8 @@ Run: .venv/bin/python bench/client.py [ROUNDS]     (default 10; ≈1–2 min, lo
 One ``walletsync relay --store memory`` serves every pair, in one run:
 
 - walletsync dapp ↔ walletsync phone, walletsync dapp ↔ JS wallet, JS dapp ↔ walletsync phone, JS ↔ JS;
-  plus walletsync's bare engine (no store, no audit, no verification) ↔ walletsync phone, to show what
-  the companion's persistence and checks cost.
+  plus walletsync's bare engine (no store, no audit, no verification) ↔ each wallet, to show what the
+  companion's persistence and checks cost.
 - The walletsync dapp is the real ``Companion`` (``sign``: pushed, stored and audited, answered, the
   signature verified); the walletsync phone is the reference ``PhoneWallet`` answering every request;
   the JS peers are ``tests/interop/peer.mjs`` (``@walletconnect/sign-client``, request queue off,
@@ -310,6 +310,7 @@ async def run_pairs(url: str, home: Path, env: dict[str, str], logs: Path, round
         (JsDapp.label, "walletsync phone"),
         (JsDapp.label, "JS wallet"),
         (EngineDapp.label, "walletsync phone"),
+        (EngineDapp.label, "JS wallet"),
     ]
     dapps = {dapp: await dapp_for(dapp) for dapp in dict.fromkeys(d for d, _ in combos)}
     pairing: dict[tuple[str, str], list[float]] = {c: [] for c in combos}
