@@ -31,3 +31,25 @@ def test_the_check_sees_a_heavy_import():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) != []
+
+
+CHECK_PERSONAL_SIGN = """
+import json, sys
+from walletsync.signatures import build_request, verify_response
+method, params = build_request(message="hi", account="0x19e7e376e7c213b7e7e7e46cc70a5dd086daff2a")
+verdict = verify_response(method, params, "0x{signature}", params[1])
+assert verdict.verified, verdict
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy})))
+"""
+
+
+def test_checking_a_personal_sign_answer_leaves_the_signing_stack_unloaded():
+    """`walletsync sign --message` builds the request and checks the phone's answer with keccak and libsecp256k1
+    alone: eth-account's second of imports would land on the first answer of every command."""
+    from eth_account import Account
+    from eth_account.messages import encode_defunct
+
+    signature = bytes(Account.from_key(b"\x11" * 32).sign_message(encode_defunct(text="hi")).signature).hex()
+    code = CHECK_PERSONAL_SIGN.format(heavy={*HEAVY, "eth_utils", "eth_hash", "Crypto"}, signature=signature)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []

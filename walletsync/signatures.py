@@ -8,8 +8,9 @@ exception, because the answer comes from the peer. The ``transaction_*`` functio
 judge what a chain node said about a sent transaction; asking the node is
 :mod:`walletsync.chain_rpc`'s job (the only I/O), so everything here stays pure.
 
-eth-account is imported inside the functions: it takes about half a second to
-load and the app should not wait for it at start-up.
+Checking a ``personal_sign`` answer needs only :mod:`walletsync.eth` (keccak and
+coincurve); eth-account, about a second of imports, is loaded only to encode
+EIP-712 typed data, inside the functions that do.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from walletsync import eth
 from walletsync.errors import WalletsyncError
 from walletsync.protocol import jsonrpc
 from walletsync.protocol.errors import InvalidMessage
 
-ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+ADDRESS = eth.ADDRESS
 SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
 TX_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 HEX_BYTES = re.compile(r"0x(?:[0-9a-fA-F]{2})*")
@@ -67,29 +69,25 @@ def _first_line(exc: BaseException) -> str:
 def _checksummed(address: Any) -> str:
     """The EIP-55 form of a 0x address; anything else comes back as text, untouched."""
     if isinstance(address, str) and ADDRESS.fullmatch(address):
-        from eth_utils import to_checksum_address  # type: ignore[attr-defined]  # exported, not re-declared in __all__
-
-        return to_checksum_address(address)
+        return eth.checksum_address(address)
     return str(address)
 
 
 # --- verifying answers ----------------------------------------------------------------
 
 
-def _personal_message(params: Any) -> Any:
-    """``personal_sign [message, address]``: 0x-hex bytes, or plain text as some dapps send."""
-    from eth_account.messages import encode_defunct
-
+def _personal_message(params: Any) -> bytes:
+    """The hash a ``personal_sign [message, address]`` signs: of 0x-hex bytes, or plain text as some dapps send."""
     message = params[0] if isinstance(params, list) and params else None
     if not isinstance(message, str):
         raise ValueError("personal_sign params carry no message")
     if HEX_BYTES.fullmatch(message):
-        return encode_defunct(primitive=bytes.fromhex(message[2:]))
-    return encode_defunct(primitive=message.encode("utf-8"))
+        return eth.personal_message_hash(bytes.fromhex(message[2:]))
+    return eth.personal_message_hash(message.encode("utf-8"))
 
 
-def _typed_message(params: Any) -> Any:
-    """``eth_signTypedData_v4 [address, typedData]`` where typedData is JSON text or an object."""
+def _typed_message(params: Any) -> bytes:
+    """The hash an ``eth_signTypedData_v4 [address, typedData]`` signs; typedData is JSON text or an object."""
     from eth_account.messages import encode_typed_data
 
     typed = params[1] if isinstance(params, list) and len(params) > 1 else None
@@ -97,7 +95,8 @@ def _typed_message(params: Any) -> Any:
         typed = jsonrpc.loads(typed)
     if not isinstance(typed, dict):
         raise ValueError("eth_signTypedData_v4 params carry no typed data object")
-    return encode_typed_data(full_message=typed)
+    signable = encode_typed_data(full_message=typed)
+    return eth.signable_hash(signable.version, signable.header, signable.body)
 
 
 SIGNED_MESSAGES = {"personal_sign": _personal_message, "eth_signTypedData_v4": _typed_message}
@@ -124,14 +123,12 @@ def verify_response(method: str | None, params: list[Any], result: Any, account:
             False, None, account, f"not a signature: expected 0x and 130 hex digits (65 bytes), got {_show(result)}"
         )
     try:
-        signed = SIGNED_MESSAGES[method](params)
+        message_hash = SIGNED_MESSAGES[method](params)
     except Exception as exc:  # our own request, but eth-account's errors have no common base
         return Verdict(False, None, account, f"cannot rebuild what was signed: {_first_line(exc)}")
     try:
-        from eth_account import Account
-
-        recovered = Account.recover_message(signed, signature=bytes.fromhex(result[2:]))
-    except Exception as exc:  # eth-keys raises BadSignature, ValueError, ValidationError...
+        recovered = eth.recover_address(message_hash, bytes.fromhex(result[2:]))
+    except eth.BadSignature as exc:
         return Verdict(False, None, account, f"not a signature: {_first_line(exc)}")
     if recovered.lower() != account.lower():
         return Verdict(
@@ -191,12 +188,10 @@ def _typed_data(text: Any) -> dict[str, Any]:
 
 
 def _tx_address(name: str, value: Any) -> str:
-    from eth_utils import is_checksum_address  # type: ignore[attr-defined]  # exported, not re-declared in __all__
-
     if not isinstance(value, str) or not ADDRESS.fullmatch(value):
         raise MalformedRequest(f"--tx: {name!r} must be a 20-byte 0x address, got {_show(value)}")
     mixed_case = value[2:] != value[2:].lower() and value[2:] != value[2:].upper()
-    if mixed_case and not is_checksum_address(value):
+    if mixed_case and not eth.is_checksum_address(value):
         raise MalformedRequest(f"--tx: {name!r} has a wrong EIP-55 checksum (a typo?): {value}")
     return _checksummed(value)
 

@@ -5,7 +5,7 @@
 //
 // Commands arrive on stdin as JSON lines ({"cmd": "connect", ...}); everything the
 // client does or sees is printed on stdout as JSON lines with an "event" key. The
-// SDK's own logging goes to stderr. Driven by tests/interop/jspeer.py.
+// SDK's own logging goes to stderr. Driven by tests/procs.py's JsPeer (and bench/client.py).
 
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
@@ -88,10 +88,12 @@ for (const name of ["session_delete", "session_ping", "session_event", "session_
 
 const commands = {
   async connect({ namespaces }) {
+    const started = performance.now();
     const { uri, approval } = await client.connect({ optionalNamespaces: namespaces });
     emit("uri", { uri });
     const session = await approval();
-    emit("session", { topic: session.topic, namespaces: session.namespaces, peer: session.peer.metadata });
+    const pairing_ms = performance.now() - started;
+    emit("session", { topic: session.topic, namespaces: session.namespaces, peer: session.peer.metadata, pairing_ms });
   },
   async pair({ uri }) { await client.pair({ uri }); emit("paired", {}); },
   async request({ topic, chainId, method, params }) {
@@ -105,6 +107,16 @@ const commands = {
   },
   async verifyTyped({ address, typedData, signature }) {
     emit("verified", { ok: await verifyTypedData({ address, ...typedData, signature }) });
+  },
+  async bench({ topic, chainId, method, params, count }) {
+    // bench/client.py: `count` requests one after another, each timed here (no stdin/stdout hop inside).
+    const ms = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await client.request({ topic, chainId, request: { method, params } });
+      ms.push(performance.now() - started);
+    }
+    emit("bench", { ms });
   },
   async ping({ topic }) { await client.ping({ topic }); emit("pong", { topic }); },
   async emitEvent({ topic, chainId, name, data }) { await client.emit({ topic, chainId, event: { name, data } }); emit("emitted", { topic }); },

@@ -189,7 +189,7 @@ class Journal:
     def _request_answered(self, event: ev.RequestAnswered, now: int) -> list[ev.Event]:
         from walletsync.signatures import verify_response
 
-        record = next((r for r in self.db.requests(event.topic) if r.id == event.id), None)
+        record = self.db.request(event.topic, event.id)
         session = self.db.session(event.topic)
         account = account_for(session, record.chain_id if record else None)
         verdict = verify_response(
@@ -303,7 +303,7 @@ def handled_elsewhere(db: Database, events: list[ev.Event]) -> list[ev.Event]:
     extra: list[ev.Event] = []
     for event in events:
         if isinstance(event, ev.RequestAnswered):
-            record = next((r for r in db.requests(event.topic) if r.id == event.id), None)
+            record = db.request(event.topic, event.id)
             if record is not None and record.verdict is not None:
                 extra.append(RequestVerified(event.topic, event.id, record.verdict))
     return extra

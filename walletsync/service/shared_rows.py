@@ -106,7 +106,7 @@ def _session_writes(db: Database, state: GroupState, topic: str) -> list[Write]:
 
 
 def _request_writes(db: Database, state: GroupState, topic: str, request_id: int) -> list[Write]:
-    record = next((r for r in db.requests(topic) if r.id == request_id), None)
+    record = db.request(topic, request_id)
     if record is None:
         return []
     entity, out = request_entity(topic, request_id), []
@@ -215,7 +215,7 @@ def _project_request(db: Database, state: GroupState, entity: str, topic: str, r
     body, answer = state.get(entity, "request"), state.get(entity, "answer")
     if not isinstance(body, dict) or db.session(topic) is None:
         return False
-    record = next((r for r in db.requests(topic) if r.id == request_id), None)
+    record = db.request(topic, request_id)
     changed = False
     if record is None:
         pending = PendingRequest(

@@ -68,13 +68,25 @@ class RequestQueries(Touches):
         return row is not None
 
     def requests(self, topic: str | None = None) -> list[RequestRecord]:
-        query = "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at FROM requests WHERE wire_method = 'wc_sessionRequest'"
+        query = _SELECT_REQUESTS
         args: tuple[str, ...] = ()
         if topic:
             query += " AND topic = ?"
             args = (topic,)
-        rows = self._db.execute(query + " ORDER BY created_at, id", args).fetchall()
-        return [
-            RequestRecord(t, i, m, from_json(p), c, e, st, from_json(res), from_json(err), from_json(v), ca, aa)
-            for t, i, m, p, c, e, st, res, err, v, ca, aa in rows
-        ]
+        return [_record(row) for row in self._db.execute(query + " ORDER BY created_at, id", args).fetchall()]
+
+    def request(self, topic: str, request_id: int) -> RequestRecord | None:
+        """One signing request by its key: handling an answer must not read the session's whole history."""
+        row = self._db.execute(_SELECT_REQUESTS + " AND topic = ? AND id = ?", (topic, request_id)).fetchone()
+        return None if row is None else _record(row)
+
+
+_SELECT_REQUESTS = (
+    "SELECT topic, id, method, params, chain_id, expiry, status, result, error, verdict, created_at, answered_at"
+    " FROM requests WHERE wire_method = 'wc_sessionRequest'"
+)
+
+
+def _record(row: Any) -> RequestRecord:
+    t, i, m, p, c, e, st, res, err, v, ca, aa = row
+    return RequestRecord(t, i, m, from_json(p), c, e, st, from_json(res), from_json(err), from_json(v), ca, aa)
