@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python: a private D-Bus + gnome-keyring (the real
-# Secret Service keyring), redis-server, and the npm packages of the interop tests.
+# Secret Service keyring), redis-server, tmux (the app's copy tests), and the npm packages of the interop tests.
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ missing=()
 command -v dbus-run-session >/dev/null || missing+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v tmux >/dev/null || missing+=(tmux)  # the app's copy tests run a private tmux server
 if [ ${#missing[@]} -gt 0 ]; then
   echo "walletsync: installing ${missing[*]} (apt)" >&2
   as_root apt-get update -qq

@@ -42,8 +42,7 @@ class Tmux:
 
 @pytest.fixture
 def tmux(tmp_path, monkeypatch) -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        pytest.skip("tmux is not installed")
+    assert shutil.which("tmux"), "tmux is missing: ./scripts/test installs it (scripts/setup-test-services.sh)"
     server = Tmux(tmp_path / "tmux.sock")
     monkeypatch.setenv("TMUX", server.env)
     yield server
