@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import start_relay, under_a_keyring  # noqa: E402
+
 PYTHON = sys.executable
 SIZE = (120, 40)
 ANSI = re.compile(rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
@@ -84,17 +86,6 @@ def until_exit(argv: list[str], env: dict[str, str]) -> float:
 
 def median_ms(measure, runs: int) -> float:
     return statistics.median(measure() for _ in range(runs)) * 1000
-
-
-def start_relay(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    relay = subprocess.Popen(
-        [PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"],
-        stdout=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
-    )
-    line = relay.stdout.readline()  # type: ignore[union-attr]
-    return relay, json.loads(line)["url"]
 
 
 def startup(runs: int) -> None:
@@ -216,15 +207,7 @@ def qr_render(runs: int) -> None:
 
 
 def main() -> None:
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and shutil.which("dbus-run-session"):
-        home = tempfile.mkdtemp(prefix="walletsync-bench-keyring-")
-        unlock = "echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-        command = f'{unlock}; exec "$0" "$@"'
-        os.execvpe(
-            "dbus-run-session",
-            ["dbus-run-session", "--", "bash", "-c", command, PYTHON, *sys.argv],
-            {**os.environ, "HOME": home},
-        )
+    under_a_keyring()
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     startup(runs)
     qr_render(max(runs, 20))

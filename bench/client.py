@@ -40,6 +40,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import start_relay, under_a_keyring  # noqa: E402
+
 PYTHON = sys.executable
 NAMESPACES = {"eip155": {"chains": ["eip155:1"], "methods": ["personal_sign"], "events": []}}
 PER_ROUND = 10
@@ -446,28 +448,14 @@ def main() -> None:
     if len(sys.argv) > 2 and sys.argv[1] == "phone":
         asyncio.run(phone_mode(sys.argv[2]))
         return
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and shutil.which("dbus-run-session"):
-        keyring_home = tempfile.mkdtemp(prefix="walletsync-bench-keyring-")
-        unlock = "echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-        os.execvpe(
-            "dbus-run-session",
-            ["dbus-run-session", "--", "bash", "-c", f'{unlock}; exec "$0" "$@"', PYTHON, *sys.argv],
-            {**os.environ, "HOME": keyring_home},
-        )
+    under_a_keyring()
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     home = Path(tempfile.mkdtemp(prefix="walletsync-bench-client-"))
     env = _env(home)
     logs = home / "logs"
     logs.mkdir()
     subprocess.run([PYTHON, "-c", "import walletsync.cli, walletsync.wallet"], env=env, cwd=ROOT, check=True)
-    relay = subprocess.Popen(
-        [PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"],
-        stdout=subprocess.PIPE,
-        stderr=open(logs / "relay.log", "w"),
-        env=env,
-        cwd=ROOT,
-    )
-    url = json.loads(relay.stdout.readline())["url"]  # type: ignore[union-attr]
+    relay, url = start_relay(env, logs / "relay.log")
     print(f"load average at the start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores); relay {url}")
     try:
         asyncio.run(run_pairs(url, home, env, logs, rounds))

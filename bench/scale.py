@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import pty
 import re
@@ -44,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import fcntl  # noqa: E402
 import termios  # noqa: E402
 
+from bench.common import start_relay, under_a_keyring  # noqa: E402
 from walletsync.protocol.state import Session  # noqa: E402
 from walletsync.service import Companion, Config  # noqa: E402
 
@@ -193,26 +193,8 @@ def app_run(
         os.close(master)
 
 
-def start_relay(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    relay = subprocess.Popen(
-        [PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"],
-        stdout=subprocess.PIPE,
-        env=env,
-        cwd=ROOT,
-    )
-    line = relay.stdout.readline()  # type: ignore[union-attr]
-    return relay, json.loads(line)["url"]
-
-
 def main() -> None:
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and shutil.which("dbus-run-session"):
-        home = tempfile.mkdtemp(prefix="walletsync-bench-keyring-")
-        unlock = "echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null"
-        os.execvpe(
-            "dbus-run-session",
-            ["dbus-run-session", "--", "bash", "-c", f'{unlock}; exec "$0" "$@"', PYTHON, *sys.argv],
-            {**os.environ, "HOME": home},
-        )
+    under_a_keyring()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--audit-rows", type=int, default=100_000)

@@ -54,6 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import start_relay  # noqa: E402
 from tests.pypeer import TEST_ADDRESS, py_peer, sign_personal  # noqa: E402
 from walletsync.errors import WalletsyncError  # noqa: E402
 from walletsync.protocol import events as ev  # noqa: E402
@@ -85,19 +86,6 @@ STALLED = 20.0
 
 
 # --- processes and devices --------------------------------------------------------------------------------
-
-
-def start_relay(log_dir: Path) -> tuple[subprocess.Popen[str], str]:
-    """A ``walletsync relay`` process with its default limits and an in-memory store; its URL."""
-    relay = subprocess.Popen(
-        [PYTHON, "-m", "walletsync", "relay", "--json", "--port", "0", "--store", "memory"],
-        stdout=subprocess.PIPE,
-        stderr=open(log_dir / "relay.log", "a"),
-        text=True,
-        cwd=ROOT,
-    )
-    line = relay.stdout.readline()  # type: ignore[union-attr]
-    return relay, json.loads(line)["url"]
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -589,7 +577,7 @@ def mailbox_refusals(log: Path) -> dict[str, int]:
 
 
 async def part_one_and_three(work: Path, renames: int) -> tuple[Latency, list[tuple[str, Seen]], int]:
-    relay, url = start_relay(work)
+    relay, url = start_relay(log=work / "relay.log")
     a = b = phone = None
     try:
         a, b = await open_device(work / "a", url), await open_device(work / "b", url)
@@ -632,7 +620,7 @@ class CatchUp:
 async def part_two(work: Path, changes: int, renames: int, size: int) -> CatchUp:
     """A makes ``changes`` while B is away; then C joins by link, renames are timed on A with C holding the whole
     history, and last B comes back (last, because what its return sets off can fill the group topic)."""
-    relay, url = start_relay(work)
+    relay, url = start_relay(log=work / "relay.log")
     log = work / "devices.log"
     a = b = c = phone = None
     try:
