@@ -12,7 +12,7 @@ START_PATH = """
 import json, sys
 from walletsync.cli import build_parser
 build_parser().parse_args([])
-import walletsync.app, walletsync.service
+import walletsync.app, walletsync.service.companion
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {heavy})))
 """
 
@@ -26,7 +26,7 @@ def test_the_app_start_path_leaves_web3_unloaded():
 
 def test_the_check_sees_a_heavy_import():
     """Guard against a check that silently passes: a planted import is reported."""
-    code = START_PATH.replace("import walletsync.app, walletsync.service", "import eth_account").format(
+    code = START_PATH.replace("import walletsync.app, walletsync.service.companion", "import eth_account").format(
         heavy=set(HEAVY)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -51,5 +51,25 @@ def test_checking_a_personal_sign_answer_leaves_the_signing_stack_unloaded():
 
     signature = bytes(Account.from_key(b"\x11" * 32).sign_message(encode_defunct(text="hi")).signature).hex()
     code = CHECK_PERSONAL_SIGN.format(heavy={*HEAVY, "eth_utils", "eth_hash", "Crypto"}, signature=signature)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []
+
+
+PARSE_ONLY = """
+import json, sys
+from walletsync.cli import build_parser
+parser = build_parser()
+for argv in ({argvs}):
+    parser.parse_args(argv)
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {{"keyring", "websockets", "web3"}}
+                        or m in {{"walletsync.service.companion", "walletsync.wallet", "walletsync.store.db"}})))
+"""
+
+
+def test_parsing_any_command_leaves_the_companion_unloaded():
+    """`walletsync --version`, `help` and every command's parsing import no companion, keyring, relay client or
+    wallet: those are imported by the command that runs (about 100 ms of every start before)."""
+    argvs = [["--version"], ["sessions"], ["sign", "S", "--message", "hi"], ["phone", "wc:x"], ["lock"], ["relay"]]
+    code = PARSE_ONLY.format(argvs=", ".join(map(repr, argvs)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import keyring
@@ -213,3 +217,27 @@ def test_backend_errors_never_echo_the_secret(restore_keyring, data_dir):
     assert caught.value.code == "keyring_error"
     assert "PasswordSetError" in str(caught.value) and "<redacted>" in str(caught.value)
     assert_no_secret_in(str(caught.value) + repr(caught.value), FIXED)
+
+
+SHORTCUT = """
+import json, sys
+from walletsync.store.os_keyring import OsKeyring
+OsKeyring(sys.argv[1]).load()
+import keyring
+print(json.dumps([type(keyring.get_keyring()).__module__, "keyring.backends.macOS" in sys.modules]))
+"""
+
+
+def test_unconfigured_linux_asks_the_secret_service_without_detecting(secret_service, tmp_path):
+    """With no keyring configuration the Secret Service is asked directly: keyring's detection (every backend
+    imported, every package's entry points scanned: about 50 ms of every command) is skipped."""
+    done = subprocess.run([sys.executable, "-c", SHORTCUT, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == ["keyring.backends.SecretService", False]
+
+
+def test_a_configured_backend_still_wins(secret_service, tmp_path):
+    """``PYTHON_KEYRING_BACKEND`` (or a keyringrc.cfg) chooses the backend as before: here the null one, refused."""
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    done = subprocess.run([sys.executable, "-c", SHORTCUT, str(tmp_path)], capture_output=True, text=True, env=env)
+    assert done.returncode != 0
+    assert "keyring is disabled" in done.stderr

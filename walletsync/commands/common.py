@@ -8,11 +8,14 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from walletsync.commands.prompt import terminal_prompt
 from walletsync.errors import WalletsyncError
-from walletsync.service import Companion, Config, ScopeWidened, TransportError
 from walletsync.text import shown
+
+if TYPE_CHECKING:  # the service is imported when a command runs, not when the parser is built
+    from walletsync.service import Companion, Config
 
 
 def companion_options() -> argparse.ArgumentParser:
@@ -41,6 +44,8 @@ def companion_options() -> argparse.ArgumentParser:
 
 
 def config_from(args: argparse.Namespace) -> Config:
+    from walletsync.service import Config
+
     return Config(
         data_dir=getattr(args, "data_dir", None),
         relay=getattr(args, "relay", None),
@@ -60,6 +65,8 @@ async def open_companion(
     ``offline_ok`` it is said on stderr instead (followed by that text) and the command goes on
     with what is stored.
     """
+    from walletsync.service import Companion, TransportError
+
     companion = await Companion.open(config_from(args), offline=not connect, prompt=terminal_prompt())
     watcher = asyncio.create_task(_warn_of_widened_scopes(companion))
     await asyncio.sleep(0)  # listening before anything can arrive
@@ -96,6 +103,8 @@ async def share_with_devices(args: argparse.Namespace, timeout: float = 5.0) -> 
 
 async def _warn_of_widened_scopes(companion: Companion) -> None:
     """Whatever the command, say on stderr when the phone granted more than the user asked for."""
+    from walletsync.service import ScopeWidened
+
     async for event in companion.events():
         if isinstance(event, ScopeWidened):
             print(f"walletsync: warning: {event.message()}", file=sys.stderr, flush=True)

@@ -8,12 +8,15 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit, emit_json, quoted
 from walletsync.commands.prompt import secret_line
 from walletsync.errors import WalletsyncError
-from walletsync.service import DeviceRecord, LinkOffer, relay_of_link
+
+if TYPE_CHECKING:
+    from walletsync.service import DeviceRecord, LinkOffer
 
 LINK_ENV = "WALLETSYNC_LINK"
 MAX_LINK_BYTES = 1024
@@ -154,6 +157,8 @@ def _link_text(args: argparse.Namespace) -> tuple[str, bool]:
 def run_join(args: argparse.Namespace) -> int:
     text, spent = _link_text(args)
     confirm = _confirmer(args, stdin_spent=spent)
+    from walletsync.service import relay_of_link
+
     relay, project = relay_of_link(text, time.time())
     args.relay = relay  # meet the member on the relay its link names
     if project:

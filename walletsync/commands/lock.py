@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from walletsync.commands.output import emit_json
-from walletsync.service import lock_key_files
 
 
 def add_parser(commands, common: argparse.ArgumentParser) -> None:
@@ -16,6 +15,8 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 
 
 def _lock(args: argparse.Namespace) -> int:
+    from walletsync.service import lock_key_files
+
     locked = lock_key_files()
     text = "\n".join(f"locked {path}" for path in locked) or "no key file was unlocked"
     emit_json(args, {"locked": [str(path) for path in locked]}, text)

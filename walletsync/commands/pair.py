@@ -9,7 +9,7 @@ import sys
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
 from walletsync.commands.sessions import describe
-from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, phone_command
+from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS
 
 
 def _csv(text: str) -> tuple[str, ...]:
@@ -65,6 +65,8 @@ async def _pair(args: argparse.Namespace) -> int:
                 print(terminal_qr(offer.uri, color=sys.stdout.isatty(), quiet_zone=2))
             print(offer.uri)
             if relay.kind == "local":
+                from walletsync.service import phone_command
+
                 print(
                     f"\nNo phone wallet talks to a local relay: pair the reference wallet from another terminal:\n  {phone_command(offer.uri)}"
                 )

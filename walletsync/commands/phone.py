@@ -10,14 +10,16 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletsync.commands.output import emit, fail
 from walletsync.commands.prompt import secret_line
 from walletsync.errors import WalletsyncError
 from walletsync.signer import DEFAULT_PATH, Signer
 from walletsync.text import shown
-from walletsync.wallet import PhoneWallet
+
+if TYPE_CHECKING:  # the wallet (and web3) is imported when the phone runs, not when the parser is built
+    from walletsync.wallet import PhoneWallet
 
 DEFAULT_RELAY = "ws://127.0.0.1:8787"
 """The local relay (``walletsync relay``); the one place the phone's default relay is chosen."""
@@ -147,6 +149,8 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, std
 
     relay_url = getattr(args, "relay", None) or DEFAULT_RELAY
     answers = None if args.approve and args.auto_approve else _answer_fd(stdin_spent)
+    from walletsync.wallet import PhoneWallet
+
     wallet = PhoneWallet.on_relay(
         relay_url,
         signer,

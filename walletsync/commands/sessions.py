@@ -6,12 +6,15 @@ import argparse
 import asyncio
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
-from walletsync.service import LocalRelayError, SessionRecord
 from walletsync.text import cells, pad, shown
+
+if TYPE_CHECKING:
+    from walletsync.service import SessionRecord
 
 PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
 """How much of what the phone chose a line shows (``--json`` has all of it)."""
@@ -101,6 +104,8 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
 
 def _list(args: argparse.Namespace) -> int:
     """Sessions as the relay last told us; when it cannot be reached, what is stored (and say so)."""
+    from walletsync.service import LocalRelayError
+
     if args.offline:
         return _run(args, _sessions, connect=False)
     try:

@@ -7,7 +7,6 @@ import asyncio
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json, quoted
-from walletsync.service import read_input_file, read_request
 from walletsync.text import shown
 
 MESSAGE_CELLS = 200
@@ -44,6 +43,8 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from walletsync.service import read_input_file, read_request
+
     typed_data = None if args.typed_data is None else read_input_file(args.typed_data, "--typed-data")
     read_request(message=args.message, typed_data=typed_data, tx=args.tx)  # bad input said before going online
 

@@ -3,59 +3,114 @@
 Callers import from here: the façade, its settings, results, errors and events,
 and the store and transport types it hands out (``SessionRecord``, ``Status``,
 ``AuditEntry``, ...), so that the app never reaches below the service.
+
+Names are imported on first use (PEP 562): a command that only parses its arguments, or needs one
+constant, does not pay for importing the whole companion (about 100 ms at every start).
 """
 
-from walletsync.audit import AuditEntry, AuditVerdict
-from walletsync.localrelay import LocalRelayError
-from walletsync.service import events
-from walletsync.service.api import CompanionAPI
-from walletsync.service.companion import Companion
-from walletsync.service.config import Config
-from walletsync.service.devices import DeviceGroupError, DeviceRecord
-from walletsync.service.events import (
-    Event,
-    RelayStatusChanged,
-    RequestVerified,
-    ScopeWidened,
-    ServiceEvent,
-    SessionRenamed,
-    StoreChanged,
-)
-from walletsync.service.group_sync import SyncStatus
-from walletsync.service.linking import LinkOffer, relay_of_link
-from walletsync.service.outcomes import (
-    AmbiguousSession,
-    ChainNotRequested,
-    InputFileError,
-    NameTaken,
-    PairingFailed,
-    PairingOffer,
-    RequestOutcome,
-    RequestTimeout,
-    RevokedLocally,
-    SessionInactive,
-    SessionNotFound,
-)
-from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
-from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
-from walletsync.service.secrets_choice import lock_key_files
-from walletsync.service.store_sync import STORE_POLL
-from walletsync.service.user_input import phone_command, read_input_file
-from walletsync.signatures import MalformedRequest, UserRequest, read_request
-from walletsync.store.db import RequestRecord, SessionRecord
-from walletsync.transport.client import RelayUnreachable, Status, TransportError
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
+    from walletsync.audit import AuditEntry, AuditVerdict
+    from walletsync.localrelay import LocalRelayError
+    from walletsync.service import events
+    from walletsync.service.api import CompanionAPI
+    from walletsync.service.companion import Companion
+    from walletsync.service.config import Config
+    from walletsync.service.devices import DeviceGroupError, DeviceRecord
+    from walletsync.service.events import (
+        Event,
+        RelayStatusChanged,
+        RequestVerified,
+        ScopeWidened,
+        ServiceEvent,
+        SessionRenamed,
+        StoreChanged,
+    )
+    from walletsync.service.group_sync import SyncStatus
+    from walletsync.service.linking import LinkOffer, relay_of_link
+    from walletsync.service.outcomes import (
+        AmbiguousSession,
+        ChainNotRequested,
+        InputFileError,
+        NameTaken,
+        PairingFailed,
+        PairingOffer,
+        RequestOutcome,
+        RequestTimeout,
+        RevokedLocally,
+        SessionInactive,
+        SessionNotFound,
+    )
+    from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
+    from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
+    from walletsync.service.secrets_choice import lock_key_files
+    from walletsync.service.store_sync import STORE_POLL
+    from walletsync.service.user_input import phone_command, read_input_file
+    from walletsync.signatures import MalformedRequest, UserRequest, read_request
+    from walletsync.store.db import RequestRecord, SessionRecord
+    from walletsync.transport.client import RelayUnreachable, Status, TransportError
+
+_WHERE = {
+    "AuditEntry": "walletsync.audit",
+    "AuditVerdict": "walletsync.audit",
+    "LocalRelayError": "walletsync.localrelay",
+    "events": "walletsync.service.events",  # the module itself
+    "CompanionAPI": "walletsync.service.api",
+    "Companion": "walletsync.service.companion",
+    "Config": "walletsync.service.config",
+    "DeviceGroupError": "walletsync.service.devices",
+    "DeviceRecord": "walletsync.service.devices",
+    "Event": "walletsync.service.events",
+    "RelayStatusChanged": "walletsync.service.events",
+    "RequestVerified": "walletsync.service.events",
+    "ScopeWidened": "walletsync.service.events",
+    "ServiceEvent": "walletsync.service.events",
+    "SessionRenamed": "walletsync.service.events",
+    "StoreChanged": "walletsync.service.events",
+    "SyncStatus": "walletsync.service.group_sync",
+    "LinkOffer": "walletsync.service.linking",
+    "relay_of_link": "walletsync.service.linking",
+    "AmbiguousSession": "walletsync.service.outcomes",
+    "ChainNotRequested": "walletsync.service.outcomes",
+    "InputFileError": "walletsync.service.outcomes",
+    "NameTaken": "walletsync.service.outcomes",
+    "PairingFailed": "walletsync.service.outcomes",
+    "PairingOffer": "walletsync.service.outcomes",
+    "RequestOutcome": "walletsync.service.outcomes",
+    "RequestTimeout": "walletsync.service.outcomes",
+    "RevokedLocally": "walletsync.service.outcomes",
+    "SessionInactive": "walletsync.service.outcomes",
+    "SessionNotFound": "walletsync.service.outcomes",
+    "ONLINE_TIMEOUT": "walletsync.service.relay_choice",
+    "PUBLIC_RELAY": "walletsync.service.relay_choice",
+    "RelayChoice": "walletsync.service.relay_choice",
+    "RelayKind": "walletsync.service.relay_choice",
+    "choose_relay": "walletsync.service.relay_choice",
+    "DEFAULT_CHAINS": "walletsync.service.scopes",
+    "DEFAULT_EVENTS": "walletsync.service.scopes",
+    "DEFAULT_METHODS": "walletsync.service.scopes",
+    "METADATA": "walletsync.service.scopes",
+    "is_chain_id": "walletsync.service.scopes",
+    "lock_key_files": "walletsync.service.secrets_choice",
+    "STORE_POLL": "walletsync.service.store_sync",
+    "phone_command": "walletsync.service.user_input",
+    "read_input_file": "walletsync.service.user_input",
+    "MalformedRequest": "walletsync.signatures",
+    "UserRequest": "walletsync.signatures",
+    "read_request": "walletsync.signatures",
+    "RequestRecord": "walletsync.store.db",
+    "SessionRecord": "walletsync.store.db",
+    "RelayUnreachable": "walletsync.transport.client",
+    "Status": "walletsync.transport.client",
+    "TransportError": "walletsync.transport.client",
+}
+"""Each public name and the module that defines it."""
 
 __all__ = [
-    "LocalRelayError",
-    "TransportError",
-    "RelayUnreachable",
-    "DEFAULT_CHAINS",
-    "DEFAULT_EVENTS",
-    "DEFAULT_METHODS",
-    "METADATA",
-    "ONLINE_TIMEOUT",
-    "PUBLIC_RELAY",
-    "STORE_POLL",
     "AmbiguousSession",
     "AuditEntry",
     "AuditVerdict",
@@ -63,23 +118,32 @@ __all__ = [
     "Companion",
     "CompanionAPI",
     "Config",
+    "DEFAULT_CHAINS",
+    "DEFAULT_EVENTS",
+    "DEFAULT_METHODS",
     "DeviceGroupError",
     "DeviceRecord",
-    "LinkOffer",
-    "MalformedRequest",
     "Event",
     "InputFileError",
+    "LinkOffer",
+    "LocalRelayError",
+    "METADATA",
+    "MalformedRequest",
     "NameTaken",
+    "ONLINE_TIMEOUT",
+    "PUBLIC_RELAY",
     "PairingFailed",
     "PairingOffer",
     "RelayChoice",
     "RelayKind",
     "RelayStatusChanged",
+    "RelayUnreachable",
     "RequestOutcome",
     "RequestRecord",
     "RequestTimeout",
     "RequestVerified",
     "RevokedLocally",
+    "STORE_POLL",
     "ScopeWidened",
     "ServiceEvent",
     "SessionInactive",
@@ -87,8 +151,9 @@ __all__ = [
     "SessionRecord",
     "SessionRenamed",
     "Status",
-    "SyncStatus",
     "StoreChanged",
+    "SyncStatus",
+    "TransportError",
     "UserRequest",
     "choose_relay",
     "events",
@@ -99,3 +164,17 @@ __all__ = [
     "read_request",
     "relay_of_link",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    loaded = importlib.import_module(module)
+    value = loaded if name == "events" else getattr(loaded, name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
