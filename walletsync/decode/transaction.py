@@ -22,10 +22,10 @@ from walletsync.chains.model import Lookup
 from walletsync.decode import warning
 from walletsync.decode.abi import Undecoded, decode_arguments
 from walletsync.decode.functions import FUNCTIONS, Inner, Site
-from walletsync.decode.model import NATIVE, Call, ChainRef, Decoded, Effect, RequestWarning, Undecodable
+from walletsync.decode.model import NATIVE, Call, Decoded, Effect, RequestWarning, Undecodable
 from walletsync.decode.plain import plain
 from walletsync.decode.selectors import name_of
-from walletsync.decode.words import Words
+from walletsync.decode.words import Words, chain_ref
 
 MAX_DEPTH = 3
 """Multicalls opened inside one another; calls deeper than this are not decoded."""
@@ -166,12 +166,6 @@ def _summary(call: Call) -> str:
         return call.summary
     said = "; ".join(inner.summary for inner in call.calls[:3]) + ("; …" if len(call.calls) > 3 else "")
     return f"{call.summary}: {said}"
-
-
-def chain_ref(chain_id: str, lookup: Lookup) -> ChainRef:
-    """The request's chain as ``Decoded`` shows it."""
-    chain = lookup.chain(chain_id)
-    return ChainRef(chain_id, None, None) if chain is None else ChainRef(chain_id, chain.name, chain.currency)
 
 
 def decode_transaction(tx: Any, chain_id: str, lookup: Lookup, *, account: str | None = None, now: int) -> Decoded:

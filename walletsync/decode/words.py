@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from walletsync.chains.model import Lookup
 from walletsync.decode.amounts import MAX_DECIMALS, format_amount
 from walletsync.decode.contracts import contract_name, wrapped_native
+from walletsync.decode.model import ChainRef
 
 DAY = 86_400
 NEVER = 253_402_300_800
@@ -90,6 +91,12 @@ class Words:
         else:
             when = f"in {int(days)} days"
         return f"{utc(expiry)} ({when})"
+
+
+def chain_ref(chain_id: str, lookup: Lookup) -> ChainRef:
+    """The request's chain as :class:`Decoded` shows it: its id, and its name and currency when known."""
+    chain = lookup.chain(chain_id)
+    return ChainRef(chain_id, None, None) if chain is None else ChainRef(chain_id, chain.name, chain.currency)
 
 
 def utc(moment: int) -> str:
