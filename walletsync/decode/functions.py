@@ -179,6 +179,19 @@ def _erc2612_permit(site: Site, a: Args) -> Reading:
     return Reading(summary, effects, warnings) if site.owns(owner) else Reading(summary)
 
 
+def _self_permit(site: Site, a: Args) -> Reading:
+    """Uniswap's routers' ``selfPermit``: the caller's EIP-2612 permit letting the router itself take the token."""
+    words, token = site.words, address(a["token"])
+    limit, effects, warnings = _grant(site, "permit", token, a["value"], site.to)
+    summary = f"Submit a permit letting {words.address(site.to)} take {words.token(token, limit)}"
+    return Reading(summary, effects, warnings) if site.by_account else Reading(summary)
+
+
+def _self_permit_allowed(site: Site, a: Args) -> Reading:
+    """The same with DAI's permit, which allows everything."""
+    return _self_permit(site, {"token": a["token"], "value": 2**256 - 1})
+
+
 # --- NFTs: ERC-721 and ERC-1155 ---------------------------------------------------------------------------------
 
 
@@ -346,6 +359,8 @@ def _known(name: str, params: str, read: Callable[[Site, Args], Reading]) -> Kno
     return Known(name, pairs, read)
 
 
+_PERMIT_SIGNED = "address token, {}, uint8 v, bytes32 r, bytes32 s"
+
 _TABLE = [
     # ERC-20 (approve and transferFrom are ERC-721's too)
     _known("transfer", "address to, uint256 amount", _transfer),
@@ -357,6 +372,13 @@ _TABLE = [
         "permit",
         "address owner, address spender, uint256 value, uint256 deadline, uint8 v, bytes32 r, bytes32 s",
         _erc2612_permit,
+    ),
+    # EIP-2612 permits the caller submits to a router that then takes the tokens itself
+    _known("selfPermit", _PERMIT_SIGNED.format("uint256 value, uint256 deadline"), _self_permit),
+    _known("selfPermitIfNecessary", _PERMIT_SIGNED.format("uint256 value, uint256 deadline"), _self_permit),
+    _known("selfPermitAllowed", _PERMIT_SIGNED.format("uint256 nonce, uint256 expiry"), _self_permit_allowed),
+    _known(
+        "selfPermitAllowedIfNecessary", _PERMIT_SIGNED.format("uint256 nonce, uint256 expiry"), _self_permit_allowed
     ),
     # ERC-721 and ERC-1155
     _known("safeTransferFrom", "address from, address to, uint256 id", _nft_transfer),
