@@ -15,6 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
     from walletsync.audit import AuditEntry, AuditVerdict
+    from walletsync.chains.changes import BundledEntry, UnknownChain, UnknownToken
+    from walletsync.chains.model import Chain, Token
+    from walletsync.chains.registry import Registry
+    from walletsync.chains.user import BadChainEntry
     from walletsync.localrelay import LocalRelayError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
@@ -45,6 +49,14 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
         SessionInactive,
         SessionNotFound,
     )
+    from walletsync.service.registry import (
+        add_chain,
+        add_token,
+        chain_id_of,
+        load_registry,
+        remove_chain,
+        remove_token,
+    )
     from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
     from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
     from walletsync.service.secrets_choice import lock_key_files
@@ -57,6 +69,13 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
 _WHERE = {
     "AuditEntry": "walletsync.audit",
     "AuditVerdict": "walletsync.audit",
+    "BadChainEntry": "walletsync.chains.user",
+    "BundledEntry": "walletsync.chains.changes",
+    "Chain": "walletsync.chains.model",
+    "Registry": "walletsync.chains.registry",
+    "Token": "walletsync.chains.model",
+    "UnknownChain": "walletsync.chains.changes",
+    "UnknownToken": "walletsync.chains.changes",
     "LocalRelayError": "walletsync.localrelay",
     "events": "walletsync.service.events",  # the module itself
     "CompanionAPI": "walletsync.service.api",
@@ -85,6 +104,12 @@ _WHERE = {
     "RevokedLocally": "walletsync.service.outcomes",
     "SessionInactive": "walletsync.service.outcomes",
     "SessionNotFound": "walletsync.service.outcomes",
+    "add_chain": "walletsync.service.registry",
+    "add_token": "walletsync.service.registry",
+    "chain_id_of": "walletsync.service.registry",
+    "load_registry": "walletsync.service.registry",
+    "remove_chain": "walletsync.service.registry",
+    "remove_token": "walletsync.service.registry",
     "ONLINE_TIMEOUT": "walletsync.service.relay_choice",
     "PUBLIC_RELAY": "walletsync.service.relay_choice",
     "RelayChoice": "walletsync.service.relay_choice",
@@ -114,6 +139,9 @@ __all__ = [
     "AmbiguousSession",
     "AuditEntry",
     "AuditVerdict",
+    "BadChainEntry",
+    "BundledEntry",
+    "Chain",
     "ChainNotRequested",
     "Companion",
     "CompanionAPI",
@@ -134,6 +162,7 @@ __all__ = [
     "PUBLIC_RELAY",
     "PairingFailed",
     "PairingOffer",
+    "Registry",
     "RelayChoice",
     "RelayKind",
     "RelayStatusChanged",
@@ -153,16 +182,25 @@ __all__ = [
     "Status",
     "StoreChanged",
     "SyncStatus",
+    "Token",
     "TransportError",
+    "UnknownChain",
+    "UnknownToken",
     "UserRequest",
+    "add_chain",
+    "add_token",
+    "chain_id_of",
     "choose_relay",
     "events",
     "is_chain_id",
+    "load_registry",
     "lock_key_files",
     "phone_command",
     "read_input_file",
     "read_request",
     "relay_of_link",
+    "remove_chain",
+    "remove_token",
 ]
 
 
