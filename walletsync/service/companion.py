@@ -17,6 +17,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -315,7 +316,7 @@ class Companion(GroupMethods):
             on_sent(sent)
         try:
             async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
-                return await outcome
+                return replace(await outcome, chain_id=chain)
         except TimeoutError:
             raise RequestTimeout(
                 f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
