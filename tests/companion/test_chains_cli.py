@@ -36,8 +36,10 @@ def test_the_default_list_is_the_major_chains_and_all_lists_every_one(chains_cli
 
 
 def test_listing_needs_no_keys_nor_database(chains_cli):
-    """`walletsync chains` reads config.json only: no device keys are made or asked for, no database."""
+    """`walletsync chains` reads config.json only: no device keys are made or asked for, no database; listing
+    does not even make the data dir."""
     chains_cli.json("chains")
+    assert not chains_cli.home.exists()
     chains_cli.json("chains", "add", "31337", "--name", "Anvil", "--currency", "ETH")
     assert sorted(p.name for p in chains_cli.home.iterdir()) == [".config.lock", "config.json"]
 

@@ -16,6 +16,7 @@ from walletsync.chains.model import Chain, Token
 from walletsync.chains.registry import Registry
 from walletsync.chains.user import Additions, chain_id_of, read_additions
 from walletsync.paths import data_dir as resolve_data_dir
+from walletsync.paths import data_dir_path
 from walletsync.service.config import configured_additions, update_settings
 
 __all__ = ["add_chain", "add_token", "chain_id_of", "load_registry", "remove_chain", "remove_token"]
@@ -24,8 +25,9 @@ T = TypeVar("T")
 
 
 def load_registry(data_dir: str | os.PathLike[str] | None = None) -> Registry:
-    """The registry for ``data_dir`` (default: ``$WALLETSYNC_HOME``, else the platform's data dir)."""
-    return Registry(configured_additions(resolve_data_dir(data_dir)))
+    """The registry for ``data_dir`` (default: ``$WALLETSYNC_HOME``, else the platform's data dir); a data dir
+    that does not exist (yet) is not made: its registry is the bundled one."""
+    return Registry(configured_additions(data_dir_path(data_dir)))
 
 
 def add_chain(
