@@ -70,7 +70,7 @@ async def test_the_app_starts_and_shows_a_hostile_phone_as_text(companion):
             listed = screen_text(app)
             assert f"{CLICK}evil[/]" in listed and "\\x1b]0" in listed, "markup and escapes shown as text, clipped"
             assert "[@clic" in listed and "0xAbC[/]" in listed
-            assert cell(app, session.topic, "chains") == "Ethereum (eip155:1) +1", "the detail has the hostile one"
+            assert cell(app, session.topic, "chains") == "Ethereum +1", "the detail has the hostile one"
 
             hostile_data = f"{CLICK}\x1b[2J0x1"
             await wallet.run(

@@ -28,16 +28,14 @@ def test_a_transaction_is_said_in_words_without_keys_or_relay(cli):
     out = cli.run("decode", "--tx", APPROVE_PERMIT2)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
-        "Approve UNLIMITED token 0xA0b8…eB48 for 0x0000…8BA3 (Permit2)",
-        "chain: eip155:1",
+        "Approve UNLIMITED USDC 0xA0b8…eB48 for 0x0000…8BA3 (Permit2)",
+        "chain: Ethereum (eip155:1)",
         "calls:",
-        "  Approve UNLIMITED token 0xA0b8…eB48 for 0x0000…8BA3 (Permit2)",
+        "  Approve UNLIMITED USDC 0xA0b8…eB48 for 0x0000…8BA3 (Permit2)",
         "effects:",
         f"  approve unlimited of {USDC} → {PERMIT2}",
         "warnings:",
-        f"  unknown_contract: unknown contract: {USDC} is neither a token nor a protocol contract walletsync knows "
-        "on eip155:1",
-        "  unlimited_approval: unlimited approval: 0x0000…8BA3 (Permit2) may take all the token 0xA0b8…eB48 you "
+        "  unlimited_approval: unlimited approval: 0x0000…8BA3 (Permit2) may take all the USDC 0xA0b8…eB48 you "
         "hold, now and later (an amount of at least half the type's maximum counts as unlimited)",
     ]
     assert not cli.home.exists(), "decoding opens no data dir (and so no device key)"
@@ -46,8 +44,10 @@ def test_a_transaction_is_said_in_words_without_keys_or_relay(cli):
 def test_json_is_the_decoded_document(cli):
     document = cli.json("decode", "--tx", APPROVE_PERMIT2, "--chain", "eip155:10")
     assert document["kind"] == "transaction"
-    assert document["chain"] == {"id": "eip155:10", "name": None, "currency": None}
-    assert [w["code"] for w in document["warnings"]] == ["unknown_contract", "unlimited_approval"]
+    assert document["chain"] == {"id": "eip155:10", "name": "OP Mainnet", "currency": "ETH"}
+    assert [w["code"] for w in document["warnings"]] == ["unknown_contract", "unlimited_approval"], (
+        "mainnet USDC's address is no token on OP Mainnet"
+    )
     assert document["effects"][0] == {
         "kind": "approve",
         "chain": "eip155:10",
@@ -88,7 +88,7 @@ def test_typed_data_is_a_tree_and_its_strings_are_escaped_in_text_only(cli, tmp_
     assert "\x1b" not in out.stdout
     assert "    contents (string): Hello\\x1b[2J\\nBob" in out.stdout.splitlines()
     assert (
-        "  chain_mismatch: chain mismatch: the typed data's domain names chain 1, but the request is for eip155:137"
+        "  chain_mismatch: chain mismatch: the typed data's domain names chain 1, but the request is for Polygon (eip155:137)"
         in (out.stdout.splitlines())
     )
     document = cli.json("decode", "--typed-data", str(path))

@@ -87,14 +87,14 @@ def chain_label(registry: Registry, chain_id: str, width: int | None = None) -> 
     return shown(registry.label(chain_id), width)
 
 
-def first_chain(record: SessionRecord, registry: Registry, width: int = 32) -> str:
-    """``Ethereum (eip155:1) +1``: the session's first chain by name and how many more (a table's room; the
-    detail lists them all), safe to show."""
+def first_chain(record: SessionRecord, registry: Registry, width: int = 18) -> str:
+    """``Ethereum +1``: the session's first chain by its name alone (its id when the registry does not know it)
+    and how many more — a table's room; the detail shows every chain with its id. Safe to show."""
     chains = session_chains(record)
     if not chains:
         return "—"
     more = f" +{len(chains) - 1}" if len(chains) > 1 else ""
-    return chain_label(registry, chains[0], width) + more
+    return shown(registry.name(chains[0]) or chains[0], width) + more
 
 
 def plain(value: Any, width: int | None = None) -> Text:

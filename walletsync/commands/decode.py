@@ -28,12 +28,14 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from walletsync.chains.model import NoRegistry
     from walletsync.service import read_input_file
     from walletsync.service.decoding import decode_request
+    from walletsync.service.registry import load_registry
 
     typed_data = None if args.typed_data is None else read_input_file(args.typed_data, "--typed-data")
-    decoded = decode_request(tx=args.tx, typed_data=typed_data, chain_id=args.chain, lookup=NoRegistry())
+    decoded = decode_request(
+        tx=args.tx, typed_data=typed_data, chain_id=args.chain, lookup=load_registry(getattr(args, "data_dir", None))
+    )
     emit_json(args, decoded.to_json(), text_of(decoded))
     return 0
 

@@ -165,7 +165,7 @@ class SessionsScreen(CompanionScreen):
             Text(peer_name(record)),
             clip(site_of(str(peer.get("url") or "")), 40),
             clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
-            fit(first_chain(record, self.registry), 40),
+            fit(first_chain(record, self.registry), 24),
             expires,
             plain(status),
             str(pending or "—"),
