@@ -42,7 +42,7 @@ from walletsync.service.secrets_choice import lock_key_files
 from walletsync.service.store_sync import STORE_POLL
 from walletsync.service.user_input import phone_command, read_input_file
 from walletsync.signatures import MalformedRequest, UserRequest, read_request
-from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.store.db import RequestRecord, SessionRecord, SessionSummary
 from walletsync.transport.client import RelayUnreachable, Status, TransportError
 
 __all__ = [
@@ -85,6 +85,7 @@ __all__ = [
     "SessionInactive",
     "SessionNotFound",
     "SessionRecord",
+    "SessionSummary",
     "SessionRenamed",
     "Status",
     "SyncStatus",
