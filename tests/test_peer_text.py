@@ -10,7 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from walletsync.names import MAX_CELLS, BadName, derived_name, local_name, looks_the_same, skeleton, with_suffix
-from walletsync.text import cell_width, cells, clip, shown, unshown
+from walletsync.text import aligned, cell_width, cells, clip, pad, shown, unshown
 
 ANY_TEXT = st.text(st.characters(codec=None, categories=None))  # every code point, lone surrogates included
 HOSTILE = [
@@ -75,6 +75,24 @@ def test_clipped_text_fits_its_width(text, width):
 @example("e\u0301日\u200b")
 def test_cells_is_the_sum_of_each_characters_width_whatever_the_fast_paths(text):
     assert cells(text) == sum(cell_width(ch) for ch in text)
+
+
+@given(st.text(st.sampled_from(string.printable[:95])), st.integers(min_value=0, max_value=80))
+def test_printable_ascii_is_clipped_as_any_text(text, width):
+    """The fast path for plain text clips it as the general one does."""
+    assert shown(text, width) == clip(shown(text), width)
+
+
+CELL_TEXT = st.one_of(st.text(st.sampled_from(string.printable[:95]), max_size=12), st.text(max_size=12))
+
+
+@given(st.integers(min_value=1, max_value=5).flatmap(lambda n: st.lists(st.lists(CELL_TEXT, min_size=n, max_size=n))))
+@example([["NAME", "PEER"], ["日本", "a"], ["e\u0301", "b\u200b"]])
+@example([["a ", "b "], ["ab", "\u3000"]])
+def test_aligned_rows_are_every_cell_padded(rows):
+    """Aligning column by column (ASCII ones by ``str``'s own methods) gives the lines of padding each cell."""
+    widths = [max(cells(row[i]) for row in rows) for i in range(len(rows[0]))] if rows else []
+    assert aligned(rows) == ["  ".join(pad(c, w) for c, w in zip(row, widths)).rstrip() for row in rows]
 
 
 def test_wide_characters_count_two_cells():

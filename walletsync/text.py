@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
+from itertools import repeat
 from typing import Any
 
 ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
@@ -45,7 +47,7 @@ def shown(value: Any, width: int | None = None) -> str:
     """
     text = value if isinstance(value, str) else str(value)
     if text.isascii() and text.isprintable() and "\\" not in text:  # the common case: nothing to escape
-        return text if width is None else clip(text, width)
+        return text if width is None or len(text) <= width else clip(text, width)  # ASCII: a cell per character
     out: list[str] = []
     for i, ch in enumerate(text):
         if ch == "\\":
@@ -106,3 +108,22 @@ def clip(text: str, width: int) -> str:
 def pad(text: str, width: int) -> str:
     """``text`` padded with spaces to ``width`` cells (``str.ljust`` miscounts wide characters)."""
     return text + " " * max(0, width - cells(text))
+
+
+def aligned(rows: Sequence[Sequence[str]], gap: str = "  ") -> list[str]:
+    """``rows`` (as long as each other, a cell at least) as lines: each cell :func:`pad`-ded to its column's widest,
+    ``gap`` between cells, trailing spaces cut.
+
+    Column by column: a column of ASCII cells (a cell per character) is measured and padded by ``str``'s own
+    methods, and any other column measures each distinct cell once, so that a table of thousands of rows costs
+    little more than joining it. The lines are those of padding every cell with :func:`pad`.
+    """
+    padded: list[Iterable[str]] = []
+    for column in zip(*rows):
+        if all(map(str.isascii, column)):
+            padded.append(map(str.ljust, column, repeat(max(map(len, column)))))
+        else:
+            sizes = {cell: cells(cell) for cell in set(column)}
+            width = max(sizes.values())
+            padded.append([cell + " " * (width - sizes[cell]) for cell in column])
+    return list(map(str.rstrip, map(gap.join, zip(*padded))))

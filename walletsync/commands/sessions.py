@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
-from walletsync.text import cells, pad, shown
+from walletsync.text import aligned, shown
 
 if TYPE_CHECKING:
-    from walletsync.service import Registry, SessionRecord
+    from walletsync.service import Registry, SessionRecord, SessionSummary
 
 PEER_CELLS, URL_CELLS, ACCOUNT_CELLS, CHAIN_CELLS = 40, 60, 110, 48
 """How much of what the phone chose a line shows (``--json`` has all of it)."""
@@ -69,8 +69,8 @@ def describe(s: SessionRecord, registry: Registry) -> str:
     )
 
 
-def _expiry(s: SessionRecord) -> str:
-    left = s.expiry - time.time()
+def _expiry(s: SessionSummary, now: float) -> str:
+    left = s.expiry - now
     if s.status != "active":
         return s.status
     if left <= 0:
@@ -82,28 +82,37 @@ def _expiry(s: SessionRecord) -> str:
     )
 
 
-def _short_accounts(accounts: list[str], limit: int = 2) -> str:
+def _short_accounts(accounts: tuple[str, ...], limit: int = 2) -> str:
     """The first addresses cut to 10 characters and "…" (escaped: the phone chose them), and how many more."""
     more = f" and {len(accounts) - limit} more" if len(accounts) > limit else ""
     return ", ".join(shown(a.rsplit(":", 1)[-1][:10], 10) + "…" for a in accounts[:limit]) + more
 
 
-def table(records: list[SessionRecord], registry: Registry) -> str:
-    if not records:
+def table(sessions: list[SessionSummary], registry: Registry, now: float | None = None) -> str:
+    """The session list: a line per session in aligned columns, then a note per session granted beyond its request.
+
+    Thousands of sessions are listed in tens of milliseconds: what many share (their accounts, their chains) is
+    worked out once, and the columns are aligned whole (:func:`~walletsync.text.aligned`)."""
+    if not sessions:
         return "No sessions yet: run 'walletsync pair'."
+    now = time.time() if now is None else now
     rows = [("NAME", "PEER", "ACCOUNTS", "CHAINS", "EXPIRES", "TOPIC")]
     notes = []
-    for s in records:
-        accounts = _short_accounts(s.accounts) or "-"
-        chains = chain_labels(registry, session_chains(s), limit=2) or "-"
-        name = shown(s.name, MAX_CELLS) + (f" {BEYOND_MARK}" if s.beyond_request else "")
-        rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, chains, _expiry(s), s.topic[:8]))
+    accounts_cell: dict[tuple[str, ...], str] = {}
+    chains_cell: dict[tuple[str, ...], str] = {}
+    for s in sessions:
+        accounts = accounts_cell.get(s.accounts)
+        if accounts is None:
+            accounts = accounts_cell[s.accounts] = _short_accounts(s.accounts) or "-"
+        chains = chains_cell.get(s.chains)
+        if chains is None:
+            chains = chains_cell[s.chains] = chain_labels(registry, list(s.chains), limit=2) or "-"
+        name = shown(s.name, MAX_CELLS)
         if s.beyond_request:
-            notes.append(
-                f"{BEYOND_MARK} {shown(s.name, MAX_CELLS)}: granted beyond your request: {s.beyond_request.summary()}"
-            )
-    widths = [max(cells(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "\n".join(["  ".join(pad(cell, w) for cell, w in zip(row, widths)).rstrip() for row in rows] + notes)
+            notes.append(f"{BEYOND_MARK} {name}: granted beyond your request: {s.beyond_request.summary()}")
+            name += f" {BEYOND_MARK}"
+        rows.append((name, shown(s.peer_name or "?", PEER_CELLS), accounts, chains, _expiry(s, now), s.topic[:8]))
+    return "\n".join([*aligned(rows), *notes])
 
 
 def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
@@ -155,25 +164,26 @@ def _run(args: argparse.Namespace, handler, *, connect: bool = True, offline_ok:
 
 
 async def _sessions(args, companion) -> int:
-    records, registry = companion.sessions(), companion.registry()
+    registry = companion.registry()
     also = companion.also_named() if companion.in_group else {}
-    notes = [
-        f"{shown(s.name, MAX_CELLS)} was also named "
-        + ", ".join(f"{quoted(name, MAX_CELLS)} (on {shown(device, 24)})" for name, device in also[s.topic][:3])
-        for s in records
-        if s.topic in also
-    ]
     if args.json:
         documents = [
             {
                 **session_document(s, registry),
                 **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {}),
             }
-            for s in records
+            for s in companion.sessions()
         ]
         emit_json(args, documents, "")
-    else:
-        print("\n".join([table(records, registry), *notes]), flush=True)
+        return 0
+    listed = companion.session_summaries()  # what the table shows, not every session's whole record
+    notes = [
+        f"{shown(s.name, MAX_CELLS)} was also named "
+        + ", ".join(f"{quoted(name, MAX_CELLS)} (on {shown(device, 24)})" for name, device in also[s.topic][:3])
+        for s in listed
+        if s.topic in also
+    ]
+    print("\n".join([table(listed, registry), *notes]), flush=True)
     return 0
 
 

@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.service.store_sync import STORE_POLL
     from walletsync.service.user_input import phone_command, read_input_file
     from walletsync.signatures import MalformedRequest, UserRequest, read_request
-    from walletsync.store.db import RequestRecord, SessionRecord
+    from walletsync.store.db import RequestRecord, SessionRecord, SessionSummary
     from walletsync.transport.client import RelayUnreachable, Status, TransportError
 
 _WHERE = {
@@ -129,6 +129,7 @@ _WHERE = {
     "read_request": "walletsync.signatures",
     "RequestRecord": "walletsync.store.db",
     "SessionRecord": "walletsync.store.db",
+    "SessionSummary": "walletsync.store.db",
     "RelayUnreachable": "walletsync.transport.client",
     "Status": "walletsync.transport.client",
     "TransportError": "walletsync.transport.client",
@@ -178,6 +179,7 @@ __all__ = [
     "SessionInactive",
     "SessionNotFound",
     "SessionRecord",
+    "SessionSummary",
     "SessionRenamed",
     "Status",
     "StoreChanged",

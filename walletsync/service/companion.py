@@ -58,7 +58,7 @@ from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.relay_drain import drain_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
 from walletsync.service.store_sync import StoreSync
-from walletsync.store.db import Database, RequestRecord, SessionRecord
+from walletsync.store.db import Database, RequestRecord, SessionRecord, SessionSummary
 from walletsync.store.keys import DeviceSecrets, Prompt
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
@@ -182,6 +182,11 @@ class Companion(GroupMethods):
     def sessions(self, limit: int | None = None) -> list[SessionRecord]:
         """Every session in the store, ended ones included, oldest first (only the first ``limit`` if given)."""
         return self.db.sessions(limit=limit)
+
+    def session_summaries(self) -> list[SessionSummary]:
+        """Every session as the session list shows it (name, phone, accounts, expiry), oldest first: cheaper than
+        :meth:`sessions` with thousands, and all a list of them needs."""
+        return self.db.session_summaries()
 
     def resolve(self, ref: str) -> SessionRecord:
         """A session by local name, else by unique topic prefix (at least 4 hex chars)."""

@@ -27,6 +27,7 @@ from walletsync.store.group_rows import GroupQueries
 from walletsync.store.records import ENDED as ENDED
 from walletsync.store.records import RequestRecord as RequestRecord
 from walletsync.store.records import SessionRecord as SessionRecord
+from walletsync.store.records import SessionSummary as SessionSummary
 from walletsync.store.replay_memory import REPLAY_KEEP_ENDED as REPLAY_KEEP_ENDED
 from walletsync.store.replay_memory import REPLAY_PER_TOPIC as REPLAY_PER_TOPIC
 from walletsync.store.replay_memory import ReplayQueries

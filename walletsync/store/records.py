@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from walletsync.protocol.namespaces import Beyond, beyond_request, granted_chains, requested_by_chain
 
@@ -31,6 +31,11 @@ def _beyond(required: Any, optional: Any, granted: dict[str, Any]) -> Beyond:
     return answer
 
 
+def accounts_of(namespaces: dict[str, Any]) -> list[str]:
+    """The accounts a session's namespaces grant, in their order."""
+    return [a for ns in namespaces.values() for a in ns.get("accounts", [])]
+
+
 @dataclass(frozen=True)
 class SessionRecord:
     """A session as the user sees it (no key material)."""
@@ -52,7 +57,7 @@ class SessionRecord:
 
     @property
     def accounts(self) -> list[str]:
-        return [a for ns in self.namespaces.values() for a in ns.get("accounts", [])]
+        return accounts_of(self.namespaces)
 
     @cached_property
     def beyond_request(self) -> Beyond:
@@ -84,6 +89,27 @@ class SessionRecord:
             "last_seen": self.last_seen,
             "beyond_request": self.beyond_request.to_json(),
         }
+
+
+class SessionSummary(NamedTuple):
+    """A session as the session list shows it: one line of ``walletsync sessions`` (no key material).
+
+    What listing thousands of sessions needs and no more (:class:`SessionRecord` has the rest): the phone's
+    metadata is read for its name only, and the accounts and what was granted beyond the request are worked out
+    once per distinct grant. A tuple, because building ten thousand frozen dataclasses is a good part of listing.
+    """
+
+    topic: str
+    name: str
+    peer_name: Any
+    """The ``name`` in the phone's metadata as it sent it (any JSON value; None when it sent none)."""
+    expiry: int
+    status: str
+    accounts: tuple[str, ...]
+    chains: tuple[str, ...]
+    """The chains of its accounts and of what was granted, sorted."""
+    beyond_request: Beyond
+    """What the phone granted that the user never asked for (as :attr:`SessionRecord.beyond_request`)."""
 
 
 @dataclass(frozen=True)
