@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
     from walletsync.audit import AuditEntry, AuditVerdict
     from walletsync.localrelay import LocalRelayError
+    from walletsync.policy.amounts import AmountError
+    from walletsync.policy.model import PolicyFileError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
     from walletsync.service.companion import Companion
@@ -45,6 +47,10 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
         SessionInactive,
         SessionNotFound,
     )
+    from walletsync.service.policies import PolicyRefused
+    from walletsync.service.policy_facade import PolicyView
+    from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
+    from walletsync.service.policy_input import UnknownToken
     from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
     from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
     from walletsync.service.secrets_choice import lock_key_files
@@ -85,6 +91,13 @@ _WHERE = {
     "RevokedLocally": "walletsync.service.outcomes",
     "SessionInactive": "walletsync.service.outcomes",
     "SessionNotFound": "walletsync.service.outcomes",
+    "AmountError": "walletsync.policy.amounts",
+    "PolicyFileError": "walletsync.policy.model",
+    "PolicyRefused": "walletsync.service.policies",
+    "PolicyView": "walletsync.service.policy_facade",
+    "PolicyStatus": "walletsync.service.policy_file",
+    "PolicyUnattested": "walletsync.service.policy_file",
+    "UnknownToken": "walletsync.service.policy_input",
     "ONLINE_TIMEOUT": "walletsync.service.relay_choice",
     "PUBLIC_RELAY": "walletsync.service.relay_choice",
     "RelayChoice": "walletsync.service.relay_choice",
@@ -112,6 +125,7 @@ _WHERE = {
 
 __all__ = [
     "AmbiguousSession",
+    "AmountError",
     "AuditEntry",
     "AuditVerdict",
     "ChainNotRequested",
@@ -134,6 +148,11 @@ __all__ = [
     "PUBLIC_RELAY",
     "PairingFailed",
     "PairingOffer",
+    "PolicyFileError",
+    "PolicyRefused",
+    "PolicyStatus",
+    "PolicyUnattested",
+    "PolicyView",
     "RelayChoice",
     "RelayKind",
     "RelayStatusChanged",
@@ -154,6 +173,7 @@ __all__ = [
     "StoreChanged",
     "SyncStatus",
     "TransportError",
+    "UnknownToken",
     "UserRequest",
     "choose_relay",
     "events",
