@@ -65,6 +65,9 @@ async def with_phone(
         await companion.close()
 
 
-def requests_seen(phone: PhoneProcess) -> list[dict]:
-    """The requests the phone has reported so far (the ones it was asked)."""
+async def requests_seen(phone: PhoneProcess, answered: int) -> list[dict]:
+    """The requests the phone was asked, once it has reported ``answered`` answers in all (read in order, so a
+    request pushed before the last of them would be among these)."""
+    while sum(1 for e in phone.events if e.get("event") == "response") < answered:
+        await phone.expect("response")
     return [e for e in phone.events if e.get("event") == "request"]
