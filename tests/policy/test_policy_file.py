@@ -12,6 +12,7 @@ import sqlite3
 import pytest
 
 from tests.policy.conftest import ETH, FRIEND, PHONE, SmallRegistry
+from walletsync.policy.model import Policies, Policy
 from walletsync.service import Companion, Config, PolicyFileError, PolicyRefused, PolicyUnattested
 from walletsync.store.db import SessionRecord
 
@@ -96,7 +97,7 @@ async def test_a_deleted_attested_file_refuses_until_its_absence_is_attested(com
     assert refused_rule(companion) == "policy_unattested"
     view = companion.attest_policy()
     assert view.status.in_force and view.all is None and view.status.sha256 is None
-    assert ask(companion, 500 * ETH) is not None
+    assert ask(companion, 500 * ETH) is None  # no policy: let through, nothing to count
 
 
 async def test_a_file_that_says_nothing_enforceable_cannot_be_attested(companion):
@@ -108,7 +109,7 @@ async def test_a_file_that_says_nothing_enforceable_cannot_be_attested(companion
         companion.attest_policy()
     assert refused_rule(companion) == "policy_unattested"
     assert companion.clear_policy().status.in_force  # clearing every policy is always possible: start over
-    assert ask(companion) is not None
+    assert ask(companion) is None
 
 
 async def test_an_attestation_row_not_signed_by_this_device_refuses(companion):
@@ -129,4 +130,15 @@ async def test_an_attestation_row_not_signed_by_this_device_refuses(companion):
 async def test_no_file_and_never_attested_means_no_policies(companion):
     view = companion.policy()
     assert view.status.in_force and view.all is None
-    assert ask(companion, 500 * ETH) is not None
+    assert ask(companion, 500 * ETH) is None  # let through; nothing recorded, no transaction on the request path
+
+
+async def test_a_full_budget_table_refuses_under_a_policy_and_records_nothing_without_one(companion, monkeypatch):
+    monkeypatch.setattr("walletsync.service.policies.MAX_USES", 2)
+    others = Policies(None, {"ab" * 32: Policy(max_requests_per_hour=100)})  # a policy, not this session's
+    (companion.home / "policies.json").write_text(others.to_text())
+    companion.attest_policy()
+    assert ask(companion) is not None and ask(companion) is not None
+    assert ask(companion) is None  # no policy applies to it: let through, not recorded
+    companion.set_policy(None, max_requests_per_hour=100)
+    assert refused_rule(companion) == "rate_limit"

@@ -167,6 +167,11 @@ class Policies:
     names: Mapping[str, str] = field(default_factory=dict)
     """Topic → the session's name when its policy was set: a reminder in the file, never used to match."""
 
+    @property
+    def empty(self) -> bool:
+        """No policy at all: nothing to check or count."""
+        return self.all is None and not self.sessions
+
     def applying(self, topic: str) -> list[tuple[str, Policy]]:
         """The policies a request on session ``topic`` must pass, as ``(scope, policy)``: its own first."""
         found = [(topic, self.sessions[topic])] if topic in self.sessions else []

@@ -95,13 +95,21 @@ class PolicyGate:
         return outcome
 
     def reserve(self, record: SessionRecord, chain_id: str, method: str, params: Any, expiry: int) -> int | None:
-        """Check the request and reserve what it would use; returns the reservation's id (None: not recorded, when
-        no policy applies and the table is full). :class:`PolicyRefused`, audited, when a policy refuses it."""
+        """Check the request and reserve what it would use; returns the reservation's id, or None when there is
+        nothing to count (no policy at all, or no room left while none applies to this session).
+        :class:`PolicyRefused`, audited, when a policy refuses it.
+
+        Without any policy nothing is recorded (no transaction on the request path): a cap counts what went
+        through walletsync since policies were first set, within its 24 h.
+        """
+        first = self.file.status()
+        if first.problem is None and first.policies.empty:
+            return None
         decoded = decoded_request(method, params, chain_id, account_for(record, chain_id), self.lookup)
         now = int(self.clock())
         refusal: Refusal | None = None
         use: int | None = None
-        with self.db.transaction():
+        with self.db.transaction():  # the check and the reservation in one BEGIN IMMEDIATE: nobody in between
             status = self.file.status()
             if status.problem is not None:
                 refusal = Refusal(POLICY_UNATTESTED, status.problem, ALL)

@@ -1,4 +1,5 @@
-"""Policy budgets: one row per request let through to the phone, with what it reserved and how that ended.
+"""Policy budgets: one row per request let through to the phone while policies exist, with what it reserved and
+how that ended.
 
 A row is **reserved** when the policy check passes (in the same ``BEGIN IMMEDIATE`` transaction as the
 check, so two tasks or two processes on one data dir cannot both take the last of a cap), **spent** when the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, cast
 
 from walletsync.policy.evaluate import DAY, MAX_ASSETS, Key, Use
@@ -58,14 +60,28 @@ class BudgetQueries:
             (since,),
         ).fetchall()
         return [
-            Use(session, at, expiry, _state(state, status), {(c, a): int(n) for c, a, n in json.loads(amounts)})
-            for session, at, expiry, state, amounts, status in rows
+            Use(session, at, expiry, _state(state, status), _amounts(text))
+            for session, at, expiry, state, text, status in rows
         ]
 
     def prune_uses(self, now: int) -> int:
         """Drop the rows that can no longer count (reserved 24 h ago or more); returns how many rows remain."""
         self._db.execute("DELETE FROM budget_uses WHERE at <= ?", (now - DAY,))
         return cast(int, self._db.execute("SELECT count(*) FROM budget_uses").fetchone()[0])
+
+
+_PARSED: dict[str, Mapping[Key, int]] = {}
+_PARSED_KEPT = 4096
+
+
+def _amounts(text: str) -> Mapping[Key, int]:
+    """A row's amounts, parsed once per distinct text (a policy check reads every row of the last 24 h)."""
+    parsed = _PARSED.get(text)
+    if parsed is None:
+        if len(_PARSED) >= _PARSED_KEPT:
+            _PARSED.clear()
+        parsed = _PARSED[text] = MappingProxyType({(c, a): int(n) for c, a, n in json.loads(text)})
+    return parsed
 
 
 def _state(state: str, request_status: str | None) -> State:

@@ -132,8 +132,8 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX sessions_by_name ON sessions (name);
     """,
-    # policy budgets: one row per request let through to the phone (what it reserved, and whether the phone
-    # spent it), kept 24 h; and the audit rows of one kind found without a scan (the policy file's last attestation)
+    # policy budgets: one row per request let through to the phone while policies exist (what it reserved, and
+    # whether the phone spent it), kept 24 h; and the audit rows of one kind found without a scan (the policy file's last attestation)
     """
     CREATE TABLE budget_uses (
         id INTEGER PRIMARY KEY,
