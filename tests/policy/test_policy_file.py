@@ -142,3 +142,14 @@ async def test_a_full_budget_table_refuses_under_a_policy_and_records_nothing_wi
     assert ask(companion) is None  # no policy applies to it: let through, not recorded
     companion.set_policy(None, max_requests_per_hour=100)
     assert refused_rule(companion) == "rate_limit"
+
+
+async def test_decode_gets_the_policy_warnings(companion):
+    from tests.policy.conftest import STRANGER
+    from walletsync.policy.interim_decode import decode_transaction
+
+    companion.set_policy(None, max_native_per_day=["0.1"], recipients=[FRIEND])
+    decoded = decode_transaction({"to": STRANGER, "value": hex(ETH)}, "eip155:1", SmallRegistry())
+    warned = companion.policy_warnings(decoded, "eth_sendTransaction")
+    assert [w.code for w in warned.warnings] == ["recipient_not_allowed", "over_cap"]
+    assert warned.to_json()["warnings"][1]["message"].startswith("sending 1 ETH on Ethereum (eip155:1)")
