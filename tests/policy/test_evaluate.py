@@ -8,7 +8,7 @@ import pytest
 from eth_abi import encode
 
 from tests.policy.conftest import ETH, FRIEND, PHONE, STRANGER, USDC, SmallRegistry
-from walletsync.decode.model import NATIVE, OVER_CAP, RECIPIENT_NOT_ALLOWED
+from walletsync.decode.model import NATIVE, OVER_CAP, RECIPIENT_NOT_ALLOWED, Call, ChainRef, Decoded
 from walletsync.policy.evaluate import (
     DAY,
     HOUR,
@@ -222,3 +222,14 @@ def test_truncated_or_garbage_calldata_is_an_unknown_function_not_a_crash(data):
     decoded = decode_transaction({"to": USDC, "data": data}, "eip155:1", REGISTRY)
     assert decoded is not None
     assert all(e.asset != USDC for e in decoded.effects)
+
+
+def test_a_function_only_named_by_a_selector_list_is_still_one_walletsync_cannot_count():
+    """Decoding may name ``increaseAllowance`` from its selector list without reading its effects: the policy
+    treats it as unread whatever the warnings say."""
+    call = Call(USDC, 0, "increaseAllowance(address,uint256)", "0x39509351", (), "increaseAllowance", "0x39509351")
+    decoded = Decoded("transaction", "increaseAllowance", ChainRef("eip155:1", None, None), (call,))
+    request = Request(SESSION, "eth_sendTransaction", "eip155:1", decoded)
+    assert evaluate(session_policy(Policy(token_caps=(USDC_CAP,))), request, [], NOW, REGISTRY).rule == "token_cap"  # type: ignore[union-attr]
+    allow = session_policy(Policy(recipients=frozenset({FRIEND})))
+    assert evaluate(allow, request, [], NOW, REGISTRY).rule == "recipient_not_allowed"  # type: ignore[union-attr]

@@ -194,12 +194,40 @@ class _Reading:
         native = max(native_sent, value)
         if native:
             amounts = {(request.chain_id, NATIVE): native, **amounts}
-        unread: list[str] = []
-        if any(w.code == UNKNOWN_FUNCTION for w in decoded.warnings):
-            assets = {e.asset for e in decoded.effects}
-            unread = [c.to for c in calls if c.to is not None and c.selector is not None and c.to not in assets]
-            unread = list(dict.fromkeys(unread))
-        return cls(True, amounts, tuple(unlimited), tuple(dict.fromkeys(parties)), tuple(unread))
+        unread = [c.to for c in calls if c.to is not None and _unread(c)]
+        if any(w.code == UNKNOWN_FUNCTION for w in decoded.warnings) and not unread:
+            unread = [c.to for c in calls if c.to is not None and c.selector is not None]
+        return cls(True, amounts, tuple(unlimited), tuple(dict.fromkeys(parties)), tuple(dict.fromkeys(unread)))
+
+
+READ_FUNCTIONS = frozenset(
+    {
+        "transfer",
+        "transferFrom",
+        "safeTransferFrom",
+        "safeBatchTransferFrom",
+        "approve",
+        "setApprovalForAll",
+        "permit",
+        "multicall",
+        "aggregate",
+        "aggregate3",
+        "aggregate3Value",
+        "tryAggregate",
+        "blockAndAggregate",
+        "tryBlockAndAggregate",
+        "deposit",
+        "withdraw",
+    }
+)
+"""Functions whose effects decoding reads (the issue's list): a call to any other function, even one a selector
+list names (``increaseAllowance``), is one walletsync cannot count."""
+
+
+def _unread(call: Call) -> bool:
+    if call.selector is None:
+        return False
+    return call.function is None or call.function.partition("(")[0] not in READ_FUNCTIONS
 
 
 _NOUN = {"approve": "approval", "permit": "permit", "approve_all": "approval", "send": "transfer"}
