@@ -13,7 +13,7 @@ from typing import Any
 
 from walletsync.decode.model import Decoded
 from walletsync.policy.evaluate import DAY, Request, warnings
-from walletsync.policy.model import ALL, Policy
+from walletsync.policy.model import ALL, Policies, Policy
 from walletsync.protocol.namespaces import granted_chains
 from walletsync.service.policies import PolicyGate
 from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
@@ -124,8 +124,7 @@ class PolicyMethods:
         record = self.resolve(ref) if ref else None
         with self.db.transaction():
             if record is None and not all_sessions:
-                status = self.policies.file.status()
-                self.policies.file.write(type(status.policies)(), "clear", None, scope="every")
+                self.policies.file.write(Policies(), "clear", None, scope="every")
             else:
                 status = self._attested_status()
                 changed = status.policies.with_policy(record.topic if record else ALL, None)
