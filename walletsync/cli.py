@@ -12,12 +12,26 @@ import os
 import sys
 
 from walletsync import __version__
-from walletsync.commands import about, audit, devices, lock, pair, phone, policy, relay, sessions, sign, sync
+from walletsync.commands import (
+    about,
+    audit,
+    chains,
+    decode,
+    devices,
+    lock,
+    pair,
+    phone,
+    policy,
+    relay,
+    sessions,
+    sign,
+    sync,
+)
 from walletsync.commands.common import companion_options
 from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
-COMMANDS = [relay, phone, lock]
+COMMANDS = [relay, phone, lock, decode, chains]
 COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync, policy]
 
 

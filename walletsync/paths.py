@@ -16,11 +16,16 @@ PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600
 
 
 def data_dir(override: str | os.PathLike | None = None) -> Path:
-    chosen = override or os.environ.get("WALLETSYNC_HOME") or platformdirs.user_data_dir("walletsync", appauthor=False)
-    path = Path(chosen).expanduser()
+    path = data_dir_path(override)
     path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR)
     make_private(path)
     return path
+
+
+def data_dir_path(override: str | os.PathLike | None = None) -> Path:
+    """Where the data dir is, without making it: for readers that need nothing there (the chain registry)."""
+    chosen = override or os.environ.get("WALLETSYNC_HOME") or platformdirs.user_data_dir("walletsync", appauthor=False)
+    return Path(chosen).expanduser()
 
 
 def make_private(directory: Path) -> None:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 
+from walletsync.chains.user import Additions
 from walletsync.names import local_name
 from walletsync.service import (
     AuditEntry,
@@ -17,6 +18,7 @@ from walletsync.service import (
     Event,
     LinkOffer,
     PairingOffer,
+    Registry,
     RelayChoice,
     RequestOutcome,
     RequestRecord,
@@ -109,6 +111,12 @@ class FakeCompanion:
 
     def clock(self) -> float:
         return NOW
+
+    additions = Additions()
+    """The user's chains and tokens: the fake's registry is the bundled one with these."""
+
+    def registry(self) -> Registry:
+        return Registry(self.additions)
 
     def sessions(self, limit: int | None = None) -> list[SessionRecord]:
         return list(self._sessions[:limit])

@@ -48,7 +48,9 @@ async def test_enter_shows_the_session_up_close(companion, paired):
         assert "py-wallet · https://py-wallet.example" in shown
         assert "active · expires in 6d" in shown and "no pending requests" in shown
         assert (
-            "chains    eip155:1" in shown and "methods   personal_sign" in shown and f"eip155:1:{TEST_ADDRESS}" in shown
+            "chains    Ethereum (eip155:1)" in shown
+            and "methods   personal_sign" in shown
+            and f"eip155:1:{TEST_ADDRESS}" in shown
         )
         assert rows(app, "#detail-requests") == []
         assert [row[1] for row in rows(app, "#detail-audit")][-2:] == ["session settled", "proposal approved"]
@@ -68,7 +70,7 @@ async def test_detail_follows_a_request_as_it_happens(companion, paired):
         try:
             await until(pilot, lambda: rows(app, "#detail-requests"), what="the request row")
             method, chain, sent, state, recovered, reason = rows(app, "#detail-requests")[0]
-            assert (method, chain, state[:9], recovered) == ("personal_sign", "eip155:1", "waiting ·", "—")
+            assert (method, chain, state[:9], recovered) == ("personal_sign", "Ethereum (eip155:1)", "waiting ·", "—")
             assert "1 pending request" in summary(app)
 
             await answer_next_request(wallet)

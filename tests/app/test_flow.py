@@ -48,7 +48,7 @@ async def test_pair_rename_revoke(companion):
             assert "Paired py-wallet (peer: py-wallet)" in seen
             assert topic == companion.sessions()[0].topic
             assert cell(app, topic, "peer") == "py-wallet" and cell(app, topic, "status") == "active"
-            assert "eip155:1" in cell(app, topic, "chains")
+            assert "Ethereum" in cell(app, topic, "chains")
             await until(
                 pilot, lambda: "link up" in str(app.screen.query_one("#status-bar", Static).render()), what="link up"
             )

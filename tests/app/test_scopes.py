@@ -30,7 +30,7 @@ async def test_new_scopes_make_a_new_qr_that_asks_for_them(companion):
             what="a pairing offer",
         )
         pairing, first = app.screen, app.screen.offer
-        assert "Asks for eip155:1 · methods: personal_sign" in widget_text(app, "#pairing-scopes")
+        assert "Asks for Ethereum (eip155:1) · methods: personal_sign" in widget_text(app, "#pairing-scopes")
         await pilot.press("o")
         await until(pilot, lambda: isinstance(app.screen, ScopesScreen))
         chains = app.screen.query_one("#scopes-chains", Input)
@@ -52,7 +52,9 @@ async def test_new_scopes_make_a_new_qr_that_asks_for_them(companion):
             what="a new URI",
         )
         await pilot.pause()
-        assert "Asks for eip155:1, eip155:137" in " ".join(widget_text(app, "#pairing-scopes").split())
+        assert "Asks for Ethereum (eip155:1), Polygon (eip155:137)" in " ".join(
+            widget_text(app, "#pairing-scopes").split()
+        )
         uri = pairing.offer.uri
         assert decode_qr(app) == [uri]
 

@@ -20,7 +20,7 @@ ETH = 10**18
 
 
 class SmallRegistry:
-    """A registry that knows Ethereum and USDC: what the policies need, without the bundled lists."""
+    """A registry that knows Ethereum and USDC alone (the pure tests' own; the companion reads the bundled one)."""
 
     def chain(self, chain_id: str) -> Chain | None:
         return Chain("eip155:1", "Ethereum", "ETH") if chain_id == "eip155:1" else None
@@ -50,7 +50,6 @@ async def with_phone(
 ) -> AsyncIterator[tuple[Companion, SessionRecord, PhoneProcess]]:
     """A started companion on ``home``, a reference phone paired with it, and their session; all closed after."""
     companion = await Companion.open(Config(data_dir=str(home), relay=relay_url), clock=clock or Clock())
-    companion.policies.lookup = SmallRegistry()
     phone: PhoneProcess | None = None
     try:
         await companion.start()

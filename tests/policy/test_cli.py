@@ -37,7 +37,7 @@ async def test_set_show_and_a_refused_sign_exit_1_with_the_rule(cli, anvil):
         assert out.returncode == 1
         error = json.loads(out.stdout)["error"]
         assert error["code"] == "policy_refused" and error["rule"] == "native_cap"
-        assert "0.04 left" in error["message"]
+        assert "sending 0.06 ETH on Ethereum (eip155:1)" in error["message"] and "0.04 ETH left" in error["message"]
         text = cli.run("sign", "phone", "--tx", pay(6 * ETH // 100))
         assert text.returncode == 1 and "refused by policy (native_cap)" in text.stderr
         refusals = [r for r in cli.json("audit") if r["kind"] == "request_refused_by_policy"]
@@ -78,8 +78,10 @@ async def test_a_hand_edit_takes_effect_only_once_attested(cli):
 async def test_clearing_and_the_errors_that_name_the_fix(cli):
     session, phone = await paired(cli, name="phone")
     try:
-        error = cli.json("policy", "set", "phone", "--max-token-per-day", "USDC=500", ok=False)["error"]
+        error = cli.json("policy", "set", "phone", "--max-token-per-day", "NOSUCHTOKEN=500", ok=False)["error"]
         assert error["code"] == "unknown_token" and "walletsync chains token add" in error["message"]
+        usdc = cli.json("policy", "set", "phone", "--max-token-per-day", "500 USDC")["policy"]["max_token_per_day"]
+        assert usdc == [{"chain": "eip155:1", "token": USDC, "symbol": "USDC", "decimals": 6, "per_day": "500"}]
         error = cli.json("policy", "set", "phone", "--max-native-per-day", "0.1.2", ok=False)["error"]
         assert error["code"] == "bad_amount"
         assert "rule" not in error  # other errors keep their two fields

@@ -9,6 +9,8 @@ from eth_abi import encode
 
 from tests.policy.conftest import ETH, FRIEND, PHONE, STRANGER, USDC, SmallRegistry
 from walletsync.decode.model import NATIVE, OVER_CAP, RECIPIENT_NOT_ALLOWED, Call, ChainRef, Decoded
+from walletsync.decode.transaction import decode_transaction
+from walletsync.decode.typed_data import decode_typed_data
 from walletsync.policy.evaluate import (
     DAY,
     HOUR,
@@ -19,7 +21,6 @@ from walletsync.policy.evaluate import (
     evaluate,
     warnings,
 )
-from walletsync.policy.interim_decode import decode_transaction, decode_typed_data
 from walletsync.policy.model import NativeCap, Policies, Policy, TokenCap
 from walletsync.service.policies import decoded_request
 
@@ -36,13 +37,13 @@ def calldata(selector: str, types: list[str], values: list) -> str:
 
 def send(value: int, to: str = FRIEND, session: str = SESSION) -> Request:
     tx = {"from": PHONE, "to": to, "value": hex(value)}
-    return Request(session, "eth_sendTransaction", "eip155:1", decode_transaction(tx, "eip155:1", REGISTRY))
+    return Request(session, "eth_sendTransaction", "eip155:1", decode_transaction(tx, "eip155:1", REGISTRY, now=NOW))
 
 
 def token_call(data: str, token: str = USDC) -> Request:
     tx = {"from": PHONE, "to": token, "data": data}
     return Request(
-        SESSION, "eth_sendTransaction", "eip155:1", decode_transaction(tx, "eip155:1", REGISTRY, account=PHONE)
+        SESSION, "eth_sendTransaction", "eip155:1", decode_transaction(tx, "eip155:1", REGISTRY, account=PHONE, now=NOW)
     )
 
 
@@ -138,16 +139,29 @@ def test_an_approval_and_a_permit_count_their_allowance():
     assert evaluate(caps, approve(500 * 10**6), [], NOW, REGISTRY) == Reservation({("eip155:1", USDC): 500 * 10**6})
     assert isinstance(evaluate(caps, approve(500 * 10**6 + 1), [], NOW, REGISTRY), Refusal)
     permit = {
-        "types": {"EIP712Domain": [], "Permit": []},
+        "types": {
+            "EIP712Domain": [
+                {"name": "name", "type": "string"},
+                {"name": "chainId", "type": "uint256"},
+                {"name": "verifyingContract", "type": "address"},
+            ],
+            "Permit": [
+                {"name": "owner", "type": "address"},
+                {"name": "spender", "type": "address"},
+                {"name": "value", "type": "uint256"},
+                {"name": "nonce", "type": "uint256"},
+                {"name": "deadline", "type": "uint256"},
+            ],
+        },
         "primaryType": "Permit",
         "domain": {"name": "USD Coin", "chainId": 1, "verifyingContract": USDC},
         "message": {"owner": PHONE, "spender": FRIEND, "value": str(600 * 10**6), "nonce": 0, "deadline": 2**40},
     }
-    decoded = decode_typed_data(permit, "eip155:1", REGISTRY)
+    decoded = decode_typed_data(permit, "eip155:1", REGISTRY, now=NOW)
     refused = evaluate(caps, Request(SESSION, "eth_signTypedData_v4", "eip155:1", decoded), [], NOW, REGISTRY)
     assert isinstance(refused, Refusal) and refused.rule == "token_cap"
     params = [PHONE, json.dumps(permit)]
-    assert decoded_request("eth_signTypedData_v4", params, "eip155:1", PHONE, REGISTRY) == decoded
+    assert decoded_request("eth_signTypedData_v4", params, "eip155:1", PHONE, REGISTRY, NOW) == decoded
 
 
 def test_the_allowlist_applies_to_the_native_recipient_the_token_recipient_and_the_spender():
@@ -165,16 +179,19 @@ def test_the_allowlist_applies_to_the_native_recipient_the_token_recipient_and_t
     refused = evaluate(allow, unknown, [], NOW, REGISTRY)
     assert isinstance(refused, Refusal) and "cannot read" in refused.message
     creation = {"from": PHONE, "value": "0x1", "data": "0x6000"}
-    decoded = decode_transaction(creation, "eip155:1", REGISTRY)
+    decoded = decode_transaction(creation, "eip155:1", REGISTRY, now=NOW)
     refused = evaluate(allow, Request(SESSION, "eth_sendTransaction", "eip155:1", decoded), [], NOW, REGISTRY)
     assert isinstance(refused, Refusal) and refused.rule == "recipient_not_allowed"
 
 
-def test_an_unreadable_call_on_a_capped_token_is_refused():
+def test_an_unreadable_call_on_a_capped_token_is_refused_and_increase_allowance_counts():
     caps = session_policy(Policy(token_caps=(USDC_CAP,)))
-    increase = token_call(calldata("39509351", ["address", "uint256"], [FRIEND, 10**30]))
-    refused = evaluate(caps, increase, [], NOW, REGISTRY)
+    unknown = token_call(calldata("deadbeef", ["address", "uint256"], [FRIEND, 1]))
+    refused = evaluate(caps, unknown, [], NOW, REGISTRY)
     assert isinstance(refused, Refusal) and refused.rule == "token_cap" and "cannot read" in refused.message
+    increase = token_call(calldata("39509351", ["address", "uint256"], [FRIEND, 501 * 10**6]))
+    refused = evaluate(caps, increase, [], NOW, REGISTRY)
+    assert isinstance(refused, Refusal) and refused.rule == "token_cap" and "501 USDC" in refused.message
 
 
 def test_chains_methods_and_the_rate():
@@ -182,7 +199,7 @@ def test_chains_methods_and_the_rate():
         Policy(chains=frozenset({"eip155:1"}), methods=frozenset({"personal_sign"}), max_requests_per_hour=2)
     )
     message = Request(
-        SESSION, "personal_sign", "eip155:1", decoded_request("personal_sign", [], "eip155:1", PHONE, REGISTRY)
+        SESSION, "personal_sign", "eip155:1", decoded_request("personal_sign", [], "eip155:1", PHONE, REGISTRY, NOW)
     )
     assert evaluate(policy, message, [], NOW, REGISTRY) == Reservation({})
     other_chain = Request(SESSION, "personal_sign", "eip155:137", message.decoded)
@@ -196,7 +213,7 @@ def test_chains_methods_and_the_rate():
 
 def test_a_method_walletsync_cannot_read_is_refused_by_a_policy_that_counts_value():
     raw = Request(
-        SESSION, "eth_sign", "eip155:1", decoded_request("eth_sign", [PHONE, "0x00"], "eip155:1", PHONE, REGISTRY)
+        SESSION, "eth_sign", "eip155:1", decoded_request("eth_sign", [PHONE, "0x00"], "eip155:1", PHONE, REGISTRY, NOW)
     )
     assert evaluate(session_policy(Policy()), raw, [], NOW, REGISTRY).rule == "unreadable_request"  # type: ignore[union-attr]
     lenient = session_policy(Policy(allow_unlimited_approvals=True, max_requests_per_hour=5))
@@ -219,16 +236,16 @@ def test_policy_warnings_for_decode():
 
 @pytest.mark.parametrize("data", ["0x", "0xa9059cbb", "0xa9059cbb" + "ff" * 64, "0x095ea7b3" + "00" * 31])
 def test_truncated_or_garbage_calldata_is_an_unknown_function_not_a_crash(data):
-    decoded = decode_transaction({"to": USDC, "data": data}, "eip155:1", REGISTRY)
+    decoded = decode_transaction({"to": USDC, "data": data}, "eip155:1", REGISTRY, now=NOW)
     assert decoded is not None
     assert all(e.asset != USDC for e in decoded.effects)
 
 
 def test_a_function_only_named_by_a_selector_list_is_still_one_walletsync_cannot_count():
-    """Decoding may name ``increaseAllowance`` from its selector list without reading its effects: the policy
-    treats it as unread whatever the warnings say."""
-    call = Call(USDC, 0, "increaseAllowance(address,uint256)", "0x39509351", (), "increaseAllowance", "0x39509351")
-    decoded = Decoded("transaction", "increaseAllowance", ChainRef("eip155:1", None, None), (call,))
+    """Decoding may name ``mint`` from its selector list without reading its effects: the policy treats it as
+    unread whatever the warnings say."""
+    call = Call(USDC, 0, "mint(address,uint256)", "0x40c10f19", (), "mint", "0x40c10f19")
+    decoded = Decoded("transaction", "mint", ChainRef("eip155:1", None, None), (call,))
     request = Request(SESSION, "eth_sendTransaction", "eip155:1", decoded)
     assert evaluate(session_policy(Policy(token_caps=(USDC_CAP,))), request, [], NOW, REGISTRY).rule == "token_cap"  # type: ignore[union-attr]
     allow = session_policy(Policy(recipients=frozenset({FRIEND})))

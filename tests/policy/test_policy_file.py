@@ -11,7 +11,7 @@ import sqlite3
 
 import pytest
 
-from tests.policy.conftest import ETH, FRIEND, PHONE, SmallRegistry
+from tests.policy.conftest import ETH, FRIEND, PHONE
 from walletsync.policy.model import Policies, Policy
 from walletsync.service import Companion, Config, PolicyFileError, PolicyRefused, PolicyUnattested
 from walletsync.store.db import SessionRecord
@@ -35,7 +35,6 @@ RECORD = SessionRecord(
 @pytest.fixture
 async def companion(tmp_path):
     companion = await Companion.open(Config(data_dir=str(tmp_path / "home")), offline=True)
-    companion.policies.lookup = SmallRegistry()
     yield companion
     await companion.close()
 
@@ -146,10 +145,10 @@ async def test_a_full_budget_table_refuses_under_a_policy_and_records_nothing_wi
 
 async def test_decode_gets_the_policy_warnings(companion):
     from tests.policy.conftest import STRANGER
-    from walletsync.policy.interim_decode import decode_transaction
+    from walletsync.decode.transaction import decode_transaction
 
     companion.set_policy(None, max_native_per_day=["0.1"], recipients=[FRIEND])
-    decoded = decode_transaction({"to": STRANGER, "value": hex(ETH)}, "eip155:1", SmallRegistry())
+    decoded = decode_transaction({"to": STRANGER, "value": hex(ETH)}, "eip155:1", companion.registry(), now=0)
     warned = companion.policy_warnings(decoded, "eth_sendTransaction")
     assert [w.code for w in warned.warnings] == ["recipient_not_allowed", "over_cap"]
     assert warned.to_json()["warnings"][1]["message"].startswith("sending 1 ETH on Ethereum (eip155:1)")

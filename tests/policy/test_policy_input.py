@@ -8,7 +8,7 @@ import pytest
 from tests.policy.conftest import FRIEND, USDC, SmallRegistry
 from walletsync.chains.model import NoRegistry
 from walletsync.policy.model import NativeCap, PolicyFileError, TokenCap
-from walletsync.service import AmountError, UnknownToken
+from walletsync.service import BadAmount, UnknownToken
 from walletsync.service.policy_input import policy_from_input
 
 USDC_500 = TokenCap("eip155:1", USDC, "USDC", 6, "500")
@@ -33,7 +33,7 @@ def test_an_unknown_or_ambiguous_token_says_how_to_fix_it():
 
 
 def test_a_token_amount_with_more_decimals_than_the_token_is_an_error():
-    with pytest.raises(AmountError, match="more decimals"):
+    with pytest.raises(BadAmount, match="more decimals"):
         policy_from_input(SmallRegistry(), ["eip155:1"], max_token_per_day=["USDC=0.0000001"])
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from rich.text import Text
 
-from walletsync.service import AuditEntry, RequestRecord, SessionRecord
+from walletsync.service import AuditEntry, Registry, RequestRecord, SessionRecord
 from walletsync.text import clip as clip_text
 from walletsync.text import shown
 
@@ -82,8 +82,19 @@ def session_chains(record: SessionRecord) -> list[str]:
     return sorted(chains)
 
 
-def chains_of(record: SessionRecord) -> str:
-    return shown(", ".join(session_chains(record)))
+def chain_label(registry: Registry, chain_id: str, width: int | None = None) -> str:
+    """``Polygon (eip155:137)``, or the id of a chain the registry does not know; escaped (a phone chose the id)."""
+    return shown(registry.label(chain_id), width)
+
+
+def first_chain(record: SessionRecord, registry: Registry, width: int = 18) -> str:
+    """``Ethereum +1``: the session's first chain by its name alone (its id when the registry does not know it)
+    and how many more — a table's room; the detail shows every chain with its id. Safe to show."""
+    chains = session_chains(record)
+    if not chains:
+        return "—"
+    more = f" +{len(chains) - 1}" if len(chains) > 1 else ""
+    return shown(registry.name(chains[0]) or chains[0], width) + more
 
 
 def plain(value: Any, width: int | None = None) -> Text:
@@ -111,9 +122,12 @@ def _value(value: Any) -> str:
     return shown(value) if isinstance(value, str) else json.dumps(value)
 
 
-def audit_details(entry: AuditEntry) -> str:
-    """An audit row's data on one line, safe to show (give it to :func:`fit`)."""
-    return ", ".join(f"{key}={_value(value)}" for key, value in entry.data.items())
+def audit_details(entry: AuditEntry, registry: Registry | None = None) -> str:
+    """An audit row's data on one line, safe to show (give it to :func:`fit`); with a registry, its chain by name."""
+    return ", ".join(
+        f"{key}={chain_label(registry, value) if key == 'chain_id' and registry and isinstance(value, str) else _value(value)}"
+        for key, value in entry.data.items()
+    )
 
 
 def phone_data(data: Any, width: int = 80) -> str:

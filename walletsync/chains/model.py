@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,18 @@ class Chain:
         """How every screen and command names the chain: ``Polygon (eip155:137)``."""
         return f"{self.name} ({self.id})"
 
+    def to_json(self) -> dict[str, Any]:
+        """The chain object of ``walletsync chains --json``."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "currency": self.currency,
+            "decimals": self.decimals,
+            "explorers": list(self.explorers),
+            "rpcs": list(self.rpcs),
+            "user": self.user,
+        }
+
 
 @dataclass(frozen=True)
 class Token:
@@ -41,6 +53,17 @@ class Token:
     def label(self) -> str:
         """``USDC 0xA0b8…eB48``: the symbol and the address cut in the middle (never the symbol alone)."""
         return f"{self.symbol} {self.address[:6]}…{self.address[-4:]}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The token object of ``walletsync chains token list --json``."""
+        return {
+            "chain_id": self.chain_id,
+            "address": self.address,
+            "symbol": self.symbol,
+            "decimals": self.decimals,
+            "name": self.name,
+            "user": self.user,
+        }
 
 
 class Lookup(Protocol):

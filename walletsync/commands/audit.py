@@ -29,6 +29,23 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     audit.set_defaults(run=run)
 
 
+CHAIN_CELLS = 48
+
+
+def chain_of(entry) -> str | None:
+    """The chain an audit row names (a request's), if any: ``chain_id`` in its data."""
+    chain = entry.data.get("chain_id")
+    return chain if isinstance(chain, str) else None
+
+
+def row_document(row, registry) -> dict:
+    """An audit row's JSON (its signed fields unchanged), with ``chain_name`` added when it names a chain."""
+    document = row.to_json()
+    if (chain := chain_of(row.entry)) is not None:
+        document["chain_name"] = registry.name(chain)
+    return document
+
+
 def run(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_companion(args, connect=False) as companion:
@@ -63,17 +80,19 @@ def run(args: argparse.Namespace) -> int:
                 return 0
             rows = companion.group_audit(args.target)
             names = {s.topic: s.name for s in companion.sessions()}
+            registry = companion.registry()
             grouped = any(not r.this_device for r in rows)
             text = (
                 "\n".join(
                     f"{r.entry.seq:>5}  {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(r.entry.ts / 1000))}  "
                     + (f"{shown(r.device_name, 12):<12}  " if grouped else "")
                     + f"{r.entry.kind:<26} {shown(names.get(r.entry.session or '', '-'), MAX_CELLS)}"
+                    + (f"  on {shown(registry.label(chain), CHAIN_CELLS)}" if (chain := chain_of(r.entry)) else "")
                     for r in rows
                 )
                 or "The audit log is empty."
             )
-            emit_json(args, [r.to_json() for r in rows], text)
+            emit_json(args, [row_document(r, registry) for r in rows], text)
             return 0
 
     return asyncio.run(main())

@@ -8,7 +8,7 @@ import sys
 
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
-from walletsync.commands.sessions import describe
+from walletsync.commands.sessions import chain_labels, chain_names, describe, session_document
 from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS
 
 
@@ -47,6 +47,7 @@ async def _pair(args: argparse.Namespace) -> int:
 
     async with open_companion(args) as companion:
         offer = await companion.pair(chains=args.chains, methods=args.methods, events=args.events, name=args.name)
+        registry = companion.registry()
         relay = companion.relay
         assert relay is not None  # pair opens the companion online
         if args.json:
@@ -58,9 +59,11 @@ async def _pair(args: argparse.Namespace) -> int:
                 expires_at=offer.expires_at,
                 relay=relay.url,
                 relay_kind=relay.kind,
+                chain_names=chain_names(registry, list(args.chains)),
             )
         else:
             print(f"Relay: {relay.describe()}")
+            print(f"Asks for {chain_labels(registry, list(args.chains), limit=len(args.chains))}")
             if not args.no_qr:
                 print(terminal_qr(offer.uri, color=sys.stdout.isatty(), quiet_zone=2))
             print(offer.uri)
@@ -76,5 +79,5 @@ async def _pair(args: argparse.Namespace) -> int:
             )
         timeout = args.timeout if args.timeout is not None else max(1.0, offer.expires_at - companion.clock())
         session = await companion.wait_for_session(offer.proposal_id, timeout)
-        emit(args, f"Paired {describe(session)}", event="session", **session.to_json())
+        emit(args, f"Paired {describe(session, registry)}", event="session", **session_document(session, registry))
     return 0

@@ -14,9 +14,9 @@ from walletsync.names import MAX_CELLS
 from walletsync.text import cells, pad, shown
 
 if TYPE_CHECKING:
-    from walletsync.service import SessionRecord
+    from walletsync.service import Registry, SessionRecord
 
-PEER_CELLS, URL_CELLS, ACCOUNT_CELLS = 40, 60, 110
+PEER_CELLS, URL_CELLS, ACCOUNT_CELLS, CHAIN_CELLS = 40, 60, 110, 48
 """How much of what the phone chose a line shows (``--json`` has all of it)."""
 ACCOUNTS_LISTED = 4
 
@@ -35,11 +35,38 @@ BEYOND_MARK = "!"
 """Marks a session whose phone granted chains, methods or events the user never asked for."""
 
 
-def describe(s: SessionRecord) -> str:
+def session_chains(s: SessionRecord) -> list[str]:
+    """The chains of a session: those of its accounts and those its namespaces list (ids the phone chose)."""
+    chains = {":".join(a.split(":")[:2]) for a in s.accounts}
+    for namespace in s.namespaces.values():
+        chains.update(c for c in namespace.get("chains") or [] if isinstance(c, str))
+    return sorted(chains)
+
+
+def chain_labels(registry: Registry, chains: list[str], limit: int = ACCOUNTS_LISTED) -> str:
+    """``Ethereum (eip155:1), Polygon (eip155:137)``: each chain by name (an unknown one by its id, escaped)."""
+    return _listed([registry.label(c) for c in chains], CHAIN_CELLS, limit)
+
+
+def chain_names(registry: Registry, chains: list[str]) -> dict[str, str | None]:
+    """What ``--json`` documents add beside a session's chain ids: each one's name, None when unknown."""
+    return {chain: registry.name(chain) for chain in chains}
+
+
+def session_document(s: SessionRecord, registry: Registry) -> dict:
+    """The DESIGN.md session object, with ``chain_names`` added."""
+    return {**s.to_json(), "chain_names": chain_names(registry, session_chains(s))}
+
+
+def describe(s: SessionRecord, registry: Registry) -> str:
     accounts = _listed(s.accounts, ACCOUNT_CELLS) or "no accounts"
+    chains = chain_labels(registry, session_chains(s)) or "no chains"
     beyond = s.beyond_request
     extra = f"; granted beyond your request: {beyond.summary()}" if beyond else ""
-    return f"{quoted(s.name, MAX_CELLS)} ({peer_of(s)}) — topic {s.topic[:8]}, {s.status}, accounts {accounts}{extra}"
+    return (
+        f"{quoted(s.name, MAX_CELLS)} ({peer_of(s)}) — topic {s.topic[:8]}, {s.status}, on {chains}, "
+        f"accounts {accounts}{extra}"
+    )
 
 
 def _expiry(s: SessionRecord) -> str:
@@ -61,15 +88,16 @@ def _short_accounts(accounts: list[str], limit: int = 2) -> str:
     return ", ".join(shown(a.rsplit(":", 1)[-1][:10], 10) + "…" for a in accounts[:limit]) + more
 
 
-def table(records: list[SessionRecord]) -> str:
+def table(records: list[SessionRecord], registry: Registry) -> str:
     if not records:
         return "No sessions yet: run 'walletsync pair'."
-    rows = [("NAME", "PEER", "ACCOUNTS", "EXPIRES", "TOPIC")]
+    rows = [("NAME", "PEER", "ACCOUNTS", "CHAINS", "EXPIRES", "TOPIC")]
     notes = []
     for s in records:
         accounts = _short_accounts(s.accounts) or "-"
+        chains = chain_labels(registry, session_chains(s), limit=2) or "-"
         name = shown(s.name, MAX_CELLS) + (f" {BEYOND_MARK}" if s.beyond_request else "")
-        rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, _expiry(s), s.topic[:8]))
+        rows.append((name, shown(s.peer.get("name") or "?", PEER_CELLS), accounts, chains, _expiry(s), s.topic[:8]))
         if s.beyond_request:
             notes.append(
                 f"{BEYOND_MARK} {shown(s.name, MAX_CELLS)}: granted beyond your request: {s.beyond_request.summary()}"
@@ -127,7 +155,7 @@ def _run(args: argparse.Namespace, handler, *, connect: bool = True, offline_ok:
 
 
 async def _sessions(args, companion) -> int:
-    records = companion.sessions()
+    records, registry = companion.sessions(), companion.registry()
     also = companion.also_named() if companion.in_group else {}
     notes = [
         f"{shown(s.name, MAX_CELLS)} was also named "
@@ -137,18 +165,21 @@ async def _sessions(args, companion) -> int:
     ]
     if args.json:
         documents = [
-            {**s.to_json(), **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {})}
+            {
+                **session_document(s, registry),
+                **({"also_named": [n for n, _ in also[s.topic]]} if s.topic in also else {}),
+            }
             for s in records
         ]
         emit_json(args, documents, "")
     else:
-        print("\n".join([table(records), *notes]), flush=True)
+        print("\n".join([table(records, registry), *notes]), flush=True)
     return 0
 
 
 async def _rename(args, companion) -> int:
-    record = companion.rename(args.session, args.name)
-    emit_json(args, record.to_json(), f"Renamed to {describe(record)}")
+    record, registry = companion.rename(args.session, args.name), companion.registry()
+    emit_json(args, session_document(record, registry), f"Renamed to {describe(record, registry)}")
     if companion.in_group:
         await share_with_devices(args)
     return 0
@@ -158,7 +189,7 @@ async def _extend(args, companion) -> int:
     record = await companion.extend(args.session)
     emit_json(
         args,
-        record.to_json(),
+        session_document(record, companion.registry()),
         f"Extended {quoted(record.name)}: expires {time.strftime('%Y-%m-%d %H:%M', time.localtime(record.expiry))}",
     )
     return 0
@@ -168,7 +199,7 @@ async def _ping(args, companion) -> int:
     record, seconds = await companion.ping(args.session)
     emit_json(
         args,
-        {**record.to_json(), "rtt_ms": round(seconds * 1000, 1)},
+        {**session_document(record, companion.registry()), "rtt_ms": round(seconds * 1000, 1)},
         f"{quoted(record.name)} answered in {seconds * 1000:.0f} ms",
     )
     return 0
@@ -177,7 +208,9 @@ async def _ping(args, companion) -> int:
 async def _revoke(args, companion) -> int:
     records = await companion.revoke_all() if args.all else [await companion.revoke(args.session)]
     if args.json:
-        emit_json(args, [r.to_json() for r in records] if args.all else records[0].to_json(), "")
+        registry = companion.registry()
+        documents = [session_document(r, registry) for r in records]
+        emit_json(args, documents if args.all else documents[0], "")
     else:
         print("\n".join(f"Revoked {quoted(r.name)} ({r.topic[:8]})" for r in records) or "No active sessions.")
     return 0

@@ -59,23 +59,44 @@ def run(args: argparse.Namespace) -> int:
                 timeout=args.timeout,
                 rpc_url=args.rpc,
             )
-        emit_json(args, outcome.to_json(), text_of(outcome))
+            registry = companion.registry()
+        emit_json(args, document_of(outcome, registry), text_of(outcome, registry))
         return 0 if outcome.ok else 1
 
     return asyncio.run(main())
 
 
-def text_of(outcome) -> str:
+def explorer_url(outcome, registry) -> str | None:
+    """The explorer's page for the transaction a phone says it sent (None for other methods, or no explorer)."""
+    if outcome.method != "eth_sendTransaction" or outcome.error is not None or outcome.chain_id is None:
+        return None
+    return registry.tx_url(outcome.chain_id, outcome.result)
+
+
+def document_of(outcome, registry) -> dict:
+    """The DESIGN.md ``sign`` document, with the chain (``chain_id``, ``chain_name``) and, for a transaction,
+    ``explorer_url`` added."""
+    document = outcome.to_json()
+    if outcome.chain_id is not None:
+        document.update(chain_id=outcome.chain_id, chain_name=registry.name(outcome.chain_id))
+    if (url := explorer_url(outcome, registry)) is not None:
+        document["explorer_url"] = url
+    return document
+
+
+def text_of(outcome, registry) -> str:
     """The answer for people: the phone's result and messages escaped, so they cannot forge the verdict line."""
     document, name = outcome.to_json(), quoted(outcome.session.name)
     if outcome.session_ended:
         return f"No answer: the session {name} ended before the phone answered ({shown(outcome.error['message'], MESSAGE_CELLS)})"
     if outcome.error is not None:
         return f"Rejected by {name}: {shown(outcome.error['message'], MESSAGE_CELLS)} (code {shown(outcome.error['code'])})"
+    url = explorer_url(outcome, registry)
+    on = f"\non {shown(registry.label(outcome.chain_id))}: {url}" if url else ""
     if document["verified"]:
         signer = f" by {shown(document['recovered'])}" if document.get("recovered") else ""
-        return f"{shown(outcome.result)}\nverified{signer} ({shown(document.get('reason', 'ok'))})"
+        return f"{shown(outcome.result)}{on}\nverified{signer} ({shown(document.get('reason', 'ok'))})"
     return (
-        f"{shown(outcome.result)}\nNOT VERIFIED: {shown(document.get('reason'))} "
+        f"{shown(outcome.result)}{on}\nNOT VERIFIED: {shown(document.get('reason'))} "
         f"(session account {shown(document.get('account'))}, recovered {shown(document.get('recovered'))})"
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from walletsync.errors import WalletsyncError
+
 # Warning codes: stable, part of the JSON contract.
 UNLIMITED_APPROVAL = "unlimited_approval"
 APPROVAL_FOR_ALL = "approval_for_all"
@@ -24,6 +26,14 @@ CONTRACT_CREATION = "contract_creation"
 
 NATIVE = "native"
 """The ``asset`` of an effect on the chain's own currency."""
+
+
+class Undecodable(WalletsyncError):
+    """The request is not a transaction or typed data decoding can read (not an object, a field of the wrong
+    kind, nesting beyond the bounds); the text says what. Calldata that does not decode is no error: it is
+    shown as "unknown"."""
+
+    code = "undecodable"
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from walletsync.chains.model import Lookup, NoRegistry
+from walletsync.decode.amounts import format_amount
 from walletsync.decode.model import (
     NATIVE,
     OVER_CAP,
@@ -38,8 +39,7 @@ from walletsync.decode.model import (
     Effect,
     RequestWarning,
 )
-from walletsync.policy.amounts import floor_amount, format_amount
-from walletsync.policy.model import ALL, EVERY_CHAIN, Policies, Policy, TokenCap
+from walletsync.policy.model import ALL, EVERY_CHAIN, Policies, Policy, TokenCap, floor_amount
 
 HOUR, DAY = 3600, 86400
 MAX_ASSETS = 16
@@ -200,34 +200,14 @@ class _Reading:
         return cls(True, amounts, tuple(unlimited), tuple(dict.fromkeys(parties)), tuple(dict.fromkeys(unread)))
 
 
-READ_FUNCTIONS = frozenset(
-    {
-        "transfer",
-        "transferFrom",
-        "safeTransferFrom",
-        "safeBatchTransferFrom",
-        "approve",
-        "setApprovalForAll",
-        "permit",
-        "multicall",
-        "aggregate",
-        "aggregate3",
-        "aggregate3Value",
-        "tryAggregate",
-        "blockAndAggregate",
-        "tryBlockAndAggregate",
-        "deposit",
-        "withdraw",
-    }
-)
-"""Functions whose effects decoding reads (the issue's list): a call to any other function, even one a selector
-list names (``increaseAllowance``), is one walletsync cannot count."""
-
-
 def _unread(call: Call) -> bool:
+    """Whether decoding did not read this call's effects: a function outside its table of known functions, even
+    one a selector list names (``permitTransferFrom``), or one whose arguments did not decode."""
+    from walletsync.decode.functions import FUNCTIONS
+
     if call.selector is None:
         return False
-    return call.function is None or call.function.partition("(")[0] not in READ_FUNCTIONS
+    return call.function is None or call.selector.lower() not in FUNCTIONS
 
 
 _NOUN = {"approve": "approval", "permit": "permit", "approve_all": "approval", "send": "transfer"}

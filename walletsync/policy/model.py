@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from walletsync import eth
+from walletsync.decode.amounts import BadAmount, parse_amount
 from walletsync.errors import WalletsyncError
-from walletsync.policy.amounts import AmountError, parse_amount
 
 FORMAT = 1
 ALL = "all"
@@ -278,7 +278,7 @@ def _amount(value: Any, decimals: int, where: str) -> str:
         raise PolicyFileError(f'{where}.per_day must be an amount in quotes, like "0.1"')
     try:
         parse_amount(value, decimals)
-    except AmountError as exc:
+    except BadAmount as exc:
         raise PolicyFileError(f"{where}.per_day: {exc}") from None
     return value
 
@@ -304,3 +304,10 @@ def _token_cap(data: Any, where: str) -> TokenCap:
         raise PolicyFileError(f"{where}.symbol must be text of at most 32 characters")
     token = address(data.get("token"), f"{where}.token")
     return TokenCap(chain, token, symbol or "token", decimals, _amount(data.get("per_day"), decimals, where))
+
+
+def floor_amount(text: str, decimals: int) -> int:
+    """``text`` in smallest units of a currency with ``decimals``, extra decimals cut off (rounded down, never
+    up): a native cap written for every chain, read with a chain that has fewer decimals, only gets stricter."""
+    whole, dot, fraction = text.strip().partition(".")
+    return parse_amount(whole + dot + fraction[:decimals] if decimals else whole or "0", decimals)

@@ -15,8 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
     from walletsync.audit import AuditEntry, AuditVerdict
+    from walletsync.chains.changes import BundledEntry, UnknownChain, UnknownToken
+    from walletsync.chains.model import Chain, Token
+    from walletsync.chains.registry import Registry
+    from walletsync.chains.user import BadChainEntry
+    from walletsync.decode.amounts import BadAmount
     from walletsync.localrelay import LocalRelayError
-    from walletsync.policy.amounts import AmountError
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
@@ -50,7 +54,14 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.service.policies import PolicyRefused
     from walletsync.service.policy_facade import PolicyView
     from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
-    from walletsync.service.policy_input import UnknownToken
+    from walletsync.service.registry import (
+        add_chain,
+        add_token,
+        chain_id_of,
+        load_registry,
+        remove_chain,
+        remove_token,
+    )
     from walletsync.service.relay_choice import ONLINE_TIMEOUT, PUBLIC_RELAY, RelayChoice, RelayKind, choose_relay
     from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, is_chain_id
     from walletsync.service.secrets_choice import lock_key_files
@@ -63,6 +74,13 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
 _WHERE = {
     "AuditEntry": "walletsync.audit",
     "AuditVerdict": "walletsync.audit",
+    "BadChainEntry": "walletsync.chains.user",
+    "BundledEntry": "walletsync.chains.changes",
+    "Chain": "walletsync.chains.model",
+    "Registry": "walletsync.chains.registry",
+    "Token": "walletsync.chains.model",
+    "UnknownChain": "walletsync.chains.changes",
+    "UnknownToken": "walletsync.chains.changes",
     "LocalRelayError": "walletsync.localrelay",
     "events": "walletsync.service.events",  # the module itself
     "CompanionAPI": "walletsync.service.api",
@@ -91,13 +109,18 @@ _WHERE = {
     "RevokedLocally": "walletsync.service.outcomes",
     "SessionInactive": "walletsync.service.outcomes",
     "SessionNotFound": "walletsync.service.outcomes",
-    "AmountError": "walletsync.policy.amounts",
+    "BadAmount": "walletsync.decode.amounts",
     "PolicyFileError": "walletsync.policy.model",
     "PolicyRefused": "walletsync.service.policies",
     "PolicyView": "walletsync.service.policy_facade",
     "PolicyStatus": "walletsync.service.policy_file",
     "PolicyUnattested": "walletsync.service.policy_file",
-    "UnknownToken": "walletsync.service.policy_input",
+    "add_chain": "walletsync.service.registry",
+    "add_token": "walletsync.service.registry",
+    "chain_id_of": "walletsync.service.registry",
+    "load_registry": "walletsync.service.registry",
+    "remove_chain": "walletsync.service.registry",
+    "remove_token": "walletsync.service.registry",
     "ONLINE_TIMEOUT": "walletsync.service.relay_choice",
     "PUBLIC_RELAY": "walletsync.service.relay_choice",
     "RelayChoice": "walletsync.service.relay_choice",
@@ -125,9 +148,12 @@ _WHERE = {
 
 __all__ = [
     "AmbiguousSession",
-    "AmountError",
     "AuditEntry",
     "AuditVerdict",
+    "BadAmount",
+    "BadChainEntry",
+    "BundledEntry",
+    "Chain",
     "ChainNotRequested",
     "Companion",
     "CompanionAPI",
@@ -153,6 +179,7 @@ __all__ = [
     "PolicyStatus",
     "PolicyUnattested",
     "PolicyView",
+    "Registry",
     "RelayChoice",
     "RelayKind",
     "RelayStatusChanged",
@@ -172,17 +199,25 @@ __all__ = [
     "Status",
     "StoreChanged",
     "SyncStatus",
+    "Token",
     "TransportError",
+    "UnknownChain",
     "UnknownToken",
     "UserRequest",
+    "add_chain",
+    "add_token",
+    "chain_id_of",
     "choose_relay",
     "events",
     "is_chain_id",
+    "load_registry",
     "lock_key_files",
     "phone_command",
     "read_input_file",
     "read_request",
     "relay_of_link",
+    "remove_chain",
+    "remove_token",
 ]
 
 

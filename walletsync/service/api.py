@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.chains.registry import Registry
 from walletsync.protocol.events import Event, RequestSent
 from walletsync.service.devices import DeviceRecord
 from walletsync.service.group_sync import SyncStatus
@@ -49,6 +50,9 @@ class CompanionAPI(Protocol):
 
     def verify_audit(self) -> AuditVerdict:
         """Whether the audit log is intact."""
+
+    def registry(self) -> Registry:
+        """The chain registry (names, currencies, explorer links) as config.json has it now."""
 
     def rename(self, ref: str, name: str) -> SessionRecord:
         """The session under its new local name."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from walletsync.service.events import RequestVerified
 from walletsync.service.journal import Journal
@@ -19,5 +20,5 @@ async def check_on_chain(
     verdict = (await asyncio.to_thread(lookup_transaction, rpc_url, outcome.result, account)).to_json()
     with db.transaction():
         journal.lookup_checked(outcome.session.topic, outcome.id, outcome.result, rpc_url, verdict)
-    checked = RequestOutcome(outcome.session, outcome.id, outcome.method, outcome.result, None, verdict, outcome.late)
+    checked = replace(outcome, error=None, verdict=verdict)
     return checked, RequestVerified(outcome.session.topic, outcome.id, verdict)

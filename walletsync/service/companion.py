@@ -17,17 +17,21 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from walletsync.audit import AuditEntry
 from walletsync.broadcast import Broadcast
+from walletsync.chains.model import Chain, Token
+from walletsync.chains.registry import Registry
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.uri import format_uri
+from walletsync.service import registry
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
@@ -88,7 +92,7 @@ class Companion(GroupMethods, PolicyMethods):
         self._events: Broadcast[ev.Event] = Broadcast()
         self.pairing_waiters = PairingWaiters(db)
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
-        self.policies = PolicyGate(home, db, self.journal.audit, secrets.identity.public_key, clock)
+        self.policies = PolicyGate(home, db, self.journal.audit, secrets.identity.public_key, clock, self.registry)
         self.group = DeviceGroup(db, secrets, clock, random)
         self.group_sync = GroupSync(
             db,
@@ -340,7 +344,7 @@ class Companion(GroupMethods, PolicyMethods):
         on_sent(sent)
         try:
             async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
-                return await outcome
+                return replace(await outcome, chain_id=chain)
         except TimeoutError:
             raise RequestTimeout(
                 f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
@@ -416,6 +420,39 @@ class Companion(GroupMethods, PolicyMethods):
                 f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
             ) from None
         return self._record(record.topic), time.monotonic() - started
+
+    # --- the chain registry ---------------------------------------------------------------------
+
+    def registry(self) -> Registry:
+        """The chain registry as config.json has it now (bundled lists read once per process; cheap to call again)."""
+        return registry.load_registry(self.home)
+
+    def add_chain(
+        self,
+        chain_id: str,
+        *,
+        name: str | None = None,
+        currency: str | None = None,
+        decimals: int | None = None,
+        explorers: list[str] | None = None,
+        rpcs: list[str] | None = None,
+    ) -> Chain:
+        """The chain as it reads once added, or changed where a field is given (None keeps what it has)."""
+        return registry.add_chain(
+            self.home, chain_id, name=name, currency=currency, decimals=decimals, explorers=explorers, rpcs=rpcs
+        )
+
+    def remove_chain(self, chain_id: str) -> tuple[Chain, Chain | None]:
+        """The user's chain removed, and the bundled one it falls back to (None for a chain of the user's own)."""
+        return registry.remove_chain(self.home, chain_id)
+
+    def add_token(self, chain_id: str, address: str, *, symbol: str, decimals: int, name: str | None = None) -> Token:
+        """The token added to the chain (over a bundled one at the same address)."""
+        return registry.add_token(self.home, chain_id, address, symbol=symbol, decimals=decimals, name=name)
+
+    def remove_token(self, chain_id: str, address: str) -> Token:
+        """The token the user had added, removed."""
+        return registry.remove_token(self.home, chain_id, address)
 
     # --- audit ------------------------------------------------------------------------------------
 

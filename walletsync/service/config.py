@@ -7,6 +7,7 @@ writes the one setting walletsync chooses itself: the key file a fresh data dir 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from walletsync.chains.user import Additions, read_additions
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
 
@@ -89,25 +91,49 @@ def remembered_keyring_file(home: Path) -> str | None:
 
 
 def remember_keyring_file(home: Path, path: Path) -> None:
-    """Record ``path`` (made absolute) as the data dir's key file in ``config.json``, keeping its other settings.
+    """Record ``path`` (made absolute) as the data dir's key file in ``config.json``, keeping its other settings."""
+    update_settings(home, lambda settings: {**settings, "keyring_file": str(path.expanduser().resolve())})
 
-    Written to a 0600 temporary file and renamed over the old one: a crash leaves the old file or the new.
+
+def configured_additions(home: Path) -> Additions:
+    """The chains and tokens the user added (``config.json``'s ``chains`` and ``tokens``); none without the file.
+
+    :class:`~walletsync.chains.user.BadChainEntry` names an entry a hand edit broke."""
+    additions: Additions | None = _from_settings(home, lambda settings: read_additions(_object(home, settings)))
+    return additions or Additions()
+
+
+def update_settings(home: Path, change: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
+    """Apply ``change`` to ``config.json``'s settings and write them back; returns what was written.
+
+    One process at a time (an flock on ``.config.lock``, so two commands adding a chain each keep both),
+    written to a 0600 temporary file and renamed over the old one: a crash leaves the old file or the new.
     """
-    settings = _from_settings(home, lambda found: found if isinstance(found, dict) else None)
-    if settings is None and (home / "config.json").exists():
-        raise WalletsyncError(f"{home / 'config.json'} is not a JSON object")
-    updated = {**(settings or {}), "keyring_file": str(path.expanduser().resolve())}
-    temp = home / f".config.json.{os.getpid()}.tmp"
+    lock = open_private(home / ".config.lock", os.O_RDWR)
     try:
-        fd = open_private(temp, os.O_WRONLY | os.O_TRUNC)
-        with open(fd, "w", encoding="utf-8") as out:
-            out.write(json.dumps(updated, indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, home / "config.json")
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        settings = _from_settings(home, lambda found: _object(home, found))
+        updated = change(dict(settings or {}))
+        temp = home / f".config.json.{os.getpid()}.tmp"
+        try:
+            fd = open_private(temp, os.O_WRONLY | os.O_TRUNC)
+            with open(fd, "w", encoding="utf-8") as out:
+                out.write(json.dumps(updated, indent=2) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp, home / "config.json")
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        return updated
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+        os.close(lock)  # releases the lock
+
+
+def _object(home: Path, settings: Any) -> dict[str, Any]:
+    if not isinstance(settings, dict):
+        raise WalletsyncError(f"{home / 'config.json'} is not a JSON object")
+    return settings
 
 
 def configured_keep_unlocked(home: Path, default: int) -> int:

@@ -88,6 +88,8 @@ class RequestOutcome:
     error: dict[str, Any] | None = None
     verdict: dict[str, Any] | None = None
     late: bool = False
+    chain_id: str | None = None
+    """The chain the request went to (CAIP-2)."""
 
     @property
     def ok(self) -> bool:

@@ -11,13 +11,12 @@ one whose answer never comes counts until its request expires (a late answer the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from walletsync.chains.model import Lookup, NoRegistry
-from walletsync.decode.model import ChainRef, Decoded
+from walletsync.decode.model import Decoded
 from walletsync.errors import WalletsyncError
 from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, RATE_LIMIT, Refusal, Request, evaluate
 from walletsync.policy.model import ALL
@@ -56,12 +55,16 @@ class PolicyGate:
         audit: Callable[..., None],
         public_key: bytes,
         clock: Callable[[], float],
-        lookup: Lookup | None = None,
+        registry: Callable[[], Lookup] = NoRegistry,
     ) -> None:
-        self.db, self.audit, self.clock = db, audit, clock
+        """``registry()`` reads the chain registry as it is now (the user's additions included)."""
+        self.db, self.audit, self.clock, self.registry = db, audit, clock, registry
         self.file = PolicyFile(home, db, audit, public_key)
-        self.lookup: Lookup = lookup or NoRegistry()
-        """The chain registry: chains' currencies and decimals, tokens' symbols (set by the service)."""
+
+    @property
+    def lookup(self) -> Lookup:
+        """The chain registry: chains' currencies and decimals, tokens' symbols and decimals."""
+        return self.registry()
 
     async def guarded(
         self,
@@ -105,8 +108,9 @@ class PolicyGate:
         first = self.file.status()
         if first.problem is None and first.policies.empty:
             return None
-        decoded = decoded_request(method, params, chain_id, account_for(record, chain_id), self.lookup)
         now = int(self.clock())
+        lookup = self.lookup
+        decoded = decoded_request(method, params, chain_id, account_for(record, chain_id), lookup, now)
         refusal: Refusal | None = None
         use: int | None = None
         with self.db.transaction():  # the check and the reservation in one BEGIN IMMEDIATE: nobody in between
@@ -120,7 +124,7 @@ class PolicyGate:
                     )
             else:
                 request = Request(record.topic, method, chain_id, decoded)
-                verdict = evaluate(status.policies, request, self.db.uses_since(now - DAY), now, self.lookup)
+                verdict = evaluate(status.policies, request, self.db.uses_since(now - DAY), now, lookup)
                 if isinstance(verdict, Refusal):
                     refusal = verdict
                 else:
@@ -145,26 +149,30 @@ class PolicyGate:
                 self.db.settle_use(use, "spent" if state == "spent" else "released")
 
 
-def decoded_request(method: str, params: Any, chain_id: str, account: str, lookup: Lookup) -> Decoded | None:
-    """What the request would do, as policies count it; None for a method walletsync cannot read.
+def decoded_request(method: str, params: Any, chain_id: str, account: str, lookup: Lookup, now: int) -> Decoded | None:
+    """What the request would do, as :mod:`walletsync.decode` reads it; None for a method (or params) walletsync
+    cannot read: a policy that counts value then refuses it."""
+    from walletsync.decode.message import decode_message
+    from walletsync.decode.transaction import decode_transaction
+    from walletsync.decode.typed_data import decode_typed_data
 
-    Until ``walletsync.decode``'s decoder is on main this uses the policy's interim reader (same signatures).
-    """
-    from walletsync.policy.interim_decode import decode_transaction, decode_typed_data
-
-    if method in ("eth_sendTransaction", "eth_signTransaction"):
-        tx = params[0] if isinstance(params, list) and len(params) == 1 else None
-        return decode_transaction(tx, chain_id, lookup, account=account)
-    if method in ("eth_signTypedData_v4", "eth_signTypedData_v3"):
-        typed = params[1] if isinstance(params, list) and len(params) == 2 else None
-        if isinstance(typed, str) and len(typed) <= MAX_TYPED_DATA:
-            try:
-                typed = json.loads(typed)
-            except (ValueError, RecursionError):
+    try:
+        if method in ("eth_sendTransaction", "eth_signTransaction"):
+            tx = params[0] if isinstance(params, list) and len(params) == 1 else None
+            return decode_transaction(tx, chain_id, lookup, account=account or None, now=now)
+        if method in ("eth_signTypedData_v4", "eth_signTypedData_v3"):
+            typed = params[1] if isinstance(params, list) and len(params) == 2 else None
+            if isinstance(typed, str) and len(typed) > MAX_TYPED_DATA:
                 return None
-        return decode_typed_data(typed, chain_id, lookup)
-    if method == "personal_sign":
-        chain = lookup.chain(chain_id)
-        ref = ChainRef(chain_id, chain.name if chain else None, chain.currency if chain else None)
-        return Decoded("message", "sign a message", ref)
+            return decode_typed_data(typed, chain_id, lookup, now=now)
+        if method == "personal_sign":
+            message = params[0] if isinstance(params, list) and params and isinstance(params[0], str) else ""
+            is_hex = message[:2] == "0x" and len(message) % 2 == 0
+            try:
+                raw = bytes.fromhex(message[2:]) if is_hex else message.encode("utf-8", "replace")
+            except ValueError:
+                raw = message.encode("utf-8", "replace")
+            return decode_message(raw, chain_id, lookup)
+    except WalletsyncError:
+        return None
     return None

@@ -91,7 +91,7 @@ class PolicyMethods:
         """The view after replacing session ``ref``'s policy (None: the all-sessions policy) with exactly these
         limits, written and attested in one step (audited).
 
-        Bad input is :class:`PolicyFileError`, :class:`AmountError` or :class:`UnknownToken`; a policy file changed
+        Bad input is :class:`PolicyFileError`, :class:`BadAmount` or :class:`UnknownToken`; a policy file changed
         since it was attested is :class:`PolicyUnattested` (attest or clear it first: ``set`` never builds on it).
         """
         record = self.resolve(ref) if ref else None

@@ -12,19 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from walletsync.chains.changes import UnknownToken
 from walletsync.chains.model import Lookup, Token
-from walletsync.errors import WalletsyncError
-from walletsync.policy.amounts import AmountError, parse_amount
+from walletsync.decode.amounts import BadAmount, parse_amount
 from walletsync.policy.model import EVERY_CHAIN, NativeCap, Policy, PolicyFileError, TokenCap, address
 
 _CHAIN = re.compile(r"[-a-z0-9]{3,8}:[-_a-zA-Z0-9]{1,32}")
 _METHOD = re.compile(r"[A-Za-z0-9_]{1,64}")
-
-
-class UnknownToken(WalletsyncError):
-    """A token cap names a symbol or address the registry cannot pin down to one token; the text says the fix."""
-
-    code = "unknown_token"
 
 
 def policy_from_input(
@@ -42,7 +36,7 @@ def policy_from_input(
     """The policy these options describe (every option a limit; none given: no limit of that kind).
 
     ``fallback_chains``: where a token named without a chain is looked up when ``chains`` is not given.
-    :class:`PolicyFileError`, :class:`AmountError` or :class:`UnknownToken` say what is wrong with which option.
+    :class:`PolicyFileError`, :class:`BadAmount` or :class:`UnknownToken` say what is wrong with which option.
     """
     chain_set = None if chains is None else frozenset(_each(chains, _CHAIN, "--chains", "a CAIP-2 chain like eip155:1"))
     method_set = (
@@ -91,8 +85,8 @@ def _native_cap(text: str, lookup: Lookup) -> NativeCap:
         raise PolicyFileError(f"--max-native-per-day: {known.label()} counts in {known.currency}, not {symbol}")
     try:
         parse_amount(number, known.decimals if known else 18)
-    except AmountError as exc:
-        raise AmountError(f"--max-native-per-day: {exc}") from None
+    except BadAmount as exc:
+        raise BadAmount(f"--max-native-per-day: {exc}") from None
     return NativeCap(chain, number.strip())
 
 
@@ -118,8 +112,8 @@ def _token_caps(text: str, lookup: Lookup, chains: Sequence[str]) -> list[TokenC
     for known in found:
         try:
             parse_amount(amount, known.decimals)
-        except AmountError as exc:
-            raise AmountError(f"--max-token-per-day {known.label()}: {exc}") from None
+        except BadAmount as exc:
+            raise BadAmount(f"--max-token-per-day {known.label()}: {exc}") from None
         caps.append(TokenCap(known.chain_id, known.address, known.symbol, known.decimals, amount))
     return caps
 

@@ -28,7 +28,7 @@ SCENES = [
     Scene(
         "pairing-wide",
         "At 120×40 the whole pairing fits: a black-on-white QR on the left; beside it the wc: URI, "
-        '"Expires in 5:00", "Asks for eip155:1 · methods: personal_sign, … · events: chainChanged, accountsChanged", '
+        '"Expires in 5:00", "Asks for Ethereum (eip155:1) · methods: personal_sign, … · events: chainChanged, accountsChanged", '
         'the local relay, "A test wallet on this machine pairs with (w copies it):" above the shortened line '
         '"WALLETSYNC_URI=\'wc:7f6e504bf…\' walletsync phone" and "Already use walletsync on another computer? Press j '
         'to join it."; footer ? Keys, c Copy URI, w Copy phone line, o Scopes, j Join other device, v Devices, esc Back, '

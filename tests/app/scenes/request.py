@@ -109,17 +109,17 @@ SCENES = [
     Scene(
         "session-detail",
         'The detail of session "phone": peer "Phone Wallet · https://phone.example", status active, expires in '
-        "6d 01h, last ping 2m ago, 1 pending request, its topic; the eip155 scopes (chains eip155:1 and eip155:137, "
-        "personal_sign, its two accounts); four requests newest first — waiting with a 4:30 countdown, verified with "
+        "6d 01h, last ping 2m ago, 1 pending request, its topic; the eip155 scopes (chains Ethereum (eip155:1) and "
+        "Polygon (eip155:137), personal_sign, its two accounts); four requests on Ethereum (eip155:1), newest first — waiting with a 4:30 countdown, verified with "
         "the recovered address, failed with the mismatch reason, rejected with the phone's message — and the audit "
-        "trail newest first. Footer: ? Keys, s New request, a Audit log, esc Back.",
+        "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, a Audit log, esc Back.",
         lambda: build_app(companion()),
         size=(120, 44),
         steps=open_detail,
     ),
     Scene(
         "request-compose",
-        'The new-request screen for "phone": the chain picker on eip155:1, the "Send to phone" button, the '
+        'The new-request screen for "phone": the chain picker on Ethereum (eip155:1), the "Send to phone" button, the '
         'Message / Typed data / Transaction tabs with "hello phone" typed as the message; nothing sent yet.',
         lambda: build_app(companion()),
         steps=open_request,

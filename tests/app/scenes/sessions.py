@@ -32,9 +32,9 @@ async def keys_asked(pilot: Pilot) -> None:
 SCENES = [
     Scene(
         "sessions",
-        "The session table with three rows — an active phone (first row highlighted, 6 days left), an active "
-        "two-chain wallet expiring in 42 minutes, and a revoked one with no countdown — with Pending and Last ping "
-        "columns, the key bindings (⏎ Details, ? Keys, r, d, e, p, s, a, n, v, q Quit; no ^p palette) in the footer, "
+        "The session table with three rows — an active phone on Ethereum (eip155:1) (first row highlighted, 6 days "
+        'left), an active two-chain wallet ("Ethereum +1") expiring in 42 minutes, and a revoked one with '
+        "no countdown — with Pending and Last ping columns, the key bindings (⏎ Details, ? Keys, r, d, e, p, s, a, n, v, q Quit; no ^p palette) in the footer, "
         'and "local relay ws://127.0.0.1:8765 · link up" in the status bar.',
         lambda: build_app(three_sessions()),
         size=(120, 24),

@@ -16,7 +16,7 @@ from walletsync.app.format import audit_details, clip, fit, plain
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.service import AuditEntry, AuditVerdict
+from walletsync.service import AuditEntry, AuditVerdict, Registry
 from walletsync.service import events as ev
 from walletsync.text import shown as escaped
 
@@ -60,6 +60,7 @@ class AuditScreen(CompanionScreen):
         self.session = session
         self.entries: list[AuditEntry] = []
         self.names: dict[str, str] = {}
+        self.registry = Registry()
         self.offered: dict[str | None, list] = {}
 
     def compose(self) -> ComposeResult:
@@ -85,7 +86,7 @@ class AuditScreen(CompanionScreen):
     @work(exclusive=True, group="audit-reload", exit_on_error=False)
     async def reload(self, preselect: str | None = None) -> None:
         """Re-read the log and the session names off the event loop; the filters keep their choice."""
-        self.entries, self.names = await asyncio.to_thread(self._read)
+        self.entries, self.names, self.registry = await asyncio.to_thread(self._read)
         self._offer(
             self.query_one("#audit-session", Select), [(plain(name, 40), topic) for topic, name in self.names.items()]
         )
@@ -95,8 +96,10 @@ class AuditScreen(CompanionScreen):
             self.query_one("#audit-session", Select).value = preselect
         self.show_rows()
 
-    def _read(self) -> tuple[list[AuditEntry], dict[str, str]]:
-        return self.companion.audit_entries(), {s.topic: s.name for s in self.companion.sessions()}
+    def _read(self) -> tuple[list[AuditEntry], dict[str, str], Registry]:
+        registry = self.companion.registry()
+        registry.chain("eip155:1")  # the bundled lists read here, off the event loop
+        return self.companion.audit_entries(), {s.topic: s.name for s in self.companion.sessions()}, registry
 
     def _offer(self, select: Select, options: list[tuple[Text | str, str]]) -> None:
         """New options for a filter when they changed, keeping its value (set_options resets it)."""
@@ -126,7 +129,7 @@ class AuditScreen(CompanionScreen):
                 entry.kind.replace("_", " "),
                 clip(name, 16),
                 entry.hash()[:10],
-                fit(audit_details(entry), width),
+                fit(audit_details(entry, self.registry), width),
                 key=str(entry.seq),
             )
         note = self.query_one("#audit-empty", Static)

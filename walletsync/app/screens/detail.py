@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Static
 from walletsync.app.format import (
     ago,
     audit_details,
+    chain_label,
     clip,
     expires_in,
     fit,
@@ -28,7 +29,7 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.service import AuditEntry, RequestRecord, SessionRecord, StoreChanged
+from walletsync.service import AuditEntry, Registry, RequestRecord, SessionRecord, StoreChanged
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -62,12 +63,18 @@ def request_reason(request: RequestRecord) -> str:
     return shown((request.verdict or {}).get("reason") or "—")
 
 
-def scopes_text(record: SessionRecord) -> str:
+def scopes_text(record: SessionRecord, registry: Registry) -> str:
+    """The granted scopes, one namespace after the other, its chains by name."""
     lines: list[str] = []
     for namespace, scope in sorted(record.namespaces.items()):
         lines.append(shown(namespace))
         for field in ("chains", "methods", "events", "accounts"):
-            lines.append(f"  {field:<9} {shown(', '.join(map(str, scope.get(field) or []))) or '—'}")
+            values = scope.get(field) or []
+            if field == "chains":
+                text = ", ".join(chain_label(registry, c) if isinstance(c, str) else shown(c) for c in values)
+            else:
+                text = shown(", ".join(map(str, values)))
+            lines.append(f"  {field:<9} {text or '—'}")
     if record.beyond_request:
         lines.append(f"beyond your request: {record.beyond_request.summary()}")
     return "\n".join(lines) or "no scopes granted"
@@ -87,6 +94,7 @@ class SessionDetailScreen(CompanionScreen):
         self.topic = topic
         self.record: SessionRecord | None = None
         self.requests: list[RequestRecord] = []
+        self.registry = Registry()
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title", markup=False)
@@ -113,13 +121,13 @@ class SessionDetailScreen(CompanionScreen):
     @work(exclusive=True, group="detail-reload", exit_on_error=False)
     async def reload(self) -> None:
         """Re-read the session, its requests and its audit trail, off the event loop."""
-        self.record, self.requests, entries = await asyncio.to_thread(self._read)
+        self.record, self.requests, entries, self.registry = await asyncio.to_thread(self._read)
         if self.record is None:
             self.query_one("#detail-title", Static).update(f"Unknown session {self.topic[:8]}…")
             return
         now = self.companion.clock()
         self.query_one("#detail-title", Static).update(shown(self.record.name))
-        self.query_one("#detail-scopes", Static).update(scopes_text(self.record))
+        self.query_one("#detail-scopes", Static).update(scopes_text(self.record, self.registry))
         self._show_summary(now)
         requests = self.query_one("#detail-requests", DataTable)
         requests.clear()
@@ -127,7 +135,7 @@ class SessionDetailScreen(CompanionScreen):
             recovered = (request.verdict or {}).get("recovered")
             requests.add_row(
                 clip(request.method or "?", 24),
-                clip(request.chain_id or "—", 16),
+                fit(chain_label(self.registry, request.chain_id, 28) if request.chain_id else "—", 28),
                 ago(now - request.created_at),
                 request_state(request, now),
                 plain(short_account(recovered)) if recovered else "—",
@@ -146,13 +154,15 @@ class SessionDetailScreen(CompanionScreen):
             audit.add_row(
                 ago(now - entry.ts / 1000),
                 entry.kind.replace("_", " "),
-                fit(audit_details(entry), 84),
+                fit(audit_details(entry, self.registry), 84),
                 key=str(entry.seq),
             )
 
-    def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry]]:
+    def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry], Registry]:
         record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
-        return record, self.companion.requests(self.topic), self.companion.audit_entries(self.topic)
+        registry = self.companion.registry()
+        registry.chain("eip155:1")  # the bundled lists read here, off the event loop
+        return record, self.companion.requests(self.topic), self.companion.audit_entries(self.topic), registry
 
     def _show_summary(self, now: float) -> None:
         record = self.record

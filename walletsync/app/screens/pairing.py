@@ -75,7 +75,7 @@ class PairingScreen(CompanionScreen):
             with Vertical(id="pairing-text"):
                 yield Static("Preparing a pairing…", id="pairing-uri", markup=False)
                 yield Static("", id="pairing-expiry", markup=False)
-                yield Static(self.scopes.summary(), id="pairing-scopes", markup=False)
+                yield Static(self.scopes.summary(self.companion.registry()), id="pairing-scopes", markup=False)
                 yield Static("", id="pairing-relay", markup=False)
                 yield Static("", id="pairing-hint", markup=False)
                 yield Static(JOIN_HINT, id="pairing-join", markup=False)
@@ -148,7 +148,7 @@ class PairingScreen(CompanionScreen):
         if scopes is None or scopes == self.scopes:
             return
         self.scopes = scopes
-        self.query_one("#pairing-scopes", Static).update(scopes.summary())
+        self.query_one("#pairing-scopes", Static).update(scopes.summary(self.companion.registry()))
         self._withdraw()
         self.offer_pairings()
 

@@ -12,11 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
-from walletsync.app.format import expires_in, session_chains
+from walletsync.app.format import chain_label, expires_in, session_chains
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
-from walletsync.service import RequestOutcome, RequestTimeout, SessionRecord, read_input_file
+from walletsync.service import Registry, RequestOutcome, RequestTimeout, SessionRecord, read_input_file
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -31,8 +31,9 @@ class Draft(TypedDict, total=False):
     tx: str
 
 
-def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
-    """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error."""
+def outcome_view(outcome: RequestOutcome, registry: Registry) -> tuple[str, str]:
+    """``(state, text)`` for an answer: a rejection is the phone's choice, shown as such, not as an error; a sent
+    transaction with its explorer link."""
     if outcome.session_ended and outcome.error is not None:
         return (
             "ended",
@@ -45,11 +46,15 @@ def outcome_view(outcome: RequestOutcome) -> tuple[str, str]:
     headline = (
         f"Verified — {shown(verdict.get('reason'))}" if outcome.ok else f"NOT VERIFIED — {shown(verdict.get('reason'))}"
     )
+    link = None
+    if outcome.method == "eth_sendTransaction" and outcome.chain_id is not None:
+        link = registry.tx_url(outcome.chain_id, outcome.result)
     return ("verified" if outcome.ok else "failed"), "\n".join(
         (
             headline,
             f"Recovered  {shown(verdict.get('recovered') or '—')}",
             f"Account    {shown(verdict.get('account') or '—')}",
+            *([f"Explorer   {shown(link)}"] if link else []),
             f"Result\n{shown(outcome.result)}",
         )
     )
@@ -74,6 +79,7 @@ class RequestScreen(CompanionScreen):
         self.record = record
         self.busy = False
         self.sent: ev.RequestSent | None = None  # on its way, not answered yet
+        self.registry = companion.registry()
 
     def compose(self) -> ComposeResult:
         chains = session_chains(self.record)
@@ -85,7 +91,7 @@ class RequestScreen(CompanionScreen):
                     (c for c in self.record.requested_chains if c in chains), None
                 )  # never preselect an unasked chain
                 yield Select(
-                    [(Text(shown(c, 40)), c) for c in chains],
+                    [(Text(chain_label(self.registry, c, 40)), c) for c in chains],
                     value=asked or Select.NULL,
                     allow_blank=asked is None,
                     id="request-chain",
@@ -159,7 +165,7 @@ class RequestScreen(CompanionScreen):
         except WalletsyncError as exc:
             self._show("error", shown(exc))
         else:
-            self._show(*outcome_view(outcome))
+            self._show(*outcome_view(outcome, self.registry))
         finally:
             self.busy, self.sent = False, None
             self.query_one("#request-send", Button).disabled = False

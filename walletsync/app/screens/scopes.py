@@ -11,7 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, is_chain_id
+from walletsync.app.format import chain_label
+from walletsync.service import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, Registry, is_chain_id
+from walletsync.text import shown
 
 
 class ScopeKwargs(TypedDict):
@@ -48,8 +50,11 @@ class Scopes:
                 )
         return cls(chain_ids, comma_separated(methods), comma_separated(events))
 
-    def summary(self) -> str:
-        return f"Asks for {', '.join(self.chains)} · methods: {', '.join(self.methods) or 'none'} · events: {', '.join(self.events) or 'none'}"
+    def summary(self, registry: Registry) -> str:
+        """One line for the pairing screen: the chains by name (the user's text escaped), methods and events."""
+        chains = ", ".join(chain_label(registry, c) for c in self.chains)
+        methods, events = shown(", ".join(self.methods)) or "none", shown(", ".join(self.events)) or "none"
+        return f"Asks for {chains} · methods: {methods} · events: {events}"
 
     def as_kwargs(self) -> ScopeKwargs:
         """For ``companion.pair(**scopes.as_kwargs())``."""

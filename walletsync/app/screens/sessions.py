@@ -13,9 +13,11 @@ from textual.widgets import DataTable, Footer, Static
 
 from walletsync.app.format import (
     ago,
-    chains_of,
+    chain_label,
     clip,
     expires_in,
+    first_chain,
+    fit,
     is_waiting,
     no_requests,
     peer_name,
@@ -33,7 +35,7 @@ from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
-from walletsync.service import RequestRecord, RequestVerified, SessionRecord, SessionRenamed, StoreChanged
+from walletsync.service import Registry, RequestRecord, RequestVerified, SessionRecord, SessionRenamed, StoreChanged
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -89,6 +91,7 @@ class SessionsScreen(CompanionScreen):
         self.records: dict[str, SessionRecord] = {}
         self._order: list[str] = []  # the rows' topics, top to bottom
         self._rows: dict[str, tuple[str, ...]] = {}  # each row's text as on screen, by topic
+        self.registry = Registry()  # the bundled names until reload reads the user's additions too
 
     def compose(self) -> ComposeResult:
         yield Static("Sessions", id="sessions-title")
@@ -114,11 +117,18 @@ class SessionsScreen(CompanionScreen):
         event about one session does not rebuild them all."""
         self.highlight = highlight or self.highlight  # survives a reload that a newer one cancels
         keep = self.highlight or self.current_topic()
+        self.registry = await asyncio.to_thread(self._read_registry)
         if not self._order:  # an empty table: a screenful first, read and shown before the rest is read
             first = await asyncio.to_thread(lambda: (self.companion.sessions(FILL_STEP), self.companion.requests()))
             await self._fill(*first, keep)
         await self._fill(*await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests())), keep)
         self.highlight = None
+
+    def _read_registry(self) -> Registry:
+        """The registry, its bundled lists read here (off the event loop) by a first lookup."""
+        registry = self.companion.registry()
+        registry.chain("eip155:1")
+        return registry
 
     async def _fill(self, sessions: list[SessionRecord], requests: list[RequestRecord], keep: str | None) -> None:
         table = self.query_one(DataTable)
@@ -155,7 +165,7 @@ class SessionsScreen(CompanionScreen):
             Text(peer_name(record)),
             clip(site_of(str(peer.get("url") or "")), 40),
             clip(", ".join(dict.fromkeys(short_account(a) for a in record.accounts)), 60),
-            clip(chains_of(record), 60),
+            fit(first_chain(record, self.registry), 24),
             expires,
             plain(status),
             str(pending or "—"),
@@ -235,7 +245,7 @@ class SessionsScreen(CompanionScreen):
         elif isinstance(event, ev.SessionUpdated):
             self.notify(f"{name} changed its accounts or chains", title="Session updated", markup=False)
         elif isinstance(event, ev.SessionEventReceived):
-            what = f"{shown(event.name, 40)} on {shown(event.chain_id, 40)} → {phone_data(event.data)}"
+            what = f"{shown(event.name, 40)} on {chain_label(self.registry, event.chain_id, 40)} → {phone_data(event.data)}"
             self.notify(f"{name}: {what}", title="Phone event", markup=False)
 
     # --- actions: each service call in a worker, its result as a notification -----------------------

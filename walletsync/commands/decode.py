@@ -1,0 +1,90 @@
+"""``walletsync decode --tx JSON | --typed-data FILE [--chain C]``: what a request would do, with warnings.
+
+Nothing is sent and no device key is opened: the command reads the request, decodes it and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from walletsync.commands.output import emit_json
+from walletsync.text import shown
+
+INDENT = "  "
+
+
+def add_parser(commands, common: argparse.ArgumentParser) -> None:
+    decode = commands.add_parser(
+        "decode", parents=[common], help="say what a transaction or typed data would do, with warnings (sends nothing)"
+    )
+    what = decode.add_mutually_exclusive_group(required=True)
+    what.add_argument("--tx", metavar="JSON", help="transaction object, as 'sign --tx' takes it")
+    what.add_argument("--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (- for stdin)")
+    decode.add_argument(
+        "--chain",
+        help="CAIP-2 chain (default: the transaction's chainId or the typed data's domain chainId, else eip155:1)",
+    )
+    decode.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from walletsync.service import read_input_file
+    from walletsync.service.decoding import decode_request
+    from walletsync.service.registry import load_registry
+
+    typed_data = None if args.typed_data is None else read_input_file(args.typed_data, "--typed-data")
+    decoded = decode_request(
+        tx=args.tx, typed_data=typed_data, chain_id=args.chain, lookup=load_registry(getattr(args, "data_dir", None))
+    )
+    emit_json(args, decoded.to_json(), text_of(decoded))
+    return 0
+
+
+def text_of(decoded) -> str:
+    """For people: the summary, each call (nested ones indented), the effects, then the warnings, all escaped."""
+    lines = [shown(decoded.summary), f"chain: {shown(_chain(decoded.chain))}"]
+    if decoded.calls:
+        lines.append("calls:")
+        for call in decoded.calls:
+            lines += _call_lines(call, 1)
+    if decoded.tree is not None and decoded.kind == "typed_data":
+        lines.append("message:")
+        lines += _tree_lines(decoded.tree, 1)
+    if decoded.effects:
+        lines.append("effects:")
+        lines += [INDENT + shown(_effect(e)) for e in decoded.effects]
+    lines.append("warnings:" if decoded.warnings else "warnings: none")
+    lines += [f"{INDENT}{w.code}: {shown(w.message)}" for w in decoded.warnings]
+    return "\n".join(lines)
+
+
+def _chain(chain) -> str:
+    return chain.id if chain.name is None else f"{chain.name} ({chain.id})"
+
+
+def _call_lines(call, depth: int) -> list[str]:
+    lines = [INDENT * depth + shown(call.summary)]
+    if call.function is None and call.data != "0x":
+        data = call.data if len(call.data) <= 138 else call.data[:137] + "…"
+        lines.append(INDENT * (depth + 1) + f"data: {shown(data)}")
+    for inner in call.calls:
+        lines += _call_lines(inner, depth + 1)
+    return lines
+
+
+def _tree_lines(node, depth: int) -> list[str]:
+    label = f"{shown(node['name'])} ({shown(node['type'])})"
+    if "fields" in node:
+        lines = [INDENT * depth + label + ":"]
+        for field in node["fields"]:
+            lines += _tree_lines(field, depth + 1)
+        return lines
+    return [INDENT * depth + f"{label}: {shown(node['value'], 200)}"]
+
+
+def _effect(effect) -> str:
+    amount = "unlimited" if effect.amount is None else str(effect.amount)
+    token = "" if effect.token_id is None else f" #{effect.token_id}"
+    until = "" if effect.expiry is None else f" until {effect.expiry}"
+    to = "" if effect.counterparty is None else f" → {effect.counterparty}"
+    return f"{effect.kind} {amount} of {effect.asset}{token}{to}{until}"
