@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python: a private D-Bus + gnome-keyring (the real
-# Secret Service keyring), redis-server, tmux (the app's copy tests), and the npm packages of the interop tests.
+# Secret Service keyring), redis-server, tmux (the app's copy tests), and the npm packages of the interop tests
+# (the official JS SDK, and @foundry-rs/anvil: a local chain node, its binary an optional dependency per platform).
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

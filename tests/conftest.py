@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.procs import RedisServer, RelayProcess
+from tests.procs import AnvilNode, RedisServer, RelayProcess
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +45,11 @@ def start_relay(tmp_path, request):
 @pytest.fixture
 def log_dir(tmp_path) -> Path:
     return tmp_path
+
+
+@pytest.fixture
+def anvil(tmp_path):
+    """A real chain node (anvil, chain id 1) on a free loopback port, stopped after the test."""
+    node = AnvilNode(tmp_path).start()
+    yield node
+    node.stop()

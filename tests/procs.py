@@ -218,3 +218,75 @@ class JsPeer(JsonLinesProcess):
         assert self.proc.stdin is not None
         self.proc.stdin.write((json.dumps({"cmd": cmd, **params}) + "\n").encode())
         await self.proc.stdin.drain()
+
+
+class AnvilNode:
+    """A real Ethereum node: Foundry's ``anvil`` from npm (tests/interop, ``@foundry-rs/anvil``), offline on loopback.
+
+    It mines each transaction at once; its first account is the reference phone's test key, with 10000 ETH.
+    ``chain_id`` 1 by default, so the phone's default chain (eip155:1) is the node's.
+    """
+
+    def __init__(self, log_dir: Path, chain_id: int = 1) -> None:
+        self.chain_id = chain_id
+        self.log_path = log_dir / f"anvil-{time.monotonic_ns()}.log"
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    @staticmethod
+    def binary() -> Path:
+        """The platform binary npm installed (its optional dependency for this OS and CPU)."""
+        found = sorted((INTEROP / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
+        if not found:
+            pytest.fail(
+                "anvil missing: run the tests through ./scripts/test (it installs tests/interop's npm packages)"
+            )
+        return found[0]
+
+    def start(self, timeout: float = 30.0) -> AnvilNode:
+        """Start on a free port (anvil picks it: ``--port 0``) and return once it answers ``eth_chainId``."""
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [str(self.binary()), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while not self.url:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"anvil did not start; log: {self.log_path.read_text()[-2000:]}")
+            for line in self.log_path.read_text(errors="replace").splitlines():
+                if line.startswith("Listening on "):
+                    self.url = "http://" + line.removeprefix("Listening on ").strip()
+            if not self.url:
+                time.sleep(0.05)
+        while True:
+            try:
+                if self.call("eth_chainId") == hex(self.chain_id):
+                    return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("anvil does not answer eth_chainId")
+            time.sleep(0.05)
+
+    def call(self, method: str, *params: Any) -> Any:
+        """One JSON-RPC call; the node's error is an AssertionError."""
+        import urllib.request
+
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode()
+        request = urllib.request.Request(self.url, body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.loads(response.read())
+        assert "error" not in answer, answer
+        return answer["result"]
+
+    def balance(self, address: str) -> int:
+        return int(self.call("eth_getBalance", address, "latest"), 16)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

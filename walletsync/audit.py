@@ -58,6 +58,8 @@ KINDS = frozenset(
         "signature_verified",
         "signature_mismatch",
         "request_refused_by_scope",
+        "request_refused_by_policy",
+        "policy_attested",
         "ping_answered",
         "event_received",
         "link_offered",

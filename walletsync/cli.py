@@ -12,13 +12,27 @@ import os
 import sys
 
 from walletsync import __version__
-from walletsync.commands import about, audit, chains, decode, devices, lock, pair, phone, relay, sessions, sign, sync
+from walletsync.commands import (
+    about,
+    audit,
+    chains,
+    decode,
+    devices,
+    lock,
+    pair,
+    phone,
+    policy,
+    relay,
+    sessions,
+    sign,
+    sync,
+)
 from walletsync.commands.common import companion_options
 from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone, lock, decode, chains]
-COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync]
+COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync, policy]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -139,6 +153,6 @@ def _main(argv: list[str] | None) -> int:
     try:
         return args.run(args)
     except WalletsyncError as exc:
-        return fail(args, exc.code, str(exc))
+        return fail(args, exc.code, str(exc), fields=getattr(exc, "fields", None))
     except KeyboardInterrupt:
         return fail(args, "interrupted", "interrupted", exit_code=130)

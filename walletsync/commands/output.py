@@ -29,13 +29,15 @@ def quoted(value: Any, width: int | None = None) -> str:
     return f"'{shown(value, width)}'"
 
 
-def fail(args: Any, code: str, message: str, exit_code: int = 1) -> int:
+def fail(args: Any, code: str, message: str, exit_code: int = 1, *, fields: dict[str, Any] | None = None) -> int:
     """Report a failure on one line (stderr), or as ``{"error":{code,message}}`` on stdout with ``--json``.
 
     The message may quote the phone (a rejection, a name): the line escapes it, the JSON keeps it exact.
+    ``fields`` go into the JSON error object too (a policy refusal's ``rule``); they never replace code or message.
     """
     if getattr(args, "json", False):
-        print(json.dumps({"error": {"code": code, "message": message}}), flush=True)
+        error = {**(fields or {}), "code": code, "message": message}
+        print(json.dumps({"error": error}), flush=True)
     else:
         print(f"walletsync: {shown(message)}", file=sys.stderr, flush=True)
     return exit_code

@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.chains.model import Chain, Token
     from walletsync.chains.registry import Registry
     from walletsync.chains.user import BadChainEntry
+    from walletsync.decode.amounts import BadAmount
     from walletsync.localrelay import LocalRelayError
+    from walletsync.policy.model import PolicyFileError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
     from walletsync.service.companion import Companion
@@ -49,6 +51,9 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
         SessionInactive,
         SessionNotFound,
     )
+    from walletsync.service.policies import PolicyRefused
+    from walletsync.service.policy_facade import PolicyView
+    from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
     from walletsync.service.registry import (
         add_chain,
         add_token,
@@ -104,6 +109,12 @@ _WHERE = {
     "RevokedLocally": "walletsync.service.outcomes",
     "SessionInactive": "walletsync.service.outcomes",
     "SessionNotFound": "walletsync.service.outcomes",
+    "BadAmount": "walletsync.decode.amounts",
+    "PolicyFileError": "walletsync.policy.model",
+    "PolicyRefused": "walletsync.service.policies",
+    "PolicyView": "walletsync.service.policy_facade",
+    "PolicyStatus": "walletsync.service.policy_file",
+    "PolicyUnattested": "walletsync.service.policy_file",
     "add_chain": "walletsync.service.registry",
     "add_token": "walletsync.service.registry",
     "chain_id_of": "walletsync.service.registry",
@@ -140,6 +151,7 @@ __all__ = [
     "AmbiguousSession",
     "AuditEntry",
     "AuditVerdict",
+    "BadAmount",
     "BadChainEntry",
     "BundledEntry",
     "Chain",
@@ -163,6 +175,11 @@ __all__ = [
     "PUBLIC_RELAY",
     "PairingFailed",
     "PairingOffer",
+    "PolicyFileError",
+    "PolicyRefused",
+    "PolicyStatus",
+    "PolicyUnattested",
+    "PolicyView",
     "Registry",
     "RelayChoice",
     "RelayKind",

@@ -54,6 +54,8 @@ from walletsync.service.outcomes import (
     SessionNotFound,
 )
 from walletsync.service.pairing_waiters import PairingWaiters
+from walletsync.service.policies import PolicyGate
+from walletsync.service.policy_facade import PolicyMethods
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.relay_drain import drain_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
@@ -66,7 +68,7 @@ from walletsync.transport.runner import EngineRunner
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods):
+class Companion(GroupMethods, PolicyMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(
@@ -90,6 +92,7 @@ class Companion(GroupMethods):
         self._events: Broadcast[ev.Event] = Broadcast()
         self.pairing_waiters = PairingWaiters(db)
         self.store_sync = StoreSync(db, self.engine, self.journal, self.pairing_waiters, self._broadcast, clock)
+        self.policies = PolicyGate(home, db, self.journal.audit, secrets.identity.public_key, clock, self.registry)
         self.group = DeviceGroup(db, secrets, clock, random)
         self.group_sync = GroupSync(
             db,
@@ -302,9 +305,35 @@ class Companion(GroupMethods):
         expiry: int = 300,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
     ) -> RequestOutcome:
-        """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be."""
+        """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be.
+
+        The policies judge it first (:mod:`walletsync.service.policies`): :class:`PolicyRefused` (audited with its
+        rule) and nothing pushed when one refuses it.
+        """
         record = await self._ready(ref)
         chain = chain_id or self._default_chain(record, method)
+        return await self.policies.guarded(
+            record,
+            chain,
+            method,
+            params,
+            expiry,
+            lambda sent: self._push(record, chain, method, params, timeout=timeout, expiry=expiry, on_sent=sent),
+            on_sent,
+        )
+
+    async def _push(
+        self,
+        record: SessionRecord,
+        chain: str,
+        method: str,
+        params: Any,
+        *,
+        timeout: float | None,
+        expiry: int,
+        on_sent: Callable[[ev.RequestSent], None],
+    ) -> RequestOutcome:
+        """Push the request the policies let through and wait for its outcome."""
         try:
             actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
         except OutOfScope as exc:
@@ -317,8 +346,7 @@ class Companion(GroupMethods):
         outcome = asyncio.ensure_future(request_outcome(self.events(), record.topic, sent.id, self._record))
         await asyncio.sleep(0)  # the watcher is registered before anything can arrive
         await self._runner().run(actions)
-        if on_sent is not None:
-            on_sent(sent)
+        on_sent(sent)
         try:
             async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
                 return replace(await outcome, chain_id=chain)

@@ -60,6 +60,14 @@ class AuditQueries(Touches):
         ).fetchone()
         return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
+    def latest_audit(self, kind: str) -> AuditEntry | None:
+        """The newest row of ``kind`` (an index search, however long the log)."""
+        row = self._db.execute(
+            "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+            (kind,),
+        ).fetchone()
+        return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
+
     def add_remote_audit(self, device: str, entry: AuditEntry, text: str) -> bool:
         """Keep another member's audit row (as it signed it); False if it was kept already."""
         cursor = self._db.execute(

@@ -6,8 +6,8 @@ with ``PRAGMA user_version`` and migrated on open (:mod:`walletsync.store.schema
 The queries are grouped by table, one module each, and :class:`Database` has them
 all: sessions, pairings and proposals (:mod:`~walletsync.store.sessions`, their keys
 stored only sealed with the device storage key), requests (:mod:`~walletsync.store.requests`),
-the replay memory (:mod:`~walletsync.store.replay_memory`) and the audit chain
-(:mod:`~walletsync.store.audit_rows`).
+the replay memory (:mod:`~walletsync.store.replay_memory`), the audit chain
+(:mod:`~walletsync.store.audit_rows`) and the policy budgets (:mod:`~walletsync.store.budgets`).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import Any, cast
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
 from walletsync.store.audit_rows import AuditQueries
+from walletsync.store.budgets import BudgetQueries
 from walletsync.store.group_rows import GroupQueries
 from walletsync.store.records import ENDED as ENDED
 from walletsync.store.records import RequestRecord as RequestRecord
@@ -91,7 +92,7 @@ class _Serialized:
             self._connection.close()
 
 
-class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries, Touches):
+class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries, BudgetQueries, Touches):
     """The state file. Needs the storage key to read or write any key material."""
 
     def __init__(self, path: Path, storage_key: bytes) -> None:

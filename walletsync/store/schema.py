@@ -132,4 +132,19 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX sessions_by_name ON sessions (name);
     """,
+    # policy budgets: one row per request let through to the phone while policies exist (what it reserved, and
+    # whether the phone spent it), kept 24 h; and the audit rows of one kind found without a scan (the policy file's last attestation)
+    """
+    CREATE TABLE budget_uses (
+        id INTEGER PRIMARY KEY,
+        session TEXT NOT NULL,
+        request_id INTEGER,
+        at INTEGER NOT NULL,
+        expiry INTEGER NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('reserved', 'spent', 'released')),
+        amounts TEXT NOT NULL
+    );
+    CREATE INDEX budget_uses_by_time ON budget_uses (at);
+    CREATE INDEX audit_by_kind ON audit (kind, seq);
+    """,
 ]
