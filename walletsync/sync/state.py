@@ -113,8 +113,10 @@ class GroupState:
             fields = self._registers.setdefault(write.entity, {})
             one = Register.written(write.kind, change.stamp, write.canonical)
             old = fields.get(write.field)
-            fields[write.field] = one if old is None else join(old, one)
-            self._dirty.add(write.entity)
+            joined = one if old is None else join(old, one)
+            if joined != old:  # a write the register already holds (a second "once", say) changes nothing
+                fields[write.field] = joined
+                self._dirty.add(write.entity)
         self._vector[change.device] = change.seq
 
     def _hold(self, change: Change) -> None:
