@@ -18,10 +18,11 @@ MAX_DATA = 138
 
 
 def decoded_text(decoded: Decoded, registry: Registry) -> str:
-    """The summary and chain, the calls (nested ones indented), then the effects."""
+    """The summary and chain, the calls (nested ones indented; one call that only repeats the summary left out), then
+    the effects."""
     lines = [shown(decoded.summary, 300), f"on {chain_label(registry, decoded.chain.id)}"]
     calls = [line for call in decoded.calls for line in _call_lines(call, 1)]
-    if calls:
+    if calls and calls != [INDENT + shown(decoded.summary, 200)]:  # one call that only says the summary again: left out
         lines.append("Calls")
         lines += calls[:MAX_CALL_LINES]
         if len(calls) > MAX_CALL_LINES:

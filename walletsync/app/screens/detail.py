@@ -180,11 +180,10 @@ class SessionDetailScreen(CompanionScreen):
         if self.policy is None or self.record is None:
             return
         hint = (
-            f"Set with: walletsync policy set {shown(self.record.name)} [--max-native-per-day 0.1] "
-            "[--max-token-per-day USDC=500] [--recipients 0x…] …"
+            f"Set it with: walletsync policy set {shown(self.record.name, 40)} … (policy set --help lists the limits)"
         )
         if self.policy.own is not None:
-            hint += " · x clears this session's policy"
+            hint += "; x clears it"
         box = self.query_one("#detail-policy", Static)
         box.update(policy_text(self.policy, self.registry, hint))
         box.set_class(self.policy.status.problem is not None, "-unattested")
