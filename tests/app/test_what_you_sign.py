@@ -177,3 +177,29 @@ async def test_the_detail_shows_the_policy_and_an_unattested_file(companion, pai
         await until(pilot, lambda: "UNATTESTED" in policy_text(app), what="the unattested file")
         assert "walletsync policy attest" in policy_text(app)
         assert app.screen.query_one("#detail-policy", Static).has_class("-unattested")
+
+
+async def test_typed_data_is_shown_as_data(companion, paired):
+    """Typed data whose strings look like markup, for another chain than the one picked: the preview shows its
+    message as a tree with "[red]evil[/red]" written as is (never styled), and warns chain_mismatch."""
+    wallet, session = paired
+    app = build_app(companion)
+    typed = {
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "chainId", "type": "uint256"}],
+            "Mail": [{"name": "contents", "type": "string"}],
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "[b]shop[/b]", "chainId": 137},
+        "message": {"contents": "[red]evil[/red]"},
+    }
+    text = json.dumps(typed)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await open_request_screen(pilot, session.topic)
+        screen = app.screen
+        screen.query_one(TabbedContent).active = "kind-typed-data"
+        screen.query_one("#typed-data-input", TextArea).text = text
+        draft = {"typed_data": text}
+        await until(pilot, lambda: screen.previewed is not None and screen.previewed[0] == draft, what="preview")
+        assert "contents (string): [red]evil[/red]" in decoded_text(app)
+        assert "(chain_mismatch)" in warnings_text(app)

@@ -18,8 +18,8 @@ MAX_DATA = 138
 
 
 def decoded_text(decoded: Decoded, registry: Registry) -> str:
-    """The summary and chain, the calls (nested ones indented; one call that only repeats the summary left out), then
-    the effects."""
+    """The summary and chain, the calls (nested ones indented; one call that only repeats the summary left out) or
+    typed data's message as a tree, then the effects."""
     lines = [shown(decoded.summary, 300), f"on {chain_label(registry, decoded.chain.id)}"]
     calls = [line for call in decoded.calls for line in _call_lines(call, 1)]
     if calls and calls != [INDENT + shown(decoded.summary, 200)]:  # one call that only says the summary again: left out
@@ -27,6 +27,12 @@ def decoded_text(decoded: Decoded, registry: Registry) -> str:
         lines += calls[:MAX_CALL_LINES]
         if len(calls) > MAX_CALL_LINES:
             lines.append(f"{INDENT}… and {len(calls) - MAX_CALL_LINES} more lines")
+    if decoded.kind == "typed_data" and isinstance(decoded.tree, dict):
+        lines.append("Message")
+        tree = _tree_lines(decoded.tree, 1)
+        lines += tree[:MAX_CALL_LINES]
+        if len(tree) > MAX_CALL_LINES:
+            lines.append(f"{INDENT}… and {len(tree) - MAX_CALL_LINES} more fields")
     if decoded.effects:
         lines.append("Effects")
         lines += [INDENT + effect_text(e, registry) for e in decoded.effects]
@@ -46,6 +52,19 @@ def _call_lines(call: Call, depth: int) -> list[str]:
     for inner in call.calls:
         lines += _call_lines(inner, depth + 1)
     return lines
+
+
+def _tree_lines(node: dict[str, object], depth: int) -> list[str]:
+    """Typed data's message, a field a line (``name (type): value``), structs' fields indented under them."""
+    label = f"{shown(node.get('name'), 60)} ({shown(node.get('type'), 60)})"
+    fields = node.get("fields")
+    if isinstance(fields, list):
+        lines = [INDENT * depth + label]
+        for field in fields:
+            if isinstance(field, dict):
+                lines += _tree_lines(field, depth + 1)
+        return lines
+    return [INDENT * depth + f"{label}: {shown(node.get('value'), 200)}"]
 
 
 def amount_text(amount: int | None, chain_id: str, asset: str, registry: Registry) -> str:
