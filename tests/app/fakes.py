@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
+from pathlib import Path
 
 from walletsync.chains.user import Additions
+from walletsync.decode.model import Decoded, RequestWarning
 from walletsync.names import local_name
+from walletsync.policy.model import ALL, Policies
 from walletsync.service import (
     AuditEntry,
     AuditVerdict,
@@ -18,12 +21,16 @@ from walletsync.service import (
     Event,
     LinkOffer,
     PairingOffer,
+    PolicyRefused,
+    PolicyStatus,
+    PolicyView,
     Registry,
     RelayChoice,
     RequestOutcome,
     RequestRecord,
     SessionRecord,
     Status,
+    read_request,
 )
 from walletsync.service import events as ev
 from walletsync.service.group_sync import SyncStatus
@@ -140,6 +147,46 @@ class FakeCompanion:
     session_audit: tuple[AuditEntry, ...] = ()
     outcome: RequestOutcome | None = None  # what sign() answers; None: the phone never answers
 
+    # --- what a request would do, and the policies (request + detail screens) ---
+    policy_file = Path("/home/user/.local/share/walletsync/policies.json")
+    policies = Policies()
+    policy_problem: str | None = None  # the file's state: None is attested
+    policy_warned: tuple[RequestWarning, ...] = ()  # what the policies add to every decoded request
+    refusal: PolicyRefused | None = None  # what sign() raises before anything is sent; None: the policies let it go
+    decoded: list[str] = []  # the drafts decode() was given, as their kind and text
+
+    def decode(
+        self,
+        ref: str,
+        *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
+        chain_id: str | None = None,
+    ) -> Decoded:
+        """The real decoder on the draft (at NOW, on ``chain_id`` or Ethereum), plus ``policy_warned``."""
+        from walletsync.service.decoding import decode_user_request
+
+        wanted = read_request(message=message, typed_data=typed_data, tx=tx)
+        self.decoded = [*self.decoded, wanted.method]
+        decoded = decode_user_request(wanted, chain_id or "eip155:1", self.registry(), now=NOW)
+        return decoded.warned(*self.policy_warned)
+
+    def policy(self, ref: str | None = None) -> PolicyView:
+        record = next((s for s in self._sessions if s.topic == ref), None) if ref else None
+        digest = "ab" * 32
+        status = PolicyStatus(self.policy_file, digest, digest, self.policy_problem, self.policies)
+        return PolicyView(
+            status, record, {s.topic: s.name for s in self._sessions if s.topic in self.policies.sessions}
+        )
+
+    def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
+        if ref is None and not all_sessions:
+            self.policies = Policies()
+        else:
+            self.policies = self.policies.with_policy(ref if ref else ALL, None)
+        return self.policy(ref)
+
     def requests(self, ref: str | None = None) -> list[RequestRecord]:
         return [r for r in self.sent_requests if ref in (None, r.topic)]
 
@@ -159,7 +206,10 @@ class FakeCompanion:
         rpc_url: str | None = None,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
     ) -> RequestOutcome:
-        """Request 42 goes out (5 minutes to answer); then ``outcome`` comes back, or nothing ever does."""
+        """``refusal`` if set; else request 42 goes out (5 minutes to answer), then ``outcome`` comes back, or
+        nothing ever does."""
+        if self.refusal is not None:
+            raise self.refusal
         if on_sent is not None:
             on_sent(ev.RequestSent(ref, 42, chain_id or "eip155:1", "personal_sign", [], NOW + 300))
         if self.outcome is None:

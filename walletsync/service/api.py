@@ -12,11 +12,13 @@ from typing import Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.chains.registry import Registry
+from walletsync.decode.model import Decoded
 from walletsync.protocol.events import Event, RequestSent
 from walletsync.service.devices import DeviceRecord
 from walletsync.service.group_sync import SyncStatus
 from walletsync.service.linking import Confirm, LinkOffer, ShowCode
 from walletsync.service.outcomes import PairingOffer, RequestOutcome
+from walletsync.service.policy_facade import PolicyView
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.transport.client import Status
@@ -84,6 +86,27 @@ class CompanionAPI(Protocol):
         on_sent: Callable[[RequestSent], None] | None = None,
     ) -> RequestOutcome:
         """The phone's answer to a signing request, verified."""
+
+    def decode(
+        self,
+        ref: str,
+        *,
+        message: str | None = None,
+        typed_data: str | None = None,
+        tx: str | None = None,
+        chain_id: str | None = None,
+    ) -> Decoded:
+        """What :meth:`sign` with the same arguments would ask the phone to do, with the decoder's warnings and the
+        session's policy warnings; sends nothing. Raises what ``sign`` raises for the same input (MalformedRequest),
+        or Undecodable for typed data beyond the decoder's bounds. Reads the database: call it off the event loop."""
+
+    def policy(self, ref: str | None = None) -> PolicyView:
+        """The policies in force for session ``ref`` (its own and the all-sessions one) and the policy file's state
+        (attested or not, and if not, why every request is refused and what to run)."""
+
+    def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
+        """The view after removing session ``ref``'s own policy (or the all-sessions one), written and attested;
+        PolicyUnattested when the file changed since it was attested."""
 
     async def revoke(self, ref: str) -> SessionRecord:
         """The session after telling the phone it is over."""

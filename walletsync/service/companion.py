@@ -37,6 +37,7 @@ from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc, configured_sync_ttl
+from walletsync.service.decode_facade import DecodeMethods
 from walletsync.service.devices import DeviceGroup
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_facade import GroupMethods
@@ -55,7 +56,6 @@ from walletsync.service.outcomes import (
 )
 from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.policies import PolicyGate
-from walletsync.service.policy_facade import PolicyMethods
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.relay_drain import drain_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
@@ -68,7 +68,7 @@ from walletsync.transport.runner import EngineRunner
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods, PolicyMethods):
+class Companion(GroupMethods, DecodeMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(

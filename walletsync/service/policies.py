@@ -41,6 +41,8 @@ class PolicyRefused(WalletsyncError):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(f"refused by policy ({refusal.rule}): {refusal.message}")
         self.rule = refusal.rule
+        self.refusal = refusal
+        """The rule, the message for people (what to do) and the scope whose policy refused it."""
         self.fields = {"rule": refusal.rule}
         """What ``--json`` adds to the error object."""
 

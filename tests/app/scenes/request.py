@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
+from eth_abi import encode
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent, TextArea
 
 from tests.app.fakes import ADDRESS, NOW, FakeCompanion, session
 from tests.app.scenes import Scene, sessions_shown, until_shown
 from walletsync.app import build_app
 from walletsync.app.screens.detail import SessionDetailScreen
+from walletsync.app.screens.modals import SendAnywayScreen
+from walletsync.app.screens.request import RequestScreen
 from walletsync.audit import AuditEntry
-from walletsync.service import RequestOutcome
+from walletsync.policy.evaluate import UNLIMITED_APPROVAL, Refusal
+from walletsync.policy.model import NativeCap, Policies, Policy, TokenCap
+from walletsync.service import PolicyRefused, RequestOutcome
 from walletsync.store.db import RequestRecord
 
 PHONE = replace(session(1, "phone", chains=("eip155:1", "eip155:137")), last_ping=NOW - 120)
@@ -28,6 +34,38 @@ FAILED = {
     "account": ADDRESS,
     "reason": f"signature mismatch: signed by {MISMATCH}, not by the session account",
 }
+
+
+USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+SPENDER = "0x1111111254EEB25477B68fb85Ed929f73A960582"
+APPROVAL = json.dumps(
+    {
+        "to": USDC,
+        "value": "0x0",
+        "data": "0x095ea7b3" + encode(["address", "uint256"], [SPENDER, 2**256 - 1]).hex(),
+    }
+)
+"""approve(spender, 2**256 - 1) on USDC: an unlimited approval."""
+REFUSED = PolicyRefused(
+    Refusal(
+        UNLIMITED_APPROVAL,
+        f"an unlimited approval of USDC 0xA0b8…eB48 for {SPENDER}: the session's policy does not allow unlimited "
+        "approvals (ask for an exact amount, or set the policy with --allow-unlimited-approvals)",
+        TOPIC,
+    )
+)
+POLICIES = Policies(
+    all=Policy(max_requests_per_hour=60),
+    sessions={
+        TOPIC: Policy(
+            chains=frozenset({"eip155:1", "eip155:137"}),
+            native_caps=(NativeCap("eip155:1", "0.1"),),
+            token_caps=(TokenCap("eip155:1", USDC, "USDC", 6, "500"),),
+            recipients=frozenset({SPENDER}),
+        )
+    },
+    names={TOPIC: "phone"},
+)
 
 
 def request(n: int, status: str, ago: int, **answer) -> RequestRecord:
@@ -49,6 +87,12 @@ def request(n: int, status: str, ago: int, **answer) -> RequestRecord:
 
 def entry(seq: int, ago: int, kind: str, **data) -> AuditEntry:
     return AuditEntry(seq, (NOW - ago) * 1000, kind, TOPIC, data, f"{seq:02x}" * 32, "00" * 64)
+
+
+def with_policy(fake: FakeCompanion, refusal: PolicyRefused | None = None) -> FakeCompanion:
+    """The fake with :data:`POLICIES` in force (``refusal``: what Send meets)."""
+    fake.policies, fake.refusal = POLICIES, refusal
+    return fake
 
 
 def companion(outcome: RequestOutcome | None = None) -> FakeCompanion:
@@ -88,11 +132,45 @@ async def open_detail(pilot: Pilot) -> None:
     await until_shown(pilot, SessionDetailScreen, lambda screen: screen.record is not None)
 
 
+async def previewed(pilot: Pilot, draft: dict[str, str]) -> None:
+    """Until the request screen shows what ``draft`` would do (decoded a moment after the last keystroke)."""
+    await until_shown(
+        pilot, RequestScreen, lambda screen: screen.previewed is not None and screen.previewed[0] == draft
+    )
+
+
 async def open_request(pilot: Pilot) -> None:
     await sessions_shown(pilot)
     await pilot.press("s")
     await pilot.pause()
     await pilot.press(*"hello phone")
+    await previewed(pilot, {"message": "hello phone"})
+    await _still(pilot)
+
+
+async def draft_approval(pilot: Pilot) -> None:
+    await sessions_shown(pilot)
+    await pilot.press("s")
+    await until_shown(pilot, RequestScreen)
+    screen = pilot.app.screen
+    screen.query_one(TabbedContent).active = "kind-tx"
+    screen.query_one("#tx-input", TextArea).text = APPROVAL
+    await previewed(pilot, {"tx": APPROVAL})
+    await _still(pilot)
+
+
+async def asked_twice(pilot: Pilot) -> None:
+    await draft_approval(pilot)
+    await pilot.press("ctrl+s")
+    await until_shown(pilot, SendAnywayScreen)
+
+
+async def refused(pilot: Pilot) -> None:
+    await asked_twice(pilot)
+    await pilot.press("y")
+    async with asyncio.timeout(5):
+        while not pilot.app.screen.query_one("#request-status", Static).has_class("-refused"):
+            await pilot.pause(0.01)
     await _still(pilot)
 
 
@@ -110,7 +188,8 @@ SCENES = [
         "session-detail",
         'The detail of session "phone": peer "Phone Wallet · https://phone.example", status active, expires in '
         "6d 01h, last ping 2m ago, 1 pending request, its topic; the eip155 scopes (chains Ethereum (eip155:1) and "
-        "Polygon (eip155:137), personal_sign, its two accounts); four requests on Ethereum (eip155:1), newest first — waiting with a 4:30 countdown, verified with "
+        "Polygon (eip155:137), personal_sign, its two accounts); its Policy: 'no policy' for this session and for all, and the "
+        "command that sets one; four requests on Ethereum (eip155:1), newest first — waiting with a 4:30 countdown, verified with "
         "the recovered address, failed with the mismatch reason, rejected with the phone's message — and the audit "
         "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, a Audit log, esc Back.",
         lambda: build_app(companion()),
@@ -120,7 +199,8 @@ SCENES = [
     Scene(
         "request-compose",
         'The new-request screen for "phone": the chain picker on Ethereum (eip155:1), the "Send to phone" button, the '
-        'Message / Typed data / Transaction tabs with "hello phone" typed as the message; nothing sent yet.',
+        'Message / Typed data / Transaction tabs with "hello phone" typed as the message and, under it, what it would '
+        "do: Sign a message (11 bytes of text): 'hello phone' on Ethereum (eip155:1), no warning; nothing sent yet.",
         lambda: build_app(companion()),
         steps=open_request,
     ),
@@ -144,5 +224,36 @@ SCENES = [
         "an error; the draft is still there to send again.",
         lambda: build_app(companion(answered(error={"code": 5000, "message": "User rejected."}))),
         steps=lambda pilot: send(pilot, "rejected"),
+    ),
+    Scene(
+        "session-detail-policy",
+        'The detail of session "phone" with its Policy section: this session allows the chains Ethereum (eip155:1) '
+        "and Polygon (eip155:137), at most 0.1 ETH a day on Ethereum (eip155:1), at most 500 USDC 0xA0b8…eB48 a day "
+        "on Ethereum, recipients 0x1111111254EEB25477B68fb85Ed929f73A960582 only, unlimited approvals refused; all "
+        "sessions: at most 60 requests an hour, unlimited approvals refused; the policy set command to run, and "
+        '"x clears it". Footer: ? Keys, s New request, a Audit log, x Clear policy, esc Back.',
+        lambda: build_app(with_policy(companion())),
+        size=(120, 56),
+        steps=open_detail,
+    ),
+    Scene(
+        "request-decoded-warning",
+        "An unlimited USDC approval drafted as a transaction: under the editor, what it would do (Approve "
+        "unlimited USDC 0xA0b8…eB48 for the spender, on Ethereum (eip155:1), its effect) and the "
+        'warning in amber; Send opened "Look twice before the phone is asked" listing the unlimited_approval '
+        'warning, with "Send anyway (y)" and "Cancel (n)" (focused).',
+        lambda: build_app(companion()),
+        size=(120, 40),
+        steps=asked_twice,
+    ),
+    Scene(
+        "request-refused",
+        "The same approval, sent anyway, refused by the session's policy before the phone saw it: in red, "
+        '"Refused by your policy: unlimited_approval — an unlimited approval of USDC 0xA0b8…eB48 for 0x1111…: the '
+        'session\'s policy does not allow unlimited approvals (…)" and "The phone never saw this request."; the '
+        "draft and its decoding are still there.",
+        lambda: build_app(with_policy(companion(), REFUSED)),
+        size=(120, 40),
+        steps=refused,
     ),
 ]

@@ -1,4 +1,5 @@
-"""One session up close: peer, expiry, scopes, the requests sent to it with their verdicts, and its audit trail."""
+"""One session up close: peer, expiry, scopes, its policy, the requests sent to it with their verdicts, and its audit
+trail."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Static
 
+from walletsync.app.decoded import policy_text
 from walletsync.app.format import (
     ago,
     audit_details,
@@ -26,10 +28,11 @@ from walletsync.app.format import (
 )
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.modals import ConfirmScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
-from walletsync.service import AuditEntry, Registry, RequestRecord, SessionRecord, StoreChanged
+from walletsync.service import AuditEntry, PolicyView, Registry, RequestRecord, SessionRecord, StoreChanged
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -86,6 +89,7 @@ class SessionDetailScreen(CompanionScreen):
     BINDINGS = [
         Binding("s", "new_request", "New request", id="detail.request"),
         Binding("a", "audit", "Audit log", id="detail.audit"),
+        Binding("x", "clear_policy", "Clear policy", id="detail.clear-policy"),
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
     ]
 
@@ -95,6 +99,7 @@ class SessionDetailScreen(CompanionScreen):
         self.record: SessionRecord | None = None
         self.requests: list[RequestRecord] = []
         self.registry = Registry()
+        self.policy: PolicyView | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title", markup=False)
@@ -102,6 +107,8 @@ class SessionDetailScreen(CompanionScreen):
             yield Static(id="detail-summary", markup=False)
             yield Static("Scopes", classes="detail-heading")
             yield Static(id="detail-scopes", markup=False)
+            yield Static("Policy", classes="detail-heading")
+            yield Static(id="detail-policy", markup=False)
             yield Static("Requests", classes="detail-heading")
             yield keyed_table(REQUEST_COLUMNS, id="detail-requests")
             yield Static("Audit trail", classes="detail-heading", id="detail-audit-heading")
@@ -121,13 +128,14 @@ class SessionDetailScreen(CompanionScreen):
     @work(exclusive=True, group="detail-reload", exit_on_error=False)
     async def reload(self) -> None:
         """Re-read the session, its requests and its audit trail, off the event loop."""
-        self.record, self.requests, entries, self.registry = await asyncio.to_thread(self._read)
+        self.record, self.requests, entries, self.registry, self.policy = await asyncio.to_thread(self._read)
         if self.record is None:
             self.query_one("#detail-title", Static).update(f"Unknown session {self.topic[:8]}…")
             return
         now = self.companion.clock()
         self.query_one("#detail-title", Static).update(shown(self.record.name))
         self.query_one("#detail-scopes", Static).update(scopes_text(self.record, self.registry))
+        self._show_policy()
         self._show_summary(now)
         requests = self.query_one("#detail-requests", DataTable)
         requests.clear()
@@ -158,11 +166,28 @@ class SessionDetailScreen(CompanionScreen):
                 key=str(entry.seq),
             )
 
-    def _read(self) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry], Registry]:
+    def _read(
+        self,
+    ) -> tuple[SessionRecord | None, list[RequestRecord], list[AuditEntry], Registry, PolicyView | None]:
         record = next((s for s in self.companion.sessions() if s.topic == self.topic), None)
         registry = self.companion.registry()
         registry.chain("eip155:1")  # the bundled lists read here, off the event loop
-        return record, self.companion.requests(self.topic), self.companion.audit_entries(self.topic), registry
+        policy = self.companion.policy(self.topic) if record is not None else None
+        return record, self.companion.requests(self.topic), self.companion.audit_entries(self.topic), registry, policy
+
+    def _show_policy(self) -> None:
+        """The session's own policy and the all-sessions one, what to run to change them, the file's state."""
+        if self.policy is None or self.record is None:
+            return
+        hint = (
+            f"Set it with: walletsync policy set {shown(self.record.name, 40)} … (policy set --help lists the limits)"
+        )
+        if self.policy.own is not None:
+            hint += "; x clears it"
+        box = self.query_one("#detail-policy", Static)
+        box.update(policy_text(self.policy, self.registry, hint))
+        box.set_class(self.policy.status.problem is not None, "-unattested")
+        self.refresh_bindings()
 
     def _show_summary(self, now: float) -> None:
         record = self.record
@@ -196,6 +221,31 @@ class SessionDetailScreen(CompanionScreen):
             self.notify(why, title="No new request", severity="warning", markup=False)
             return
         self.app.push_screen(RequestScreen(self.companion, self.record))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``x`` is offered only while the session has a policy of its own."""
+        if action == "clear_policy":
+            return self.policy is not None and self.policy.own is not None
+        return True
+
+    def action_clear_policy(self) -> None:
+        """Remove this session's own policy (the all-sessions one stays), after a yes."""
+        if self.record is None or self.policy is None or self.policy.own is None:
+            self.notify("This session has no policy of its own to clear", severity="warning")
+            return
+        question = f"Clear the policy of '{shown(self.record.name)}'? Its limits stop applying at once."
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.clear_policy()
+
+        self.app.push_screen(ConfirmScreen(question, "Clear"), answered)
+
+    @work(group="detail-policy", exit_on_error=False)
+    async def clear_policy(self) -> None:
+        await asyncio.to_thread(self.companion.clear_policy, self.topic)
+        self.notify("Policy cleared", markup=False)
+        self.reload()
 
     def action_audit(self) -> None:
         """The log filtered to this session (the app's own ``a`` shows it all)."""

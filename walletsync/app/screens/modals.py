@@ -68,3 +68,36 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class SendAnywayScreen(ModalScreen[bool]):
+    """Asked before sending a request that has warnings: lists them; ``y`` sends anyway, ``n``/escape keeps the
+    draft. Dismisses with True only for "send"."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Send anyway", id="send-anyway.yes"),
+        Binding("n,escape", "answer(False)", "Cancel", id="send-anyway.no"),
+    ]
+
+    def __init__(self, summary: str, warnings: str) -> None:
+        """``summary`` and ``warnings`` are already escaped (see :mod:`walletsync.app.decoded`)."""
+        super().__init__()
+        self.summary, self.warnings = summary, warnings
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="send-anyway-dialog"):
+            yield Label("Look twice before the phone is asked", classes="dialog-heading")
+            yield Label(self.summary, id="send-anyway-summary", markup=False)
+            yield Label(self.warnings, id="send-anyway-warnings", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button("Send anyway (y)", variant="error", id="send-anyway-yes")
+                yield Button("Cancel (n)", id="send-anyway-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#send-anyway-no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "send-anyway-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

@@ -1,4 +1,9 @@
-"""Compose a signing request for one session, push it to the phone, and show what came back, verified or not."""
+"""Compose a signing request for one session, see what it would do, push it to the phone, and show what came back.
+
+While the user edits, the draft is decoded (through the service, off the event loop, a moment after the last
+keystroke): its summary, calls, effects and warnings, the session's policy warnings included. Send asks a second
+time when there are warnings; a request a policy refuses never reaches the phone and is shown as such.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +15,30 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
+from walletsync.app.decoded import decoded_text, warnings_text
 from walletsync.app.format import chain_label, expires_in, session_chains
 from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.modals import SendAnywayScreen
 from walletsync.app.widgets.status import RelayStatusBar
+from walletsync.decode.model import Decoded, RequestWarning, Undecodable
 from walletsync.errors import WalletsyncError
-from walletsync.service import Registry, RequestOutcome, RequestTimeout, SessionRecord, read_input_file
+from walletsync.service import (
+    PolicyRefused,
+    Registry,
+    RequestOutcome,
+    RequestTimeout,
+    SessionRecord,
+    read_input_file,
+)
 from walletsync.service import events as ev
 from walletsync.text import shown
 
 TX_EXAMPLE = '{"to": "0x…", "value": "0x0", "data": "0x"}'
+DEBOUNCE = 0.3
+"""Seconds after the last edit before the draft is decoded again."""
 
 
 class Draft(TypedDict, total=False):
@@ -60,11 +78,26 @@ def outcome_view(outcome: RequestOutcome, registry: Registry) -> tuple[str, str]
     )
 
 
+def refused_view(exc: PolicyRefused) -> str:
+    """A policy's refusal: its rule and what to do; the phone was never asked."""
+    return (
+        f"Refused by your policy: {shown(exc.refusal.rule)} — {shown(exc.refusal.message, 400)}\n"
+        "The phone never saw this request."
+    )
+
+
+def _blank(draft: Draft) -> bool:
+    return not any(str(value).strip() for value in draft.values())
+
+
 class RequestScreen(CompanionScreen):
     """Compose, then wait (a countdown to the request's expiry), then the verdict.
 
     Input is checked by the service; what it refuses is shown here and the
     draft stays, so the user can fix it. One request at a time.
+
+    ``previewed`` is the ``(draft, chain)`` the shown decoding is of (None before the first), so a test can wait
+    for the preview to catch up with the draft.
     """
 
     TITLE = "New request"
@@ -80,6 +113,8 @@ class RequestScreen(CompanionScreen):
         self.busy = False
         self.sent: ev.RequestSent | None = None  # on its way, not answered yet
         self.registry = companion.registry()
+        self.previewed: tuple[Draft, str | None] | None = None
+        self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         chains = session_chains(self.record)
@@ -108,6 +143,8 @@ class RequestScreen(CompanionScreen):
                     )
                 with TabPane("Transaction", id="kind-tx"):
                     yield TextArea(id="tx-input", placeholder=f"Transaction JSON, e.g. {TX_EXAMPLE}")
+            yield Static(id="request-decoded", markup=False, classes="-empty")
+            yield Static(id="request-warnings", markup=False)
             yield Static(id="request-status", markup=False)
         yield Footer()
         yield RelayStatusBar(id="status-bar")
@@ -117,6 +154,10 @@ class RequestScreen(CompanionScreen):
         self.set_interval(1, self._tick)
 
     # --- composing ---------------------------------------------------------------------------
+
+    def _chain(self) -> str | None:
+        chain = self.query_one("#request-chain", Select).value
+        return chain if isinstance(chain, str) else None
 
     def _draft(self) -> Draft:
         """The request as :meth:`Companion.sign` takes it: exactly one of message, typed_data, tx."""
@@ -133,8 +174,42 @@ class RequestScreen(CompanionScreen):
         if self.busy:
             self.notify("A request is already waiting for the phone", severity="warning")
             return
-        chain = self.query_one("#request-chain", Select).value
-        self.send(self._draft(), chain if isinstance(chain, str) else None)
+        self.send(self._draft(), self._chain())
+
+    # --- what the draft would do -------------------------------------------------------------
+
+    @on(Input.Changed, "#message-input")
+    @on(TextArea.Changed)
+    @on(TabbedContent.TabActivated)
+    @on(Select.Changed, "#request-chain")
+    def _draft_changed(self) -> None:
+        """Decode again once the user pauses: every keystroke restarts the wait."""
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(DEBOUNCE, lambda: self.preview(self._draft(), self._chain()))
+
+    @work(exclusive=True, group="request-preview", exit_on_error=False)
+    async def preview(self, draft: Draft, chain: str | None) -> None:
+        """Show what ``draft`` would do; a draft the service would refuse says why, muted, until it is fixed."""
+        if _blank(draft):
+            self._show_decoded(None, "")
+        else:
+            try:
+                decoded = await asyncio.to_thread(self.companion.decode, self.topic, chain_id=chain, **draft)
+            except WalletsyncError as exc:
+                self._show_decoded(None, f"Not a request yet: {shown(exc, 300)}")
+            else:
+                self._show_decoded(decoded)
+        self.previewed = (draft, chain)
+
+    def _show_decoded(self, decoded: Decoded | None, unread: str = "") -> None:
+        text = self.query_one("#request-decoded", Static)
+        text.update(decoded_text(decoded, self.registry) if decoded is not None else unread)
+        text.set_classes("-unread" if decoded is None and unread else "" if decoded is not None else "-empty")
+        warnings = decoded.warnings if decoded is not None else ()
+        box = self.query_one("#request-warnings", Static)
+        box.update(warnings_text(warnings))
+        box.set_class(bool(warnings), "-warned")
 
     @on(Input.Submitted, "#typed-data-file")
     def _load_typed_data(self, event: Input.Submitted) -> None:
@@ -153,13 +228,37 @@ class RequestScreen(CompanionScreen):
 
     # --- sending and waiting -----------------------------------------------------------------
 
+    async def _confirmed(self, draft: Draft, chain: str | None) -> bool:
+        """Whether to send: at once without warnings; with warnings (or a request walletsync cannot read) only if
+        the user says so in :class:`SendAnywayScreen`. Input ``sign`` refuses goes on, for ``sign`` to say why."""
+        warnings: tuple[RequestWarning, ...]
+        try:
+            decoded = await asyncio.to_thread(self.companion.decode, self.topic, chain_id=chain, **draft)
+        except Undecodable as exc:
+            summary, warnings = "walletsync cannot read this request", (RequestWarning(exc.code, str(exc)),)
+        except WalletsyncError:
+            return True
+        else:
+            self._show_decoded(decoded)
+            self.previewed = (draft, chain)
+            summary, warnings = shown(decoded.summary, 300), decoded.warnings
+        if not warnings:
+            return True
+        answer = await self.app.push_screen_wait(SendAnywayScreen(summary, warnings_text(warnings)))
+        return answer is True
+
     @work(group="request", exit_on_error=False)
     async def send(self, draft: Draft, chain: str | None) -> None:
         self.busy = True
         self.query_one("#request-send", Button).disabled = True
-        self._show("sending", "Sending…")
         try:
+            if not await self._confirmed(draft, chain):
+                self._show("", "Not sent: the draft is still here.")
+                return
+            self._show("sending", "Sending…")
             outcome = await self.companion.sign(self.topic, chain_id=chain, on_sent=self._on_sent, **draft)
+        except PolicyRefused as exc:
+            self._show("refused", refused_view(exc))
         except RequestTimeout as exc:
             self._show("expired", f"Expired — {shown(exc)}")
         except WalletsyncError as exc:
