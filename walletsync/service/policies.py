@@ -41,7 +41,7 @@ class PolicyRefused(WalletsyncError):
     def __init__(self, refusal: Refusal) -> None:
         super().__init__(f"refused by policy ({refusal.rule}): {refusal.message}")
         self.rule = refusal.rule
-        self.fields = {"rule": refusal.rule}
+        self.fields: dict[str, Any] = {"rule": refusal.rule}
         """What ``--json`` adds to the error object."""
 
 
