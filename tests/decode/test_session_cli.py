@@ -38,7 +38,8 @@ async def test_the_sessions_chain_is_the_default_and_no_relay_is_needed(cli):
     assert offline["chain"] == {"id": "eip155:137", "name": "Polygon", "currency": "POL"}
     assert offline["refusal"] is None and offline["warnings"] == []
     named = cli.json("decode", "--tx", tx, "--session", "desk", "--chain", "eip155:10")
-    assert named["chain"]["id"] == "eip155:10"
+    assert named["chain"]["id"] == "eip155:10" and "eip155:10" in named["out_of_scope"], "not granted: sign refuses"
+    assert offline["out_of_scope"] is None
     missing = cli.json("decode", "--tx", tx, "--session", "nobody", ok=False)["error"]
     assert missing["code"] == "unknown_session"
 

@@ -60,17 +60,22 @@ def run(args: argparse.Namespace) -> int:
 async def _for_session(args: argparse.Namespace, typed_data: str | None) -> int:
     """The request as ``sign`` would send it on the session, judged by the policies (offline: nothing is sent)."""
     from walletsync.commands.common import open_companion
-    from walletsync.service import read_request
+    from walletsync.service import MalformedRequest, is_chain_id, read_request
 
     read_request(tx=args.tx, typed_data=typed_data)  # bad input is said before the data dir is opened
+    if args.chain is not None and not is_chain_id(args.chain):
+        raise MalformedRequest(f"--chain: {args.chain[:60]!r} is not a CAIP-2 chain id (like eip155:1)")
     async with open_companion(args, connect=False) as companion:
         preview = companion.preview(args.session, tx=args.tx, typed_data=typed_data, chain_id=args.chain)
     if preview.decoded is None:
         assert preview.undecodable is not None
         raise preview.undecodable
     document = preview.decoded.to_json()
-    document["refusal"] = refusal_json(preview.refusal)
-    emit_json(args, document, text_of(preview.decoded) + "\n" + refusal_text(preview.refusal))
+    document.update(refusal=refusal_json(preview.refusal), out_of_scope=preview.out_of_scope)
+    text = [text_of(preview.decoded), refusal_text(preview.refusal)]
+    if preview.out_of_scope is not None:
+        text.append(f"scope: the session cannot carry it ({shown(preview.out_of_scope)})")
+    emit_json(args, document, "\n".join(text))
     return 0
 
 

@@ -104,8 +104,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _preview(companion, args: argparse.Namespace, typed_data: str | None):
-    """What the request would do, shown to people (on stderr); None when ``sign`` itself must refuse it (a chain
-    the user did not ask for: that refusal is audited)."""
+    """What the request would do, shown to people (on stderr); None when ``sign`` itself refuses it, audited (a chain
+    the user did not ask for, a chain or method beyond the session's scopes)."""
     from walletsync.commands.decode import brief_text
     from walletsync.service import ChainNotRequested
 
@@ -114,6 +114,8 @@ def _preview(companion, args: argparse.Namespace, typed_data: str | None):
             args.session, message=args.message, typed_data=typed_data, tx=args.tx, chain_id=args.chain, active=True
         )
     except ChainNotRequested:
+        return None
+    if preview.out_of_scope is not None:
         return None
     if not args.json:
         if preview.decoded is not None:

@@ -14,12 +14,14 @@ from walletsync.chains.model import Lookup
 from walletsync.decode.model import Decoded, Undecodable
 from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, Refusal, Request, evaluate, warnings
 from walletsync.policy.model import ALL
+from walletsync.protocol.errors import OutOfScope
+from walletsync.protocol.namespaces import require_in_scope
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.decoding import decode_user_request
 from walletsync.service.naming import find_active
 from walletsync.service.policies import PolicyGate
 from walletsync.service.scopes import is_chain_id
-from walletsync.signatures import MalformedRequest, read_request
+from walletsync.signatures import read_request
 from walletsync.store.db import Database, SessionRecord
 
 
@@ -38,6 +40,9 @@ class RequestPreview:
     decoded: Decoded | None
     undecodable: Undecodable | None = None
     refusal: Refusal | None = None
+    out_of_scope: str | None = None
+    """Why the session's WalletConnect scopes do not carry this chain or method (None: they do); ``sign`` refuses
+    such a request before anything is decoded or judged."""
 
 
 class PreviewMethods:
@@ -63,12 +68,14 @@ class PreviewMethods:
 
         The chain is ``chain_id``, else the session's default (as ``sign`` picks it). With ``active`` the session
         must be one a request can go to now. Raises what ``sign`` raises first: :class:`MalformedRequest`,
-        :class:`SessionNotFound`, :class:`SessionInactive` (with ``active``), :class:`ChainNotRequested`.
+        :class:`SessionNotFound`, :class:`SessionInactive` (with ``active``), :class:`ChainNotRequested`. A chain
+        or method beyond the session's scopes is ``out_of_scope`` (``decoded`` is None for a ``chain_id`` that is
+        no CAIP-2 chain).
         """
         wanted = read_request(message=message, typed_data=typed_data, tx=tx)
-        if chain_id is not None and not is_chain_id(chain_id):
-            raise MalformedRequest(f"--chain: {chain_id[:60]!r} is not a CAIP-2 chain id (like eip155:1)")
         record = find_active(self.db, ref, self.clock()) if active else self.resolve(ref)
+        if chain_id is not None and not is_chain_id(chain_id):  # in no session's scopes: nothing to decode it on
+            return RequestPreview(record, chain_id, wanted.method, None, out_of_scope=f"{chain_id[:60]!r} is no chain")
         chain = chain_id or default_chain(record)
         account = account_for(record, chain)
         wanted.params(account)  # a transaction from another account is refused here as by sign
@@ -80,7 +87,12 @@ class PreviewMethods:
         except Undecodable as exc:
             decoded, undecodable = None, exc
         decoded, refusal = self._judged(record, wanted.method, chain, decoded, lookup, now)
-        return RequestPreview(record, chain, wanted.method, decoded, undecodable, refusal)
+        try:
+            require_in_scope(record.namespaces, chain, wanted.method)
+            out_of_scope = None
+        except OutOfScope as exc:
+            out_of_scope = str(exc)
+        return RequestPreview(record, chain, wanted.method, decoded, undecodable, refusal, out_of_scope)
 
     def _judged(
         self, record: SessionRecord, method: str, chain: str, decoded: Decoded | None, lookup: Lookup, now: int
