@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from eth_account import Account
@@ -214,3 +215,18 @@ def test_an_unreachable_rpc_is_a_node_error():
 )
 def test_summaries_say_what_is_asked(method, params, expected):
     assert summarize(method, params) == expected
+
+
+def test_sends_at_once_through_a_node_get_distinct_nonces_and_are_all_mined(anvil):
+    """Six transactions signed in parallel threads (as the reference phone answers requests): each takes the next
+    nonce, so the node accepts and mines every one (no "nonce too low")."""
+    signer = Signer.from_mnemonic(MNEMONIC, rpc_url=anvil.url)
+    before = anvil.balance(OTHER)
+    tx = {"from": signer.address, "to": OTHER, "value": hex(10**15)}
+    with ThreadPoolExecutor(6) as pool:
+        hashes = list(pool.map(lambda _: signer.sign("eth_sendTransaction", [tx], "eip155:1"), range(6)))
+    receipts = [anvil.call("eth_getTransactionReceipt", h) for h in hashes]
+    assert [r["status"] for r in receipts] == ["0x1"] * 6
+    nonces = sorted(int(anvil.call("eth_getTransactionByHash", h)["nonce"], 16) for h in hashes)
+    assert nonces == list(range(nonces[0], nonces[0] + 6))
+    assert anvil.balance(OTHER) - before == 6 * 10**15

@@ -8,6 +8,7 @@ JSON-RPC error to send back; :func:`summarize` says in one line what a request a
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
@@ -59,7 +60,8 @@ class Signer:
     """One Ethereum account. Holds a private key: never print it (``repr`` shows the address only).
 
     With ``rpc_url`` a signed transaction is broadcast through that node (which also
-    fills a missing nonce, gas and fees); without, it is only signed and its hash returned.
+    fills a missing nonce, gas and fees), one at a time per account so answers signed in parallel threads each take
+    the next nonce; without, it is only signed and its hash returned.
     """
 
     def __init__(self, account: Any, *, path: str | None = None, rpc_url: str | None = None) -> None:
@@ -154,15 +156,28 @@ class Signer:
         chain = _eip155_chain(chain_id)
         if _int(tx.get("chainId"), "chainId") not in (None, chain):
             raise _invalid(f"transaction chainId {tx['chainId']} is not the request's chain {chain_id}")
-        node = _Node(self.rpc_url, chain) if self.rpc_url else None
-        fields = _transaction(tx, chain, self.address, node)
+        if not self.rpc_url:
+            return "0x" + bytes(self._signed(_transaction(tx, chain, self.address, None)).hash).hex()
+        node = _Node(self.rpc_url, chain)
+        with _sending(self.address):  # the nonce the node gives is taken only once this one is sent
+            return node.send(self._signed(_transaction(tx, chain, self.address, node)).raw_transaction)
+
+    def _signed(self, fields: dict[str, Any]) -> Any:
         try:
-            signed = self._account.sign_transaction(fields)
+            return self._account.sign_transaction(fields)
         except Exception as exc:
             raise _invalid(f"cannot sign this transaction: {exc}") from None
-        if node is not None:
-            return node.send(signed.raw_transaction)
-        return "0x" + bytes(signed.hash).hex()
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+
+
+def _sending(address: str) -> threading.Lock:
+    """The account's lock around asking the node for its nonce, signing and sending: requests answered in parallel
+    threads would otherwise all get the same pending nonce, and the node would refuse all but one ("nonce too low")."""
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(address.lower(), threading.Lock())
 
 
 def _is_address(value: Any) -> bool:

@@ -111,9 +111,8 @@ async def test_a_phone_rejection_spends_nothing(start_relay, tmp_path):
 
 
 async def test_seven_sends_at_once_never_overshoot_the_cap(start_relay, anvil, tmp_path):
-    """Seven sends of 0.02 under a 0.1 cap at once: two are refused, five reach the phone. (The reference phone
-    signs them in parallel and the node refuses some for a reused nonce: those answers are errors and release
-    their budget; the cap is then filled one send at a time, exactly to 0.1 and never past it.)"""
+    """Seven sends of 0.02 under a 0.1 cap at once: two are refused, five reach the phone, which signs them in
+    parallel (each with the next nonce) and all five are mined: the chain shows exactly the 0.1 cap sent."""
     relay = start_relay("memory")
     async with with_phone(relay.url, tmp_path / "home", tmp_path, "--auto-approve", "--rpc", anvil.url) as (
         companion,
@@ -133,8 +132,8 @@ async def test_seven_sends_at_once_never_overshoot_the_cap(start_relay, anvil, t
         assert results.count("native_cap") == 2
         through = [r for r in results if not isinstance(r, str)]
         assert sorted(r["id"] for r in await requests_seen(phone, 5)) == sorted(r.id for r in through)
-        approved = [r for r in through if r.ok]
-        assert anvil.balance(FRIEND) - before == len(approved) * 2 * ETH // 100
+        assert [r.ok for r in through] == [True] * 5
+        assert anvil.balance(FRIEND) - before == 10 * ETH // 100
         await fill_the_cap(companion, session.name, anvil, before)
 
 
@@ -196,6 +195,6 @@ async def test_seven_sends_from_two_processes_on_one_data_dir_never_overshoot(st
         results = [e for process in senders for e in process.events if e["event"] in ("outcome", "refused")]
         assert len(results) == 7
         assert [r["rule"] for r in results if r["event"] == "refused"] == ["native_cap"] * 2
-        approved = sum(1 for r in results if r["event"] == "outcome" and r["ok"])
-        assert anvil.balance(FRIEND) - before == approved * 2 * ETH // 100
+        assert [r["ok"] for r in results if r["event"] == "outcome"] == [True] * 5
+        assert anvil.balance(FRIEND) - before == 10 * ETH // 100
         await fill_the_cap(companion, session.name, anvil, before)

@@ -1,11 +1,14 @@
-"""``walletsync decode --tx JSON | --typed-data FILE [--chain C]``: what a request would do, with warnings.
+"""``walletsync decode --tx JSON | --typed-data FILE [--chain C] [--session S]``: what a request would do, with warnings.
 
-Nothing is sent and no device key is opened: the command reads the request, decodes it and prints it.
+Nothing is sent. Without ``--session`` no data dir or device key is opened: the command reads the request, decodes
+it and prints it. With ``--session`` it opens the companion offline (so the device's keys) to read the session's
+chain and account and the policies: their warnings, and whether one would refuse the request.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 
 from walletsync.commands.output import emit_json
 from walletsync.text import shown
@@ -22,7 +25,19 @@ def add_parser(commands, common: argparse.ArgumentParser) -> None:
     what.add_argument("--typed-data", metavar="FILE", help="EIP-712 typed data JSON file (- for stdin)")
     decode.add_argument(
         "--chain",
-        help="CAIP-2 chain (default: the transaction's chainId or the typed data's domain chainId, else eip155:1)",
+        help="CAIP-2 chain (default: the session's, as 'sign' picks it; else the transaction's chainId or the "
+        "typed data's domain chainId, else eip155:1)",
+    )
+    decode.add_argument(
+        "--session",
+        metavar="SESSION",
+        help="decode as 'sign SESSION' would send it, with the policies' warnings (opens the data dir and its keys)",
+    )
+    decode.add_argument(
+        "--keyring-file",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="with --session: the device keys' passphrase-protected file ($WALLETSYNC_KEYRING_FILE)",
     )
     decode.set_defaults(run=run)
 
@@ -33,11 +48,56 @@ def run(args: argparse.Namespace) -> int:
     from walletsync.service.registry import load_registry
 
     typed_data = None if args.typed_data is None else read_input_file(args.typed_data, "--typed-data")
+    if args.session is not None:
+        return asyncio.run(_for_session(args, typed_data))
     decoded = decode_request(
         tx=args.tx, typed_data=typed_data, chain_id=args.chain, lookup=load_registry(getattr(args, "data_dir", None))
     )
     emit_json(args, decoded.to_json(), text_of(decoded))
     return 0
+
+
+async def _for_session(args: argparse.Namespace, typed_data: str | None) -> int:
+    """The request as ``sign`` would send it on the session, judged by the policies (offline: nothing is sent)."""
+    from walletsync.commands.common import open_companion
+    from walletsync.service import MalformedRequest, is_chain_id, read_request
+
+    read_request(tx=args.tx, typed_data=typed_data)  # bad input is said before the data dir is opened
+    if args.chain is not None and not is_chain_id(args.chain):
+        raise MalformedRequest(f"--chain: {args.chain[:60]!r} is not a CAIP-2 chain id (like eip155:1)")
+    async with open_companion(args, connect=False) as companion:
+        preview = companion.preview(args.session, tx=args.tx, typed_data=typed_data, chain_id=args.chain)
+    if preview.decoded is None:
+        assert preview.undecodable is not None
+        raise preview.undecodable
+    document = preview.decoded.to_json()
+    document.update(refusal=refusal_json(preview.refusal), out_of_scope=preview.out_of_scope)
+    text = [text_of(preview.decoded), refusal_text(preview.refusal)]
+    if preview.out_of_scope is not None:
+        text.append(f"scope: the session cannot carry it ({shown(preview.out_of_scope)})")
+    emit_json(args, document, "\n".join(text))
+    return 0
+
+
+def refusal_json(refusal) -> dict | None:
+    """``decode --session``'s ``refusal``: the policy that would refuse the request now (None: none would)."""
+    return None if refusal is None else {"rule": refusal.rule, "message": refusal.message}
+
+
+def refusal_text(refusal) -> str:
+    if refusal is None:
+        return "policy: no policy would refuse it now"
+    return f"policy: would refuse it ({refusal.rule}): {shown(refusal.message)}"
+
+
+def brief_text(decoded) -> str:
+    """What ``sign`` shows before pushing: the summary, the chain and the warnings (``decode`` shows it all)."""
+    return "\n".join([shown(decoded.summary), f"chain: {shown(_chain(decoded.chain))}", *_warning_lines(decoded)])
+
+
+def _warning_lines(decoded) -> list[str]:
+    lines = ["warnings:" if decoded.warnings else "warnings: none"]
+    return lines + [f"{INDENT}{w.code}: {shown(w.message)}" for w in decoded.warnings]
 
 
 def text_of(decoded) -> str:
@@ -53,9 +113,7 @@ def text_of(decoded) -> str:
     if decoded.effects:
         lines.append("effects:")
         lines += [INDENT + shown(_effect(e)) for e in decoded.effects]
-    lines.append("warnings:" if decoded.warnings else "warnings: none")
-    lines += [f"{INDENT}{w.code}: {shown(w.message)}" for w in decoded.warnings]
-    return "\n".join(lines)
+    return "\n".join(lines + _warning_lines(decoded))
 
 
 def _chain(chain) -> str:

@@ -8,12 +8,11 @@ import functools
 import os
 import signal
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from walletsync.commands.output import emit, fail
-from walletsync.commands.prompt import secret_line
+from walletsync.commands.prompt import ask_on_terminal, secret_line
 from walletsync.errors import WalletsyncError
 from walletsync.signer import DEFAULT_PATH, Signer
 from walletsync.text import shown
@@ -155,7 +154,7 @@ async def _serve(args: argparse.Namespace, uri: Any, signer: Signer, report, std
         relay_url,
         signer,
         report=report,
-        ask=None if answers is None else functools.partial(_ask_on_terminal, answers),
+        ask=None if answers is None else functools.partial(ask_on_terminal, answers),
         on_proposal="approve" if args.approve else "reject" if args.reject else "ask",
         auto_approve=args.auto_approve,
     )
@@ -212,29 +211,6 @@ async def _say_goodbye(wallet: PhoneWallet) -> None:
                 "message": "could not tell the dapp the session ended (relay unreachable)",
             }
         )
-
-
-async def _ask_on_terminal(fd: int, question: str) -> bool:
-    """Ask on stderr, read the answer from ``fd`` (a terminal) without blocking the event loop (or exit)."""
-    print(f"{shown(question)} [y/N] ", end="", file=sys.stderr, flush=True)
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[str] = loop.create_future()
-
-    def deliver(line: str) -> None:
-        if not answer.done():
-            answer.set_result(line)
-
-    def read() -> None:  # os.read, not input(): a daemon thread must not hold stdin's lock at exit
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = os.read(fd, 1)
-            if not chunk:
-                break
-            data += chunk
-        loop.call_soon_threadsafe(deliver, data.decode("utf-8", "replace"))
-
-    threading.Thread(target=read, name="phone-prompt", daemon=True).start()
-    return (await answer).strip().lower() in ("y", "yes")
 
 
 def _reporter(args: argparse.Namespace):

@@ -7,12 +7,15 @@ refused (with how to give one) in a script.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import os
 import sys
+import threading
 from collections.abc import Callable
 
 from walletsync.errors import WalletsyncError
+from walletsync.text import shown
 
 
 def terminal_prompt() -> Callable[[str], str] | None:
@@ -61,3 +64,26 @@ def secret_line(
     if not text:
         raise error(f"no {what}: stdin was empty (give it on stdin or in ${env})")
     return text, piped
+
+
+async def ask_on_terminal(fd: int, question: str) -> bool:
+    """Ask on stderr, read the answer from ``fd`` (a terminal) without blocking the event loop (or exit)."""
+    print(f"{shown(question)} [y/N] ", end="", file=sys.stderr, flush=True)
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str] = loop.create_future()
+
+    def deliver(line: str) -> None:
+        if not answer.done():
+            answer.set_result(line)
+
+    def read() -> None:  # os.read, not input(): a daemon thread must not hold stdin's lock at exit
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = os.read(fd, 1)
+            if not chunk:
+                break
+            data += chunk
+        loop.call_soon_threadsafe(deliver, data.decode("utf-8", "replace"))
+
+    threading.Thread(target=read, name="terminal-question", daemon=True).start()
+    return (await answer).strip().lower() in ("y", "yes")

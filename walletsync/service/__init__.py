@@ -54,6 +54,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.service.policies import PolicyRefused
     from walletsync.service.policy_facade import PolicyView
     from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
+    from walletsync.service.preview import RequestPreview
     from walletsync.service.registry import (
         add_chain,
         add_token,
@@ -115,6 +116,7 @@ _WHERE = {
     "PolicyView": "walletsync.service.policy_facade",
     "PolicyStatus": "walletsync.service.policy_file",
     "PolicyUnattested": "walletsync.service.policy_file",
+    "RequestPreview": "walletsync.service.preview",
     "add_chain": "walletsync.service.registry",
     "add_token": "walletsync.service.registry",
     "chain_id_of": "walletsync.service.registry",
@@ -186,6 +188,7 @@ __all__ = [
     "RelayStatusChanged",
     "RelayUnreachable",
     "RequestOutcome",
+    "RequestPreview",
     "RequestRecord",
     "RequestTimeout",
     "RequestVerified",

@@ -56,6 +56,7 @@ from walletsync.service.outcomes import (
 )
 from walletsync.service.pairing_waiters import PairingWaiters
 from walletsync.service.policies import PolicyGate
+from walletsync.service.preview import PreviewMethods
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.relay_drain import drain_relay
 from walletsync.service.scopes import DEFAULT_CHAINS, DEFAULT_EVENTS, DEFAULT_METHODS, METADATA, optional_namespaces
@@ -68,7 +69,7 @@ from walletsync.transport.runner import EngineRunner
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods, DecodeMethods):
+class Companion(GroupMethods, DecodeMethods, PreviewMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(

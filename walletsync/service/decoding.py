@@ -48,14 +48,17 @@ def request_chain(request: UserRequest) -> str | None:
     return None
 
 
-def decode_user_request(request: UserRequest, chain_id: str, lookup: Lookup, *, now: int) -> Decoded:
-    """What the checked ``request`` would do on ``chain_id``, named with ``lookup``'s chains and tokens.
+def decode_user_request(
+    request: UserRequest, chain_id: str, lookup: Lookup, *, now: int, account: str | None = None
+) -> Decoded:
+    """What the checked ``request`` would do on ``chain_id``, named with ``lookup``'s chains and tokens; a
+    transaction sent by ``account`` (a 0x address; default: its ``from``).
 
     Raises :class:`~walletsync.decode.model.Undecodable` (code ``undecodable``) for typed data beyond the
     decoder's bounds; calldata that does not decode is "unknown" in the result, never an error.
     """
     if request.method == "eth_sendTransaction":
-        return decode_transaction(request.content, chain_id, lookup, now=now)
+        return decode_transaction(request.content, chain_id, lookup, account=account, now=now)
     if request.method == "eth_signTypedData_v4":
         return decode_typed_data(request.content, chain_id, lookup, now=now)
     return decode_message(bytes.fromhex(request.content[2:]), chain_id, lookup)

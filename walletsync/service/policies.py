@@ -43,7 +43,7 @@ class PolicyRefused(WalletsyncError):
         self.rule = refusal.rule
         self.refusal = refusal
         """The rule, the message for people (what to do) and the scope whose policy refused it."""
-        self.fields = {"rule": refusal.rule}
+        self.fields: dict[str, Any] = {"rule": refusal.rule}
         """What ``--json`` adds to the error object."""
 
 
