@@ -38,7 +38,7 @@ from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_facade import GroupMethods
 from walletsync.service.group_sync import CHANGE_TTL, GroupSync
 from walletsync.service.journal import Journal
-from walletsync.service.naming import check_free, find_active, find_session
+from walletsync.service.naming import check_active, check_free, find_active, find_session
 from walletsync.service.opening import open_data_dir
 from walletsync.service.outcomes import (
     ChainNotRequested,
@@ -186,12 +186,12 @@ class Companion(GroupMethods):
     def _active(self, ref: str) -> SessionRecord:
         return find_active(self.db, ref, self.clock())
 
-    async def _ready(self, ref: str) -> SessionRecord:
-        """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
-        record = self._active(ref)
+    async def _ready(self, record: SessionRecord) -> SessionRecord:
+        """``record``'s session as it is once online, with the engine caught up: another process may have ended it."""
         await self.online()
         await self.store_sync.catch_up(self.runner)
-        record = self._active(record.topic)  # ended meanwhile: SessionInactive, not the engine's "no session"
+        # ended meanwhile: SessionInactive, not the engine's "no session"
+        record = check_active(self._record(record.topic), self.clock())
         if record.topic not in self.engine.sessions:
             raise SessionInactive(f"session {record.name!r} cannot be used: its key is gone (revoke it and pair again)")
         return record
@@ -273,8 +273,8 @@ class Companion(GroupMethods):
         chain = chain_id or self._default_chain(record)
         account = account_for(record, chain)
         method, params = wanted.method, wanted.params(account)
-        outcome = await self.request(
-            ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
+        outcome = await self._request(
+            record, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )
         rpc_url = rpc_url or configured_rpc(self.home, chain)
         if method == "eth_sendTransaction" and outcome.ok and rpc_url:
@@ -294,7 +294,22 @@ class Companion(GroupMethods):
         on_sent: Callable[[ev.RequestSent], None] | None = None,
     ) -> RequestOutcome:
         """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be."""
-        record = await self._ready(ref)
+        return await self._request(
+            self._active(ref), method, params, chain_id=chain_id, timeout=timeout, expiry=expiry, on_sent=on_sent
+        )
+
+    async def _request(
+        self,
+        record: SessionRecord,
+        method: str,
+        params: Any,
+        *,
+        chain_id: str | None,
+        timeout: float | None,
+        expiry: int,
+        on_sent: Callable[[ev.RequestSent], None] | None,
+    ) -> RequestOutcome:
+        record = await self._ready(record)
         chain = chain_id or self._default_chain(record, method)
         try:
             actions = self.engine.request(record.topic, chain, method, params, self.clock(), expiry=expiry)
@@ -369,13 +384,13 @@ class Companion(GroupMethods):
 
     async def extend(self, ref: str) -> SessionRecord:
         """The session after asking the phone to extend its expiry."""
-        record = await self._ready(ref)
+        record = await self._ready(self._active(ref))
         await self._runner().run(self.engine.extend(record.topic, self.clock()))
         return self._record(record.topic)
 
     async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
         """Ping the phone; returns the session and the round trip in seconds."""
-        record = await self._ready(ref)
+        record = await self._ready(self._active(ref))
         started = time.monotonic()
         acked = asyncio.ensure_future(acknowledged(self.events(), record.topic, "wc_sessionPing"))
         await asyncio.sleep(0)
