@@ -276,10 +276,11 @@ class Companion(GroupMethods):
         outcome = await self._request(
             record, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )
-        rpc_url = rpc_url or configured_rpc(self.home, chain)
-        if method == "eth_sendTransaction" and outcome.ok and rpc_url:
-            outcome, verified = await check_on_chain(outcome, rpc_url, account, self.db, self.journal)
-            self._broadcast([verified])
+        if method == "eth_sendTransaction" and outcome.ok:  # config.json is read only when there is a lookup to make
+            rpc_url = rpc_url or configured_rpc(self.home, chain)
+            if rpc_url:
+                outcome, verified = await check_on_chain(outcome, rpc_url, account, self.db, self.journal)
+                self._broadcast([verified])
         return outcome
 
     async def request(
