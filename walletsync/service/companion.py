@@ -321,18 +321,19 @@ class Companion(GroupMethods):
                 )
             raise
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
-        outcome = asyncio.ensure_future(request_outcome(self.events(), record.topic, sent.id, self._record))
-        await asyncio.sleep(0)  # the watcher is registered before anything can arrive
-        await self._runner().run(actions)
-        if on_sent is not None:
-            on_sent(sent)
+        events = self._events.listener()  # before the request goes out: its answer cannot come unheard
         try:
-            async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
-                return await outcome
-        except TimeoutError:
-            raise RequestTimeout(
-                f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
-            ) from None
+            await self._runner().run(actions)
+            if on_sent is not None:
+                on_sent(sent)
+            wait = timeout if timeout is not None else expiry + 5
+            try:
+                async with asyncio.timeout(wait):
+                    return await request_outcome(events, record.topic, sent.id, self._record)
+            except TimeoutError:
+                raise RequestTimeout(f"no answer from {record.name!r} within {wait:g} s") from None
+        finally:
+            events.close()
 
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
         """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
@@ -393,16 +394,18 @@ class Companion(GroupMethods):
         """Ping the phone; returns the session and the round trip in seconds."""
         record = await self._ready(self._active(ref))
         started = time.monotonic()
-        acked = asyncio.ensure_future(acknowledged(self.events(), record.topic, "wc_sessionPing"))
-        await asyncio.sleep(0)
-        await self._runner().run(self.engine.ping(record.topic, self.clock()))
+        events = self._events.listener()  # before the ping goes out
         try:
-            async with asyncio.timeout(timeout):
-                await acked
-        except TimeoutError:
-            raise RequestTimeout(
-                f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
-            ) from None
+            await self._runner().run(self.engine.ping(record.topic, self.clock()))
+            try:
+                async with asyncio.timeout(timeout):
+                    await acknowledged(events, record.topic, "wc_sessionPing")
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
+                ) from None
+        finally:
+            events.close()
         return self._record(record.topic), time.monotonic() - started
 
     # --- audit ------------------------------------------------------------------------------------
