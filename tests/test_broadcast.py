@@ -23,3 +23,15 @@ async def test_each_listener_sees_every_value_published_after_it_started():
     await late.aclose()
     hub.publish([40])  # nobody listens: nothing is queued anywhere
     assert hub._queues == []
+
+
+async def test_a_listener_hears_from_the_moment_it_is_made_not_its_first_await():
+    """A request's waiter starts listening, then sends: an answer published before it first awaits is still its."""
+    hub: Broadcast[int] = Broadcast()
+    listener = hub.listener()
+    hub.publish([1, 2])  # e.g. the engine step that sends the request already reports something
+    assert [await anext(listener), await anext(listener)] == [1, 2]
+    listener.close()
+    listener.close()
+    hub.publish([3])
+    assert hub._queues == []

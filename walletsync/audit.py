@@ -24,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from nacl.exceptions import BadSignatureError
@@ -106,7 +106,11 @@ def _canonical_json(value: Any) -> bytes:
 
 @dataclass(frozen=True)
 class AuditEntry:
-    """One signed row of the audit log. ``data`` never holds secrets: rows are exported in clear."""
+    """One signed row of the audit log. ``data`` never holds secrets: rows are exported in clear.
+
+    A row is a value: its canonical bytes and hash are computed once, on first use, so never change ``data``
+    in place (make a new row with :func:`dataclasses.replace`).
+    """
 
     seq: int
     ts: int
@@ -128,11 +132,24 @@ class AuditEntry:
 
     def canonical(self) -> bytes:
         """The bytes that are hashed and signed: every field except the signature."""
-        return _canonical_json(self._signed_fields())
+        canonical: bytes | None = self.__dict__.get("_canonical")
+        if canonical is None:
+            canonical = _canonical_json(self._signed_fields())
+            object.__setattr__(self, "_canonical", canonical)
+        return canonical
 
     def hash(self) -> str:
         """What the next row's ``prev_hash`` names: the sha256 of the canonical bytes, a newline and the signature."""
-        return hashlib.sha256(self.canonical() + b"\n" + str(self.signature).encode("utf-8", "replace")).hexdigest()
+        hash_hex: str | None = self.__dict__.get("_hash")
+        if hash_hex is None:
+            signature = str(self.signature).encode("utf-8", "replace")
+            hash_hex = hashlib.sha256(self.canonical() + b"\n" + signature).hexdigest()
+            object.__setattr__(self, "_hash", hash_hex)
+        return hash_hex
+
+    def tip(self) -> tuple[int, str]:
+        """``(seq, hash)``: what the next row links to, and what the signed head names."""
+        return self.seq, self.hash()
 
     def unsigned_hash(self) -> str:
         """The link an earlier build wrote (the canonical bytes alone): still accepted, with every signature checked."""
@@ -156,7 +173,7 @@ class AuditEntry:
 
 
 def append(
-    previous: AuditEntry | None,
+    previous: AuditEntry | tuple[int, str] | None,
     *,
     kind: str,
     session: str | None,
@@ -166,6 +183,8 @@ def append(
 ) -> AuditEntry:
     """The signed row that follows ``previous`` (``None`` starts the chain); the caller persists it.
 
+    ``previous`` is the newest row, or its ``(seq, hash)`` when the caller already has them (it appended
+    that row itself), which spares reading it back and encoding it again.
     ``data`` must be JSON-serializable and must never contain secrets (keys,
     symKeys, seeds): the log is shown and exported in clear. It is stored as it
     will read back from JSON (tuples become lists, keys become strings).
@@ -182,16 +201,11 @@ def append(
         data = json.loads(json.dumps(data, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise InvalidAuditEntry(f"audit data for {kind} is not JSON-serializable: {exc}") from None
-    unsigned = AuditEntry(
-        seq=previous.seq + 1 if previous else 1,
-        ts=ts,
-        kind=kind,
-        session=session,
-        data=data,
-        prev_hash=previous.hash() if previous else GENESIS,
-        signature="",
-    )
-    return replace(unsigned, signature=bytes(key.sign(unsigned.canonical())).hex())
+    seq, prev_hash = previous.tip() if isinstance(previous, AuditEntry) else previous or (0, GENESIS)
+    entry = AuditEntry(seq=seq + 1, ts=ts, kind=kind, session=session, data=data, prev_hash=prev_hash, signature="")
+    # signed here, before the row is handed out; the signature is not part of the canonical bytes kept with it
+    object.__setattr__(entry, "signature", bytes(key.sign(entry.canonical())).hex())
+    return entry
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,30 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+class Listener(Generic[T]):
+    """The values published since it was made, in order, as an async iterator; :meth:`close` when done with it."""
+
+    def __init__(self, queues: list[asyncio.Queue[T]], current: Callable[[], T] | None) -> None:
+        self._queues = queues
+        self._queue: asyncio.Queue[T] = asyncio.Queue()
+        if current is not None:
+            self._queue.put_nowait(current())
+        queues.append(self._queue)
+
+    def __aiter__(self) -> Listener[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._queue.get()
+
+    def close(self) -> None:
+        """Stop queueing values for this listener (closing twice is harmless)."""
+        if self._queue in self._queues:
+            self._queues.remove(self._queue)
+
+
 class Broadcast(Generic[T]):
-    """``publish`` never blocks; each ``listen()`` iterator sees every value published after it started."""
+    """``publish`` never blocks; each listener sees every value published after it started."""
 
     def __init__(self) -> None:
         self._queues: list[asyncio.Queue[T]] = []
@@ -21,14 +43,16 @@ class Broadcast(Generic[T]):
             for value in values:
                 queue.put_nowait(value)
 
+    def listener(self, current: Callable[[], T] | None = None) -> Listener[T]:
+        """Values from this moment on, before any await: for a caller that must not miss what its next step causes.
+        With ``current``, first its value now."""
+        return Listener(self._queues, current)
+
     async def listen(self, current: Callable[[], T] | None = None) -> AsyncGenerator[T, None]:
-        """Values from now on; with ``current``, first its value at the moment listening starts."""
-        queue: asyncio.Queue[T] = asyncio.Queue()
-        if current is not None:
-            queue.put_nowait(current())
-        self._queues.append(queue)
+        """Values from the moment listening starts (the first ``anext``); with ``current``, first its value then."""
+        listener = self.listener(current)
         try:
-            while True:
-                yield await queue.get()
+            async for value in listener:
+                yield value
         finally:
-            self._queues.remove(queue)
+            listener.close()

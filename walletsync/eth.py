@@ -10,6 +10,7 @@ tests/test_eth.py. Nothing here raises anything but :class:`BadSignature` on pee
 
 from __future__ import annotations
 
+import functools
 import re
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
@@ -28,8 +29,11 @@ def keccak256(data: bytes) -> bytes:
     return keccak_256(data).digest()
 
 
+@functools.lru_cache(maxsize=256)
 def checksum_address(address: str) -> str:
-    """The EIP-55 mixed-case form of a ``0x`` + 40 hex digits address (any case in)."""
+    """The EIP-55 mixed-case form of a ``0x`` + 40 hex digits address (any case in).
+
+    Remembered for the last few addresses: every answer checks the session's account and its signer."""
     if not ADDRESS.fullmatch(address):
         raise ValueError(f"not a 0x address: {address[:48]!r}")
     hex_digits = address[2:].lower()

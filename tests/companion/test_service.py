@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import sqlite3
 
 import pytest
 
 from tests.companion.conftest import paired
 from tests.pypeer import TEST_ADDRESS, py_peer, sign_personal
 from walletsync.protocol import events as ev
+from walletsync.protocol.relay_rpc import Publish
 from walletsync.service import AmbiguousSession, Companion, Config, RequestTimeout, SessionNotFound
 from walletsync.store.db import Database
 from walletsync.store.keys import OsKeyring
@@ -84,6 +86,52 @@ async def test_a_request_whose_session_the_phone_ends_says_so_at_once(start_rela
             outcome = await asking
         assert outcome.session_ended and not outcome.ok and outcome.result is None
         assert companion.resolve(session.topic).status == "deleted"
+    finally:
+        await wallet.close()
+        await companion.close()
+
+
+def _committed(db_path, topic: str) -> tuple[list[tuple[int, str, bool]], list[str]]:
+    """What another process (a restart) would read: the session's requests ``(id, status, has a verdict)`` and its
+    audit kinds, through a connection of its own (it sees committed transactions only)."""
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as other:
+        requests = other.execute(
+            "SELECT id, status, verdict IS NOT NULL FROM requests WHERE topic = ? AND wire_method = 'wc_sessionRequest'",
+            (topic,),
+        ).fetchall()
+        kinds = [k for (k,) in other.execute("SELECT kind FROM audit WHERE session = ? ORDER BY seq", (topic,))]
+    return [(i, st, bool(v)) for i, st, v in requests], kinds
+
+
+async def test_a_request_is_committed_before_it_is_published_and_its_answer_before_sign_returns(start_relay, tmp_path):
+    """Were walletsync killed the moment the relay took a request, the restarted companion must still know it asked,
+    what, and that it is waiting (so a late answer is recorded and checked); and what `sign` reports must already be
+    in the store and the audit log."""
+    relay = start_relay("memory")
+    companion, wallet, session = await companion_with_wallet(relay.url, tmp_path / "home", Clock())
+    assert companion.client is not None
+    publish, seen_at_publish = companion.client.publish, []
+
+    async def publish_watched(params, **kwargs):
+        if isinstance(params, Publish) and params.tag == 1108:  # wc_sessionRequest
+            seen_at_publish.append(_committed(companion.db.path, session.topic))
+        await publish(params, **kwargs)
+
+    companion.client.publish = publish_watched
+    try:
+        asking = asyncio.create_task(companion.sign(session.name, message="keep me"))
+        request = await wallet.next_event(ev.SessionRequestReceived)
+        await wallet.run(
+            wallet.engine.respond(request.topic, request.id, wallet.now(), result=sign_personal(request.params[0]))
+        )
+        async with asyncio.timeout(10):
+            outcome = await asking
+        assert outcome.ok and len(seen_at_publish) == 1
+        requests, kinds = seen_at_publish[0]
+        assert requests == [(outcome.id, "pending", False)] and kinds[-1] == "request_pushed"
+        requests, kinds = _committed(companion.db.path, session.topic)
+        assert requests == [(outcome.id, "answered", True)]
+        assert kinds[-3:] == ["request_pushed", "request_answered", "signature_verified"]
     finally:
         await wallet.close()
         await companion.close()

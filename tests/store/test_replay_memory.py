@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 from walletsync.protocol.state import ReplayMemory
-from walletsync.store.db import MIGRATIONS, REPLAY_KEEP_ENDED, REPLAY_PER_TOPIC, Database
+from walletsync.store.db import MIGRATIONS, REPLAY_KEEP_ENDED, REPLAY_PER_TOPIC, REPLAY_TRIM_EVERY, Database
 
 KEY = bytes(range(32))
 NOW = 1_800_000_000
@@ -33,12 +33,24 @@ def test_a_message_is_fresh_once_and_its_memory_comes_back_in_order(tmp_path):
 
 
 def test_the_memory_is_bounded_per_topic(tmp_path):
+    """Always the newest REPLAY_PER_TOPIC at least, in order, and never more than REPLAY_TRIM_EVERY beyond them;
+    a process recording on a topic for the first time cuts it back to exactly the newest."""
     db = Database(tmp_path / "w.db", KEY)
-    for n in range(REPLAY_PER_TOPIC + 20):
+    total = REPLAY_PER_TOPIC + 3 * REPLAY_TRIM_EVERY
+    for n in range(total):
         with db.transaction():
             db.remember(ReplayMemory(seen={TOPIC: (f"d{n}",)}), now=NOW)
-    seen = db.replay_memory({TOPIC}).seen[TOPIC]
-    assert len(seen) == REPLAY_PER_TOPIC and seen[0] == "d20" and seen[-1] == f"d{REPLAY_PER_TOPIC + 19}"
+        seen = db.replay_memory({TOPIC}).seen[TOPIC]
+        assert len(seen) <= REPLAY_PER_TOPIC + REPLAY_TRIM_EVERY
+        assert seen == tuple(f"d{k}" for k in range(n + 1 - len(seen), n + 1))
+    assert len(seen) > REPLAY_PER_TOPIC  # what is kept meanwhile (else this test would not show the bound)
+    db.close()
+    restarted = Database(tmp_path / "w.db", KEY)
+    with restarted.transaction():
+        restarted.remember(ReplayMemory(seen={TOPIC: (f"d{total}",)}), now=NOW)
+    assert restarted.replay_memory({TOPIC}).seen[TOPIC] == tuple(
+        f"d{k}" for k in range(total + 1 - REPLAY_PER_TOPIC, total + 1)
+    )
 
 
 def test_the_memory_of_unused_topics_is_purged_once_no_relay_can_hold_their_messages(tmp_path):

@@ -29,22 +29,29 @@ JWT_LEEWAY = 120
 
 @dataclass(frozen=True)
 class RelayIdentity:
-    """The device's Ed25519 relay key. Holds a secret: never log it; ``repr`` shows the client id only."""
+    """The device's Ed25519 relay key. Holds a secret: never log it; ``repr`` shows the client id only.
+
+    The signing key is expanded from the seed once and kept beside it, for as long as this object
+    lives: every relay JWT and audit row is signed with it, and expanding costs as much as signing.
+    """
 
     seed: bytes = field(repr=False)
     client_id: str = field(init=False)
+    public_key: bytes = field(init=False, repr=False)
+    _signing: SigningKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.seed, (bytes, bytearray)) or len(self.seed) != 32:
             raise InvalidKey("Ed25519 seed must be 32 bytes", by="caller")
+        signing = SigningKey(bytes(self.seed))
+        object.__setattr__(self, "seed", bytes(self.seed))
+        object.__setattr__(self, "_signing", signing)
+        object.__setattr__(self, "public_key", bytes(signing.verify_key))
         object.__setattr__(self, "client_id", encode_did_key(self.public_key))
 
-    @property
-    def public_key(self) -> bytes:
-        return bytes(SigningKey(bytes(self.seed)).verify_key)
-
     def sign(self, data: bytes) -> bytes:
-        return SigningKey(bytes(self.seed)).sign(data).signature
+        """The 64-byte Ed25519 signature of ``data``."""
+        return self._signing.sign(data).signature
 
 
 def encode_did_key(public_key: bytes) -> str:

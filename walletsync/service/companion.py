@@ -43,7 +43,7 @@ from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_facade import GroupMethods
 from walletsync.service.group_sync import CHANGE_TTL, GroupSync
 from walletsync.service.journal import Journal
-from walletsync.service.naming import check_free, find_active, find_session
+from walletsync.service.naming import check_active, check_free, find_active, find_session
 from walletsync.service.opening import open_data_dir
 from walletsync.service.outcomes import (
     ChainNotRequested,
@@ -199,12 +199,12 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
     def _active(self, ref: str) -> SessionRecord:
         return find_active(self.db, ref, self.clock())
 
-    async def _ready(self, ref: str) -> SessionRecord:
-        """The active session ``ref``, online, with the engine caught up: another process may have paired or ended it."""
-        record = self._active(ref)
+    async def _ready(self, record: SessionRecord) -> SessionRecord:
+        """``record``'s session as it is once online, with the engine caught up: another process may have ended it."""
         await self.online()
         await self.store_sync.catch_up(self.runner)
-        record = self._active(record.topic)  # ended meanwhile: SessionInactive, not the engine's "no session"
+        # ended meanwhile: SessionInactive, not the engine's "no session"
+        record = check_active(self._record(record.topic), self.clock())
         if record.topic not in self.engine.sessions:
             raise SessionInactive(f"session {record.name!r} cannot be used: its key is gone (revoke it and pair again)")
         return record
@@ -286,13 +286,14 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
         chain = chain_id or self._default_chain(record)
         account = account_for(record, chain)
         method, params = wanted.method, wanted.params(account)
-        outcome = await self.request(
-            ref, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
+        outcome = await self._request(
+            record, method, params, chain_id=chain, timeout=timeout, expiry=expiry, on_sent=on_sent
         )
-        rpc_url = rpc_url or configured_rpc(self.home, chain)
-        if method == "eth_sendTransaction" and outcome.ok and rpc_url:
-            outcome, verified = await check_on_chain(outcome, rpc_url, account, self.db, self.journal)
-            self._broadcast([verified])
+        if method == "eth_sendTransaction" and outcome.ok:  # config.json is read only when there is a lookup to make
+            rpc_url = rpc_url or configured_rpc(self.home, chain)
+            if rpc_url:
+                outcome, verified = await check_on_chain(outcome, rpc_url, account, self.db, self.journal)
+                self._broadcast([verified])
         return outcome
 
     async def request(
@@ -311,7 +312,22 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
         The policies judge it first (:mod:`walletsync.service.policies`): :class:`PolicyRefused` (audited with its
         rule) and nothing pushed when one refuses it.
         """
-        record = await self._ready(ref)
+        return await self._request(
+            self._active(ref), method, params, chain_id=chain_id, timeout=timeout, expiry=expiry, on_sent=on_sent
+        )
+
+    async def _request(
+        self,
+        record: SessionRecord,
+        method: str,
+        params: Any,
+        *,
+        chain_id: str | None,
+        timeout: float | None,
+        expiry: int,
+        on_sent: Callable[[ev.RequestSent], None] | None,
+    ) -> RequestOutcome:
+        record = await self._ready(record)
         chain = chain_id or self._default_chain(record, method)
         return await self.policies.guarded(
             record,
@@ -344,17 +360,18 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
                 )
             raise
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
-        outcome = asyncio.ensure_future(request_outcome(self.events(), record.topic, sent.id, self._record))
-        await asyncio.sleep(0)  # the watcher is registered before anything can arrive
-        await self._runner().run(actions)
-        on_sent(sent)
+        events = self._events.listener()  # before the request goes out: its answer cannot come unheard
         try:
-            async with asyncio.timeout(timeout if timeout is not None else expiry + 5):
-                return replace(await outcome, chain_id=chain)
-        except TimeoutError:
-            raise RequestTimeout(
-                f"no answer from {record.name!r} within {timeout if timeout is not None else expiry + 5:g} s"
-            ) from None
+            await self._runner().run(actions)
+            on_sent(sent)
+            wait = timeout if timeout is not None else expiry + 5
+            try:
+                async with asyncio.timeout(wait):
+                    return replace(await request_outcome(events, record.topic, sent.id, self._record), chain_id=chain)
+            except TimeoutError:
+                raise RequestTimeout(f"no answer from {record.name!r} within {wait:g} s") from None
+        finally:
+            events.close()
 
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:
         """The chain a request goes to when the user named none; refused (and audited) when only unasked ones exist."""
@@ -407,24 +424,26 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
 
     async def extend(self, ref: str) -> SessionRecord:
         """The session after asking the phone to extend its expiry."""
-        record = await self._ready(ref)
+        record = await self._ready(self._active(ref))
         await self._runner().run(self.engine.extend(record.topic, self.clock()))
         return self._record(record.topic)
 
     async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
         """Ping the phone; returns the session and the round trip in seconds."""
-        record = await self._ready(ref)
+        record = await self._ready(self._active(ref))
         started = time.monotonic()
-        acked = asyncio.ensure_future(acknowledged(self.events(), record.topic, "wc_sessionPing"))
-        await asyncio.sleep(0)
-        await self._runner().run(self.engine.ping(record.topic, self.clock()))
+        events = self._events.listener()  # before the ping goes out
         try:
-            async with asyncio.timeout(timeout):
-                await acked
-        except TimeoutError:
-            raise RequestTimeout(
-                f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
-            ) from None
+            await self._runner().run(self.engine.ping(record.topic, self.clock()))
+            try:
+                async with asyncio.timeout(timeout):
+                    await acknowledged(events, record.topic, "wc_sessionPing")
+            except TimeoutError:
+                raise RequestTimeout(
+                    f"{record.name!r} did not answer the ping within {timeout:g} s (is the phone online?)"
+                ) from None
+        finally:
+            events.close()
         return self._record(record.topic), time.monotonic() - started
 
     # --- the chain registry ---------------------------------------------------------------------

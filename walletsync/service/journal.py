@@ -38,6 +38,9 @@ class Journal:
     def __init__(self, db: Database, engine: SignEngine, secrets: DeviceSecrets, clock: Callable[[], float]) -> None:
         self.db, self.engine, self.secrets, self.clock = db, engine, secrets, clock
         self.proposal_names: dict[int, str] = {}
+        self._appended: tuple[int, str, str] | None = None
+        """The ``(seq, signature, hash)`` of the row this journal appended last (it may since have been rolled back,
+        or followed by another process's rows: :meth:`_newest` checks)."""
 
     def record(self, event: ev.Event, now: int) -> list[ev.Event]:
         """Journal one event (the caller holds the transaction); returns the service events it gave rise to."""
@@ -46,11 +49,31 @@ class Journal:
 
     def audit(self, kind: str, session: str | None, **data: Any) -> None:
         """Append one signed row to the audit log (the caller holds the transaction)."""
-        previous = self.db.last_audit()
-        entry = audit.append(
-            previous, kind=kind, session=session, data=data, ts=int(self.clock() * 1000), key=self.secrets.identity
-        )
-        self.db.add_audit(entry, audit.sign_head(entry, self.secrets.identity))
+        self.audit_rows([(kind, session, data)])
+
+    def audit_rows(self, rows: list[tuple[str, str | None, dict[str, Any]]]) -> None:
+        """Append ``(kind, session, data)`` rows in order, each signed, and sign the head once for the last of them
+        (the caller holds the transaction)."""
+        key, ts = self.secrets.identity, int(self.clock() * 1000)
+        previous: audit.AuditEntry | tuple[int, str] | None = self._newest()
+        entries = []
+        for kind, session, data in rows:
+            previous = audit.append(previous, kind=kind, session=session, data=data, ts=ts, key=key)
+            entries.append(previous)
+        last = entries[-1]
+        self.db.add_audit(entries, audit.sign_head(last, key))
+        self._appended = (last.seq, last.signature, last.hash())
+
+    def _newest(self) -> tuple[int, str] | None:
+        """The newest row's ``(seq, hash)``: remembered when it is the row this journal appended last (same seq and
+        signature), else read back and hashed."""
+        seal = self.db.newest_audit_seal()
+        if seal is None:
+            return None
+        if self._appended is not None and self._appended[:2] == seal:
+            return self._appended[0], self._appended[2]
+        newest = self.db.last_audit()
+        return newest.tip() if newest is not None else None
 
     # --- pairings and proposals ------------------------------------------------------------
 
@@ -204,15 +227,16 @@ class Journal:
             verdict=verdict,
         )
         self.db.update_session(event.topic, last_seen=now)
-        self.audit(
-            "response_late" if event.late else "request_answered",
-            event.topic,
-            id=event.id,
-            method=event.method,
-            result=event.result,
-        )
-        self.audit(
-            "signature_verified" if verdict["verified"] else "signature_mismatch", event.topic, id=event.id, **verdict
+        answered = {"id": event.id, "method": event.method, "result": event.result}
+        self.audit_rows(
+            [
+                ("response_late" if event.late else "request_answered", event.topic, answered),
+                (
+                    "signature_verified" if verdict["verified"] else "signature_mismatch",
+                    event.topic,
+                    {"id": event.id, **verdict},
+                ),
+            ]
         )
         return [RequestVerified(event.topic, event.id, verdict)]
 

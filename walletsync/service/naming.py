@@ -99,7 +99,11 @@ def find_active(db: Database, ref: str, now: float) -> SessionRecord:
     by_name = db.sessions_named(ref)
     if len(by_name) > 1 and all(s.status != "active" for s in by_name):
         raise SessionInactive(f"every session named {ref!r} has ended ({_listed(by_name)})")
-    record = _found(db, ref, by_name)
+    return check_active(_found(db, ref, by_name), now)
+
+
+def check_active(record: SessionRecord, now: float) -> SessionRecord:
+    """``record``, if its session can carry requests at ``now``; :class:`SessionInactive` if it ended or expired."""
     if record.status != "active":
         raise SessionInactive(f"session {record.name!r} is {record.status}")
     if record.expiry <= now:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from walletsync.audit import AuditEntry
@@ -23,22 +24,30 @@ class AuditQueries(Touches):
         ).fetchone()
         return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
-    def add_audit(self, entry: AuditEntry, head_signature: str) -> None:
-        self.touch("audit", str(entry.seq))
+    def newest_audit_seal(self) -> tuple[int, str] | None:
+        """The newest row's ``(seq, signature)``: enough to tell whether it is still the row one last appended."""
+        row = self._db.execute("SELECT seq, signature FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return None if row is None else (row[0], row[1])
+
+    def add_audit(self, entries: Sequence[AuditEntry], head_signature: str) -> None:
+        """Append ``entries`` (in order, each linked to the one before) and the signed head naming the last of them."""
+        for entry in entries:
+            self.touch("audit", str(entry.seq))
+            self._db.execute(
+                "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
+                (
+                    entry.seq,
+                    entry.ts,
+                    entry.kind,
+                    entry.session,
+                    json.dumps(entry.data, sort_keys=True, separators=(",", ":")),
+                    entry.prev_hash,
+                    entry.signature,
+                ),
+            )
+        last = entries[-1]
         self._db.execute(
-            "INSERT INTO audit VALUES (?,?,?,?,?,?,?)",
-            (
-                entry.seq,
-                entry.ts,
-                entry.kind,
-                entry.session,
-                json.dumps(entry.data, sort_keys=True, separators=(",", ":")),
-                entry.prev_hash,
-                entry.signature,
-            ),
-        )
-        self._db.execute(
-            "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (entry.seq, entry.hash(), head_signature)
+            "INSERT OR REPLACE INTO audit_head VALUES (1, ?, ?, ?)", (last.seq, last.hash(), head_signature)
         )
 
     def audit_entries(self, session: str | None = None) -> list[AuditEntry]:

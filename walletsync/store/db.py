@@ -31,6 +31,7 @@ from walletsync.store.records import SessionRecord as SessionRecord
 from walletsync.store.records import SessionSummary as SessionSummary
 from walletsync.store.replay_memory import REPLAY_KEEP_ENDED as REPLAY_KEEP_ENDED
 from walletsync.store.replay_memory import REPLAY_PER_TOPIC as REPLAY_PER_TOPIC
+from walletsync.store.replay_memory import REPLAY_TRIM_EVERY as REPLAY_TRIM_EVERY
 from walletsync.store.replay_memory import ReplayQueries
 from walletsync.store.requests import RequestQueries
 from walletsync.store.schema import MIGRATIONS as MIGRATIONS
@@ -100,6 +101,7 @@ class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, Grou
         self._key = storage_key
         self._lock = threading.RLock()
         self.touched = set()
+        self._untrimmed = {}
         self.before_commit: Callable[[set[tuple[str, str]]], None] | None = None
         """Called inside each write transaction that touched something shared, just before COMMIT
         (the device group records its change there, so the two land together or not at all)."""

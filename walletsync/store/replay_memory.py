@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 REPLAY_PER_TOPIC = 500
 """Envelopes (and request ids) remembered per topic, as many as the engine keeps (``SEEN_PER_TOPIC``)."""
+REPLAY_TRIM_EVERY = 64
+"""A connection cuts a topic's memory back to :data:`REPLAY_PER_TOPIC` the first time it records there, then every
+this many rows: cutting costs a sort of the topic's rows, too much for every message, and at most
+``REPLAY_TRIM_EVERY`` rows more per process are kept meanwhile (more memory never lets a replay through)."""
 REPLAY_KEEP_ENDED = 7 * 24 * 3600
 """How long the memory of a topic nothing uses any more is kept: the longest a relay holds a message."""
 UPDATE_CLOCK = "wc_sessionUpdate"
@@ -21,6 +25,8 @@ class ReplayQueries:
     """The :class:`~walletsync.store.db.Database` methods on the ``replay_seen`` and ``replay_clock`` tables."""
 
     _db: _Serialized
+    _untrimmed: dict[tuple[str, str], int]
+    """Rows this connection recorded per ``(topic, kind)`` since it last cut them back (``Database`` starts it)."""
 
     def remember(self, changes: ReplayMemory, *, now: int) -> bool:
         """Record what an engine step added to its replay memory; call it inside that step's transaction.
@@ -36,10 +42,15 @@ class ReplayQueries:
         for topic, kind, key in rows:
             inserted = self._db.execute("INSERT OR IGNORE INTO replay_seen VALUES (?,?,?,?)", (topic, kind, key, now))
             fresh = fresh and inserted.rowcount > 0
-        for topic, kind in {(t, k) for t, k, _ in rows}:
-            self._db.execute(
-                """DELETE FROM replay_seen WHERE topic = ? AND kind = ? AND rowid NOT IN
-                   (SELECT rowid FROM replay_seen WHERE topic = ? AND kind = ? ORDER BY rowid DESC LIMIT ?)""",
+        for topic, kind, _ in rows:
+            added = self._untrimmed.get((topic, kind))
+            if added is not None and added < REPLAY_TRIM_EVERY:
+                self._untrimmed[(topic, kind)] = added + 1
+                continue
+            self._untrimmed[(topic, kind)] = 1
+            self._db.execute(  # the newest REPLAY_PER_TOPIC stay: everything from the one before them goes
+                """DELETE FROM replay_seen WHERE topic = ? AND kind = ? AND rowid <=
+                   (SELECT rowid FROM replay_seen WHERE topic = ? AND kind = ? ORDER BY rowid DESC LIMIT 1 OFFSET ?)""",
                 (topic, kind, topic, kind, REPLAY_PER_TOPIC),
             )
         clocks = [(t, UPDATE_CLOCK, ms) for t, ms in changes.last_update_ms.items()]

@@ -165,6 +165,8 @@ class RelayClient:
         because the last attempt could not reach it or the one under way cannot, instead of
         waiting through the retries. The retries go on in the background either way.
         """
+        if self._online.is_set():  # the usual case, before every request: no timer, no status subscription
+            return
         try:
             async with asyncio.timeout(timeout):  # not wait_for: on 3.11 it can swallow a cancellation
                 if not fail_fast:
