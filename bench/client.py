@@ -137,7 +137,10 @@ async def phone_mode(url: str) -> None:
     from walletsync.wallet import PhoneWallet
 
     def report(event: dict[str, Any]) -> None:
-        print(json.dumps(event, default=str), flush=True)
+        """Only what the bench reads: nobody drains the pipe after "ready", so a line per request would fill it
+        (64 KiB, a few hundred requests) and stall the phone."""
+        if event.get("event") == "ready":
+            print(json.dumps(event, default=str), flush=True)
 
     wallet = PhoneWallet.on_relay(
         url,
