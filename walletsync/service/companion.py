@@ -19,19 +19,17 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletsync.audit import AuditEntry
 from walletsync.broadcast import Broadcast
 from walletsync.chains.model import Chain, Token
-from walletsync.chains.registry import Registry
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name
 from walletsync.protocol import events as ev
 from walletsync.protocol.engine import SignEngine
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.uri import format_uri
-from walletsync.service import registry
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
@@ -65,6 +63,9 @@ from walletsync.store.db import Database, RequestRecord, SessionRecord, SessionS
 from walletsync.store.keys import DeviceSecrets, Prompt
 from walletsync.transport.client import RelayClient, Status
 from walletsync.transport.runner import EngineRunner
+
+if TYPE_CHECKING:
+    from walletsync.chains.registry import Registry
 
 NO_FLAGS = Config()
 
@@ -450,7 +451,9 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
 
     def registry(self) -> Registry:
         """The chain registry as config.json has it now (bundled lists read once per process; cheap to call again)."""
-        return registry.load_registry(self.home)
+        from walletsync.service.registry import load_registry  # imported by what reads chains, not every command
+
+        return load_registry(self.home)
 
     def add_chain(
         self,
@@ -463,21 +466,29 @@ class Companion(GroupMethods, DecodeMethods, PreviewMethods):
         rpcs: list[str] | None = None,
     ) -> Chain:
         """The chain as it reads once added, or changed where a field is given (None keeps what it has)."""
-        return registry.add_chain(
+        from walletsync.service.registry import add_chain
+
+        return add_chain(
             self.home, chain_id, name=name, currency=currency, decimals=decimals, explorers=explorers, rpcs=rpcs
         )
 
     def remove_chain(self, chain_id: str) -> tuple[Chain, Chain | None]:
         """The user's chain removed, and the bundled one it falls back to (None for a chain of the user's own)."""
-        return registry.remove_chain(self.home, chain_id)
+        from walletsync.service.registry import remove_chain
+
+        return remove_chain(self.home, chain_id)
 
     def add_token(self, chain_id: str, address: str, *, symbol: str, decimals: int, name: str | None = None) -> Token:
         """The token added to the chain (over a bundled one at the same address)."""
-        return registry.add_token(self.home, chain_id, address, symbol=symbol, decimals=decimals, name=name)
+        from walletsync.service.registry import add_token
+
+        return add_token(self.home, chain_id, address, symbol=symbol, decimals=decimals, name=name)
 
     def remove_token(self, chain_id: str, address: str) -> Token:
         """The token the user had added, removed."""
-        return registry.remove_token(self.home, chain_id, address)
+        from walletsync.service.registry import remove_token
+
+        return remove_token(self.home, chain_id, address)
 
     # --- audit ------------------------------------------------------------------------------------
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from walletsync.chains.registry import Registry
 from walletsync.decode.model import Decoded
-from walletsync.decode.transaction import decode_transaction
 from walletsync.errors import WalletsyncError
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.decoding import DEFAULT_CHAIN, decode_user_request, request_chain
@@ -52,6 +51,8 @@ class DecodeMethods(PolicyMethods):
             wanted.params(account)  # a 'from' that is not the session's account is refused as sign refuses it
         lookup, now = self.registry(), int(self.clock())
         if wanted.method == "eth_sendTransaction":
+            from walletsync.decode.transaction import decode_transaction
+
             decoded = decode_transaction(wanted.content, chain, lookup, account=account or None, now=now)
         else:
             decoded = decode_user_request(wanted, chain, lookup, now=now)
