@@ -187,6 +187,19 @@ class FakeCompanion:
             status, record, {s.topic: s.name for s in self._sessions if s.topic in self.policies.sessions}
         )
 
+    def set_policy(self, ref: str | None, **limits) -> PolicyView:
+        """The limits read as the service reads them (its errors), put in force unless ``policy_problem``."""
+        from walletsync.protocol.namespaces import granted_chains
+        from walletsync.service import PolicyUnattested
+        from walletsync.service.policy_input import policy_from_input
+
+        chains = [c for s in self._sessions if ref in (None, s.topic) for c in granted_chains(s.namespaces)]
+        policy = policy_from_input(self.registry(), chains, **limits)
+        if self.policy_problem is not None:
+            raise PolicyUnattested(self.policy_problem)
+        self.policies = self.policies.with_policy(ref or ALL, policy)
+        return self.policy(ref)
+
     def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
         if ref is None and not all_sessions:
             self.policies = Policies()

@@ -107,6 +107,22 @@ class CompanionAPI(Protocol):
         """The policies in force for session ``ref`` (its own and the all-sessions one) and the policy file's state
         (attested or not, and if not, why every request is refused and what to run)."""
 
+    def set_policy(
+        self,
+        ref: str | None,
+        *,
+        chains: Iterable[str] | None = None,
+        methods: Iterable[str] | None = None,
+        max_native_per_day: Iterable[str] = (),
+        max_token_per_day: Iterable[str] = (),
+        recipients: Iterable[str] | None = None,
+        max_requests_per_hour: int | None = None,
+        allow_unlimited_approvals: bool = False,
+    ) -> PolicyView:
+        """The view after replacing session ``ref``'s own policy (None: the all-sessions one) with exactly these
+        limits, written and attested; checked as ``policy set`` checks them (PolicyFileError, BadAmount,
+        UnknownToken), and PolicyUnattested when the file changed since it was attested."""
+
     def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
         """The view after removing session ``ref``'s own policy (or the all-sessions one), written and attested;
         PolicyUnattested when the file changed since it was attested."""
