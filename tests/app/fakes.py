@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from walletsync.chains.user import Additions
-from walletsync.decode.model import Decoded, RequestWarning
+from walletsync.decode.model import RequestWarning, Undecodable
 from walletsync.names import local_name
 from walletsync.policy.model import ALL, Policies
 from walletsync.service import (
@@ -27,6 +27,7 @@ from walletsync.service import (
     Registry,
     RelayChoice,
     RequestOutcome,
+    RequestPreview,
     RequestRecord,
     SessionRecord,
     Status,
@@ -153,9 +154,9 @@ class FakeCompanion:
     policy_problem: str | None = None  # the file's state: None is attested
     policy_warned: tuple[RequestWarning, ...] = ()  # what the policies add to every decoded request
     refusal: PolicyRefused | None = None  # what sign() raises before anything is sent; None: the policies let it go
-    decoded: list[str] = []  # the drafts decode() was given, as their kind and text
+    decoded: list[str] = []  # the drafts preview() was given, as their kind and text
 
-    def decode(
+    def preview(
         self,
         ref: str,
         *,
@@ -163,14 +164,20 @@ class FakeCompanion:
         typed_data: str | None = None,
         tx: str | None = None,
         chain_id: str | None = None,
-    ) -> Decoded:
+        active: bool = False,
+    ) -> RequestPreview:
         """The real decoder on the draft (at NOW, on ``chain_id`` or Ethereum), plus ``policy_warned``."""
         from walletsync.service.decoding import decode_user_request
 
         wanted = read_request(message=message, typed_data=typed_data, tx=tx)
         self.decoded = [*self.decoded, wanted.method]
-        decoded = decode_user_request(wanted, chain_id or "eip155:1", self.registry(), now=NOW)
-        return decoded.warned(*self.policy_warned)
+        record = next(s for s in self._sessions if s.topic == ref)
+        chain = chain_id or "eip155:1"
+        try:
+            decoded = decode_user_request(wanted, chain, self.registry(), now=NOW)
+        except Undecodable as exc:
+            return RequestPreview(record, chain, wanted.method, None, exc)
+        return RequestPreview(record, chain, wanted.method, decoded.warned(*self.policy_warned))
 
     def policy(self, ref: str | None = None) -> PolicyView:
         record = next((s for s in self._sessions if s.topic == ref), None) if ref else None
@@ -179,6 +186,19 @@ class FakeCompanion:
         return PolicyView(
             status, record, {s.topic: s.name for s in self._sessions if s.topic in self.policies.sessions}
         )
+
+    def set_policy(self, ref: str | None, **limits) -> PolicyView:
+        """The limits read as the service reads them (its errors), put in force unless ``policy_problem``."""
+        from walletsync.protocol.namespaces import granted_chains
+        from walletsync.service import PolicyUnattested
+        from walletsync.service.policy_input import policy_from_input
+
+        chains = [c for s in self._sessions if ref in (None, s.topic) for c in granted_chains(s.namespaces)]
+        policy = policy_from_input(self.registry(), chains, **limits)
+        if self.policy_problem is not None:
+            raise PolicyUnattested(self.policy_problem)
+        self.policies = self.policies.with_policy(ref or ALL, policy)
+        return self.policy(ref)
 
     def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
         if ref is None and not all_sessions:

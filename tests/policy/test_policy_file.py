@@ -13,6 +13,7 @@ import pytest
 
 from tests.policy.conftest import ETH, FRIEND, PHONE
 from walletsync.policy.model import Policies, Policy
+from walletsync.protocol.state import Session
 from walletsync.service import Companion, Config, PolicyFileError, PolicyRefused, PolicyUnattested
 from walletsync.store.db import SessionRecord
 
@@ -30,6 +31,23 @@ RECORD = SessionRecord(
     "ef" * 32,
     False,
 )
+
+
+SESSION = Session(
+    TOPIC,
+    b"\x00" * 32,
+    "ef" * 32,
+    "aa" * 32,
+    "bb" * 32,
+    {},
+    "bb" * 32,
+    RECORD.namespaces,
+    2**40,
+    False,
+    True,
+    required_namespaces={"eip155": {"chains": ["eip155:1"], "methods": [], "events": []}},
+)
+"""RECORD as the engine keeps it, to save in the store (a session :meth:`Companion.preview` can find)."""
 
 
 @pytest.fixture
@@ -143,12 +161,14 @@ async def test_a_full_budget_table_refuses_under_a_policy_and_records_nothing_wi
     assert refused_rule(companion) == "rate_limit"
 
 
-async def test_decode_gets_the_policy_warnings(companion):
+async def test_the_preview_gets_the_policy_warnings(companion):
     from tests.policy.conftest import STRANGER
-    from walletsync.decode.transaction import decode_transaction
 
+    with companion.db.transaction():
+        companion.db.save_session(SESSION, name="laptop", now=0)
     companion.set_policy(None, max_native_per_day=["0.1"], recipients=[FRIEND])
-    decoded = decode_transaction({"to": STRANGER, "value": hex(ETH)}, "eip155:1", companion.registry(), now=0)
-    warned = companion.policy_warnings(decoded, "eth_sendTransaction")
-    assert [w.code for w in warned.warnings] == ["recipient_not_allowed", "over_cap"]
-    assert warned.to_json()["warnings"][1]["message"].startswith("sending 1 ETH on Ethereum (eip155:1)")
+    preview = companion.preview("laptop", tx=json.dumps({"to": STRANGER, "value": hex(ETH)}))
+    assert preview.decoded is not None
+    assert [w.code for w in preview.decoded.warnings] == ["recipient_not_allowed", "over_cap"]
+    assert preview.decoded.to_json()["warnings"][1]["message"].startswith("sending 1 ETH on Ethereum (eip155:1)")
+    assert preview.refusal is not None and preview.refusal.rule in ("native_cap", "recipient_not_allowed")

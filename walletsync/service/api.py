@@ -12,13 +12,13 @@ from typing import Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.chains.registry import Registry
-from walletsync.decode.model import Decoded
 from walletsync.protocol.events import Event, RequestSent
 from walletsync.service.devices import DeviceRecord
 from walletsync.service.group_sync import SyncStatus
 from walletsync.service.linking import Confirm, LinkOffer, ShowCode
 from walletsync.service.outcomes import PairingOffer, RequestOutcome
 from walletsync.service.policy_facade import PolicyView
+from walletsync.service.preview import RequestPreview
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord
 from walletsync.transport.client import Status
@@ -87,7 +87,7 @@ class CompanionAPI(Protocol):
     ) -> RequestOutcome:
         """The phone's answer to a signing request, verified."""
 
-    def decode(
+    def preview(
         self,
         ref: str,
         *,
@@ -95,14 +95,33 @@ class CompanionAPI(Protocol):
         typed_data: str | None = None,
         tx: str | None = None,
         chain_id: str | None = None,
-    ) -> Decoded:
-        """What :meth:`sign` with the same arguments would ask the phone to do, with the decoder's warnings and the
-        session's policy warnings; sends nothing. Raises what ``sign`` raises for the same input (MalformedRequest),
-        or Undecodable for typed data beyond the decoder's bounds. Reads the database: call it off the event loop."""
+        active: bool = False,
+    ) -> RequestPreview:
+        """What :meth:`sign` with the same arguments would ask the phone for on session ``ref``: the decoded request
+        with the decoder's and the policies' warnings (or why it cannot be decoded), the refusal a policy would give
+        it now, and why the session's scopes cannot carry it; sends, reserves and audits nothing. Raises what
+        ``sign`` raises first for the same input (MalformedRequest, ChainNotRequested). Reads the database: call it
+        off the event loop."""
 
     def policy(self, ref: str | None = None) -> PolicyView:
         """The policies in force for session ``ref`` (its own and the all-sessions one) and the policy file's state
         (attested or not, and if not, why every request is refused and what to run)."""
+
+    def set_policy(
+        self,
+        ref: str | None,
+        *,
+        chains: Iterable[str] | None = None,
+        methods: Iterable[str] | None = None,
+        max_native_per_day: Iterable[str] = (),
+        max_token_per_day: Iterable[str] = (),
+        recipients: Iterable[str] | None = None,
+        max_requests_per_hour: int | None = None,
+        allow_unlimited_approvals: bool = False,
+    ) -> PolicyView:
+        """The view after replacing session ``ref``'s own policy (None: the all-sessions one) with exactly these
+        limits, written and attested; checked as ``policy set`` checks them (PolicyFileError, BadAmount,
+        UnknownToken), and PolicyUnattested when the file changed since it was attested."""
 
     def clear_policy(self, ref: str | None = None, *, all_sessions: bool = False) -> PolicyView:
         """The view after removing session ``ref``'s own policy (or the all-sessions one), written and attested;

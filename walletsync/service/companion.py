@@ -35,7 +35,6 @@ from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc, configured_sync_ttl
-from walletsync.service.decode_facade import DecodeMethods
 from walletsync.service.devices import DeviceGroup
 from walletsync.service.events import RelayStatusChanged, SessionRenamed
 from walletsync.service.group_facade import GroupMethods
@@ -70,7 +69,7 @@ if TYPE_CHECKING:
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods, DecodeMethods, PreviewMethods):
+class Companion(GroupMethods, PreviewMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(

@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from walletsync.decode.model import Decoded
-from walletsync.policy.evaluate import DAY, Request, warnings
 from walletsync.policy.model import ALL, Policies, Policy
 from walletsync.protocol.namespaces import granted_chains
 from walletsync.service.policies import PolicyGate
@@ -137,19 +135,6 @@ class PolicyMethods:
         with self.db.transaction():
             self.policies.file.attest()
         return self.policy()
-
-    def policy_warnings(self, decoded: Decoded, method: str, ref: str | None = None) -> Decoded:
-        """``decoded`` with the policies' warnings added (over a cap, a recipient not allowed) for a request on
-        session ``ref`` (without it, only the all-sessions policy is asked); unchanged when the file is unattested."""
-        record = self.resolve(ref) if ref else None
-        now = int(self.clock())
-        with self.db.snapshot():
-            status = self.policies.file.status()
-            used = self.db.uses_since(now - DAY)
-        if status.problem is not None:
-            return decoded
-        request = Request(record.topic if record else "", method, decoded.chain.id, decoded)
-        return decoded.warned(*warnings(status.policies, request, used, now, self.policies.lookup))
 
     def _attested_status(self) -> PolicyStatus:
         status = self.policies.file.status()

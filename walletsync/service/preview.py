@@ -1,4 +1,5 @@
-"""What a request to a session would do, said before anything is pushed: ``sign`` shows it, ``decode --session`` too.
+"""What a request to a session would do, said before anything is pushed: ``sign`` shows it, so do
+``decode --session`` and the app's request screen.
 
 The request is decoded as the policy gate reads it (the session's chain and account) and judged by the policies
 without reserving anything: the warnings a person should see, and whether a policy would refuse it now. The gate
@@ -7,7 +8,6 @@ still judges the request when it is sent (:mod:`walletsync.service.policies`): a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from walletsync.chains.model import Lookup
@@ -19,10 +19,10 @@ from walletsync.protocol.namespaces import require_in_scope
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.decoding import decode_user_request
 from walletsync.service.naming import find_active
-from walletsync.service.policies import PolicyGate
+from walletsync.service.policy_facade import PolicyMethods
 from walletsync.service.scopes import is_chain_id
 from walletsync.signatures import read_request
-from walletsync.store.db import Database, SessionRecord
+from walletsync.store.db import SessionRecord
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,8 @@ class RequestPreview:
     such a request before anything is decoded or judged."""
 
 
-class PreviewMethods:
-    """The façade's preview (the attributes and calls below are the Companion's)."""
-
-    db: Database
-    policies: PolicyGate
-    clock: Callable[[], float]
-    resolve: Callable[[str], SessionRecord]
+class PreviewMethods(PolicyMethods):
+    """The façade's preview, over its policy methods (the attributes and calls below are the Companion's)."""
 
     def preview(
         self,

@@ -15,6 +15,7 @@ from tests.app.scenes import Scene, sessions_shown, until_shown
 from walletsync.app import build_app
 from walletsync.app.screens.detail import SessionDetailScreen
 from walletsync.app.screens.modals import SendAnywayScreen
+from walletsync.app.screens.policy_form import PolicyFormScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.audit import AuditEntry
 from walletsync.policy.evaluate import UNLIMITED_APPROVAL, Refusal
@@ -132,6 +133,15 @@ async def open_detail(pilot: Pilot) -> None:
     await until_shown(pilot, SessionDetailScreen, lambda screen: screen.record is not None)
 
 
+async def open_policy_form(pilot: Pilot) -> None:
+    """The detail's p: the session's policy as a form, prefilled."""
+    await open_detail(pilot)
+    await until_shown(pilot, SessionDetailScreen, lambda screen: screen.policy is not None)
+    await pilot.press("p")
+    await until_shown(pilot, PolicyFormScreen, lambda screen: True)
+    await _still(pilot)
+
+
 async def previewed(pilot: Pilot, draft: dict[str, str]) -> None:
     """Until the request screen shows what ``draft`` would do (decoded a moment after the last keystroke)."""
     await until_shown(
@@ -188,10 +198,11 @@ SCENES = [
         "session-detail",
         'The detail of session "phone": peer "Phone Wallet · https://phone.example", status active, expires in '
         "6d 01h, last ping 2m ago, 1 pending request, its topic; the eip155 scopes (chains Ethereum (eip155:1) and "
-        "Polygon (eip155:137), personal_sign, its two accounts); its Policy: 'no policy' for this session and for all, and the "
-        "command that sets one; four requests on Ethereum (eip155:1), newest first — waiting with a 4:30 countdown, verified with "
+        "Polygon (eip155:137), personal_sign, its two accounts); its Policy: 'no policy' for this session and for all, "
+        '"p sets it here" and the command that sets one; four requests on Ethereum (eip155:1), newest first — waiting '
+        "with a 4:30 countdown, verified with "
         "the recovered address, failed with the mismatch reason, rejected with the phone's message — and the audit "
-        "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, a Audit log, esc Back.",
+        "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, a Audit log, p Set policy, esc Back.",
         lambda: build_app(companion()),
         size=(120, 44),
         steps=open_detail,
@@ -230,11 +241,22 @@ SCENES = [
         'The detail of session "phone" with its Policy section: this session allows the chains Ethereum (eip155:1) '
         "and Polygon (eip155:137), at most 0.1 ETH a day on Ethereum (eip155:1), at most 500 USDC 0xA0b8…eB48 a day "
         "on Ethereum, recipients 0x1111111254EEB25477B68fb85Ed929f73A960582 only, unlimited approvals refused; all "
-        "sessions: at most 60 requests an hour, unlimited approvals refused; the policy set command to run, and "
-        '"x clears it". Footer: ? Keys, s New request, a Audit log, x Clear policy, esc Back.',
+        'sessions: at most 60 requests an hour, unlimited approvals refused; "p sets it here", the policy set command, '
+        '"x clears it". Footer: ? Keys, s New request, a Audit log, p Set policy, x Clear policy, esc Back.',
         lambda: build_app(with_policy(companion())),
         size=(120, 56),
         steps=open_detail,
+    ),
+    Scene(
+        "policy-form",
+        'p on the detail of "phone": the dialog "Policy of \'phone\'" over it, each field labelled with its policy set '
+        "option and prefilled with the session's policy — Chains eip155:1, eip155:137; Methods empty; Max native per "
+        "day eip155:1=0.1; Max token per day eip155:1:0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48=500; Recipients "
+        "0x1111111254EEB25477B68fb85Ed929f73A960582; Max requests per hour empty; Allow unlimited approvals unticked "
+        '— and the buttons "Save (^s)" and "Cancel (esc)"; the Chains field has the focus.',
+        lambda: build_app(with_policy(companion())),
+        size=(120, 50),
+        steps=open_policy_form,
     ),
     Scene(
         "request-decoded-warning",

@@ -29,6 +29,7 @@ from walletsync.app.format import (
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.modals import ConfirmScreen
+from walletsync.app.screens.policy_form import PolicyFormScreen
 from walletsync.app.screens.request import RequestScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
@@ -89,6 +90,7 @@ class SessionDetailScreen(CompanionScreen):
     BINDINGS = [
         Binding("s", "new_request", "New request", id="detail.request"),
         Binding("a", "audit", "Audit log", id="detail.audit"),
+        Binding("p", "set_policy", "Set policy", id="detail.set-policy"),
         Binding("x", "clear_policy", "Clear policy", id="detail.clear-policy"),
         Binding("escape", "app.pop_screen", "Back", id="detail.back"),
     ]
@@ -179,9 +181,7 @@ class SessionDetailScreen(CompanionScreen):
         """The session's own policy and the all-sessions one, what to run to change them, the file's state."""
         if self.policy is None or self.record is None:
             return
-        hint = (
-            f"Set it with: walletsync policy set {shown(self.record.name, 40)} … (policy set --help lists the limits)"
-        )
+        hint = f"p sets it here, or: walletsync policy set {shown(self.record.name, 40)} … (policy set --help)"
         if self.policy.own is not None:
             hint += "; x clears it"
         box = self.query_one("#detail-policy", Static)
@@ -227,6 +227,23 @@ class SessionDetailScreen(CompanionScreen):
         if action == "clear_policy":
             return self.policy is not None and self.policy.own is not None
         return True
+
+    def action_set_policy(self) -> None:
+        """The session's own policy as a form (:class:`PolicyFormScreen`), saved through the service."""
+        if self.record is None or self.policy is None:
+            return
+        topic = self.topic
+
+        def save(limits: dict[str, Any]) -> PolicyView:
+            return self.companion.set_policy(topic, **limits)
+
+        def saved(view: PolicyView | None) -> None:
+            if view is not None:
+                self.notify("Policy saved", markup=False)
+                self.reload()
+
+        form = PolicyFormScreen(self.record.name, self.policy.own, self.policy.status.problem, save)
+        self.app.push_screen(form, saved)
 
     def action_clear_policy(self) -> None:
         """Remove this session's own policy (the all-sessions one stays), after a yes."""

@@ -23,7 +23,7 @@ from walletsync.app.format import chain_label, expires_in, session_chains
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.modals import SendAnywayScreen
 from walletsync.app.widgets.status import RelayStatusBar
-from walletsync.decode.model import Decoded, RequestWarning, Undecodable
+from walletsync.decode.model import Decoded, RequestWarning
 from walletsync.errors import WalletsyncError
 from walletsync.service import (
     PolicyRefused,
@@ -195,11 +195,12 @@ class RequestScreen(CompanionScreen):
             self._show_decoded(None, "")
         else:
             try:
-                decoded = await asyncio.to_thread(self.companion.decode, self.topic, chain_id=chain, **draft)
+                preview = await asyncio.to_thread(self.companion.preview, self.topic, chain_id=chain, **draft)
             except WalletsyncError as exc:
                 self._show_decoded(None, f"Not a request yet: {shown(exc, 300)}")
             else:
-                self._show_decoded(decoded)
+                unread = preview.undecodable or preview.out_of_scope
+                self._show_decoded(preview.decoded, f"Not a request yet: {shown(unread, 300)}")
         self.previewed = (draft, chain)
 
     def _show_decoded(self, decoded: Decoded | None, unread: str = "") -> None:
@@ -233,15 +234,18 @@ class RequestScreen(CompanionScreen):
         the user says so in :class:`SendAnywayScreen`. Input ``sign`` refuses goes on, for ``sign`` to say why."""
         warnings: tuple[RequestWarning, ...]
         try:
-            decoded = await asyncio.to_thread(self.companion.decode, self.topic, chain_id=chain, **draft)
-        except Undecodable as exc:
-            summary, warnings = "walletsync cannot read this request", (RequestWarning(exc.code, str(exc)),)
+            preview = await asyncio.to_thread(self.companion.preview, self.topic, chain_id=chain, **draft)
         except WalletsyncError:
             return True
-        else:
+        decoded, unread = preview.decoded, preview.undecodable
+        if decoded is not None:
             self._show_decoded(decoded)
             self.previewed = (draft, chain)
             summary, warnings = shown(decoded.summary, 300), decoded.warnings
+        elif unread is not None:
+            summary, warnings = "walletsync cannot read this request", (RequestWarning(unread.code, str(unread)),)
+        else:
+            return True
         if not warnings:
             return True
         answer = await self.app.push_screen_wait(SendAnywayScreen(summary, warnings_text(warnings)))
