@@ -17,7 +17,6 @@ from walletsync.policy.model import ALL
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.namespaces import require_in_scope
 from walletsync.service.accounts import account_for, default_chain
-from walletsync.service.decoding import decode_user_request
 from walletsync.service.naming import find_active
 from walletsync.service.policy_facade import PolicyMethods
 from walletsync.service.scopes import is_chain_id
@@ -77,6 +76,8 @@ class PreviewMethods(PolicyMethods):
         now = int(self.clock())
         lookup = self.policies.lookup
         try:
+            from walletsync.service.decoding import decode_user_request  # the decoder: when a request is previewed
+
             decoded: Decoded | None = decode_user_request(wanted, chain, lookup, now=now, account=account or None)
             undecodable = None
         except Undecodable as exc:
