@@ -7,7 +7,7 @@ import copy
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from walletsync.errors import WalletsyncError
@@ -465,7 +465,15 @@ def test_what_is_kept_entity_by_entity_reads_back_as_the_round_trip_through_json
     assert again.held == 0 and again.vector == state.vector  # held changes stay behind, as in a snapshot
 
 
+_A, _B = "a" * 32, "b" * 32
+_ONCE = (Write(entity="session/other", field="keys", kind="once", value=None),)
+
+
 @given(st.lists(changes, max_size=6), st.lists(changes, max_size=6))
+@example(  # a held change, released by the merge, writes what a "once" register already holds: nothing changed
+    [Change(_A, 1, Stamp(0, 0, _A), _ONCE), Change(_B, 2, Stamp(0, 0, _B), _ONCE)],
+    [Change(_B, 1, Stamp(0, 0, _B), ())],
+)
 def test_a_merge_makes_dirty_only_the_entities_it_changed(mine, theirs):
     state, peer = GroupState(), GroupState()
     for c in {(c.device, c.seq): c for c in mine}.values():
