@@ -11,7 +11,7 @@ upstream; a ``walletsync relay --store memory``; the reference phone (``walletsy
   SECONDS per round, to anvil and to the endpoint in turn, 3 rounds each; the median round. Once with one
   connection (one request at a time: the latency the endpoint adds) and once with 8 (throughput). Every answer
   must carry a ``result``.
-- Signed sends: ``eth_sendTransaction`` of 1 wei with only ``from``/``to``/``value`` (what web3.py sends; the
+- Signed sends: ``eth_sendTransaction`` of 1, 2, … wei with only ``from``/``to``/``value`` (what web3.py sends; the
   endpoint fills the rest), one after the other, to the endpoint; the phone's own time is from its ``request``
   line to its ``response`` line (it signs and broadcasts to anvil in between), read as it prints them. The
   overhead is the client's round trip minus that. Baseline: the same send to anvil's unlocked account.
@@ -195,15 +195,14 @@ class PhoneClock:
 
 
 async def bench_sends(anvil_url: str, endpoint_url: str, phone: PhoneClock) -> None:
-    tx = {"from": ACCOUNT, "to": FRIEND, "value": "0x1"}
     totals: dict[str, list[float]] = {"anvil": [], "endpoint": []}
     for name, url in (("anvil", anvil_url), ("endpoint", endpoint_url)):
         connection = await Connection.open(url)
         try:
             await connection.call("eth_chainId")
-            for _ in range(SENDS):
+            for wei in range(1, SENDS + 1):  # each send its own (the endpoint takes a repeated one for a retry)
                 started = time.perf_counter()
-                await connection.call("eth_sendTransaction", tx)
+                await connection.call("eth_sendTransaction", {"from": ACCOUNT, "to": FRIEND, "value": hex(wei)})
                 totals[name].append((time.perf_counter() - started) * 1000)
         finally:
             await connection.close()
