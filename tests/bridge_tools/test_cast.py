@@ -40,3 +40,15 @@ async def test_a_reverting_calls_custom_error_reaches_cast(node_url, anvil, foun
     assert "Failed to estimate gas" in sent.stderr and f'data: "{data}"' in sent.stderr, sent.stderr
     assert "TooMuch(1000, 100)" in sent.stderr, sent.stderr
     assert nonce(anvil, ACCOUNT) == sent_before
+
+
+async def test_cast_over_websocket_reads_and_sends(node_url, anvil, foundry):
+    """The same port speaks WebSocket (anvil's does; the endpoint's contract says so): cast reads and sends over it."""
+    ws_url = "ws://" + node_url.removeprefix("http://")
+    assert (await foundry.cast("chain-id", "--rpc-url", ws_url)).ok().stdout.strip() == str(anvil.chain_id)
+    before = anvil.balance(FRIEND)
+    ran = await foundry.cast(
+        "send", "--unlocked", "--from", ACCOUNT, FRIEND, "--value", "2wei", "--rpc-url", ws_url, "--json"
+    )
+    assert ran.ok().json()["status"] == "0x1"
+    assert anvil.balance(FRIEND) == before + 2
