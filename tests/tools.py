@@ -73,6 +73,10 @@ async def run_tool(*argv: str | Path, env: dict[str, str], cwd: Path | None = No
     try:
         async with asyncio.timeout(timeout):
             out, err = await proc.communicate()
+    except asyncio.CancelledError:
+        proc.kill()
+        await proc.wait()
+        raise
     except TimeoutError:
         proc.kill()
         out, err = await proc.communicate()
