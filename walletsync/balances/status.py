@@ -52,7 +52,7 @@ class Plan:
     block_time: int
     fallback_from: tuple[str, ...]
     errors: Mapping[str, str]
-    """Why each RPC that did not answer did not."""
+    """Why each RPC that did not answer did not (key ``""``: why no RPC was asked)."""
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def _error(figures: Figures | None, call: Call) -> str | None:
 
 def _why(plan: Plan) -> str:
     if plan.errors:
-        return "; ".join(f"{rpc}: {error}" for rpc, error in plan.errors.items())
+        return "; ".join(f"{rpc}: {error}" if rpc else error for rpc, error in plan.errors.items())
     return "the chain has no RPC to ask (add one: walletsync chains rpc CHAIN add URL)"
 
 
