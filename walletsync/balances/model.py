@@ -107,7 +107,38 @@ class Row:
         }
 
 
+BalanceRow = Row
+"""The name the service exports it under (``walletsync.service.BalanceRow``)."""
+
+
 def _display(amount: int | None, decimals: int) -> str | None:
     if amount is None or decimals > MAX_DECIMALS:  # a token claiming more decimals than uint256 has digits
         return None
     return format_amount(amount, decimals)
+
+
+def row_from_json(document: dict[str, Any], block_time: int | None) -> Row:
+    """A row back from :meth:`Row.to_json` (as the cache keeps it), marked ``cached``; ValueError if it is not one."""
+    try:
+        asset = Asset(document["chain"], document["asset"], document["symbol"], int(document["decimals"]))
+        other = document.get("other")
+        status = document["status"]
+        if status not in STATUSES:
+            raise ValueError(f"no status {status!r}")
+        return Row(
+            document["account"],
+            document.get("label"),
+            asset,
+            None if document["amount"] is None else int(document["amount"]),
+            document.get("rpc"),
+            document.get("block"),
+            block_time,
+            document.get("age_s"),
+            status,
+            tuple(document.get("fallback_from") or ()),
+            None if not other else Other(other["rpc"], int(other["amount"])),
+            document.get("error"),
+            cached=True,
+        )
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a balance row: {exc}") from None

@@ -70,7 +70,18 @@ async def read_balances(
 ) -> list[Row]:
     """Every row of ``targets``, read now, in the order of :func:`calls_of`. Never raises for an RPC's trouble:
     the rows say it."""
-    calls = calls_of(registry, targets)
+    return await read_calls(registry, calls_of(registry, targets), clock, stale_after=stale_after, timeout=timeout)
+
+
+async def read_calls(
+    registry: Registry,
+    calls: Sequence[Call],
+    clock: Callable[[], float],
+    *,
+    stale_after: int = STALE_AFTER,
+    timeout: float = TIMEOUT,
+) -> list[Row]:
+    """One row per call, read now, in order; each chain read once, all chains at once."""
     by_chain: dict[str, list[Call]] = {}
     for call in calls:
         by_chain.setdefault(call.asset.chain, []).append(call)
@@ -129,7 +140,7 @@ async def _read_addresses(
             _unread(c, f"no RPC known for {chain_id}: add one with 'walletsync chains rpc {chain_id} add URL'")
             for c in calls
         ]
-    heads: list[tuple[str, Head | str]] = list(zip(rpcs, await asyncio.gather(*(_head(client, rpc) for rpc in rpcs))))
+    heads = await _heads(client, rpcs, clock, stale_after)
     while True:
         chosen = plan(heads, clock(), stale_after)
         if chosen.used is None:
@@ -141,11 +152,31 @@ async def _read_addresses(
         if isinstance(used, Figures):
             return decide(calls, chosen, used, check if isinstance(check, Figures) else None, clock(), stale_after)
         heads = [(rpc, used if rpc == chosen.used else head) for rpc, head in heads]
+        if len(heads) < len(rpcs):  # the RPCs not waited for are asked now
+            heads += await _heads(client, rpcs[len(heads) :], clock, stale_after)
 
 
 def _unread(call: Call, why: str) -> Row:
     """The row of a call no RPC can be asked about: unreachable, with why."""
     return decide([call], Plan(None, None, 0, 0, (), {"": why}), None, None, 0)[0]
+
+
+async def _heads(
+    client: RpcClient, rpcs: list[str], clock: Callable[[], float], stale_after: int
+) -> list[tuple[str, Head | str]]:
+    """Every RPC's head, asked at once and awaited in order; once the plan has an RPC to use and a fresh one to check
+    it, the later ones are not waited for (a dead RPC at the end of the list costs nothing)."""
+    asked = [asyncio.ensure_future(_head(client, rpc)) for rpc in rpcs]
+    heads: list[tuple[str, Head | str]] = []
+    try:
+        for rpc, task in zip(rpcs, asked):
+            heads.append((rpc, await task))
+            if plan(heads, clock(), stale_after).check is not None:
+                break
+    finally:
+        for task in asked:
+            task.cancel()
+    return heads
 
 
 async def _head(client: RpcClient, rpc: str) -> Head | str:
