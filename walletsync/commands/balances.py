@@ -56,28 +56,48 @@ def text_of(rows: list[BalanceRow], registry: Registry, *, show_zeros: bool = Fa
     """The table people read: one line per row shown, then how many plain zeros were left out."""
     if not rows:
         return "No accounts to show: pair a phone ('walletsync pair') or watch an address ('walletsync watch add ADDRESS')."
-    shown_rows = [r for r in rows if show_zeros or not _plain_zero(r)]
-    table = [("ACCOUNT", "LABEL", "CHAIN", "ASSET", "AMOUNT", "STATUS", "BLOCK", "AGE", "RPC", "NOTE")]
-    for row in shown_rows:
-        table.append(
-            (
-                f"{row.account[:6]}…{row.account[-4:]}" if len(row.account) == 42 else shown(row.account, 20),
-                shown(row.label, MAX_CELLS) if row.label else "-",
-                shown(registry.label(row.asset.chain), 40),
-                shown(row.asset.symbol, SYMBOL_CELLS),
-                row.display() or "-",
-                row.status,
-                f"#{row.block}" if row.block is not None else "-",
-                age(row.age_s),
-                shown(row.rpc, URL_CELLS) if row.rpc else "-",
-                shown(note(row), NOTE_CELLS),
-            )
-        )
+    table: list[tuple[str, ...]] = [
+        ("ACCOUNT", "LABEL", "CHAIN", "ASSET", "AMOUNT", "STATUS", "BLOCK", "AGE", "RPC", "NOTE")
+    ]
+    hidden = 0
+    for group in _by_chain(rows):
+        if len(group) > 1 and all(
+            r.amount is None for r in group
+        ):  # a chain no RPC answered: one line, not one per token
+            table.append(_line(group[0], registry, f"{group[0].asset.symbol} +{len(group) - 1} tokens"))
+            continue
+        for row in group:
+            if not show_zeros and _plain_zero(row):
+                hidden += 1
+            else:
+                table.append(_line(row, registry, row.asset.symbol))
     lines = aligned(table)
-    hidden = len(rows) - len(shown_rows)
     if hidden:
         lines.append(f"{hidden} token balance{'s' if hidden != 1 else ''} of 0 not shown ('--all' lists them).")
     return "\n".join(lines)
+
+
+def _line(row: BalanceRow, registry: Registry, asset: str) -> tuple[str, ...]:
+    return (
+        f"{row.account[:6]}…{row.account[-4:]}" if len(row.account) == 42 else shown(row.account, 20),
+        shown(row.label, MAX_CELLS) if row.label else "-",
+        shown(registry.label(row.asset.chain), 40),
+        shown(asset, SYMBOL_CELLS + 12),
+        row.display() or "-",
+        row.status,
+        f"#{row.block}" if row.block is not None else "-",
+        age(row.age_s),
+        shown(row.rpc, URL_CELLS) if row.rpc else "-",
+        shown(note(row), NOTE_CELLS),
+    )
+
+
+def _by_chain(rows: list[BalanceRow]) -> list[list[BalanceRow]]:
+    """The rows grouped by (account, chain), in the order they come."""
+    groups: dict[tuple[str, str], list[BalanceRow]] = {}
+    for row in rows:
+        groups.setdefault((row.account.lower(), row.asset.chain), []).append(row)
+    return list(groups.values())
 
 
 def note(row: BalanceRow) -> str:

@@ -164,8 +164,8 @@ class BalanceMethods:
 
     async def balances(self, *, refresh: bool = False) -> list[Row]:
         """Every row of :meth:`balance_targets`: read now from the chains' RPCs, except (without ``refresh``) the
-        (account, chain) pairs whose every figure was read less than the stale threshold ago, which come from the
-        cache. A row no RPC could give a figure for shows the last figure read, if any, still ``unreachable`` and
+        (account, chain) pairs whose every figure was read ``ok`` less than the stale threshold ago, which come from
+        the cache. A row no RPC could give a figure for shows the last figure read, if any, still ``unreachable`` and
         ``cached``. Never raises for an RPC's trouble: the rows say it. Fresh figures are kept for next time."""
         from walletsync.balances.status import aged
         from walletsync.service.balances import calls_of, read_calls
@@ -178,7 +178,7 @@ class BalanceMethods:
         pairs: dict[tuple[str, str], bool] = {}
         for call in calls:
             hit = cached.get(key(call))
-            fresh = hit is not None and now - hit[1] < stale_after and hit[0].status != "unreachable"
+            fresh = hit is not None and now - hit[1] < stale_after and aged(hit[0], now, stale_after).status == "ok"
             pair = (call.holder.address.lower(), call.asset.chain)
             pairs[pair] = pairs.get(pair, True) and fresh
         to_read = [c for c in calls if refresh or not pairs[(c.holder.address.lower(), c.asset.chain)]]
