@@ -9,6 +9,7 @@ figure), ``error`` (why there is no figure) and ``cached`` (the figure is the la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -79,6 +80,26 @@ class Row:
         """The amount in whole tokens, exactly (``1.5``); None without a figure."""
         return _display(self.amount, self.asset.decimals)
 
+    @property
+    def plain_zero(self) -> bool:
+        """A token balance of 0 with nothing to say about it: what tables leave out unless asked."""
+        return not self.asset.native and self.amount == 0 and self.status in ("ok", "stale") and not self.cached
+
+    def note(self, rpc_name: Callable[[str], str] = str) -> str:
+        """What the status leaves out, for a table: the other RPC's figure, what was fallen back from, why there is
+        no figure. ``rpc_name`` names an RPC (a screen short of room shows its host); the caller escapes it all."""
+        parts = []
+        if self.other is not None:
+            figure = _display(self.other.amount, self.asset.decimals) or str(self.other.amount)
+            parts.append(f"{rpc_name(self.other.rpc)} says {figure}")
+        if self.fallback_from and self.amount is not None:
+            parts.append(f"fell back from {', '.join(map(rpc_name, self.fallback_from))}")
+        if self.cached:
+            parts.append("last figure read (cached)")
+        if self.error and (self.amount is None or self.cached):
+            parts.append(self.error)
+        return "; ".join(parts)
+
     def to_json(self) -> dict[str, Any]:
         """The row of ``walletsync balances --json``: ``amount`` an exact integer string in the smallest unit."""
         return {
@@ -108,6 +129,17 @@ class Row:
 
 
 BalanceRow = Row
+
+
+def by_chain(rows: list[Row]) -> list[list[Row]]:
+    """The rows grouped by (account, chain), in the order they come: a chain no RPC answered is one line in a table,
+    not one per token."""
+    groups: dict[tuple[str, str], list[Row]] = {}
+    for row in rows:
+        groups.setdefault((row.account.lower(), row.asset.chain), []).append(row)
+    return list(groups.values())
+
+
 """The name the service exports it under (``walletsync.service.BalanceRow``)."""
 
 

@@ -21,6 +21,7 @@ from walletsync.text import aligned, shown
 if TYPE_CHECKING:
     from walletsync.service import BalanceRow, Registry
 
+
 URL_CELLS, NOTE_CELLS, SYMBOL_CELLS = 40, 80, 16
 
 
@@ -54,20 +55,20 @@ def _run(args: argparse.Namespace) -> int:
 
 def text_of(rows: list[BalanceRow], registry: Registry, *, show_zeros: bool = False) -> str:
     """The table people read: one line per row shown, then how many plain zeros were left out."""
+    from walletsync.service import by_chain
+
     if not rows:
         return "No accounts to show: pair a phone ('walletsync pair') or watch an address ('walletsync watch add ADDRESS')."
     table: list[tuple[str, ...]] = [
         ("ACCOUNT", "LABEL", "CHAIN", "ASSET", "AMOUNT", "STATUS", "BLOCK", "AGE", "RPC", "NOTE")
     ]
     hidden = 0
-    for group in _by_chain(rows):
-        if len(group) > 1 and all(
-            r.amount is None for r in group
-        ):  # a chain no RPC answered: one line, not one per token
+    for group in by_chain(rows):
+        if len(group) > 1 and all(r.amount is None for r in group):  # no RPC answered: one line, not one per token
             table.append(_line(group[0], registry, f"{group[0].asset.symbol} +{len(group) - 1} tokens"))
             continue
         for row in group:
-            if not show_zeros and _plain_zero(row):
+            if not show_zeros and row.plain_zero:
                 hidden += 1
             else:
                 table.append(_line(row, registry, row.asset.symbol))
@@ -88,31 +89,8 @@ def _line(row: BalanceRow, registry: Registry, asset: str) -> tuple[str, ...]:
         f"#{row.block}" if row.block is not None else "-",
         age(row.age_s),
         shown(row.rpc, URL_CELLS) if row.rpc else "-",
-        shown(note(row), NOTE_CELLS),
+        shown(row.note(), NOTE_CELLS),
     )
-
-
-def _by_chain(rows: list[BalanceRow]) -> list[list[BalanceRow]]:
-    """The rows grouped by (account, chain), in the order they come."""
-    groups: dict[tuple[str, str], list[BalanceRow]] = {}
-    for row in rows:
-        groups.setdefault((row.account.lower(), row.asset.chain), []).append(row)
-    return list(groups.values())
-
-
-def note(row: BalanceRow) -> str:
-    """What the status leaves out: the other RPC's figure, what was fallen back from, why there is no figure."""
-    parts = []
-    if row.other is not None:
-        other = row.to_json()["other"]
-        parts.append(f"{other['rpc']} says {other['display'] or other['amount']}")
-    if row.fallback_from and row.amount is not None:
-        parts.append(f"fell back from {', '.join(row.fallback_from)}")
-    if row.cached:
-        parts.append("last figure read (cached)")
-    if row.error and (row.amount is None or row.cached):
-        parts.append(row.error)
-    return "; ".join(parts)
 
 
 def age(seconds: int | None) -> str:
@@ -123,7 +101,3 @@ def age(seconds: int | None) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def _plain_zero(row: BalanceRow) -> bool:
-    return not row.asset.native and row.amount == 0 and row.status in ("ok", "stale") and not row.cached

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
     from walletsync.audit import AuditEntry, AuditVerdict
-    from walletsync.balances.model import BalanceRow
+    from walletsync.balances.model import BalanceRow, by_chain
     from walletsync.chains.changes import BundledEntry, UnknownChain, UnknownToken
     from walletsync.chains.model import Chain, Token
     from walletsync.chains.registry import Registry
@@ -79,6 +79,7 @@ _WHERE = {
     "AuditEntry": "walletsync.audit",
     "AuditVerdict": "walletsync.audit",
     "BalanceRow": "walletsync.balances.model",
+    "by_chain": "walletsync.balances.model",
     "BadWatch": "walletsync.service.balance_facade",
     "NotWatched": "walletsync.service.balance_facade",
     "Watched": "walletsync.store.db",
@@ -223,6 +224,7 @@ __all__ = [
     "Watched",
     "add_chain",
     "add_token",
+    "by_chain",
     "chain_id_of",
     "change_rpc",
     "choose_relay",
