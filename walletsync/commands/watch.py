@@ -7,7 +7,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from walletsync.commands.common import open_companion
+from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
 from walletsync.text import aligned
@@ -45,7 +45,10 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
 def _run(args: argparse.Namespace, handler) -> int:
     async def main() -> int:
         async with open_companion(args, connect=False) as companion:
-            return handler(args, companion)
+            code = handler(args, companion)
+            if handler is not _list and companion.in_group:  # the watch list is shared with the user's devices
+                await share_with_devices(args)
+            return code
 
     return asyncio.run(main())
 

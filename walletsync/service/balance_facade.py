@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name, skeleton
 from walletsync.store.db import Database, Watched
+from walletsync.store.watch_rows import MAX_WATCHED
 
 if TYPE_CHECKING:
     from walletsync.balances.model import Row
@@ -84,6 +85,8 @@ class BalanceMethods:
                     raise NameTaken(
                         f"{clash.address} is already watched as '{clash.label}' (a label that looks the same)"
                     )
+            if old is None and len(listed) >= MAX_WATCHED:
+                raise BadWatch(f"{MAX_WATCHED} addresses are watched already: remove one first ('walletsync watch')")
             if wanted is None:
                 wanted = old.chains if old else tuple(self._session_chains()) or DEFAULT_CHAINS
             entry = Watched(
@@ -93,6 +96,7 @@ class BalanceMethods:
                 old.added_at if old else int(self.clock()),
             )
             self.db.put_watched(entry)
+            self.db.touch("watch", entry.address.lower())  # the device group shares it (service/shared_rows.py)
         return entry
 
     def unwatch(self, ref: str) -> Watched:
@@ -100,6 +104,7 @@ class BalanceMethods:
         with self.db.transaction():
             found = self._find_watched(ref)
             self.db.drop_watched(found.address)
+            self.db.touch("watch", found.address.lower())
         return found
 
     def _find_watched(self, ref: str) -> Watched:
