@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from walletsync.balances.model import Holder, Other, Row, Status
+from walletsync.balances.model import Other, Row, Status
 from walletsync.balances.rpc import Call, Head
 
 STALE_AFTER = 300
@@ -202,11 +202,3 @@ def _stale(block_time: int, now: float, stale_after: int) -> bool:
 
 def _age(block_time: int, now: float) -> int:
     return max(0, int(now - block_time))
-
-
-def holders_of(addresses: Sequence[tuple[str, str | None]]) -> list[Holder]:
-    """The holders to read, one per address (any case): the first label given for it wins."""
-    seen: dict[str, Holder] = {}
-    for address, label in addresses:
-        seen.setdefault(address.lower(), Holder(address, label))
-    return list(seen.values())

@@ -1,10 +1,12 @@
 """Reading balances: every holder's native and token balances on each of its chains, all chains at once.
 
 The rules are pure (:mod:`walletsync.balances`); this module asks the RPCs. Per chain: every RPC of the chain (the
-user's preferred first, at most :data:`MAX_RPCS`) is asked for its head at once, so a dead one costs one timeout,
-not one per RPC; the plan picks the RPC used and the one checking it; both are read at the plan's block in
-batches (:data:`~walletsync.balances.rpc.MAX_BATCH` calls each), side by side. When the used RPC fails the read
-itself, the chain is planned again without it (it becomes a "fell back from"). Chains are read concurrently.
+user's preferred first, at most :data:`MAX_RPCS`) is asked for its head at once and the answers are taken in order
+until the plan has an RPC to use and a fresh one to check it, so a dead RPC costs one timeout, not one per RPC,
+and one late in the list costs nothing; both are read at the plan's block in batches
+(:data:`~walletsync.balances.rpc.MAX_BATCH` calls each), side by side. When the used RPC fails the read itself
+(a batch refused, or an error for every call), the chain is planned again without it (it becomes a "fell back
+from"), the RPCs not waited for asked now. Chains are read concurrently.
 """
 
 from __future__ import annotations
@@ -200,6 +202,8 @@ async def _figures(client: RpcClient, rpc: str, calls: list[Call], block: int) -
     except (RpcFailed, BadReply) as exc:
         return str(exc)
     amounts = {calls[index].key: amount for part in answered for index, amount in part.items()}
+    if amounts and all(isinstance(a, str) for a in amounts.values()):  # it answered nothing but errors: not a source
+        return next(a for a in amounts.values() if isinstance(a, str))
     return Figures(rpc, block, amounts)
 
 
