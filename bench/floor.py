@@ -26,6 +26,8 @@ from nacl.secret import SecretBox  # noqa: F401 - the sealed keys' box, as above
 from nacl.signing import SigningKey
 from websockets.asyncio.client import connect
 
+BATCH = 500
+"""Topics per relay call, as walletsync sends them (the relay bounds a frame's size)."""
 SERVICE = {"service": "walletsync-bench-floor", "username": "floor"}
 
 
@@ -63,18 +65,16 @@ async def main(url: str, data_dir: str) -> None:
     with closing(sqlite3.connect(os.path.join(data_dir, "walletsync.db"))) as db:
         rows = db.execute("SELECT topic, name, namespaces, expiry FROM sessions").fetchall()
     topics = [topic for topic, *_ in rows]
+    batches = [topics[start : start + BATCH] for start in range(0, len(topics), BATCH)]
     async with connect(auth_url(url, SigningKey(secret[:32]))) as ws:
-        requests = [
-            {"id": 1, "jsonrpc": "2.0", "method": "irn_batchSubscribe", "params": {"topics": topics}},
-            {"id": 2, "jsonrpc": "2.0", "method": "irn_batchFetchMessages", "params": {"topics": topics}},
-        ]
-        for request in requests:
-            await ws.send(json.dumps(request))
-        answered: set[int] = set()
-        while answered != {1, 2}:
-            frame = json.loads(await ws.recv())
-            if frame.get("id") in (1, 2) and "method" not in frame:
-                answered.add(frame["id"])
+        for method in ("irn_batchSubscribe", "irn_batchFetchMessages"):  # every batch sent at once, then the answers
+            ids = set(range(1, len(batches) + 1))
+            for n, batch in enumerate(batches, 1):
+                await ws.send(json.dumps({"id": n, "jsonrpc": "2.0", "method": method, "params": {"topics": batch}}))
+            while ids:
+                frame = json.loads(await ws.recv())
+                if "method" not in frame:
+                    ids.discard(frame.get("id"))
     for topic, name, namespaces, expiry in rows:
         chains = [c for n in json.loads(namespaces).values() for c in n.get("chains", [])]
         print(f"{name:<20} {topic[:12]} {','.join(chains):<20} {expiry}")

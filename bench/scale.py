@@ -9,7 +9,8 @@ signed audit rows, in large transactions so setting up takes seconds, not hours)
 alternating between the two so both see the same machine:
 
 - ``walletsync sessions --offline`` and ``walletsync sessions`` against a local relay (the whole command:
-  starting Python, opening the keys and the database, listing);
+  starting Python, opening the keys and the database, listing), and bench/floor.py, the same job done with the
+  bare libraries (reading the rows, subscribing to and fetching every topic), as its floor;
 - the app's first paint: spawn ``python -m walletsync`` in a 120x40 pty until the first session's name is on
   the screen;
 - the app's idle CPU: once painted and settled (going online, filling the table: "busy after first paint"
@@ -219,6 +220,8 @@ def main() -> None:
         subprocess.run(
             [PYTHON, "-c", "import textual.app, walletsync.cli, walletsync.app.app"], env=env, cwd=ROOT, check=True
         )
+        floor = [PYTHON, str(ROOT / "bench" / "floor.py")]
+        subprocess.run([*floor, "--store"], env=env, cwd=ROOT, check=True)
 
         def cli(home: Path, *rest: str) -> list[str]:
             return [PYTHON, "-m", "walletsync", "--data-dir", str(home), "--relay", url, *rest]
@@ -235,6 +238,7 @@ def main() -> None:
                     note(f"sessions --offline/{size}", timed(cli(home, "sessions", "--offline"), env))
                 if "online" not in args.skip:
                     note(f"sessions (local relay)/{size}", timed(cli(home, "sessions"), env))
+                    note(f"its floor: bare libraries/{size}", timed([*floor, url, str(home)], env))
                 if "app" not in args.skip:
                     paint, busy, cpu = app_run(cli(home), env, b"bench-00000", IDLE_SECONDS)
                     note(f"app first paint/{size}", paint)
@@ -255,7 +259,7 @@ def main() -> None:
         else:
             print(
                 f"{label:36} 10 sessions {few * 1000:6.0f} ms   {args.sessions:,} sessions {many * 1000:6.0f} ms   "
-                f"ratio {many / few:.2f}×" + ("" if "busy" in label else "   (target ≤ 1.5×)")
+                f"ratio {many / few:.2f}×" + ("" if "busy" in label or "floor" in label else "   (target ≤ 1.5×)")
             )
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} cores")
