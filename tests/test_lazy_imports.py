@@ -1,4 +1,5 @@
-"""Starting the app must not load web3 / eth_account (≈1 s of imports): only signing and verifying need them."""
+"""Starting the app must not load web3 / eth_account (≈1 s of imports): only signing and verifying need them; nor
+aiohttp, which only the signer bridge (`walletsync rpc`) needs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("web3", "eth_account", "eth_abi", "eth_keys")
+HEAVY = ("web3", "eth_account", "eth_abi", "eth_keys", "aiohttp")
 
 START_PATH = """
 import json, sys
