@@ -23,6 +23,7 @@ from walletsync.commands import (
     phone,
     policy,
     relay,
+    rpc,
     sessions,
     sign,
     sync,
@@ -32,7 +33,7 @@ from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone, lock, decode, chains]
-COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync, policy]
+COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy]
 
 
 class _Parser(argparse.ArgumentParser):

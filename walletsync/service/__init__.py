@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
+    from walletsync.service.bridge_facade import BridgeScope
     from walletsync.service.companion import Companion
     from walletsync.service.config import Config
     from walletsync.service.devices import DeviceGroupError, DeviceRecord
@@ -85,6 +86,7 @@ _WHERE = {
     "LocalRelayError": "walletsync.localrelay",
     "events": "walletsync.service.events",  # the module itself
     "CompanionAPI": "walletsync.service.api",
+    "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
     "Config": "walletsync.service.config",
     "DeviceGroupError": "walletsync.service.devices",
@@ -155,6 +157,7 @@ __all__ = [
     "AuditVerdict",
     "BadAmount",
     "BadChainEntry",
+    "BridgeScope",
     "BundledEntry",
     "Chain",
     "ChainNotRequested",
