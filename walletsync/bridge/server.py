@@ -123,7 +123,11 @@ class Server:
             return web.json_response(busy, status=503, headers=self._cors(request))
         self.in_flight += 1
         try:
-            body = await request.read()
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                too_large = error(None, Fault(INVALID_REQUEST, f"request too large: more than {MAX_BODY} bytes"))
+                return web.json_response(too_large, status=413, headers=self._cors(request))
             answer = await self._serve(body, self._client(request, "http"))
         finally:
             self.in_flight -= 1
