@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -16,13 +18,14 @@ from typing import Any
 import aiohttp
 
 from tests.policy.conftest import PHONE, with_phone
+from tests.terminal import Terminal
 from tests.test_phone import PhoneProcess
 from walletsync.bridge.endpoint import Bridge
 from walletsync.bridge.guard import Guard
 from walletsync.bridge.server import Server
-from walletsync.service import Companion, SessionRecord
+from walletsync.service import Companion, Config, SessionRecord
 
-__all__ = ["PHONE", "Bridged", "bridged", "post"]
+__all__ = ["PHONE", "Bridged", "bridged", "bridged_on_terminal", "post"]
 
 
 @dataclass
@@ -67,29 +70,64 @@ async def bridged(
 ) -> AsyncIterator[Bridged]:
     """A bridge on 127.0.0.1 (a free port) for a session with the reference phone started with ``phone_flags``."""
     async with with_phone(relay_url, home, logs, *phone_flags) as (companion, session, phone):
-        async with aiohttp.ClientSession() as http:
-            holder: list[Bridged] = []
-            bridge = Bridge(
-                companion, session.name, "eip155:1", upstream, report=lambda e: holder[0].report(e), http=http
-            )
-            await bridge.check_upstream()
-            refusals: list[tuple[Any, dict[str, Any]]] = []
+        async with serve(companion, session, phone, upstream, origins=origins, token=token) as served:
+            yield served
 
-            def refused(refusal: Any, client: dict[str, Any]) -> None:
-                companion.audit_bridge_refusal(refusal.reason, refusal.message, client)
-                refusals.append((refusal, client))
 
-            server = Server(bridge, Guard(0), refused)
-            port = await server.start("127.0.0.1", 0)
-            server.guard = Guard(port, origins, token)
-            served = Bridged(f"http://127.0.0.1:{port}", port, companion, session, phone, server, bridge)
-            served.refusals = refusals
-            holder.append(served)
-            try:
-                yield served
-            finally:
-                await server.close()
-                await bridge.close()
+@contextlib.asynccontextmanager
+async def bridged_on_terminal(
+    relay_url: str, home: Path, logs: Path, upstream: str
+) -> AsyncIterator[tuple[Bridged, Terminal]]:
+    """A bridge whose phone asks before each signature on a terminal of its own (the test answers on it)."""
+    companion = await Companion.open(Config(data_dir=str(home), relay=relay_url))
+    terminal: Terminal | None = None
+    try:
+        await companion.start()
+        offer = await companion.pair(name="phone")
+        argv = [sys.executable, "-m", "walletsync", "phone", "--approve", "--json", "--relay", relay_url]
+        env = {**os.environ, "WALLETSYNC_URI": offer.uri}
+        terminal = Terminal([*argv, "--rpc", upstream], env, logs / "phone-stdout.jsonl")
+        session = await companion.wait_for_session(offer.proposal_id, 30)
+        async with serve(companion, session, None, upstream) as served:
+            yield served, terminal
+    finally:
+        if terminal is not None and terminal.proc.poll() is None:
+            terminal.proc.kill()
+            terminal.proc.wait()
+        await companion.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    companion: Companion,
+    session: SessionRecord,
+    phone: Any,
+    upstream: str,
+    *,
+    origins: frozenset[str] = frozenset(),
+    token: str | None = None,
+) -> AsyncIterator[Bridged]:
+    async with aiohttp.ClientSession() as http:
+        holder: list[Bridged] = []
+        bridge = Bridge(companion, session.name, "eip155:1", upstream, report=lambda e: holder[0].report(e), http=http)
+        await bridge.check_upstream()
+        refusals: list[tuple[Any, dict[str, Any]]] = []
+
+        def refused(refusal: Any, client: dict[str, Any]) -> None:
+            companion.audit_bridge_refusal(refusal.reason, refusal.message, client)
+            refusals.append((refusal, client))
+
+        server = Server(bridge, Guard(0), refused)
+        port = await server.start("127.0.0.1", 0)
+        server.guard = Guard(port, origins, token)
+        served = Bridged(f"http://127.0.0.1:{port}", port, companion, session, phone, server, bridge)
+        served.refusals = refusals
+        holder.append(served)
+        try:
+            yield served
+        finally:
+            await server.close()
+            await bridge.close()
 
 
 def post(url: str, body: Any, headers: dict[str, str] | None = None, timeout: float = 60.0) -> tuple[int, Any]:

@@ -52,7 +52,7 @@ async def test_a_batch_is_answered_in_order_and_reads_are_proxied_unchanged(star
         for method in ("eth_sign", "eth_signTransaction", "personal_sendTransaction", "eth_signTypedData_v1"):
             status, answer = await asyncio.to_thread(post, b.url, call(method, [PHONE, "0x00"]))
             assert answer["error"]["code"] == 4200, method
-        assert not [e for e in b.phone.events if e.get("event") == "request"]  # nothing reached the phone
+        assert b.companion.requests() == []  # nothing reached the phone
 
 
 async def test_a_revert_keeps_code_3_and_its_data_in_calls_estimates_and_sends(start_relay, anvil, tmp_path):
@@ -70,7 +70,7 @@ async def test_a_revert_keeps_code_3_and_its_data_in_calls_estimates_and_sends(s
         # a send whose gas estimate reverts: the tool gets the revert (cast prints the custom error); no prompt
         send = await asyncio.to_thread(post, b.url, call("eth_sendTransaction", [{"from": PHONE, "to": contract}]))
         assert send[1]["error"]["code"] == 3 and send[1]["error"]["data"] == REVERT_DATA
-        assert not [e for e in b.phone.events if e.get("event") == "request"]
+        assert b.companion.requests() == []
 
 
 async def test_foreign_host_and_origin_are_refused_and_audited_an_allowed_origin_and_the_token_pass(

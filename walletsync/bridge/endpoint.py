@@ -88,9 +88,12 @@ class Bridge:
         """The session's accounts on the current chain."""
         return self.companion.bridge_scope(self.ref).accounts(self.chain_id)
 
-    async def answer(self, call: Call, client: Client) -> dict[str, Any] | None:
-        """The JSON-RPC answer to ``call`` (None for a notification); never raises for what the tool sent."""
-        value, fault = await self._answer(call, client)
+    async def answer(
+        self, call: Call, client: Client, connected: Callable[[], bool] = lambda: True
+    ) -> dict[str, Any] | None:
+        """The JSON-RPC answer to ``call`` (None for a notification); never raises for what the tool sent.
+        ``connected()`` says whether the client is still there to get it (one that left will likely retry)."""
+        value, fault = await self._answer(call, client, connected)
         outcome = "ok" if fault is None else "error"
         shown_error = fault.to_json() if isinstance(fault, Fault) else fault
         self.report(RequestHandled(call.method, client, outcome, shown_error))
@@ -98,7 +101,7 @@ class Bridge:
             return None
         return result(call.id, value) if fault is None else error(call.id, fault)
 
-    async def _answer(self, call: Call, client: Client) -> Answer:
+    async def _answer(self, call: Call, client: Client, connected: Callable[[], bool]) -> Answer:
         way = route(call.method)
         try:
             if way is Route.ACCOUNTS:
@@ -116,7 +119,7 @@ class Bridge:
                     "eth_sendTransaction",
                 )
             if way in (Route.SIGN, Route.SEND):
-                return await self._once(call, client)
+                return await self._once(call, client, connected)
             answer = await self.upstream.forward(call.method, call.params)
             return answer.get("result"), answer.get("error")
         except WalletsyncError as exc:  # the session ended, the store: said, not raised at the tool's connection
@@ -154,7 +157,7 @@ class Bridge:
         self.chain_id = chain
         return None, None
 
-    async def _once(self, call: Call, client: Client) -> Answer:
+    async def _once(self, call: Call, client: Client, connected: Callable[[], bool]) -> Answer:
         """The phone's answer, asked once for a request a tool retries (:mod:`~walletsync.bridge.retries`)."""
         key = request_key(call.method, self.chain_id, call.params)
         earlier = self.retries.earlier(key)
@@ -166,7 +169,7 @@ class Bridge:
         try:
             answer = await self._ask_phone(call, client)
         finally:
-            self.retries.end(key, answer, keep=answer[1] is None)
+            self.retries.end(key, answer, keep=answer[1] is None and not connected())
         return answer
 
     async def _ask_phone(self, call: Call, client: Client) -> Answer:

@@ -2,9 +2,11 @@
 
 Tools retry: a client timing out before the phone answered sends the same request again, and the person at the
 phone should not be asked twice. A request is "the same" when its method, chain and params are (the key is
-their canonical JSON, as the tool sent them, before any filling). While one is pending, a retry awaits it; after
-it succeeded, a retry within :data:`RETRY_WINDOW` seconds gets the same answer. A failure is not kept: a person
-who rejected a request and asks again is asked again.
+their canonical JSON, as the tool sent them, before any filling). While one is pending, a retry awaits it. After
+it succeeded, its answer is kept for one retry within :data:`RETRY_WINDOW` seconds only if the client that asked
+had gone before it came (it timed out: what it sends next is a retry); an answer its client got is not kept, so
+a script paying the same address twice pays twice. A failure is never kept: a person who rejected a request
+and is asked again is asked again.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ class Retries:
             del self._answered[old]
         if key in self._pending:
             return self._pending[key]
-        if key in self._answered:
+        if key in self._answered:  # the one retry of a client that gave up gets it
             done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            done.set_result(self._answered[key][1])
+            done.set_result(self._answered.pop(key)[1])
             return done
         return None
 
@@ -63,7 +65,8 @@ class Retries:
         return future
 
     def end(self, key: str, answer: Any, *, keep: bool) -> None:
-        """The request's ``answer`` for every retry waiting; ``keep`` it for retries within the window (successes)."""
+        """The request's ``answer`` for every retry waiting; ``keep`` it for a retry within the window (a success
+        whose client had gone before it came)."""
         future = self._pending.pop(key, None)
         if future is not None and not future.done():
             future.set_result(answer)

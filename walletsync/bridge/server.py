@@ -128,20 +128,20 @@ class Server:
             except web.HTTPRequestEntityTooLarge:
                 too_large = error(None, Fault(INVALID_REQUEST, f"request too large: more than {MAX_BODY} bytes"))
                 return web.json_response(too_large, status=413, headers=self._cors(request))
-            answer = await self._serve(body, self._client(request, "http"))
+            answer = await self._serve(body, self._client(request, "http"), lambda: _open(request))
         finally:
             self.in_flight -= 1
         if answer is None:
             return web.Response(status=204, headers=self._cors(request))
         return web.json_response(answer, headers=self._cors(request))
 
-    async def _serve(self, body: bytes | str, client: Client) -> Any:
+    async def _serve(self, body: bytes | str, client: Client, connected: Callable[[], bool]) -> Any:
         parsed = parse(body)
         if isinstance(parsed, Fault):
             return error(None, parsed)
         answers = await asyncio.gather(
             *(
-                _invalid(item) if isinstance(item, Invalid) else self.bridge.answer(item, client)
+                _invalid(item) if isinstance(item, Invalid) else self.bridge.answer(item, client, connected)
                 for item in parsed.items
             )
         )
@@ -178,7 +178,7 @@ class Server:
         else:
             self.in_flight += 1
             try:
-                answer = await self._serve(data, client)
+                answer = await self._serve(data, client, lambda: not socket.closed)
             finally:
                 self.in_flight -= 1
         if answer is not None and not socket.closed:
@@ -188,3 +188,9 @@ class Server:
 
 async def _invalid(item: Invalid) -> dict[str, Any]:
     return error(item.id, item.fault)
+
+
+def _open(request: web.Request) -> bool:
+    """True while the HTTP client is still connected (one that timed out has closed its connection)."""
+    transport = request.transport
+    return transport is not None and not transport.is_closing()
