@@ -8,6 +8,7 @@ is no request gets its own ``-32600`` in its place, so the batch's other members
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,10 @@ MAX_BATCH = 100
 """Requests in one batch (ethers sends at most 100 by default: its ``batchMaxCount``)."""
 MAX_METHOD = 128
 """Characters of a method name."""
+MAX_DEPTH = 64
+"""Nesting of arrays and objects (typed data nests a few levels): Python's JSON reader crashes the process, not
+just the request, on a body nested a hundred thousand deep, so such a body is refused before it is read."""
+_NESTING = re.compile(rb'[\[\]{}"\\]')
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS, INTERNAL_ERROR = -32700, -32600, -32601, -32602, -32603
 LIMIT_EXCEEDED = -32005
@@ -83,6 +88,8 @@ def parse(body: bytes | str) -> Parsed | Fault:
     or too long batch (-32600)."""
     if len(body) > MAX_BODY:
         return Fault(INVALID_REQUEST, f"request too large: more than {MAX_BODY} bytes")
+    if too_deep(body.encode("utf-8", "replace") if isinstance(body, str) else body):
+        return Fault(INVALID_REQUEST, f"Invalid request: nested more than {MAX_DEPTH} deep")
     try:
         document = json.loads(body)
     except (ValueError, RecursionError):
@@ -94,6 +101,30 @@ def parse(body: bytes | str) -> Parsed | Fault:
             return Fault(INVALID_REQUEST, f"Invalid request: a batch of more than {MAX_BATCH} requests")
         return Parsed(tuple(read_call(item) for item in document), batch=True)
     return Parsed((read_call(document),), batch=False)
+
+
+def too_deep(body: bytes, limit: int = MAX_DEPTH) -> bool:
+    """True when ``body`` opens more than ``limit`` arrays or objects inside each other (strings and their escapes
+    skipped); looks only at brackets, quotes and backslashes, so a large body of hex is scanned quickly."""
+    depth, in_string, escaped = 0, False, -1
+    for found in _NESTING.finditer(body):
+        at, char = found.start(), found.group()
+        if at == escaped:
+            continue
+        if in_string:
+            if char == b"\\":
+                escaped = at + 1
+            elif char == b'"':
+                in_string = False
+        elif char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return False
 
 
 def _valid_id(value: Any) -> bool:
