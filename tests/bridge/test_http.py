@@ -53,6 +53,14 @@ async def test_a_batch_is_answered_in_order_and_reads_are_proxied_unchanged(star
             status, answer = await asyncio.to_thread(post, b.url, call(method, [PHONE, "0x00"]))
             assert answer["error"]["code"] == 4200, method
         assert b.companion.requests() == []  # nothing reached the phone
+        refused = [e.data for e in b.companion.audit_entries() if e.kind == "bridge_refused"]
+        assert [r["method"] for r in refused] == [
+            "eth_sign",
+            "eth_signTransaction",
+            "personal_sendTransaction",
+            "eth_signTypedData_v1",
+        ]
+        assert all(r["reason"] == "method" for r in refused)
 
 
 async def test_a_revert_keeps_code_3_and_its_data_in_calls_estimates_and_sends(start_relay, anvil, tmp_path):

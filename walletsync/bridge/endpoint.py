@@ -113,11 +113,15 @@ class Bridge:
             if way is Route.SWITCH_CHAIN:
                 return await self._switch(call.params)
             if way is Route.REFUSED:
-                return None, Fault(
+                refused = Fault(
                     UNSUPPORTED_METHOD,
                     f"{call.method} is not supported: the phone signs personal_sign, eth_signTypedData_v4 and "
                     "eth_sendTransaction",
                 )
+                self.companion.audit_bridge_refusal(
+                    "method", refused.message, {**client.to_json(), "method": call.method}
+                )
+                return None, refused
             if way in (Route.SIGN, Route.SEND):
                 return await self._once(call, client, connected)
             answer = await self.upstream.forward(call.method, call.params)

@@ -59,5 +59,5 @@ def from_refusal(code: str, message: str, rule: str | None = None) -> Fault:
     if code == "session_inactive":
         return Fault(DISCONNECTED, message)
     if code == "timeout":
-        return Fault(INTERNAL_ERROR, f"{message}: the request expired unanswered (approve sooner, or ask again)")
+        return Fault(INTERNAL_ERROR, f"no answer from the phone: {message}; send the request again to ask again")
     return Fault(INTERNAL_ERROR, message[:300])
