@@ -124,3 +124,15 @@ async def test_websocket_serves_json_rpc_on_the_same_port(start_relay, anvil, tm
         async with aiohttp.ClientSession() as http:
             refused = await http.get(b.url, headers={"Origin": "https://evil.example", "Upgrade": "websocket"})
             assert refused.status == 403
+
+
+async def test_requests_beyond_the_in_flight_bound_are_refused_with_limit_exceeded(start_relay, anvil, tmp_path):
+    from walletsync.bridge.server import MAX_IN_FLIGHT
+
+    relay = start_relay("memory")
+    async with bridged(relay.url, tmp_path / "home", tmp_path, anvil.url) as b:
+        b.server.in_flight = MAX_IN_FLIGHT  # as if that many sends were waiting for the phone
+        status, answer = await asyncio.to_thread(post, b.url, call("eth_chainId"))
+        assert status == 503 and answer["error"]["code"] == -32005
+        b.server.in_flight = 0
+        assert (await asyncio.to_thread(post, b.url, call("eth_chainId")))[0] == 200

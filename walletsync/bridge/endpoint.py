@@ -17,6 +17,7 @@ import aiohttp
 from walletsync.bridge import faults
 from walletsync.bridge.events import BridgeEvent, Client, PhoneAsked, RequestHandled
 from walletsync.bridge.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     UNAUTHORIZED,
     UNRECOGNIZED_CHAIN,
@@ -93,7 +94,13 @@ class Bridge:
     ) -> dict[str, Any] | None:
         """The JSON-RPC answer to ``call`` (None for a notification); never raises for what the tool sent.
         ``connected()`` says whether the client is still there to get it (one that left will likely retry)."""
-        value, fault = await self._answer(call, client, connected)
+        try:
+            value, fault = await self._answer(call, client, connected)
+        except Exception as exc:  # a bug of ours: said to the tool (and on the terminal), not a dropped connection
+            value, fault = (
+                None,
+                Fault(INTERNAL_ERROR, f"walletsync could not answer: {type(exc).__name__}: {exc}"[:300]),
+            )
         outcome = "ok" if fault is None else "error"
         shown_error = fault.to_json() if isinstance(fault, Fault) else fault
         self.report(RequestHandled(call.method, client, outcome, shown_error))
