@@ -9,7 +9,7 @@ import pytest
 
 from tests.bridge.conftest import PHONE, bridged, bridged_on_terminal, post
 from tests.policy.conftest import ETH, FRIEND, requests_seen
-from walletsync.bridge.events import PhoneAsked
+from walletsync.bridge.events import PhoneAsked, RequestHandled
 
 
 def send(value: int, **fields) -> dict:
@@ -57,8 +57,8 @@ async def test_a_phone_rejection_is_4001_user_denied_and_frees_its_nonce(start_r
 
 async def test_a_send_retried_by_a_client_that_gave_up_asks_the_phone_once(start_relay, anvil, tmp_path):
     """A tool times out while the person looks at the phone and sends the same request again: the retry waits for
-    the first prompt's answer instead of asking again. (A client that got its answer and sends the same again is
-    asked again: the policy test's second identical send reaches the gate.)"""
+    the first prompt's answer instead of asking again; one sent after the answer came (its client gone) gets it
+    too. A client that got its answer and sends the same again is asked again: that is a second payment."""
     relay = start_relay("memory")
     async with bridged_on_terminal(relay.url, tmp_path / "home", tmp_path, anvil.url) as (b, terminal):
         with pytest.raises(OSError):  # the tool's timeout: it gives up and closes its connection
@@ -72,7 +72,23 @@ async def test_a_send_retried_by_a_client_that_gave_up_asks_the_phone_once(start
         assert anvil.call("eth_getTransactionReceipt", first_hash)["status"] == "0x1"
 
         assert len([e for e in b.events if isinstance(e, PhoneAsked)]) == 1
-        assert len(b.companion.requests()) == 1
+
+        with pytest.raises(OSError):  # again, and this time the answer comes only after the client has gone
+            await asyncio.to_thread(post, b.url, send(778), None, 1.0)
+        await asyncio.to_thread(terminal.expect, "Sign?")
+        sent_before = [e for e in b.events if isinstance(e, RequestHandled)]
+        terminal.type("y")
+        await b.reported(RequestHandled, where=lambda e: e.outcome == "ok" and all(e is not s for s in sent_before))
+        late = await asyncio.to_thread(post, b.url, send(778))  # its retry gets that answer
+        assert anvil.call("eth_getTransactionReceipt", late[1]["result"])["status"] == "0x1"
+        assert len([e for e in b.events if isinstance(e, PhoneAsked)]) == 2
+
+        # the client got its answer: the same request again is a second payment, and the phone is asked
+        again = asyncio.create_task(asyncio.to_thread(post, b.url, send(778)))
+        await asyncio.to_thread(terminal.expect, "Sign?")
+        terminal.type("y")
+        assert (await again)[1]["result"] not in (late[1]["result"], first_hash)
+        assert len([e for e in b.events if isinstance(e, PhoneAsked)]) == 3
 
 
 async def test_sends_in_flight_get_consecutive_nonces_and_all_mine(start_relay, anvil, tmp_path):

@@ -16,6 +16,7 @@ from walletsync.bridge.guard import Guard, loopback_address, loopback_host
 from walletsync.bridge.jsonrpc import MAX_BATCH, MAX_BODY, Call, Fault, Invalid, Parsed, answer_body, parse, too_deep
 from walletsync.bridge.nonces import Nonces
 from walletsync.bridge.params import sign_params, transaction
+from walletsync.bridge.retries import Retries, request_key
 from walletsync.bridge.routing import Route, phone_method, route
 
 A = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -268,3 +269,23 @@ def test_the_phone_and_walletsync_said_in_the_codes_tools_act_on():
     refused = faults.from_refusal("policy_refused", "refused by policy (native_cap): …", "native_cap")
     assert refused.code == 4100 and refused.data == {"rule": "native_cap"}
     assert faults.from_refusal("timeout", "no answer from 'phone' within 305 s").code == -32603
+
+
+async def test_retries_share_a_pending_answer_and_keep_it_only_for_a_client_that_left():
+    now = [0.0]
+    retries = Retries(lambda: now[0], window=60)
+    key = request_key("eth_sendTransaction", "eip155:1", [{"to": B.lower(), "value": "0x1"}])
+    assert key == request_key("eth_sendTransaction", "eip155:1", [{"value": "0x1", "to": B}])  # hex case, key order
+    assert retries.earlier(key) is None
+    retries.begin(key)
+    waiting = retries.earlier(key)
+    retries.end(key, ("0xhash", None), keep=False)  # its client got it
+    assert await waiting == ("0xhash", None) and retries.earlier(key) is None
+    retries.begin(key)
+    retries.end(key, ("0xhash2", None), keep=True)  # its client had gone
+    assert await retries.earlier(key) == ("0xhash2", None)
+    assert retries.earlier(key) is None  # one retry gets it
+    retries.begin(key)
+    retries.end(key, ("0xhash3", None), keep=True)
+    now[0] = 61
+    assert retries.earlier(key) is None  # past the window

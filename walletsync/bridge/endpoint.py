@@ -174,6 +174,8 @@ class Bridge:
         earlier = self.retries.earlier(key)
         if earlier is not None:
             answer: Answer = await earlier
+            if connected():
+                self.retries.delivered(key)
             return answer
         self.retries.begin(key)
         answer = (None, faults.from_refusal("internal", "the request failed"))

@@ -58,6 +58,11 @@ class Retries:
             return done
         return None
 
+    def delivered(self, key: str) -> None:
+        """A retry that awaited the pending request handed its answer to a client still there: the answer is not
+        kept for another (a request after it is a new one)."""
+        self._answered.pop(key, None)
+
     def begin(self, key: str) -> asyncio.Future[Any]:
         """Mark the request pending; :meth:`end` it with its answer."""
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

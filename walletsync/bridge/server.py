@@ -35,6 +35,8 @@ from walletsync.bridge.jsonrpc import (
 MAX_IN_FLIGHT = 64
 """HTTP requests and WebSocket messages served at once (forge sends 7 transactions at once; each waits minutes
 for the phone at worst)."""
+SHUTDOWN_WAIT = 2.0
+"""Seconds a stopping endpoint gives requests in flight (one waiting for the phone is dropped after it)."""
 REFUSAL_AUDIT_EVERY = 60.0
 """Seconds between audit rows for the same refused client and reason (a web page retrying cannot flood the log)."""
 
@@ -57,7 +59,7 @@ class Server:
         app.router.add_post("/", self._post)
         app.router.add_get("/", self._get)
         app.router.add_route("OPTIONS", "/", self._preflight)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_WAIT)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=False)
         await site.start()
