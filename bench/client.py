@@ -17,7 +17,8 @@ One ``walletsync relay --store memory`` serves every pair, in one run:
   dapp's request to the answer in the dapp's hands (the JS dapp times itself), 10 per pair and round,
   pairs interleaved. The first request after pairing (1 s after the session settled) is reported apart.
 - CLI: the real commands as a user runs them (a data dir with one session, its phone running),
-  interleaved with ``python -c pass``; bytecode cached as after ``pip install``.
+  interleaved with ``python -c pass`` and with bench/floor.py, the job of ``sessions`` done with the bare
+  libraries (the floor under it); bytecode cached as after ``pip install``.
 
 The device keys need a Secret Service keyring: without a D-Bus session the bench re-runs itself under
 ``dbus-run-session`` with a throw-away unlocked gnome-keyring. Nothing here asserts.
@@ -412,8 +413,11 @@ def run_cli(url: str, home: Path, env: dict[str, str], runs: int) -> None:
     )
     try:
         pair.wait(60)
+        floor = [PYTHON, str(ROOT / "bench" / "floor.py")]
+        subprocess.run([*floor, "--store"], check=True, env=env, cwd=ROOT)
         commands = {
             "python -c pass": [PYTHON, "-c", "pass"],
+            "the same job, bare libraries (floor.py)": [*floor, url, str(data)],
             "walletsync --version": [*base, "--version"],
             "walletsync sessions --offline": [*base, "sessions", "--offline"],
             "walletsync sessions": [*base, "sessions"],
@@ -441,7 +445,7 @@ def run_cli(url: str, home: Path, env: dict[str, str], runs: int) -> None:
     print(f"\nCLI, median of {runs} (a data dir with one session, its phone running)")
     for name, values in times.items():
         median = statistics.median(values)
-        print(f"{name:<34} {median:7.0f} ms  {median / python:5.1f}× python -c pass   (min {min(values):.0f} ms)")
+        print(f"{name:<40} {median:7.0f} ms  {median / python:5.1f}× python -c pass   (min {min(values):.0f} ms)")
 
 
 # --- main -----------------------------------------------------------------------------------------

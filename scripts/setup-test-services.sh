@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python: a private D-Bus + gnome-keyring (the real
 # Secret Service keyring), redis-server, tmux (the app's copy tests), and the npm packages of the interop tests
-# (the official JS SDK, and @foundry-rs/anvil: a local chain node, its binary an optional dependency per platform).
+# (the official JS SDK; @foundry-rs/anvil, a local chain node, and @foundry-rs/cast and forge, the tools the rpc
+# endpoint serves, each binary an optional dependency per platform; ethers; solc, the compiler forge uses offline).
+# All from tests/interop/package-lock.json (npm ci): exact versions, nothing fetched but npm packages.
 # Installs only what is missing, so a second run costs nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

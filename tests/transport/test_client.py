@@ -75,7 +75,7 @@ async def test_resubscribes_in_batches_of_500(caplog):
         await client.start()
         await client.wait_online(10)
         batches = [r.getMessage() for r in caplog.records if "irn_batchSubscribe" in r.getMessage()]
-        assert [len(b.split(" ")[-1].split(",")) for b in batches] == [500, 500, 200]
+        assert sorted(len(b.split(" ")[-1].split(",")) for b in batches) == [200, 500, 500]  # pipelined, in a window
         assert sum(len(v) for v in server.subscribers.values()) == 1200
     finally:
         await client.close()

@@ -110,6 +110,27 @@ async def test_fetching_what_the_relay_kept_goes_until_it_has_no_more(caplog):
         await server.stop()
 
 
+async def test_a_fetch_over_thousands_of_topics_brings_every_batchs_messages():
+    """1,200 topics are fetched in three batches, several in flight at once: a message on a topic of the first batch
+    and one on a topic of the last both arrive, and the fetch says the relay has no more."""
+    server = await relay_on(0)
+    publisher, reader = client_for(server.url), client_for(server.url)
+    topics = [f"{i:064x}" for i in range(1200)]
+    try:
+        await publisher.start(), await reader.start()
+        await publisher.wait_online(10)
+        await publisher.publish(Publish(topics[3], "AAAAZmlyc3Q=", ttl=300))
+        await publisher.publish(Publish(topics[1150], "AAAAbGFzdA==", ttl=300))
+        await reader.wait_online(10)
+        reader.topics = set(topics)
+        assert await reader.fetch_stored(topics) is True
+        received = {reader.inbox.get_nowait().topic for _ in range(reader.inbox.qsize())}
+        assert received == {topics[3], topics[1150]}
+    finally:
+        await publisher.close(), await reader.close()
+        await server.stop()
+
+
 async def test_a_relay_that_will_not_fetch_is_told_apart(monkeypatch):
     """A relay without irn_batchFetchMessages (it answers "not a client method"): fetch_stored says so (False), so
     the caller falls back to waiting for quiet instead of taking the relay's silence for "nothing kept"."""

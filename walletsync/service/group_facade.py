@@ -10,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name
 from walletsync.service.devices import DeviceAuditEntry, DeviceGroup, DeviceGroupError, DeviceRecord
 from walletsync.service.group_sync import GroupSync, SyncStatus
 from walletsync.service.journal import Journal
-from walletsync.service.linking import Confirm, LinkOffer, ShowCode, join_link, show_link
 from walletsync.service.relay_choice import ONLINE_TIMEOUT, RelayChoice
 from walletsync.service.shared_rows import device_name_write
 from walletsync.service.store_sync import StoreSync
@@ -26,6 +25,9 @@ from walletsync.sync.changes import device_entity, session_entity
 from walletsync.sync.keys import check_device_name
 from walletsync.transport.client import RelayClient, TransportError
 from walletsync.transport.runner import EngineRunner
+
+if TYPE_CHECKING:  # the link handshake loads when a link is made, not at every start
+    from walletsync.service.linking import Confirm, LinkOffer, ShowCode
 
 log = logging.getLogger("walletsync.sync")
 
@@ -117,6 +119,8 @@ class GroupMethods:
             self.group.found()
             self._share_everything()
             await self.group_sync.listen()
+        from walletsync.service.linking import show_link
+
         device = await show_link(
             self._runner(),
             self.group,
@@ -188,6 +192,8 @@ class GroupMethods:
     ) -> list[DeviceRecord]:
         """The group's devices once this device joined through the member's link ``uri`` (codes confirmed)."""
         await self.online()
+        from walletsync.service.linking import join_link
+
         state = await join_link(
             self._runner(),
             self.group,

@@ -12,22 +12,24 @@ one whose answer never comes counts until its request expires (a late answer the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walletsync.chains.model import Lookup, NoRegistry
-from walletsync.decode.model import Decoded
 from walletsync.errors import WalletsyncError
-from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, RATE_LIMIT, Refusal, Request, evaluate
-from walletsync.policy.model import ALL
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.events import RequestSent
 from walletsync.service.accounts import account_for
 from walletsync.service.outcomes import RequestOutcome
-from walletsync.service.policy_file import PolicyFile
 from walletsync.service.relay_choice import ONLINE_TIMEOUT
 from walletsync.store.budgets import MAX_USES
 from walletsync.store.db import Database, SessionRecord
+
+if TYPE_CHECKING:  # the policy rules and the decoder load on the first request, not at every start
+    from walletsync.decode.model import Decoded
+    from walletsync.policy.evaluate import Refusal
+    from walletsync.service.policy_file import PolicyFile
 
 MAX_TYPED_DATA = 1 << 20
 """Bytes of typed-data JSON the gate reads to find a permit."""
@@ -61,7 +63,14 @@ class PolicyGate:
     ) -> None:
         """``registry()`` reads the chain registry as it is now (the user's additions included)."""
         self.db, self.audit, self.clock, self.registry = db, audit, clock, registry
-        self.file = PolicyFile(home, db, audit, public_key)
+        self._home, self._public_key = home, public_key
+
+    @cached_property
+    def file(self) -> PolicyFile:
+        """The data dir's policy file and its attestation."""
+        from walletsync.service.policy_file import PolicyFile
+
+        return PolicyFile(self._home, self.db, self.audit, self._public_key)
 
     @property
     def lookup(self) -> Lookup:
@@ -110,6 +119,9 @@ class PolicyGate:
         first = self.file.status()
         if first.problem is None and first.policies.empty:
             return None
+        from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, RATE_LIMIT, Refusal, Request, evaluate
+        from walletsync.policy.model import ALL
+
         now = int(self.clock())
         lookup = self.lookup
         decoded = decoded_request(method, params, chain_id, account_for(record, chain_id), lookup, now)

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from walletsync.policy.model import ALL, Policies, Policy
 from walletsync.protocol.namespaces import granted_chains
-from walletsync.service.policies import PolicyGate
-from walletsync.service.policy_file import PolicyStatus, PolicyUnattested
-from walletsync.service.policy_input import policy_from_input
 from walletsync.service.scopes import DEFAULT_CHAINS
 from walletsync.store.db import Database, SessionRecord
+
+if TYPE_CHECKING:  # the policy rules load when policies are used, not at every start
+    from walletsync.policy.model import Policy
+    from walletsync.service.policies import PolicyGate
+    from walletsync.service.policy_file import PolicyStatus
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class PolicyMethods:
         Bad input is :class:`PolicyFileError`, :class:`BadAmount` or :class:`UnknownToken`; a policy file changed
         since it was attested is :class:`PolicyUnattested` (attest or clear it first: ``set`` never builds on it).
         """
+        from walletsync.policy.model import ALL
+        from walletsync.service.policy_input import policy_from_input
+
         record = self.resolve(ref) if ref else None
         policy = policy_from_input(
             self.policies.lookup,
@@ -119,6 +123,8 @@ class PolicyMethods:
         Removing one policy from a file changed since it was attested is :class:`PolicyUnattested`; removing every
         policy is always allowed (it is how to start over).
         """
+        from walletsync.policy.model import ALL, Policies
+
         record = self.resolve(ref) if ref else None
         with self.db.transaction():
             if record is None and not all_sessions:
@@ -137,6 +143,8 @@ class PolicyMethods:
         return self.policy()
 
     def _attested_status(self) -> PolicyStatus:
+        from walletsync.service.policy_file import PolicyUnattested
+
         status = self.policies.file.status()
         if status.problem is not None:
             raise PolicyUnattested(status.problem)

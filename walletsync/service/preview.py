@@ -9,12 +9,8 @@ still judges the request when it is sent (:mod:`walletsync.service.policies`): a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from walletsync.chains.model import Lookup
-from walletsync.decode.model import Decoded, Undecodable
-from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, Refusal, Request, evaluate, warnings
-from walletsync.policy.model import ALL
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.namespaces import require_in_scope
 from walletsync.service.accounts import account_for, default_chain
@@ -23,6 +19,11 @@ from walletsync.service.policy_facade import PolicyMethods
 from walletsync.service.scopes import is_chain_id
 from walletsync.signatures import read_request
 from walletsync.store.db import SessionRecord
+
+if TYPE_CHECKING:  # decoding and policy rules load when a request is previewed, not at every start
+    from walletsync.chains.model import Lookup
+    from walletsync.decode.model import Decoded, Undecodable
+    from walletsync.policy.evaluate import Refusal
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,10 @@ class PreviewMethods(PolicyMethods):
         wanted.params(account)  # a transaction from another account is refused here as by sign
         now = int(self.clock())
         lookup = self.policies.lookup
-        try:
-            from walletsync.service.decoding import decode_user_request  # the decoder: when a request is previewed
+        from walletsync.decode.model import Undecodable
+        from walletsync.service.decoding import decode_user_request
 
+        try:
             decoded: Decoded | None = decode_user_request(wanted, chain, lookup, now=now, account=account or None)
             undecodable = None
         except Undecodable as exc:
@@ -114,6 +116,9 @@ class PreviewMethods(PolicyMethods):
         self, record: SessionRecord, method: str, chain: str, decoded: Decoded | None, lookup: Lookup, now: int
     ) -> tuple[Decoded | None, Refusal | None]:
         """``decoded`` with the policies' warnings, and the refusal a policy would give the request now."""
+        from walletsync.policy.evaluate import DAY, POLICY_UNATTESTED, Refusal, Request, evaluate, warnings
+        from walletsync.policy.model import ALL
+
         with self.db.snapshot():
             status = self.policies.file.status()
             used = self.db.uses_since(now - DAY) if status.problem is None and not status.policies.empty else []

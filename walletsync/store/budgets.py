@@ -16,9 +16,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal, cast
 
-from walletsync.policy.evaluate import DAY, MAX_ASSETS, Key, Use
-
 if TYPE_CHECKING:
+    from walletsync.policy.evaluate import Key, Use
     from walletsync.store.db import _Serialized
 
 MAX_USES = 10_000
@@ -36,6 +35,8 @@ class BudgetQueries:
 
     def add_use(self, session: str, at: int, expiry: int, amounts: Mapping[Key, int]) -> int:
         """Reserve ``amounts`` for a request on ``session``; returns the row's id for :meth:`attach_use`/:meth:`settle_use`."""
+        from walletsync.policy.evaluate import MAX_ASSETS  # the policy rules load when a policy is used, not at start
+
         rows = [[chain, asset, str(amount)] for (chain, asset), amount in list(amounts.items())[:MAX_ASSETS]]
         cursor = self._db.execute(
             "INSERT INTO budget_uses (session, at, expiry, state, amounts) VALUES (?, ?, ?, 'reserved', ?)",
@@ -53,6 +54,8 @@ class BudgetQueries:
 
     def uses_since(self, since: int) -> list[Use]:
         """Every row reserved after ``since``, its state read through its request's answer when not settled."""
+        from walletsync.policy.evaluate import Use
+
         rows = self._db.execute(
             """SELECT b.session, b.at, b.expiry, b.state, b.amounts, r.status FROM budget_uses b
                LEFT JOIN requests r ON r.topic = b.session AND r.id = b.request_id
@@ -66,6 +69,8 @@ class BudgetQueries:
 
     def prune_uses(self, now: int) -> int:
         """Drop the rows that can no longer count (reserved 24 h ago or more); returns how many rows remain."""
+        from walletsync.policy.evaluate import DAY
+
         self._db.execute("DELETE FROM budget_uses WHERE at <= ?", (now - DAY,))
         return cast(int, self._db.execute("SELECT count(*) FROM budget_uses").fetchone()[0])
 

@@ -19,15 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import os
 import re
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode, urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -63,7 +64,10 @@ from walletsync.protocol.relay_rpc import (
 log = logging.getLogger("walletsync.transport")
 
 State = Literal["connecting", "online", "offline", "closed"]
+T = TypeVar("T")
 BATCH = 500
+WINDOW = 4
+"""Batches of topics in flight at once after a reconnect or in a fetch."""
 SEEN_LIMIT = 10_000
 FATAL_CLOSE = 3000
 
@@ -274,8 +278,8 @@ class RelayClient:
                 pass  # an answer, even a refusal, means the socket is authenticated and alive
         done: set[str] = set()
         while pending := sorted(self.topics - done):  # topics added meanwhile (subscribe() while offline) too
-            for start in range(0, len(pending), BATCH):
-                await self._request(self._new_id(), BatchSubscribe(tuple(pending[start : start + BATCH])))
+            batches = [tuple(pending[start : start + BATCH]) for start in range(0, len(pending), BATCH)]
+            await _windowed([functools.partial(self._subscribe_batch, batch) for batch in batches])
             done.update(pending)
 
     async def _read(self, ws: ClientConnection) -> None:
@@ -367,24 +371,29 @@ class RelayClient:
         what the relay kept has arrived.
         """
         wanted = sorted(set(topics) & self.topics)
-        for start in range(0, len(wanted), BATCH):
-            batch = tuple(wanted[start : start + BATCH])
-            more = True
-            while more:
-                try:
-                    result = await self.call(BatchFetchMessages(batch), deadline=self.request_timeout)
-                except RelayRejected as exc:
-                    log.info("the relay does not fetch stored messages: %s", exc)
-                    return False
-                page = _fetched(result)
-                if page is None:
-                    log.info("the relay answered a fetch with %s, not {messages, hasMore}", type(result).__name__)
-                    return False
-                messages, more = page
-                if more and not messages:
-                    return False  # "more" with nothing in it: asking again would go round for ever
-                for data in messages:
-                    self._accept(data)
+        batches = [tuple(wanted[start : start + BATCH]) for start in range(0, len(wanted), BATCH)]
+        return all(await _windowed([functools.partial(self._fetch_batch, batch) for batch in batches]))
+
+    async def _subscribe_batch(self, batch: tuple[str, ...]) -> None:
+        await self._request(self._new_id(), BatchSubscribe(batch))
+
+    async def _fetch_batch(self, batch: tuple[str, ...]) -> bool:
+        more = True
+        while more:
+            try:
+                result = await self.call(BatchFetchMessages(batch), deadline=self.request_timeout)
+            except RelayRejected as exc:
+                log.info("the relay does not fetch stored messages: %s", exc)
+                return False
+            page = _fetched(result)
+            if page is None:
+                log.info("the relay answered a fetch with %s, not {messages, hasMore}", type(result).__name__)
+                return False
+            messages, more = page
+            if more and not messages:
+                return False  # "more" with nothing in it: asking again would go round for ever
+            for data in messages:
+                self._accept(data)
         return True
 
     async def publish(self, params: Params, *, deadline: float = 60.0) -> None:
@@ -414,6 +423,24 @@ class RelayClient:
                 )
             except TransportError as exc:
                 log.info("unsubscribe of %s… not confirmed: %s", topic[:12], exc)
+
+
+async def _windowed(calls: list[Callable[[], Awaitable[T]]]) -> list[T]:
+    """The results of ``calls``, :data:`WINDOW` of them in flight at once: batches of thousands of topics are
+    pipelined on the one socket (the relay works on one while the next is on its way) without flooding it."""
+    if len(calls) == 1:
+        return [await calls[0]()]
+    results: list[T] = []
+    for start in range(0, len(calls), WINDOW):
+        tasks = [asyncio.ensure_future(call()) for call in calls[start : start + WINDOW]]
+        try:
+            results.extend(await asyncio.gather(*tasks))
+        except BaseException:  # the first failure is the caller's, as if the calls ran one after another
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+    return results
 
 
 def _fetched(result: Any) -> tuple[list[MessageData], bool] | None:
