@@ -25,7 +25,7 @@ from walletsync.bridge.guard import Guard
 from walletsync.bridge.server import Server
 from walletsync.service import Companion, Config, SessionRecord
 
-__all__ = ["PHONE", "Bridged", "bridged", "bridged_on_terminal", "post"]
+__all__ = ["PHONE", "Bridged", "bridged", "bridged_on_terminal", "mined", "post"]
 
 
 @dataclass
@@ -143,11 +143,12 @@ def post(url: str, body: Any, headers: dict[str, str] | None = None, timeout: fl
         return exc.code, json.loads(raw) if raw else None
 
 
-def wait_mined(anvil, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
+async def mined(anvil, tx_hash: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The transaction's receipt once anvil has sealed its block (it mines each one a moment after accepting it)."""
     deadline = time.monotonic() + timeout
     while True:
-        receipt = anvil.call("eth_getTransactionReceipt", tx_hash)
+        receipt = await asyncio.to_thread(anvil.call, "eth_getTransactionReceipt", tx_hash)
         if receipt is not None:
             return receipt
-        assert time.monotonic() < deadline, f"{tx_hash} not mined"
-        time.sleep(0.1)
+        assert time.monotonic() < deadline, f"{tx_hash} not mined within {timeout:g} s"
+        await asyncio.sleep(0.05)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bridge.conftest import PHONE, post, serve
+from tests.bridge.conftest import PHONE, mined, post, serve
 from tests.policy.conftest import FRIEND
 from tests.procs import JsPeer
 from walletsync.bridge.events import TransactionAltered
@@ -31,7 +31,7 @@ async def test_a_send_the_phone_altered_is_warned_and_audited(start_relay, anvil
                 post, b.url, {"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [tx]}
             )
             tx_hash = answer["result"]
-            assert anvil.call("eth_getTransactionReceipt", tx_hash)["status"] == "0x1"
+            assert (await mined(anvil, tx_hash))["status"] == "0x1"
             altered = await b.reported(TransactionAltered)
             assert altered.hash == tx_hash
             assert [d["field"] for d in altered.differences] == ["gas"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bridge.conftest import PHONE, bridged, post
+from tests.bridge.conftest import PHONE, bridged, mined, post
 from tests.procs import AnvilNode
 
 
@@ -24,9 +24,9 @@ async def test_a_chain_without_base_fee_gets_a_legacy_gas_price_and_cast_style_c
             to = berlin.call("eth_accounts")[2]
             tx = {"from": PHONE, "to": to, "value": "0x7", "input": "0x", "data": "0x"}  # cast sends both
             tx_hash = (await asyncio.to_thread(post, b.url, rpc("eth_sendTransaction", [tx])))[1]["result"]
-            mined = berlin.call("eth_getTransactionByHash", tx_hash)
-            assert mined["type"] == "0x0" and int(mined["gasPrice"], 16) == int(berlin.call("eth_gasPrice"), 16)
-            assert berlin.call("eth_getTransactionReceipt", tx_hash)["status"] == "0x1"
+            assert (await mined(berlin, tx_hash))["status"] == "0x1"
+            sent = berlin.call("eth_getTransactionByHash", tx_hash)
+            assert sent["type"] == "0x0" and int(sent["gasPrice"], 16) == int(berlin.call("eth_gasPrice"), 16)
     finally:
         berlin.stop()
 

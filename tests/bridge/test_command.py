@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from tests.bridge.conftest import PHONE, post
+from tests.bridge.conftest import PHONE, mined, post
 from tests.companion.conftest import Cli, paired
 from tests.policy.conftest import FRIEND
 
@@ -52,7 +52,7 @@ async def test_rpc_serves_until_sigterm_and_prints_a_json_line_per_request(cli, 
                 "params": [{"to": FRIEND, "value": "0x5"}],
             }
             tx_hash = (await asyncio.to_thread(post, url, send))[1]["result"]
-            assert anvil.call("eth_getTransactionReceipt", tx_hash)["status"] == "0x1"
+            assert (await mined(anvil, tx_hash))["status"] == "0x1"
             asking = await rpc.expect("asking")
             assert asking["method"] == "eth_sendTransaction" and "Send" in asking["decoded"]["summary"]
             assert (await rpc.expect("request"))["method"] == "eth_sendTransaction"

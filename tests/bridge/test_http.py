@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.bridge.conftest import PHONE, bridged, post
+from tests.bridge.conftest import PHONE, bridged, mined, post
 from walletsync.bridge.jsonrpc import MAX_BODY
 
 ERROR_SELECTOR = "deadbeef"
@@ -68,7 +68,7 @@ async def test_a_revert_keeps_code_3_and_its_data_in_calls_estimates_and_sends(s
     async with bridged(relay.url, tmp_path / "home", tmp_path, anvil.url, "--auto-approve") as b:
         deployer = anvil.call("eth_accounts")[1]
         deployed = anvil.call("eth_sendTransaction", {"from": deployer, "data": "0x" + CREATION})
-        contract = anvil.call("eth_getTransactionReceipt", deployed)["contractAddress"]
+        contract = (await mined(anvil, deployed))["contractAddress"]
         direct = await asyncio.to_thread(post, anvil.url, call("eth_call", [{"to": contract, "data": "0x"}, "latest"]))
         through = await asyncio.to_thread(post, b.url, call("eth_call", [{"to": contract, "data": "0x"}, "latest"]))
         assert through[1]["error"] == direct[1]["error"]

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from tests.bridge.conftest import PHONE, bridged, bridged_on_terminal, post
+from tests.bridge.conftest import PHONE, bridged, bridged_on_terminal, mined, post
 from tests.policy.conftest import ETH, FRIEND, requests_seen
 from walletsync.bridge.events import PhoneAsked, RequestHandled
 
@@ -27,7 +27,7 @@ async def test_a_policy_cap_refuses_the_second_of_two_sends_with_4100_naming_the
     async with bridged(relay.url, tmp_path / "home", tmp_path, anvil.url, "--auto-approve", "--rpc", anvil.url) as b:
         b.companion.set_policy(b.session.name, max_native_per_day=["0.1"])
         first = await asyncio.to_thread(post, b.url, send(6 * ETH // 100))
-        assert anvil.call("eth_getTransactionReceipt", first[1]["result"])["status"] == "0x1"
+        assert (await mined(anvil, first[1]["result"]))["status"] == "0x1"
         second = (await asyncio.to_thread(post, b.url, send(6 * ETH // 100)))[1]["error"]
         assert second["code"] == 4100 and "native_cap" in second["message"]
         assert second["data"] == {"rule": "native_cap"}
@@ -69,7 +69,7 @@ async def test_a_send_retried_by_a_client_that_gave_up_asks_the_phone_once(start
         await asyncio.sleep(0)
         terminal.type("y")
         first_hash = (await retry)[1]["result"]
-        assert anvil.call("eth_getTransactionReceipt", first_hash)["status"] == "0x1"
+        assert (await mined(anvil, first_hash))["status"] == "0x1"
 
         assert len([e for e in b.events if isinstance(e, PhoneAsked)]) == 1
 
@@ -80,7 +80,7 @@ async def test_a_send_retried_by_a_client_that_gave_up_asks_the_phone_once(start
         terminal.type("y")
         await b.reported(RequestHandled, where=lambda e: e.outcome == "ok" and all(e is not s for s in sent_before))
         late = await asyncio.to_thread(post, b.url, send(778))  # its retry gets that answer
-        assert anvil.call("eth_getTransactionReceipt", late[1]["result"])["status"] == "0x1"
+        assert (await mined(anvil, late[1]["result"]))["status"] == "0x1"
         assert len([e for e in b.events if isinstance(e, PhoneAsked)]) == 2
 
         # the client got its answer: the same request again is a second payment, and the phone is asked
@@ -97,7 +97,7 @@ async def test_sends_in_flight_get_consecutive_nonces_and_all_mine(start_relay, 
         start = int(anvil.call("eth_getTransactionCount", PHONE, "pending"), 16)
         answers = await asyncio.gather(*(asyncio.to_thread(post, b.url, send(1000 + i)) for i in range(7)))
         hashes = [a[1]["result"] for a in answers]
-        mined = [anvil.call("eth_getTransactionByHash", h) for h in hashes]
-        assert sorted(int(tx["nonce"], 16) for tx in mined) == list(range(start, start + 7))
-        assert all(anvil.call("eth_getTransactionReceipt", h)["status"] == "0x1" for h in hashes)
+        sent = [anvil.call("eth_getTransactionByHash", h) for h in hashes]
+        assert sorted(int(tx["nonce"], 16) for tx in sent) == list(range(start, start + 7))
+        assert all([(await mined(anvil, h))["status"] == "0x1" for h in hashes])
         assert int(anvil.call("eth_getTransactionCount", PHONE, "latest"), 16) == start + 7
