@@ -15,6 +15,7 @@ from walletsync import __version__
 from walletsync.commands import (
     about,
     audit,
+    balances,
     chains,
     decode,
     devices,
@@ -27,13 +28,14 @@ from walletsync.commands import (
     sessions,
     sign,
     sync,
+    watch,
 )
 from walletsync.commands.common import companion_options
 from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone, lock, decode, chains]
-COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy]
+COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy, balances, watch]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -14,6 +14,7 @@ from walletsync.policy.model import ALL, Policies
 from walletsync.service import (
     AuditEntry,
     AuditVerdict,
+    BalanceRow,
     Companion,
     CompanionAPI,
     DeviceGroupError,
@@ -31,6 +32,7 @@ from walletsync.service import (
     RequestRecord,
     SessionRecord,
     Status,
+    Watched,
     read_request,
 )
 from walletsync.service import events as ev
@@ -343,6 +345,31 @@ class FakeCompanion:
 
     async def ping(self, ref: str, timeout: float = 30.0) -> tuple[SessionRecord, float]:
         raise NotImplementedError("the fake companion has no phone to ping")
+
+    # --- balances: ``cached`` shown at once, ``fresh`` once read (a refresh waits on ``balances_gate`` if set) ---
+
+    cached: list[BalanceRow] = []
+    fresh: list[BalanceRow] = []
+    balances_gate: asyncio.Event | None = None
+    refreshes = 0
+
+    def cached_balances(self) -> list[BalanceRow]:
+        return list(self.cached)
+
+    async def balances(self, *, refresh: bool = False) -> list[BalanceRow]:
+        if self.balances_gate is not None:
+            await self.balances_gate.wait()
+        self.refreshes += 1
+        return list(self.fresh)
+
+    def watched(self) -> list[Watched]:
+        return []
+
+    def watch(self, address: str, *, label: str | None = None, chains: Iterable[str] | None = None) -> Watched:
+        return Watched(address, label, tuple(chains or ("eip155:1",)), NOW)
+
+    def unwatch(self, ref: str) -> Watched:
+        raise NotImplementedError("the fake companion watches nothing")
 
 
 def _both_fit(fake: FakeCompanion, real: Companion) -> tuple[CompanionAPI, CompanionAPI]:

@@ -55,7 +55,7 @@ def test_rows_older_than_the_window_are_pruned(tmp_path):
 def test_a_store_of_the_previous_schema_gains_the_budgets(tmp_path):
     path = tmp_path / "w.db"
     with sqlite3.connect(path) as old:
-        for number, script in enumerate(MIGRATIONS[:-1]):
+        for number, script in enumerate(MIGRATIONS[:5]):  # the steps before the budgets
             old.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number + 1};\nCOMMIT;")
     db = Database(path, KEY)
     assert db._db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)

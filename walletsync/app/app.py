@@ -16,6 +16,7 @@ from walletsync.app.clipboard import Copied, in_tmux, outside_tmux, through_tmux
 from walletsync.app.format import peer_name
 from walletsync.app.messages import CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
+from walletsync.app.screens.balances import BalancesScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.devices import DevicesScreen
 from walletsync.app.screens.keys import KeysScreen, key_list
@@ -113,10 +114,14 @@ class WalletsyncApp(App[None]):
         if not isinstance(self.screen, DevicesScreen):
             self.push_screen(DevicesScreen(self.companion))
 
+    def action_balances(self) -> None:
+        if not isinstance(self.screen, BalancesScreen):
+            self.push_screen(BalancesScreen(self.companion))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "audit":  # not over a dialog, nor over the log itself
             return isinstance(self.screen, CompanionScreen) and not isinstance(self.screen, AuditScreen)
-        if action in ("new_pairing", "devices"):  # not over a dialog (whose own y/n may be off just now)
+        if action in ("new_pairing", "devices", "balances"):  # not over a dialog (whose own y/n may be off just now)
             return isinstance(self.screen, CompanionScreen)
         return True
 

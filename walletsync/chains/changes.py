@@ -7,6 +7,9 @@ refused with :class:`BundledEntry`, which says why.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Literal
+
 from walletsync.chains.model import Chain, Token
 from walletsync.chains.registry import Registry
 from walletsync.chains.user import (
@@ -68,6 +71,47 @@ def add_chain(
     if chain is None:
         raise BadChainEntry(f"{chain_id} is not a chain walletsync knows: give its --name and --currency")
     return additions, chain
+
+
+RpcAction = Literal["add", "remove", "prefer"]
+
+
+def change_rpc(registry: Registry, chain_id: str, action: RpcAction, url: str) -> tuple[Additions, Chain, bool]:
+    """The additions with the chain's RPC list changed, the chain as it now reads, and whether the chain was added.
+
+    The user's RPCs come before the bundled ones (:meth:`Registry.rpcs`): ``add`` puts ``url`` last among the user's,
+    ``prefer`` first, ``remove`` takes it out (a bundled RPC cannot be removed: :class:`BundledEntry` says to prefer
+    another). A chain the registry does not know is added with its first RPC, as ``Chain N`` with an 18-decimal
+    ``ETH`` (what EVM dev chains use; ``chains add CHAIN --name --currency`` changes them)."""
+    chain_id = chain_id_of(chain_id)
+    (url,) = urls_of([url], "the RPC")
+    entry = registry.additions.chains.get(chain_id) or ChainEntry(chain_id)
+    mine = list(entry.rpcs or ())
+    known = registry.chain(chain_id) is not None
+    if action == "remove":
+        if not known:
+            raise UnknownChain(f"no chain {chain_id} (see 'walletsync chains --all')")
+        if url not in mine:
+            if url in registry.rpcs(chain_id):
+                raise BundledEntry(
+                    f"{url} comes with walletsync for {registry.label(chain_id)} and cannot be removed; "
+                    f"'walletsync chains rpc {chain_id} prefer URL' puts another before it"
+                )
+            raise BadChainEntry(f"{url} is not an RPC of {registry.label(chain_id)}")
+        mine.remove(url)
+    elif action == "prefer":
+        mine = [url, *(u for u in mine if u != url)]
+    elif url not in mine:
+        mine.append(url)
+    entry = replace(entry, rpcs=tuple(mine) or None)
+    if not known:
+        number = chain_id.partition(":")[2]
+        entry = replace(entry, name=f"Chain {number}"[:64], currency="ETH", decimals=18)
+    others = Additions({k: v for k, v in registry.additions.chains.items() if k != chain_id}, registry.additions.tokens)
+    additions = others if entry == ChainEntry(chain_id) else others.with_chain(entry)
+    chain = Registry(additions).chain(chain_id)
+    assert chain is not None  # known before, or added with a name and currency just now
+    return additions, chain, not known
 
 
 def remove_chain(registry: Registry, chain_id: str) -> tuple[Additions, Chain, Chain | None]:

@@ -67,6 +67,14 @@ class Registry:
             [*self._user_tokens(chain_id), *self._bundled_tokens(chain_id)], key=lambda t: t.symbol.casefold()
         )
 
+    def rpcs(self, chain_id: str) -> list[str]:
+        """The RPCs to read the chain from, in order: the user's (``chains rpc add|prefer``) first, then the bundled
+        ones; a URL with a ``${...}`` placeholder (an API key to fill in) is left out."""
+        entry = self.additions.chains.get(chain_id)
+        shipped = bundled.chain(chain_id)
+        listed = [*(entry.rpcs or () if entry else ()), *(shipped.rpcs if shipped else ())]
+        return [url for url in dict.fromkeys(listed) if "${" not in url]
+
     def _user_tokens(self, chain_id: str) -> list[Token]:
         return list(self.additions.tokens.get(chain_id, {}).values())
 

@@ -51,6 +51,19 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     remove.add_argument("chain", metavar="CHAIN")
     remove.set_defaults(run=_remove)
 
+    rpc = actions.add_parser(
+        "rpc",
+        parents=[common],
+        help="add, remove or prefer an RPC of a chain (balances read the preferred first)",
+        description="Your RPCs come before the bundled ones: 'add' puts one last among yours, 'prefer' first, "
+        "'remove' takes one of yours out. A chain walletsync does not know is added with its first RPC (as 'Chain N', "
+        "currency ETH: 'walletsync chains add CHAIN --name … --currency …' changes them).",
+    )
+    rpc.add_argument("chain", metavar="CHAIN", help="CAIP-2 chain id (eip155:137), or an EVM chain's number")
+    rpc.add_argument("rpc_action", metavar="ACTION", choices=["add", "remove", "prefer"], help="add, remove or prefer")
+    rpc.add_argument("url", metavar="URL", help="an http(s) RPC URL")
+    rpc.set_defaults(run=_rpc)
+
     token = actions.add_parser("token", parents=[common], help="add, remove or list a chain's tokens")
     token_actions = token.add_subparsers(dest="token_action", metavar="ACTION", required=True)
     token_add = token_actions.add_parser("add", parents=[common], help="add a token (or change a bundled one)")
@@ -129,6 +142,24 @@ def _remove(args: argparse.Namespace) -> int:
         else f"Removed your changes to {shown(now.label())}: walletsync's own entry again"
     )
     emit_json(args, {"removed": removed.to_json(), "now": None if now is None else now.to_json()}, text)
+    return 0
+
+
+def _rpc(args: argparse.Namespace) -> int:
+    from walletsync.service import change_rpc, load_registry
+
+    chain, added = change_rpc(_data_dir(args), args.chain, args.rpc_action, args.url)
+    rpcs = load_registry(_data_dir(args)).rpcs(chain.id)
+    done = {"add": "Added", "remove": "Removed", "prefer": "Preferred"}[args.rpc_action]
+    text = f"{done} {shown(args.url, URL_CELLS)} for {shown(chain.label())}"
+    if added:
+        text += f" (a new chain: {describe(chain)})"
+    order = ", ".join(shown(u, URL_CELLS) for u in rpcs) or "none"
+    emit_json(
+        args,
+        {**chain.to_json(), "rpcs": rpcs, "added": added},
+        f"{text}\nRPCs, in the order balances ask them: {order}",
+    )
     return 0
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at run time see __getattr__
     from walletsync.audit import AuditEntry, AuditVerdict
+    from walletsync.balances.model import BalanceRow, by_chain
     from walletsync.chains.changes import BundledEntry, UnknownChain, UnknownToken
     from walletsync.chains.model import Chain, Token
     from walletsync.chains.registry import Registry
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
+    from walletsync.service.balance_facade import BadWatch, NotWatched
     from walletsync.service.bridge_facade import BridgeScope
     from walletsync.service.companion import Companion
     from walletsync.service.config import Config
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
         add_chain,
         add_token,
         chain_id_of,
+        change_rpc,
         load_registry,
         remove_chain,
         remove_token,
@@ -70,12 +73,18 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.service.store_sync import STORE_POLL
     from walletsync.service.user_input import phone_command, read_input_file
     from walletsync.signatures import MalformedRequest, UserRequest, read_request
-    from walletsync.store.db import RequestRecord, SessionRecord, SessionSummary
+    from walletsync.store.db import RequestRecord, SessionRecord, SessionSummary, Watched
     from walletsync.transport.client import RelayUnreachable, Status, TransportError
 
 _WHERE = {
     "AuditEntry": "walletsync.audit",
     "AuditVerdict": "walletsync.audit",
+    "BalanceRow": "walletsync.balances.model",
+    "by_chain": "walletsync.balances.model",
+    "BadWatch": "walletsync.service.balance_facade",
+    "NotWatched": "walletsync.service.balance_facade",
+    "Watched": "walletsync.store.db",
+    "change_rpc": "walletsync.service.registry",
     "BadChainEntry": "walletsync.chains.user",
     "BundledEntry": "walletsync.chains.changes",
     "Chain": "walletsync.chains.model",
@@ -156,6 +165,8 @@ __all__ = [
     "AuditEntry",
     "AuditVerdict",
     "BadAmount",
+    "BadWatch",
+    "BalanceRow",
     "BadChainEntry",
     "BridgeScope",
     "BundledEntry",
@@ -176,6 +187,7 @@ __all__ = [
     "METADATA",
     "MalformedRequest",
     "NameTaken",
+    "NotWatched",
     "ONLINE_TIMEOUT",
     "PUBLIC_RELAY",
     "PairingFailed",
@@ -212,9 +224,12 @@ __all__ = [
     "UnknownChain",
     "UnknownToken",
     "UserRequest",
+    "Watched",
     "add_chain",
     "add_token",
+    "by_chain",
     "chain_id_of",
+    "change_rpc",
     "choose_relay",
     "events",
     "is_chain_id",

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
+from walletsync.balances.model import Row
 from walletsync.chains.registry import Registry
 from walletsync.protocol.events import Event, RequestSent
 from walletsync.service.devices import DeviceRecord
@@ -20,7 +21,7 @@ from walletsync.service.outcomes import PairingOffer, RequestOutcome
 from walletsync.service.policy_facade import PolicyView
 from walletsync.service.preview import RequestPreview
 from walletsync.service.relay_choice import RelayChoice
-from walletsync.store.db import RequestRecord, SessionRecord
+from walletsync.store.db import RequestRecord, SessionRecord, Watched
 from walletsync.transport.client import Status
 
 
@@ -161,3 +162,20 @@ class CompanionAPI(Protocol):
 
     async def sync_now(self, timeout: float = ...) -> SyncStatus:
         """The group's status after exchanging with every member online now."""
+
+    def cached_balances(self) -> list[Row]:
+        """The last figures read, at once (no RPC asked; each aged to now, stale once old); rows never read left out.
+        Reads the database: call it off the event loop."""
+
+    async def balances(self, *, refresh: bool = False) -> list[Row]:
+        """Every balance row (live sessions' accounts, then watched addresses): fresh ones read now, the rest from the
+        cache while still fresh (``refresh``: all read now). Never raises for an RPC's trouble: the rows say it."""
+
+    def watched(self) -> list[Watched]:
+        """Every watched address with its label and chains, in the order they were added."""
+
+    def watch(self, address: str, *, label: str | None = None, chains: Iterable[str] | None = None) -> Watched:
+        """The address as now watched (label and chains replaced where given); BadWatch, NameTaken."""
+
+    def unwatch(self, ref: str) -> Watched:
+        """The watched address ``ref`` (address or label), no longer watched; NotWatched."""

@@ -53,15 +53,14 @@ class BridgeMethods:
         return BridgeScope(record, tuple(record.requested_chains), tuple(granted_chains(record.namespaces)))
 
     def chain_rpc(self, chain_id: str) -> str | None:
-        """The RPC node to ask about ``chain_id``: ``config.json``'s ``rpc`` for it, else the registry's first public
-        RPC that needs no key (no ``${...}`` placeholder in it); None when neither has one."""
+        """The RPC node to ask about ``chain_id``: ``config.json``'s ``rpc`` for it, else the registry's first (the
+        user's own first, ``chains rpc add|prefer``; none with a ``${...}`` placeholder); None when neither has one."""
         configured = configured_rpc(self.home, chain_id)
         if configured:
             return configured
         from walletsync.service.registry import load_registry
 
-        chain = load_registry(self.home).chain(chain_id)
-        return next((url for url in (chain.rpcs if chain else ()) if "${" not in url), None)
+        return next(iter(load_registry(self.home).rpcs(chain_id)), None)
 
     def audit_bridge_refusal(self, reason: str, message: str, client: Mapping[str, Any]) -> None:
         """An audit row for a request the bridge refused before reading it (a foreign ``Host`` or ``Origin``, a

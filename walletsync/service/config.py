@@ -75,6 +75,17 @@ def configured_sync_ttl(home: Path, default: int) -> int:
     return ttl
 
 
+def configured_stale_after(home: Path, default: int) -> int:
+    """Seconds after which a balance's block is stale: ``config.json``'s ``balances_stale_after``, else ``default``
+    (a chain with slow blocks, or a dev chain mining on demand, may want more)."""
+    seconds = _from_settings(home, lambda settings: settings.get("balances_stale_after"))
+    if seconds is None:
+        return default
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds <= 0:
+        raise WalletsyncError(f"{home / 'config.json'}: balances_stale_after is a whole number of seconds above 0")
+    return seconds
+
+
 def configured_keyring_file(config: Config, home: Path) -> Path | None:
     """The passphrase-protected key file: ``--keyring-file``, else ``$WALLETSYNC_KEYRING_FILE``, else the
     ``keyring_file`` that ``config.json`` remembers; None means the OS keyring."""

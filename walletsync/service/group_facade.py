@@ -211,8 +211,10 @@ class GroupMethods:
         return self.devices()
 
     def _share_everything(self) -> None:
-        """Record every session, request and audit row this device holds as shared (on founding or joining)."""
+        """Record every session, request, audit row and watched address this device holds as shared (on founding or
+        joining)."""
         with self.db.transaction():
+            self.db.touched |= {("watch", w.address.lower()) for w in self.db.watched()}
             self.db.touched |= {("session", s.topic) for s in self.db.sessions()}
             self.db.touched |= {("request", f"{r.topic}/{r.id}") for r in self.db.requests()}
             self.db.touched |= {("audit", str(e.seq)) for e in self.db.audit_entries()}

@@ -19,7 +19,7 @@ from walletsync.paths import data_dir as resolve_data_dir
 from walletsync.paths import data_dir_path
 from walletsync.service.config import configured_additions, update_settings
 
-__all__ = ["add_chain", "add_token", "chain_id_of", "load_registry", "remove_chain", "remove_token"]
+__all__ = ["add_chain", "add_token", "change_rpc", "chain_id_of", "load_registry", "remove_chain", "remove_token"]
 
 T = TypeVar("T")
 
@@ -47,6 +47,19 @@ def add_chain(
             registry, chain_id, name=name, currency=currency, decimals=decimals, explorers=explorers, rpcs=rpcs
         ),
     )
+
+
+def change_rpc(
+    data_dir: str | os.PathLike[str] | None, chain_id: str, action: changes.RpcAction, url: str
+) -> tuple[Chain, bool]:
+    """The chain with its RPC list changed, and whether it was added (unknown before); see
+    :func:`walletsync.chains.changes.change_rpc`."""
+
+    def edit(registry: Registry) -> tuple[Additions, tuple[Chain, bool]]:
+        additions, chain, added = changes.change_rpc(registry, chain_id, action, url)
+        return additions, (chain, added)
+
+    return _change(data_dir, edit)
 
 
 def remove_chain(data_dir: str | os.PathLike[str] | None, chain_id: str) -> tuple[Chain, Chain | None]:

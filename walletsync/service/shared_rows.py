@@ -6,8 +6,10 @@ this device's rows. Both run inside the caller's transaction.
 
 What is shared: a session's keys and scopes (``once``), its local name and namespaces (``set``), its
 expiry (``max``) and its end (``end``); a request's body (``once``) and its answer with the verdict
-(``set``: a later on-chain check refines it); every audit row of every device (``once``). What stays
-local: pairings still waiting for a phone, last seen and last ping, the replay memory.
+(``set``: a later on-chain check refines it); every audit row of every device (``once``); each watched
+address: whether it is watched, its label and chains (``set``: watching again after a removal works, unlike a
+tombstone) and when it was first added (``once``). What stays local: pairings still waiting for a phone, last
+seen and last ping, the replay memory, the cached balances.
 """
 
 from __future__ import annotations
@@ -16,19 +18,23 @@ import json
 from typing import Any
 
 from walletsync.audit import AuditEntry
+from walletsync.chains.user import chain_id_of
 from walletsync.errors import WalletsyncError
-from walletsync.names import derived_name
+from walletsync.eth import ADDRESS, checksum_address
+from walletsync.names import derived_name, local_name
 from walletsync.protocol.state import PendingRequest, Session
 from walletsync.service.naming import unique_name
-from walletsync.store.db import Database
-from walletsync.sync.changes import Write, audit_entity, device_entity, request_entity, session_entity
+from walletsync.store.db import Database, Watched
+from walletsync.sync.changes import Write, audit_entity, device_entity, request_entity, session_entity, watch_entity
 from walletsync.sync.state import GroupState
 
 ANSWERED = ("answered", "late", "rejected", "expired")
 SHARED_ANSWERS = ("answered", "late", "rejected")
 """An expiry is not shared: every device reaches it from the request's own expiry, and sharing it could
 outlast (last writer wins) an answer another device got just before."""
-_ORDER = {"session": 0, "request": 1, "audit": 2}
+MAX_WATCHED_CHAINS = 64
+"""Chains a shared watched address may name (a member's bound, as ``watch add`` has none lower)."""
+_ORDER = {"session": 0, "request": 1, "audit": 2, "watch": 3}
 """Sessions land before their requests (a request needs its session's row)."""
 
 
@@ -81,6 +87,8 @@ def writes_for(db: Database, state: GroupState, touched: set[tuple[str, str]], m
             writes += _request_writes(db, state, topic, int(request_id))
         elif kind == "audit":
             writes += _audit_writes(db, state, me, int(key))
+        elif kind == "watch":
+            writes += _watch_writes(db, state, key)
     return writes
 
 
@@ -140,6 +148,23 @@ def _audit_writes(db: Database, state: GroupState, me: str, seq: int) -> list[Wr
     return [] if entry is None else [Write(entity, "entry", "once", entry.to_json())]
 
 
+def _watch_writes(db: Database, state: GroupState, address: str) -> list[Write]:
+    entity = watch_entity(address)
+    found = next((w for w in db.watched() if w.address.lower() == address.lower()), None)
+    if found is None:
+        return [Write(entity, "watching", "set", False)] if state.get(entity, "watching") else []
+    out = []
+    if state.get(entity, "watching") is not True:
+        out.append(Write(entity, "watching", "set", True))
+    if state.get(entity, "label") != found.label:
+        out.append(Write(entity, "label", "set", found.label))
+    if state.get(entity, "chains") != list(found.chains):
+        out.append(Write(entity, "chains", "set", list(found.chains)))
+    if state.get(entity, "added_at") is None:
+        out.append(Write(entity, "added_at", "once", found.added_at))
+    return out
+
+
 def device_name_write(device: str, name: str) -> Write:
     """A device's name in the group (any member may rename any device; the last rename wins)."""
     return Write(device_entity(device), "name", "set", name)
@@ -168,6 +193,8 @@ def project(db: Database, state: GroupState, entities: set[str], me: str) -> tup
                         device, _, seq = rest.partition("/")
                         if device != me:
                             changed |= _project_audit(db, state, entity, device)
+                    elif kind == "watch":
+                        changed |= _project_watch(db, state, entity, rest)
             except (ValueError, KeyError, TypeError, AttributeError, WalletsyncError) as exc:
                 refusals.append(ProjectionRefused(f"{entity[:80]}: {type(exc).__name__}"))
     return changed, refusals
@@ -255,3 +282,30 @@ def _project_audit(db: Database, state: GroupState, entity: str, device: str) ->
     if not isinstance(entry, dict):
         return False
     return db.add_remote_audit(device, AuditEntry.from_json(entry), json.dumps(entry, sort_keys=True))
+
+
+def _project_watch(db: Database, state: GroupState, entity: str, address: str) -> bool:
+    """A watched address as members last left it: watched (with its label and chains, checked as ``watch add``
+    checks them) or not."""
+    if not ADDRESS.fullmatch(address):
+        raise ValueError("not an address")
+    current = next((w for w in db.watched() if w.address.lower() == address), None)
+    watching = state.get(entity, "watching")
+    if watching is not True:
+        return watching is False and current is not None and db.drop_watched(address)
+    label, chains, added_at = state.get(entity, "label"), state.get(entity, "chains"), state.get(entity, "added_at")
+    if not isinstance(chains, list) or not 0 < len(chains) <= MAX_WATCHED_CHAINS:
+        raise ValueError("chains")
+    checked = tuple(dict.fromkeys(chain_id_of(c) for c in chains))
+    if any(not c.startswith("eip155:") for c in checked):
+        raise ValueError("chains")
+    watched = Watched(
+        checksum_address(address),
+        None if label is None else local_name(label, "label"),
+        checked,
+        added_at if type(added_at) is int else 0,
+    )
+    if watched == current:
+        return False
+    db.put_watched(watched)
+    return True

@@ -23,6 +23,7 @@ from typing import Any, cast
 from walletsync.errors import WalletsyncError
 from walletsync.paths import open_private
 from walletsync.store.audit_rows import AuditQueries
+from walletsync.store.balance_cache import BalanceCacheQueries
 from walletsync.store.budgets import BudgetQueries
 from walletsync.store.group_rows import GroupQueries
 from walletsync.store.records import ENDED as ENDED
@@ -37,6 +38,8 @@ from walletsync.store.requests import RequestQueries
 from walletsync.store.schema import MIGRATIONS as MIGRATIONS
 from walletsync.store.sessions import SessionQueries
 from walletsync.store.touches import Touches
+from walletsync.store.watch_rows import Watched as Watched
+from walletsync.store.watch_rows import WatchQueries
 
 
 class DatabaseError(WalletsyncError):
@@ -93,7 +96,17 @@ class _Serialized:
             self._connection.close()
 
 
-class Database(SessionQueries, RequestQueries, ReplayQueries, AuditQueries, GroupQueries, BudgetQueries, Touches):
+class Database(
+    SessionQueries,
+    RequestQueries,
+    ReplayQueries,
+    AuditQueries,
+    GroupQueries,
+    BudgetQueries,
+    WatchQueries,
+    BalanceCacheQueries,
+    Touches,
+):
     """The state file. Needs the storage key to read or write any key material."""
 
     def __init__(self, path: Path, storage_key: bytes) -> None:

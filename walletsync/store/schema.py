@@ -147,4 +147,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX budget_uses_by_time ON budget_uses (at);
     CREATE INDEX audit_by_kind ON audit (kind, seq);
     """,
+    # balances: the addresses the user watches (besides the sessions' accounts), with their local labels; and the
+    # last figure read per (account, chain, asset), shown at once with its age while fresh ones load (bounded)
+    """
+    CREATE TABLE watched (
+        address TEXT PRIMARY KEY,
+        label TEXT,
+        chains TEXT NOT NULL,
+        added_at INTEGER NOT NULL
+    );
+    CREATE TABLE balance_cache (
+        account TEXT NOT NULL,
+        chain TEXT NOT NULL,
+        asset TEXT NOT NULL,
+        figure TEXT NOT NULL,
+        read_at INTEGER NOT NULL,
+        PRIMARY KEY (account, chain, asset)
+    );
+    CREATE INDEX balance_cache_by_age ON balance_cache (read_at);
+    """,
 ]

@@ -10,7 +10,8 @@ class Touches:
     """The :class:`~walletsync.store.db.Database` bookkeeping of touched sessions, requests and audit rows."""
 
     touched: set[tuple[str, str]]
-    """``(kind, key)`` pairs the open transaction changed: ``session``/topic, ``request``/topic/id, ``audit``/seq."""
+    """``(kind, key)`` pairs the open transaction changed: ``session``/topic, ``request``/topic/id, ``audit``/seq,
+    ``watch``/address (lower-case)."""
     _quiet: int = 0
 
     def touch(self, kind: str, key: str) -> None:

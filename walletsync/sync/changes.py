@@ -80,6 +80,11 @@ def audit_entity(device: str, seq: int) -> str:
     return f"audit/{device}/{seq}"
 
 
+def watch_entity(address: str) -> str:
+    """A watched address (lower-case: one entity per account, whatever case a device typed)."""
+    return f"watch/{address.lower()}"
+
+
 def is_entity(value: object) -> bool:
     """``kind/part[/part…]``: a lowercase kind, then up to four parts of letters, digits and ``._:-``."""
     return isinstance(value, str) and len(value) <= MAX_ENTITY_CHARS and _ENTITY.fullmatch(value) is not None

@@ -83,6 +83,7 @@ class SessionsScreen(CompanionScreen):
         Binding("a", "audit", "Audit", id="sessions.audit"),
         Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
         Binding("v", "app.devices", "Devices", id="sessions.devices"),
+        Binding("b", "app.balances", "Balances", id="sessions.balances", show=False),  # in ? Keys: the footer is full
     ]
 
     def __init__(self, companion, *, highlight: str | None = None) -> None:
