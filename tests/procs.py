@@ -227,8 +227,10 @@ class AnvilNode:
     ``chain_id`` 1 by default, so the phone's default chain (eip155:1) is the node's.
     """
 
-    def __init__(self, log_dir: Path, chain_id: int = 1) -> None:
+    def __init__(self, log_dir: Path, chain_id: int = 1, *flags: str) -> None:
+        """``flags`` go to anvil as they are (``--hardfork berlin``: a chain without EIP-1559)."""
         self.chain_id = chain_id
+        self.flags = flags
         self.log_path = log_dir / f"anvil-{time.monotonic_ns()}.log"
         self.proc: subprocess.Popen | None = None
         self.url = ""
@@ -247,7 +249,7 @@ class AnvilNode:
         """Start on a free port (anvil picks it: ``--port 0``) and return once it answers ``eth_chainId``."""
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [str(self.binary()), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id)],
+            [str(self.binary()), "--host", "127.0.0.1", "--port", "0", "--chain-id", str(self.chain_id), *self.flags],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

@@ -109,6 +109,12 @@ def test_protocol_and_sync_import_no_randomness_or_io_submodule():
         ("chains/model.py", "from walletsync.decode.model import Effect", "layers"),
         ("app/format.py", "from walletsync.store.db import Database", "app-through-service"),
         ("commands/sessions.py", "from walletsync.transport.client import RelayClient", "commands-through-service"),
+        ("bridge/endpoint.py", "from walletsync.store.db import Database", "bridge-through-service"),
+        ("bridge/server.py", "from walletsync.protocol.engine import SignEngine", "bridge-through-service"),
+        ("service/companion.py", "from walletsync.bridge.endpoint import Bridge", "layers"),
+        ("bridge/nonces.py", "import asyncio", "bridge-rules-sans-io"),
+        ("bridge/params.py", "from walletsync.service import Companion", "bridge-rules-sans-io"),
+        ("bridge/guard.py", "import aiohttp", "bridge-rules-sans-io"),
     ],
 )
 def test_a_planted_violation_breaks_its_contract(copy_of_the_tree, module, line, contract):

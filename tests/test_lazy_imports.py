@@ -1,4 +1,5 @@
-"""Starting the app must not load web3 / eth_account (≈1 s of imports): only signing and verifying need them."""
+"""Starting the app must not load web3 / eth_account (≈1 s of imports): only signing and verifying need them; nor
+aiohttp, which only the signer bridge (`walletsync rpc`) needs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("web3", "eth_account", "eth_abi", "eth_keys")
+HEAVY = ("web3", "eth_account", "eth_abi", "eth_keys", "aiohttp")
 
 START_PATH = """
 import json, sys
@@ -61,15 +62,24 @@ from walletsync.cli import build_parser
 parser = build_parser()
 for argv in ({argvs}):
     parser.parse_args(argv)
-print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {{"keyring", "websockets", "web3"}}
-                        or m in {{"walletsync.service.companion", "walletsync.wallet", "walletsync.store.db"}})))
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {{"keyring", "websockets", "web3", "aiohttp"}}
+                        or m in {{"walletsync.service.companion", "walletsync.wallet", "walletsync.store.db",
+                                  "walletsync.bridge.endpoint"}})))
 """
 
 
 def test_parsing_any_command_leaves_the_companion_unloaded():
-    """`walletsync --version`, `help` and every command's parsing import no companion, keyring, relay client or
-    wallet: those are imported by the command that runs (about 100 ms of every start before)."""
-    argvs = [["--version"], ["sessions"], ["sign", "S", "--message", "hi"], ["phone", "wc:x"], ["lock"], ["relay"]]
+    """`walletsync --version`, `help` and every command's parsing import no companion, keyring, relay client,
+    wallet or signer bridge: those are imported by the command that runs (about 100 ms of every start before)."""
+    argvs = [
+        ["--version"],
+        ["sessions"],
+        ["sign", "S", "--message", "hi"],
+        ["phone", "wc:x"],
+        ["lock"],
+        ["relay"],
+        ["rpc", "S"],
+    ]
     code = PARSE_ONLY.format(argvs=", ".join(map(repr, argvs)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []

@@ -59,6 +59,8 @@ KINDS = frozenset(
         "signature_mismatch",
         "request_refused_by_scope",
         "request_refused_by_policy",
+        "bridge_refused",
+        "transaction_altered",
         "policy_attested",
         "ping_answered",
         "event_received",

@@ -24,6 +24,7 @@ from walletsync.commands import (
     phone,
     policy,
     relay,
+    rpc,
     sessions,
     sign,
     sync,
@@ -34,7 +35,7 @@ from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone, lock, decode, chains]
-COMPANION_COMMANDS = [pair, sessions, sign, audit, devices, sync, policy, balances, watch]
+COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy, balances, watch]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,6 +2,10 @@
 //
 //   node peer.mjs --relay ws://127.0.0.1:PORT [--sdk current|legacy] [--name NAME] [--key HEX]
 //                 [--auto-approve] [--auto-reject] [--auto-sign] [--storage DIR]
+//                 [--rpc URL [--alter-gas N]]
+//
+// With --rpc, eth_sendTransaction is signed with viem and broadcast to that node (else a made-up hash is
+// returned); --alter-gas adds N to the gas the dapp asked for first, as a wallet that changes transactions does.
 //
 // Commands arrive on stdin as JSON lines ({"cmd": "connect", ...}); everything the
 // client does or sees is printed on stdout as JSON lines with an "event" key. The
@@ -22,11 +26,14 @@ const { values: opts } = parseArgs({
     "auto-reject": { type: "boolean", default: false },
     "auto-sign": { type: "boolean", default: false },
     storage: { type: "string" },
+    rpc: { type: "string" },
+    "alter-gas": { type: "string", default: "0" },
   },
 });
 
 const emit = (event, data = {}) => process.stdout.write(JSON.stringify({ event, ...data }, (_, v) => (typeof v === "bigint" ? v.toString() : v)) + "\n");
 for (const level of ["log", "info", "warn", "error", "debug", "trace"]) console[level] = (...a) => process.stderr.write(a.map(String).join(" ") + "\n");
+const nodeFetch = globalThis.fetch; // kept for --rpc (a loopback node) only
 globalThis.fetch = async () => { throw new Error("offline test peer"); }; // Verify API and telemetry stay local
 
 const { SignClient } = await import(opts.sdk === "legacy" ? "sign-client-legacy" : "@walletconnect/sign-client");
@@ -48,7 +55,7 @@ async function answer(request) {
   const { method, params } = request;
   if (method === "personal_sign") return account.signMessage({ message: { raw: params[0] } });
   if (method === "eth_signTypedData_v4") return account.signTypedData(typeof params[1] === "string" ? JSON.parse(params[1]) : params[1]);
-  if (method === "eth_sendTransaction") return "0x" + "ab".repeat(32);
+  if (method === "eth_sendTransaction") return opts.rpc ? broadcast(params[0], request.chainId) : "0x" + "ab".repeat(32);
   throw Object.assign(new Error(`unsupported ${method}`), { code: 5101 });
 }
 
@@ -69,11 +76,35 @@ client.on("session_proposal", async ({ id, params }) => {
   } catch (e) { emit("error", { during: "proposal", ...errorOf(e) }); }
 });
 
+async function node(method, params) {
+  const response = await nodeFetch(opts.rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }) });
+  const answer = await response.json();
+  if (answer.error) throw Object.assign(new Error(answer.error.message), { code: -32000 });
+  return answer.result;
+}
+
+// Sign the transaction as asked (but for --alter-gas) and send it through the node; the hash is the answer.
+async function broadcast(tx, chainId) {
+  const quantity = (v) => (v === undefined ? undefined : BigInt(v));
+  const signed = await account.signTransaction({
+    type: "eip1559",
+    chainId: Number(chainId.split(":")[1]),
+    to: tx.to,
+    value: quantity(tx.value) ?? 0n,
+    data: tx.data ?? tx.input,
+    nonce: Number(BigInt(tx.nonce ?? await node("eth_getTransactionCount", [account.address, "pending"]))),
+    gas: quantity(tx.gas) + BigInt(opts["alter-gas"]),
+    maxFeePerGas: quantity(tx.maxFeePerGas),
+    maxPriorityFeePerGas: quantity(tx.maxPriorityFeePerGas),
+  });
+  return node("eth_sendRawTransaction", [signed]);
+}
+
 client.on("session_request", async ({ id, topic, params }) => {
   emit("request", { id, topic, chainId: params.chainId, method: params.request.method, params: params.request.params });
   if (!opts["auto-sign"]) return;
   try {
-    const result = await answer(params.request);
+    const result = await answer({ ...params.request, chainId: params.chainId });
     await client.respond({ topic, response: { id, jsonrpc: "2.0", result } });
     emit("responded", { id, result });
   } catch (e) {

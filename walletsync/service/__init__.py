@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.service import events
     from walletsync.service.api import CompanionAPI
     from walletsync.service.balance_facade import BadWatch, NotWatched
+    from walletsync.service.bridge_facade import BridgeScope
     from walletsync.service.companion import Companion
     from walletsync.service.config import Config
     from walletsync.service.devices import DeviceGroupError, DeviceRecord
@@ -94,6 +95,7 @@ _WHERE = {
     "LocalRelayError": "walletsync.localrelay",
     "events": "walletsync.service.events",  # the module itself
     "CompanionAPI": "walletsync.service.api",
+    "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
     "Config": "walletsync.service.config",
     "DeviceGroupError": "walletsync.service.devices",
@@ -166,6 +168,7 @@ __all__ = [
     "BadWatch",
     "BalanceRow",
     "BadChainEntry",
+    "BridgeScope",
     "BundledEntry",
     "Chain",
     "ChainNotRequested",

@@ -34,6 +34,7 @@ from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
 from walletsync.service.balance_facade import BalanceMethods
+from walletsync.service.bridge_facade import BridgeMethods
 from walletsync.service.chain_check import check_on_chain
 from walletsync.service.config import Config, configured_rpc, configured_sync_ttl
 from walletsync.service.devices import DeviceGroup
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods, PreviewMethods, BalanceMethods):
+class Companion(GroupMethods, PreviewMethods, BalanceMethods, BridgeMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(
@@ -307,14 +308,23 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
         timeout: float | None = None,
         expiry: int = 300,
         on_sent: Callable[[ev.RequestSent], None] | None = None,
+        via: dict[str, Any] | None = None,
     ) -> RequestOutcome:
         """Push a raw ``method``/``params`` request and wait for the phone's answer, verified where it can be.
 
         The policies judge it first (:mod:`walletsync.service.policies`): :class:`PolicyRefused` (audited with its
-        rule) and nothing pushed when one refuses it.
+        rule) and nothing pushed when one refuses it. ``via`` says who asked (the signer bridge's client: its
+        address, its User-Agent): the request's audit row carries it.
         """
         return await self._request(
-            self._active(ref), method, params, chain_id=chain_id, timeout=timeout, expiry=expiry, on_sent=on_sent
+            self._active(ref),
+            method,
+            params,
+            chain_id=chain_id,
+            timeout=timeout,
+            expiry=expiry,
+            on_sent=on_sent,
+            via=via,
         )
 
     async def _request(
@@ -327,6 +337,7 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
         timeout: float | None,
         expiry: int,
         on_sent: Callable[[ev.RequestSent], None] | None,
+        via: dict[str, Any] | None = None,
     ) -> RequestOutcome:
         record = await self._ready(record)
         chain = chain_id or self._default_chain(record, method)
@@ -336,7 +347,9 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
             method,
             params,
             expiry,
-            lambda sent: self._push(record, chain, method, params, timeout=timeout, expiry=expiry, on_sent=sent),
+            lambda sent: self._push(
+                record, chain, method, params, timeout=timeout, expiry=expiry, on_sent=sent, via=via
+            ),
             on_sent,
         )
 
@@ -350,6 +363,7 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
         timeout: float | None,
         expiry: int,
         on_sent: Callable[[ev.RequestSent], None],
+        via: dict[str, Any] | None = None,
     ) -> RequestOutcome:
         """Push the request the policies let through and wait for its outcome."""
         try:
@@ -361,6 +375,8 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
                 )
             raise
         sent = next(a for a in actions if isinstance(a, ev.RequestSent))
+        if via:
+            self.journal.request_via[(record.topic, sent.id)] = via
         events = self._events.listener()  # before the request goes out: its answer cannot come unheard
         try:
             await self._runner().run(actions)
@@ -372,6 +388,7 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods):
             except TimeoutError:
                 raise RequestTimeout(f"no answer from {record.name!r} within {wait:g} s") from None
         finally:
+            self.journal.request_via.pop((record.topic, sent.id), None)  # journaled with the request, or never
             events.close()
 
     def _default_chain(self, record: SessionRecord, method: str | None = None) -> str:

@@ -23,6 +23,7 @@ from walletsync.protocol.jsonrpc import RpcError, sdk_error
 from walletsync.protocol.namespaces import beyond_request, request_beyond
 from walletsync.protocol.state import PendingRequest
 from walletsync.service.accounts import account_for
+from walletsync.service.clients import client_fields
 from walletsync.service.events import RequestVerified, ScopeWidened
 from walletsync.service.naming import unique_name
 from walletsync.store.db import Database
@@ -38,6 +39,9 @@ class Journal:
     def __init__(self, db: Database, engine: SignEngine, secrets: DeviceSecrets, clock: Callable[[], float]) -> None:
         self.db, self.engine, self.secrets, self.clock = db, engine, secrets, clock
         self.proposal_names: dict[int, str] = {}
+        self.request_via: dict[tuple[str, int], dict[str, Any]] = {}
+        """Who asked for each request about to be pushed (the signer bridge's client), by ``(topic, id)``: its
+        audit row carries it."""
         self._appended: tuple[int, str, str] | None = None
         """The ``(seq, signature, hash)`` of the row this journal appended last (it may since have been rolled back,
         or followed by another process's rows: :meth:`_newest` checks)."""
@@ -198,8 +202,13 @@ class Journal:
             params=event.params,
             expiry=event.expiry,
             **self._request_beyond(event),
+            **self._request_via(event),
         )
         return []
+
+    def _request_via(self, event: ev.RequestSent) -> dict[str, Any]:
+        via = self.request_via.pop((event.topic, event.id), None)
+        return {"via": client_fields(via)} if via else {}
 
     def _request_beyond(self, event: ev.RequestSent) -> dict[str, Any]:
         """For the request's audit row: ``beyond_request`` when the user named a chain or method nobody asked for."""

@@ -9,7 +9,7 @@ still judges the request when it is sent (:mod:`walletsync.service.policies`): a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from walletsync.protocol.errors import OutOfScope
 from walletsync.protocol.namespaces import require_in_scope
@@ -92,6 +92,25 @@ class PreviewMethods(PolicyMethods):
         except OutOfScope as exc:
             out_of_scope = str(exc)
         return RequestPreview(record, chain, wanted.method, decoded, undecodable, refusal, out_of_scope)
+
+    def preview_request(self, ref: str, method: str, params: Any, *, chain_id: str) -> RequestPreview:
+        """What pushing the raw ``method``/``params`` (a tool's request through the signer bridge) to session ``ref``
+        on ``chain_id`` would ask the phone for, and what the policies say of it now: nothing is pushed, reserved or
+        audited. ``decoded`` is None for a request walletsync cannot read. Raises :class:`SessionNotFound` and
+        :class:`SessionInactive` as a request would."""
+        from walletsync.service.policies import decoded_request  # the decoder: when a request is previewed
+
+        record = find_active(self.db, ref, self.clock())
+        now = int(self.clock())
+        lookup = self.policies.lookup
+        decoded = decoded_request(method, params, chain_id, account_for(record, chain_id), lookup, now)
+        decoded, refusal = self._judged(record, method, chain_id, decoded, lookup, now)
+        try:
+            require_in_scope(record.namespaces, chain_id, method)
+            out_of_scope = None
+        except OutOfScope as exc:
+            out_of_scope = str(exc)
+        return RequestPreview(record, chain_id, method, decoded, None, refusal, out_of_scope)
 
     def _judged(
         self, record: SessionRecord, method: str, chain: str, decoded: Decoded | None, lookup: Lookup, now: int
