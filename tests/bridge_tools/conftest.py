@@ -3,7 +3,7 @@
 ``node_url`` is the one switch between what the tools talk to (``THROUGH``): anvil itself, whose first account is
 unlocked, and the ``walletsync rpc`` endpoint in front of that anvil, whose session's phone is the reference phone
 (``--auto-approve``, signing with the same key and broadcasting to the same anvil). The tools cannot tell them
-apart; the chain is the witness. The endpoint's variant runs once this walletsync has the ``rpc`` command.
+apart; the chain is the witness.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.bridge_tools.endpoint import RpcEndpoint, paired_phone, rpc_command_exists
+from tests.bridge_tools.endpoint import RpcEndpoint, paired_phone
 from tests.procs import AnvilNode
 from tests.test_phone import PhoneProcess
 from tests.tools import FORGE_PROJECT, Foundry, foundry_binary
@@ -26,8 +26,6 @@ FRIEND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 THROUGH = ("anvil", "endpoint")
 """What ``node_url`` yields, one test run per entry: anvil directly (the tools' own baseline), and the endpoint."""
-
-NO_ENDPOINT = "walletsync has no `rpc` command yet (issue #14's endpoint)"
 
 
 @pytest.fixture(scope="session")
@@ -50,8 +48,6 @@ def foundry(tmp_path_factory) -> Foundry:
 def start_endpoint(anvil: AnvilNode, start_relay, tmp_path) -> Callable[..., Any]:
     """``async with start_endpoint(*phone_flags) as (endpoint, phone)``: ``walletsync rpc`` in front of ``anvil``,
     its session's reference phone started with ``phone_flags`` (none: it asks nobody, so it rejects)."""
-    if not rpc_command_exists():
-        pytest.skip(NO_ENDPOINT)
 
     @contextlib.asynccontextmanager
     async def start(*phone_flags: str) -> AsyncIterator[tuple[RpcEndpoint, PhoneProcess]]:

@@ -7,9 +7,7 @@ on a full pipe; ``events()`` reads them back.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import functools
 import json
 import signal
 import subprocess
@@ -22,15 +20,6 @@ from typing import Any
 from tests.procs import REPO
 from tests.test_phone import PhoneProcess
 from walletsync.service import Companion, Config
-
-
-@functools.cache
-def rpc_command_exists() -> bool:
-    """Whether this walletsync has the ``rpc`` command (the endpoint's tests run only then)."""
-    from walletsync.cli import build_parser
-
-    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
-    return "rpc" in commands.choices
 
 
 class RpcEndpoint:

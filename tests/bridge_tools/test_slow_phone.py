@@ -16,18 +16,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-import pytest
-
 from tests.bridge_tools.chain import mined, nonce
-from tests.bridge_tools.conftest import ACCOUNT, NO_ENDPOINT
-from tests.bridge_tools.endpoint import RpcEndpoint, rpc_command_exists
+from tests.bridge_tools.conftest import ACCOUNT
+from tests.bridge_tools.endpoint import RpcEndpoint
 from tests.tools import Ran
 from walletsync.commands.phone import TEST_KEY
 from walletsync.service import Companion, Config
 from walletsync.signer import Signer
 from walletsync.wallet import PhoneWallet
 
-pytestmark = pytest.mark.skipif(not rpc_command_exists(), reason=NO_ENDPOINT)
 SEND = b'"eth_sendTransaction"'
 
 
