@@ -106,3 +106,111 @@ async def test_t_on_a_chain_without_an_rpc_node_says_so(start_relay, tmp_path):
             await pilot.press("t")
             await until(pilot, lambda: any("does not answer" in n for n in notes), what="the error")
             assert session.topic not in app.tools and not app.tools_starting
+
+
+async def test_a_busy_8545_is_said_and_a_free_port_served(start_relay, anvil, tmp_path):
+    """With 127.0.0.1:8545 taken (here by the test, or by whatever node already has it), t serves on a free port
+    and the warning says both."""
+    relay = start_relay("memory")
+    home = tmp_path / "home"
+    taken = socket.socket()
+    try:
+        try:
+            taken.bind(("127.0.0.1", 8545))
+            taken.listen()
+        except OSError:
+            pass  # something else has it: busy all the same
+        async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
+            (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": anvil.url}}))
+            app = build_app(companion)
+            notes = record_notifications(app)
+            async with app.run_test(size=(140, 60)) as pilot:
+                await open_detail(pilot, session.topic)
+                await pilot.press("t")
+                await until(pilot, lambda: session.topic in app.tools, what="the endpoint")
+                url = app.tools[session.topic].listening.url
+                assert url != "http://127.0.0.1:8545"
+                await until(pilot, lambda: notes, what="the warning")
+                assert notes[-1] == f"127.0.0.1:8545 is in use (another node?): serving on {url} instead"
+                assert (await asyncio.to_thread(post, url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}))[1][
+                    "result"
+                ] == "0x1"
+    finally:
+        taken.close()
+
+
+async def test_t_on_an_ended_session_says_so(start_relay, anvil, tmp_path):
+    """A session revoked here cannot serve: the error notification says it is not active, and nothing serves."""
+    relay = start_relay("memory")
+    home = tmp_path / "home"
+    async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
+        (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": anvil.url}}))
+        await companion.revoke(session.topic)
+        app = build_app(companion)
+        notes = record_notifications(app)
+        async with app.run_test(size=(140, 60)) as pilot:
+            await open_detail(pilot, session.topic)
+            await pilot.press("t")
+            await until(pilot, lambda: notes, what="the error")
+            assert session.topic not in app.tools and not app.tools_starting
+    assert "revoked" in notes[-1] or "not active" in notes[-1], notes
+
+
+async def test_a_send_the_phone_altered_is_a_warning(start_relay, anvil, tmp_path):
+    """A phone that sends a transaction with more gas than asked (the official JS SDK as the wallet, altering it):
+    once mined, a warning notification says which transaction and what changed."""
+    from tests.bridge.test_altered import ANVIL_KEY
+    from tests.procs import JsPeer
+    from walletsync.service import Companion, Config
+
+    relay = start_relay("memory")
+    flags = ("--auto-approve", "--auto-sign", "--rpc", anvil.url, "--alter-gas", "1000")
+    peer = await JsPeer.start(relay.url, tmp_path, name="altering-wallet", flags=flags, key=ANVIL_KEY)
+    home = tmp_path / "home"
+    companion = await Companion.open(Config(data_dir=str(home), relay=relay.url))
+    try:
+        await companion.start()
+        offer = await companion.pair(name="js")
+        await peer.send("pair", uri=offer.uri)
+        session = await companion.wait_for_session(offer.proposal_id, 30)
+        (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": anvil.url}}))
+        app = build_app(companion)
+        notes = record_notifications(app)
+        async with app.run_test(size=(140, 60)) as pilot:
+            await open_detail(pilot, session.topic)
+            await pilot.press("t")
+            await until(pilot, lambda: session.topic in app.tools, what="the endpoint")
+            url = app.tools[session.topic].listening.url
+            status, answer = await asyncio.to_thread(post, url, SEND)
+            tx_hash = answer["result"]
+            await until(pilot, lambda: any("other than asked" in n for n in notes), timeout=30, what="the warning")
+            warned = next(n for n in notes if "other than asked" in n)
+            assert warned.startswith(f"The phone sent {tx_hash} other than asked: gas asked ")
+    finally:
+        await companion.close()
+        await peer.close()
+
+
+async def test_what_a_client_sent_is_shown_as_data():
+    """A User-Agent and an error message with markup and a bidi control: the notification and the bridged row show
+    them as written (escaped), never as markup."""
+    from tests.app.scenes.tools import FakeEndpoint, serving_companion
+    from walletsync.bridge.events import Client, PhoneAsked, RequestHandled
+
+    hostile = Client("127.0.0.1:1", "[b]evil\u202e[i] 1.0")
+
+    async def start(ref, report, on_refused):
+        report(PhoneAsked("personal_sign", hostile, None, []))
+        report(RequestHandled("personal_sign", hostile, "error", {"code": 4001, "message": "[red]no[/red]\u202e"}))
+        return FakeEndpoint()
+
+    app = build_app(serving_companion(), start)
+    notes = record_notifications(app)
+    async with app.run_test(size=(140, 60)) as pilot:
+        from tests.app.scenes.tools import serving
+
+        await serving(pilot)
+        rows = bridged(app)
+        assert rows[0][1] == "[b]evil\\u202e[i] · 127.0.0.1:1"
+        assert rows[0][3] == "error 4001 [red]no[/red]\\u202e"
+    assert "[b]evil\\u202e[i] asks the phone: personal_sign" in notes

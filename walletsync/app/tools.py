@@ -127,11 +127,11 @@ def outcome_text(event: RequestHandled) -> str:
 
 
 def tool_name(client: Client) -> str:
-    """The tool as its User-Agent names itself (``web3.py/7.1`` → ``web3.py``), else where it connected from;
-    escaped and short (a notification's room)."""
+    """The tool as its User-Agent names itself (``web3.py/7.1`` → ``web3.py``), else where it connected from. As the
+    client wrote it: escape it where it is shown."""
     agent = (client.user_agent or "").strip()
     name = agent.split("/")[0].split()[0] if agent else ""
-    return shown(name or client.peer or "a client", 24)
+    return name or client.peer or "a client"
 
 
 def served_text(tools: ToolEndpoint, chain: str) -> str:
@@ -156,7 +156,7 @@ def asks_text(event: PhoneAsked) -> str:
     what = f": {shown(decoded.summary, 120)}" if decoded is not None else ""
     refusal = getattr(preview, "refusal", None)
     refused = f" (a policy will refuse it: {shown(refusal.rule)})" if refusal is not None else ""
-    return f"{tool_name(event.client)} asks the phone: {shown(event.method)}{what}{refused}"
+    return f"{shown(tool_name(event.client), 24)} asks the phone: {shown(event.method)}{what}{refused}"
 
 
 def altered_text(hash_: str, differences: list[dict[str, Any]]) -> str:
