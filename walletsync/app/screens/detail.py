@@ -173,6 +173,7 @@ class SessionDetailScreen(CompanionScreen):
         self.query_one("#detail-scopes", Static).update(scopes_text(self.record, self.registry))
         self._show_policy()
         self._show_summary(now)
+        self._show_tools()  # its chain by name, now the registry is read
         requests = self.query_one("#detail-requests", DataTable)
         requests.clear()
         for request in reversed(self.requests):
