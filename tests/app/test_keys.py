@@ -258,3 +258,35 @@ async def test_s_refuses_an_ended_session(ended, said):
         await until(pilot, lambda: len(seen) == 2, what="the refusal on the details")
         assert isinstance(app.screen, SessionDetailScreen)
     assert seen[0] == seen[1] and seen[0].startswith(said) and seen[0].endswith("Press n to pair the phone again.")
+
+
+async def test_t_on_the_detail_is_listed_and_turns_into_stop_serving():
+    """? on a session's detail lists "t Serve to tools"; once serving, the footer and the list say "t Stop serving"
+    instead (one key, one meaning at a time), and t stops it."""
+    from tests.app.scenes.tools import build
+
+    app = build()
+    async with app.run_test(size=(120, 60)) as pilot:
+        await sessions_shown(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, SessionDetailScreen) and app.screen.record is not None)
+        await pilot.pause()
+        assert "t Serve to tools" in " ".join(widget_text(app, "Footer").split())
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the keys")
+        await pilot.pause()
+        assert "t Serve to tools" in keys_shown(app) and "Stop serving" not in keys_shown(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SessionDetailScreen), what="the detail")
+        await pilot.press("t")
+        await until(pilot, lambda: app.tools and app.screen.has_class("-serving"), what="serving")
+        await pilot.pause()
+        assert "t Stop serving" in " ".join(widget_text(app, "Footer").split())
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the keys")
+        await pilot.pause()
+        assert "t Stop serving" in keys_shown(app) and "Serve to tools" not in keys_shown(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, SessionDetailScreen), what="the detail")
+        await pilot.press("t")
+        await until(pilot, lambda: not app.tools and not app.screen.has_class("-serving"), what="stopped")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import App
@@ -14,7 +14,7 @@ from textual.widgets import Input, TextArea
 
 from walletsync.app.clipboard import Copied, in_tmux, outside_tmux, through_tmux
 from walletsync.app.format import peer_name
-from walletsync.app.messages import CompanionEventReceived, SessionPaired
+from walletsync.app.messages import BridgeRefused, BridgeReported, CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
 from walletsync.app.screens.balances import BalancesScreen
 from walletsync.app.screens.base import CompanionScreen
@@ -22,18 +22,25 @@ from walletsync.app.screens.devices import DevicesScreen
 from walletsync.app.screens.keys import KeysScreen, key_list
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.sessions import SessionsScreen
+from walletsync.app.tools import StartEndpoint, ToolEndpoint, ToolsError, altered_text, asks_text, serving_of
+from walletsync.bridge.events import BridgeEvent, PhoneAsked, RequestHandled, TransactionAltered
 from walletsync.service import Event, RelayStatusChanged, ScopeWidened, Status
 from walletsync.text import shown
 
 if TYPE_CHECKING:
+    from walletsync.bridge.guard import Refusal
     from walletsync.service import CompanionAPI
 
 
 class WalletsyncApp(App[None]):
     """Pair phones and manage sessions. The companion must already be opened (and started, to go online).
 
-    State flows down: ``link`` (relay status, read by the status bar) and the
-    ``session_events`` signal (every other companion event, read by screens).
+    State flows down: ``link`` (relay status, read by the status bar), the
+    ``session_events`` signal (every other companion event, read by screens) and the
+    ``tools_changed`` signal (a session's endpoint for tools started, stopped or served a request: its topic).
+
+    The endpoints serving sessions to tools (``tools``, by topic) are the App's: they keep serving on every
+    screen and stop when the app quits. ``serve_tools`` starts one (None: this companion cannot).
     """
 
     CSS_PATH = "app.tcss"
@@ -57,11 +64,16 @@ class WalletsyncApp(App[None]):
 
     link: reactive[Status | None] = reactive(None)
 
-    def __init__(self, companion: CompanionAPI) -> None:
+    def __init__(self, companion: CompanionAPI, serve_tools: StartEndpoint | None = None) -> None:
         super().__init__()
         self.companion = companion
         self.session_events: Signal[Event] = Signal(self, "session-events")
         self.set_reactive(WalletsyncApp.link, companion.link_status)
+        self.serve_tools = serve_tools
+        self.tools: dict[str, ToolEndpoint] = {}
+        self.tools_starting: set[str] = set()
+        self.tools_changed: Signal[str] = Signal(self, "tools-changed")
+        self._stopping: set[asyncio.Task[None]] = set()
 
     def on_mount(self) -> None:
         self.follow_companion()
@@ -82,6 +94,73 @@ class WalletsyncApp(App[None]):
         if isinstance(message.event, ScopeWidened):  # peer ids in it: data, never markup
             self.notify(message.event.message(), title="Scope widened", severity="warning", timeout=10, markup=False)
         self.session_events.publish(message.event)
+
+    async def start_tools(self, topic: str) -> ToolEndpoint:
+        """Serve session ``topic`` to tools (once: a served one is returned as it is); raises what starting raises."""
+        if self.serve_tools is None:
+            raise ToolsError("this companion cannot serve tools")
+        if topic in self.tools:
+            return self.tools[topic]
+
+        def report(event: BridgeEvent) -> None:
+            self.post_message(BridgeReported(topic, event))
+
+        def refused(refusal: Refusal, client: dict[str, Any]) -> None:
+            self.post_message(BridgeRefused(topic, refusal.message, client))
+
+        self.tools_starting.add(topic)
+        self.tools_changed.publish(topic)
+        try:
+            endpoint = await self.serve_tools(topic, report, refused)
+        finally:
+            self.tools_starting.discard(topic)
+            self.tools_changed.publish(topic)
+        self.tools[topic] = served = ToolEndpoint(endpoint)
+        self.tools_changed.publish(topic)
+        return served
+
+    def stop_tools(self, topic: str) -> asyncio.Task[None] | None:
+        """Stop serving session ``topic``: no longer shown at once, closed by the task returned (None: not served)."""
+        served = self.tools.pop(topic, None)
+        if served is None:
+            return None
+        task = asyncio.create_task(served.endpoint.close())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+        self.tools_changed.publish(topic)
+        return task
+
+    async def on_unmount(self) -> None:
+        """Quitting stops every endpoint (requests in flight get their two seconds)."""
+        for topic in list(self.tools):
+            self.stop_tools(topic)
+        if self._stopping:
+            await asyncio.gather(*self._stopping, return_exceptions=True)
+
+    def on_bridge_reported(self, message: BridgeReported) -> None:
+        """A request for the phone is named in a notification wherever the user is; an altered transaction warned."""
+        event, served, now = message.event, self.tools.get(message.topic), self.companion.clock()
+        if isinstance(event, PhoneAsked):
+            self.notify(asks_text(event), title="From your tools", timeout=10, markup=False)
+            if served is not None:
+                served.asked(event, now)
+        elif isinstance(event, RequestHandled) and served is not None:
+            served.handled(event, now)
+        elif isinstance(event, TransactionAltered):
+            self.notify(
+                altered_text(event.hash, event.differences),
+                title="Transaction altered",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
+        self.tools_changed.publish(message.topic)
+
+    def on_bridge_refused(self, message: BridgeRefused) -> None:
+        served = self.tools.get(message.topic)
+        if served is not None:
+            served.refused(message.client, message.message, self.companion.clock())
+            self.tools_changed.publish(message.topic)
 
     def on_session_paired(self, message: SessionPaired) -> None:
         paired = f"Paired {shown(message.session.name)} (peer: {peer_name(message.session)})"
@@ -172,6 +251,11 @@ class WalletsyncApp(App[None]):
         )
 
 
-def build_app(companion: CompanionAPI) -> WalletsyncApp:
-    """The one factory for the app (CLI, tests, snapshots)."""
-    return WalletsyncApp(companion)
+def build_app(companion: CompanionAPI, serve_tools: StartEndpoint | None = None) -> WalletsyncApp:
+    """The one factory for the app (CLI, tests, snapshots). A real companion serves its sessions to tools through
+    :class:`~walletsync.bridge.serving.Serving`; a stand-in needs ``serve_tools`` for that."""
+    from walletsync.service import Companion
+
+    if serve_tools is None and isinstance(companion, Companion):
+        serve_tools = serving_of(companion)
+    return WalletsyncApp(companion, serve_tools)

@@ -29,3 +29,19 @@ class SessionPaired(Message):
     def __init__(self, session: SessionRecord) -> None:
         super().__init__()
         self.session = session
+
+
+class BridgeReported(Message):
+    """The endpoint serving session ``topic`` to tools reported an event (a request asked, handled, altered)."""
+
+    def __init__(self, topic: str, event: object) -> None:
+        super().__init__()
+        self.topic, self.event = topic, event
+
+
+class BridgeRefused(Message):
+    """The endpoint serving session ``topic`` refused a client before reading its request (Host, Origin, token)."""
+
+    def __init__(self, topic: str, message: str, client: dict[str, object]) -> None:
+        super().__init__()
+        self.topic, self.message, self.client = topic, message, client

@@ -8,7 +8,8 @@
   mined), ``faults`` (refusals in the codes tools act on), ``retries`` (one prompt for a retried request);
 - I/O: ``upstream`` (the chain's node, aiohttp's client), ``sending`` (fill, push, watch until mined),
   ``endpoint`` (the :class:`Bridge`: one request at a time, through the companion's façade), ``server``
-  (aiohttp's server: HTTP and WebSocket on one loopback port).
+  (aiohttp's server: HTTP and WebSocket on one loopback port), ``serving`` (the one way to start an endpoint:
+  the pieces put together, for ``walletsync rpc`` and the app); ``hints`` says how to point each tool at it.
 
 It talks to the companion only through :mod:`walletsync.service`'s names; only ``commands`` and ``app`` import it.
 """

@@ -16,6 +16,7 @@ import signal
 import sys
 from typing import Any
 
+from walletsync.bridge.hints import hints
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
 from walletsync.errors import WalletsyncError
@@ -23,12 +24,6 @@ from walletsync.text import shown
 
 TOKEN_ENV = "WALLETSYNC_RPC_TOKEN"
 MAX_TOKEN_BYTES = 4096
-HINTS = """Point your tools at it (the phone may take a minute: raise their timeouts):
-  cast send --unlocked --from {account} TO --value 1wei --rpc-url {url} --rpc-timeout 300
-  forge script Deploy --broadcast --unlocked --sender {account} --rpc-url {url} --rpc-timeout 300 --timeout 300
-  web3.py  Web3(HTTPProvider("{url}", request_kwargs={{"timeout": 300}}))
-  ethers   new JsonRpcProvider(request) with request = new FetchRequest("{url}"); request.timeout = 300_000
-  Hardhat  networks: {{ phone: {{ url: "{url}", timeout: 300_000 }} }}"""
 
 
 class RpcError(WalletsyncError):
@@ -101,11 +96,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _serve(args: argparse.Namespace, token: str | None) -> int:
-    import aiohttp
-
-    from walletsync.bridge.endpoint import Bridge
-    from walletsync.bridge.guard import Guard, normal_origin
-    from walletsync.bridge.server import Server
+    from walletsync.bridge.serving import CannotListen, NoChain, NoUpstream, Serving
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,68 +104,54 @@ async def _serve(args: argparse.Namespace, token: str | None) -> int:
         loop.add_signal_handler(signum, stop.set)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
     async with open_companion(args) as companion:
-        scope = companion.bridge_scope(args.session)
-        chain = _chain(args.chain, scope)
-        upstream = args.upstream or companion.chain_rpc(chain)
-        if not upstream:
+        serving = Serving(
+            companion,
+            args.session,
+            report=_reporter(args),
+            on_refused=lambda refusal, client: _refused(args, refusal, client),
+            chain=args.chain,
+            upstream=args.upstream,
+            host=args.host,
+            ports=(args.port,),
+            allow_origins=args.allow_origin,
+            token=token,
+        )
+        try:
+            listening = await serving.start()
+        except NoChain as exc:
+            if exc.wanted is None:
+                raise RpcError(
+                    "the phone granted only chains you did not ask for: pass --chain with one of them"
+                ) from None
+            granted = ", ".join(exc.granted) or "none"
+            raise RpcError(f"--chain {exc.wanted}: the session has no such chain (it has {granted})") from None
+        except NoUpstream as exc:
             raise RpcError(
-                f"no upstream node for {chain}: pass --upstream URL, or set config.json's rpc for it "
-                f'({{"rpc": {{"{chain}": "https://…"}}}})'
-            )
-        async with aiohttp.ClientSession() as http:
-            bridge = Bridge(companion, args.session, chain, upstream, report=_reporter(args), http=http)
-            await bridge.check_upstream()
-            server = Server(
-                bridge, Guard(args.port), lambda refusal, client: _refused(companion, args, refusal, client)
-            )
-            try:
-                port = await server.start(args.host, args.port)
-            except OSError as exc:
-                raise RpcError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
-            server.guard = Guard(port, frozenset(normal_origin(o) for o in args.allow_origin), token)  # its real port
-            try:
-                _listening(args, scope, chain, upstream, port, bridge.accounts())
-                await stop.wait()
-            finally:
-                await server.close()
-                await bridge.close()
+                f"no upstream node for {exc.chain}: pass --upstream URL, or set config.json's rpc for it "
+                f'({{"rpc": {{"{exc.chain}": "https://…"}}}})'
+            ) from None
+        except CannotListen as exc:
+            raise RpcError(f"cannot listen on {exc.host}:{exc.port}: {exc.reason}") from None
+        try:
+            _listening(args, listening)
+            await stop.wait()
+        finally:
+            await serving.close()
     return 0
 
 
-def _chain(wanted: str | None, scope: Any) -> str:
-    if wanted is not None:
-        if wanted not in scope.granted:
-            granted = ", ".join(scope.granted) or "none"
-            raise RpcError(f"--chain {wanted}: the session has no such chain (it has {granted})")
-        return wanted
-    if not scope.chains:
-        raise RpcError("the phone granted only chains you did not ask for: pass --chain with one of them")
-    return str(scope.chains[0])
-
-
-def _url(host: str, port: int, scheme: str = "http") -> str:
-    return f"{scheme}://[{host.strip('[]')}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
-
-
-def _listening(args: argparse.Namespace, scope: Any, chain: str, upstream: str, port: int, accounts: list[str]) -> None:
-    url = _url(args.host, port)
-    event = {
-        "event": "listening",
-        "url": url,
-        "ws": _url(args.host, port, "ws"),
-        "session": scope.session.name,
-        "chain": chain,
-        "accounts": accounts,
-        "upstream": upstream,
-    }
-    text = f"walletsync rpc: serving {shown(scope.session.name)} on {chain} at {url} (and {event['ws']}); upstream {shown(upstream)}"
+def _listening(args: argparse.Namespace, listening: Any) -> None:
+    event = listening.to_json()
+    text = (
+        f"walletsync rpc: serving {shown(listening.session)} on {listening.chain} at {listening.url} "
+        f"(and {listening.ws}); upstream {shown(listening.upstream)}"
+    )
     emit(args, text, **event)
     if not args.json:
-        print(HINTS.format(url=url, account=accounts[0] if accounts else "0xYOU"), file=sys.stderr, flush=True)
+        print(hints(listening.url, listening.accounts), file=sys.stderr, flush=True)
 
 
-def _refused(companion: Any, args: argparse.Namespace, refusal: Any, client: dict[str, Any]) -> None:
-    companion.audit_bridge_refusal(refusal.reason, refusal.message, client)
+def _refused(args: argparse.Namespace, refusal: Any, client: dict[str, Any]) -> None:
     text = f"refused a request from {shown(client.get('peer'))}: {refusal.message}"
     emit(args, text, event="refused", reason=refusal.reason, client=client)
 

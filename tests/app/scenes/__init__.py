@@ -40,6 +40,14 @@ async def sessions_shown(pilot: Pilot) -> None:
 
 
 def all_scenes() -> list[Scene]:
-    from tests.app.scenes import audit, balances, devices, pairing, request, sessions
+    from tests.app.scenes import audit, balances, devices, pairing, request, sessions, tools
 
-    return [*sessions.SCENES, *request.SCENES, *pairing.SCENES, *audit.SCENES, *devices.SCENES, *balances.SCENES]
+    return [
+        *sessions.SCENES,
+        *request.SCENES,
+        *pairing.SCENES,
+        *audit.SCENES,
+        *devices.SCENES,
+        *balances.SCENES,
+        *tools.SCENES,
+    ]

@@ -202,7 +202,7 @@ SCENES = [
         '"p sets it here" and the command that sets one; four requests on Ethereum (eip155:1), newest first — waiting '
         "with a 4:30 countdown, verified with "
         "the recovered address, failed with the mismatch reason, rejected with the phone's message — and the audit "
-        "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, a Audit log, p Set policy, esc Back.",
+        "trail newest first (chain_id=Ethereum (eip155:1) in its pushed requests). Footer: ? Keys, s New request, t Serve to tools, a Audit log, p Set policy, esc Back.",
         lambda: build_app(companion()),
         size=(120, 44),
         steps=open_detail,
@@ -242,7 +242,7 @@ SCENES = [
         "and Polygon (eip155:137), at most 0.1 ETH a day on Ethereum (eip155:1), at most 500 USDC 0xA0b8…eB48 a day "
         "on Ethereum, recipients 0x1111111254EEB25477B68fb85Ed929f73A960582 only, unlimited approvals refused; all "
         'sessions: at most 60 requests an hour, unlimited approvals refused; "p sets it here", the policy set command, '
-        '"x clears it". Footer: ? Keys, s New request, a Audit log, p Set policy, x Clear policy, esc Back.',
+        '"x clears it". Footer: ? Keys, s New request, t Serve to tools, a Audit log, p Set policy, x Clear policy, esc Back.',
         lambda: build_app(with_policy(companion())),
         size=(120, 56),
         steps=open_detail,

@@ -1,5 +1,5 @@
 """One session up close: peer, expiry, scopes, its policy, the requests sent to it with their verdicts, and its audit
-trail."""
+trail; ``t`` serves it to tools (cast, forge, web3.py, ethers) and shows where, and what they asked."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.modals import ConfirmScreen
 from walletsync.app.screens.policy_form import PolicyFormScreen
 from walletsync.app.screens.request import RequestScreen
+from walletsync.app.tools import PORTS, served_text, tool_name
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.service import AuditEntry, PolicyView, Registry, RequestRecord, SessionRecord, StoreChanged
@@ -48,6 +49,7 @@ REQUEST_COLUMNS = (
 TRAIL_ROWS = 100
 """Audit rows shown here at most, newest first; the audit screen (``a``) has the whole trail."""
 AUDIT_COLUMNS = (("when", "When"), ("kind", "Event"), ("details", "Details"))
+BRIDGED_COLUMNS = (("when", "When"), ("client", "Client"), ("method", "Method"), ("outcome", "Outcome"))
 
 
 def request_state(request: RequestRecord, now: float) -> str:
@@ -89,6 +91,8 @@ class SessionDetailScreen(CompanionScreen):
 
     BINDINGS = [
         Binding("s", "new_request", "New request", id="detail.request"),
+        Binding("t", "serve_tools", "Serve to tools", id="detail.serve-tools"),
+        Binding("t", "stop_tools", "Stop serving", id="detail.stop-tools"),
         Binding("a", "audit", "Audit log", id="detail.audit"),
         Binding("p", "set_policy", "Set policy", id="detail.set-policy"),
         Binding("x", "clear_policy", "Clear policy", id="detail.clear-policy"),
@@ -107,6 +111,9 @@ class SessionDetailScreen(CompanionScreen):
         yield Static(id="detail-title", markup=False)
         with VerticalScroll(id="detail"):
             yield Static(id="detail-summary", markup=False)
+            yield Static("Serving to tools", classes="detail-heading detail-tools")
+            yield Static(id="detail-tools", classes="detail-tools", markup=False)
+            yield keyed_table(BRIDGED_COLUMNS, id="detail-bridged").set_classes("detail-tools")
             yield Static("Scopes", classes="detail-heading")
             yield Static(id="detail-scopes", markup=False)
             yield Static("Policy", classes="detail-heading")
@@ -122,10 +129,37 @@ class SessionDetailScreen(CompanionScreen):
         self.reload()
         self.set_interval(1, self._tick)
         self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
+        self.walletsync_app.tools_changed.subscribe(self, self._on_tools_changed)
+        self._show_tools()
 
     def _on_companion_event(self, event: ev.Event) -> None:
         if getattr(event, "topic", None) == self.topic or isinstance(event, StoreChanged):
             self.reload()
+
+    def _on_tools_changed(self, topic: str) -> None:
+        if topic == self.topic:
+            self._show_tools()
+
+    def _show_tools(self) -> None:
+        """The endpoint serving this session, if any: where, the chain, the upstream, the hints, what was asked."""
+        served = self.walletsync_app.tools.get(self.topic)
+        self.set_class(served is not None, "-serving")
+        self.refresh_bindings()
+        if served is None:
+            return
+        now = self.companion.clock()
+        chain = chain_label(self.registry, served.listening.chain)
+        self.query_one("#detail-tools", Static).update(served_text(served, chain))
+        table = self.query_one("#detail-bridged", DataTable)
+        table.clear()
+        for n, row in enumerate(served.rows):
+            table.add_row(
+                ago(now - row.at),
+                clip(f"{tool_name(row.client)} · {row.client.peer or '?'}", 36),
+                clip(row.method + (f" ×{row.times}" if row.times > 1 else ""), 32),
+                clip(row.outcome, 60),
+                key=str(n),
+            )
 
     @work(exclusive=True, group="detail-reload", exit_on_error=False)
     async def reload(self) -> None:
@@ -139,6 +173,7 @@ class SessionDetailScreen(CompanionScreen):
         self.query_one("#detail-scopes", Static).update(scopes_text(self.record, self.registry))
         self._show_policy()
         self._show_summary(now)
+        self._show_tools()  # its chain by name, now the registry is read
         requests = self.query_one("#detail-requests", DataTable)
         requests.clear()
         for request in reversed(self.requests):
@@ -223,10 +258,35 @@ class SessionDetailScreen(CompanionScreen):
         self.app.push_screen(RequestScreen(self.companion, self.record))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``x`` is offered only while the session has a policy of its own."""
+        """``x`` is offered only while the session has a policy of its own; ``t`` serves to tools, or stops serving
+        (dimmed while it starts)."""
         if action == "clear_policy":
             return self.policy is not None and self.policy.own is not None
+        if action in ("serve_tools", "stop_tools"):
+            tools = self.walletsync_app
+            serving = self.topic in tools.tools
+            if action == "stop_tools":
+                return serving
+            return False if serving else (None if self.topic in tools.tools_starting else True)
         return True
+
+    def action_serve_tools(self) -> None:
+        self.serve_tools()
+
+    @work(group="detail-tools", exit_on_error=False)
+    async def serve_tools(self) -> None:
+        """Start this session's endpoint (the App's: it serves on when this screen is left)."""
+        served = await self.walletsync_app.start_tools(self.topic)
+        url = served.listening.url
+        if served.listening.port != PORTS[0]:
+            busy = f"127.0.0.1:{PORTS[0]} is in use (another node?): serving on {url} instead"
+            self.notify(busy, title="Serving to tools", severity="warning", timeout=10, markup=False)
+        else:
+            self.notify(f"Serving {shown(served.listening.session)} at {url}", title="Serving to tools", markup=False)
+
+    def action_stop_tools(self) -> None:
+        if self.walletsync_app.stop_tools(self.topic) is not None:
+            self.notify("Stopped serving to tools", markup=False)
 
     def action_set_policy(self) -> None:
         """The session's own policy as a form (:class:`PolicyFormScreen`), saved through the service."""
