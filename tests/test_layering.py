@@ -107,6 +107,8 @@ def test_protocol_and_sync_import_no_randomness_or_io_submodule():
         ("decode/model.py", "import time", "rules-sans-io"),
         ("chains/model.py", "from walletsync.store.db import Database", "rules-sans-io"),
         ("chains/model.py", "from walletsync.decode.model import Effect", "layers"),
+        ("vault/sealing.py", "import os", "rules-sans-io"),
+        ("vault/format.py", "from walletsync.store.db import Database", "rules-sans-io"),
         ("app/format.py", "from walletsync.store.db import Database", "app-through-service"),
         ("commands/sessions.py", "from walletsync.transport.client import RelayClient", "commands-through-service"),
         ("bridge/endpoint.py", "from walletsync.store.db import Database", "bridge-through-service"),
