@@ -76,6 +76,8 @@ KINDS = frozenset(
         "device_revoked",
         "device_renamed",
         "group_rekeyed",
+        "backup_made",
+        "restored_from_backup",
     }
 )
 

@@ -15,6 +15,7 @@ from walletsync import __version__
 from walletsync.commands import (
     about,
     audit,
+    backup,
     balances,
     chains,
     decode,
@@ -35,7 +36,7 @@ from walletsync.commands.output import emit_json, fail
 from walletsync.errors import WalletsyncError
 
 COMMANDS = [relay, phone, lock, decode, chains]
-COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy, balances, watch]
+COMPANION_COMMANDS = [pair, sessions, sign, rpc, audit, devices, sync, policy, balances, watch, backup]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.decode.amounts import BadAmount
     from walletsync.localrelay import LocalRelayError
     from walletsync.policy.model import PolicyFileError
-    from walletsync.service import events
+    from walletsync.service import backup, events
     from walletsync.service.api import CompanionAPI
     from walletsync.service.balance_facade import BadWatch, NotWatched
     from walletsync.service.bridge_facade import BridgeScope
@@ -75,6 +75,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.signatures import MalformedRequest, UserRequest, read_request
     from walletsync.store.db import RequestRecord, SessionRecord, SessionSummary, Watched
     from walletsync.transport.client import RelayUnreachable, Status, TransportError
+    from walletsync.vault import ShareError, ShareSpec, VaultError, check_share
 
 _WHERE = {
     "AuditEntry": "walletsync.audit",
@@ -94,6 +95,11 @@ _WHERE = {
     "UnknownToken": "walletsync.chains.changes",
     "LocalRelayError": "walletsync.localrelay",
     "events": "walletsync.service.events",  # the module itself
+    "backup": "walletsync.service.backup",  # the module itself
+    "ShareSpec": "walletsync.vault",
+    "ShareError": "walletsync.vault",
+    "check_share": "walletsync.vault",
+    "VaultError": "walletsync.vault",
     "CompanionAPI": "walletsync.service.api",
     "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
@@ -161,6 +167,11 @@ _WHERE = {
 """Each public name and the module that defines it."""
 
 __all__ = [
+    "ShareError",
+    "ShareSpec",
+    "VaultError",
+    "check_share",
+    "backup",
     "AmbiguousSession",
     "AuditEntry",
     "AuditVerdict",

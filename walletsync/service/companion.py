@@ -33,6 +33,7 @@ from walletsync.protocol.uri import format_uri
 from walletsync.service.accounts import account_for, default_chain
 from walletsync.service.answers import acknowledged, request_outcome
 from walletsync.service.audit_check import GroupAuditVerdict, verify_members, verify_stored
+from walletsync.service.backup_facade import BackupMethods
 from walletsync.service.balance_facade import BalanceMethods
 from walletsync.service.bridge_facade import BridgeMethods
 from walletsync.service.chain_check import check_on_chain
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
 NO_FLAGS = Config()
 
 
-class Companion(GroupMethods, PreviewMethods, BalanceMethods, BridgeMethods):
+class Companion(GroupMethods, PreviewMethods, BalanceMethods, BridgeMethods, BackupMethods):
     """Open with :meth:`open`; close with :meth:`close`. Safe to share between a UI and background tasks."""
 
     def __init__(

@@ -1,0 +1,288 @@
+"""``walletsync backup create | verify FILE | restore FILE | check-share [FILE]``: the encrypted backup vault.
+
+A backup opens with a passphrase (``$WALLETSYNC_BACKUP_PASSPHRASE``, else asked twice on a terminal: never an
+argument, which other local users can read in ``ps``), SLIP-39 shares, or either. Shares are printed once, when
+the backup is made; ``check-share`` reads one back right after it was written down.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from walletsync.commands.common import config_from, open_companion
+from walletsync.commands.output import emit_json
+from walletsync.errors import WalletsyncError
+
+if TYPE_CHECKING:
+    from walletsync.service import ShareSpec
+
+PASSPHRASE_ENV = "WALLETSYNC_BACKUP_PASSPHRASE"
+SHARE_PASSPHRASE_ENV = "WALLETSYNC_SHARE_PASSPHRASE"
+MAX_FILE = 512 * 1024 * 1024
+ATTEMPTS = 3
+
+
+class BackupInputError(WalletsyncError):
+    """No passphrase or shares could be had (no terminal, nothing in the environment or the shares file)."""
+
+    code = "backup_input"
+
+
+def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.ArgumentParser) -> None:
+    backup = commands.add_parser(
+        "backup",
+        parents=[common, companion],
+        help="make, verify or restore an encrypted backup (passphrase and/or SLIP-39 shares)",
+    )
+    actions = backup.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser(
+        "create",
+        parents=[common, companion],
+        help="write a backup of this data dir",
+        description=f"The passphrase comes from ${PASSPHRASE_ENV}, else it is asked twice. With --shares the backup's "
+        "key is split into SLIP-39 shares instead (add --with-passphrase for both); the shares are shown once.",
+    )
+    create.add_argument(
+        "-o", "--output", metavar="FILE", help="where to write it (default: walletsync-backup-DATE.wsbackup)"
+    )
+    create.add_argument("--shares", type=int, metavar="N", help="split the key into N SLIP-39 shares")
+    create.add_argument("--threshold", type=int, metavar="T", help="T of the N shares restore it (default: N)")
+    create.add_argument("--with-passphrase", action="store_true", help="with --shares: a passphrase opens it as well")
+    create.add_argument(
+        "--share-passphrase",
+        action="store_true",
+        help=f"protect the shares with a SLIP-39 passphrase too (${SHARE_PASSPHRASE_ENV}, else asked)",
+    )
+    create.set_defaults(run=_create)
+    for name, run, text in (
+        ("verify", _verify, "open a backup and check it, without restoring"),
+        ("restore", _restore, "restore a backup into this (new) data dir"),
+    ):
+        action = actions.add_parser(name, parents=[common, companion], help=text)
+        action.add_argument("file", metavar="FILE")
+        action.add_argument(
+            "--shares-file",
+            metavar="F",
+            help="the shares, one per line ('-': stdin); without it a terminal asks for each in turn",
+        )
+        action.set_defaults(run=run)
+    check = actions.add_parser(
+        "check-share",
+        parents=[common, companion],
+        help="check a share you wrote down (read from the terminal or stdin)",
+    )
+    check.add_argument("file", metavar="FILE", nargs="?", help="also check it belongs to this backup's shares")
+    check.set_defaults(run=_check_share)
+
+
+def _interactive() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _new_passphrase(what: str, env: str) -> str:
+    given = _env(env)
+    if given is not None:
+        return given
+    if not _interactive():
+        raise BackupInputError(f"no {what}: set ${env}, or run in a terminal to be asked")
+    first = getpass.getpass(f"New {what}: ")
+    if not first:
+        raise BackupInputError(f"an empty {what} protects nothing")
+    if getpass.getpass(f"Repeat the {what}: ") != first:
+        raise BackupInputError(f"the two {what}s differ; no backup was written")
+    return first
+
+
+def _spec(args: argparse.Namespace) -> ShareSpec | None:
+    from walletsync.service import ShareSpec
+
+    if args.shares is None:
+        if args.threshold is not None or args.share_passphrase or args.with_passphrase:
+            raise BackupInputError("--threshold, --share-passphrase and --with-passphrase go with --shares N")
+        return None
+    threshold = args.threshold if args.threshold is not None else args.shares
+    phrase = _new_passphrase("share passphrase", SHARE_PASSPHRASE_ENV) if args.share_passphrase else ""
+    spec = ShareSpec.simple(threshold, args.shares, phrase)
+    try:
+        spec.check()
+    except ValueError as exc:
+        raise BackupInputError(f"--shares {args.shares} --threshold {threshold}: {exc}") from None
+    return spec
+
+
+def _create(args: argparse.Namespace) -> int:
+    import asyncio
+
+    spec = _spec(args)
+    passphrase = _new_passphrase("backup passphrase", PASSPHRASE_ENV) if spec is None or args.with_passphrase else None
+    output = Path(args.output or time.strftime("walletsync-backup-%Y%m%d-%H%M%S.wsbackup"))
+
+    async def main() -> int:
+        async with open_companion(args, connect=False) as companion:
+            made = companion.create_backup(output, passphrase=passphrase, spec=spec)
+        emit_json(args, made.to_json(), _made_text(made))
+        return 0
+
+    return asyncio.run(main())
+
+
+def _made_text(made) -> str:
+    lines = [f"wrote {made.file}"]
+    if made.shares:
+        total = sum(len(group) for group in made.shares)
+        lines += [
+            "",
+            f"The backup's key is split into {total} SLIP-39 shares; any {made.threshold} restore it.",
+            "They are shown this once: write each down, on paper, and keep them in different places.",
+            "Check each after writing it down: walletsync backup check-share " + str(made.file),
+            "",
+        ]
+        number = 0
+        for group in made.shares:
+            for share in group:
+                number += 1
+                words = share.split()
+                rows = [
+                    " ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words[k : k + 6], start=k))
+                    for k in range(0, len(words), 6)
+                ]
+                lines += [f"Share {number} of {total}:", *(f"  {row}" for row in rows), ""]
+    return "\n".join(lines)
+
+
+def _read_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise BackupInputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE:
+        raise BackupInputError(f"{path} is larger than any walletsync backup ({MAX_FILE} bytes)")
+    return data
+
+
+def _open(args: argparse.Namespace, data: bytes):
+    """The backup opened with what this command was given, asked for or piped."""
+    from walletsync.service import backup
+
+    by_passphrase, by_shares = backup.holders(data)
+    if args.shares_file is not None:
+        if args.shares_file == "-":
+            lines = sys.stdin.read().splitlines()
+        else:
+            lines = _read_file(args.shares_file).decode("utf-8", "replace").splitlines()
+        return backup.read(
+            data, shares=backup.shares_from_lines(lines), share_passphrase=_env(SHARE_PASSPHRASE_ENV) or ""
+        )
+    if by_passphrase and _env(PASSPHRASE_ENV) is not None:
+        return backup.read(data, passphrase=_env(PASSPHRASE_ENV))
+    if not _interactive():
+        if by_shares:
+            return backup.read(
+                data,
+                shares=backup.shares_from_lines(sys.stdin.read().splitlines()),
+                share_passphrase=_env(SHARE_PASSPHRASE_ENV) or "",
+            )
+        raise BackupInputError(f"no passphrase: set ${PASSPHRASE_ENV}, or run in a terminal to be asked")
+    if by_passphrase:
+        from walletsync.service import VaultError
+
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return backup.read(data, passphrase=getpass.getpass("Backup passphrase: "))
+            except VaultError as exc:
+                if attempt == ATTEMPTS or exc.code != "wrong_passphrase":
+                    raise
+                print(f"walletsync: {exc}", file=sys.stderr)
+    return backup.read(
+        data,
+        shares=_ask_shares(),
+        share_passphrase=_env(SHARE_PASSPHRASE_ENV) or getpass.getpass("Share passphrase (Enter if none): "),
+    )
+
+
+def _ask_shares() -> list[str]:
+    """Shares typed one by one, each checked as it is entered, until one group's threshold is met (with groups:
+    until an empty line)."""
+    from walletsync.service import ShareError, check_share
+
+    shares: list[str] = []
+    needed: int | None = None
+    while needed is None or len(shares) < needed:
+        ask = f"Share {len(shares) + 1}" + (f" of {needed}" if needed else "") + " (its words on one line): "
+        print(ask, end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line or (shares and not line.strip()):
+            break
+        try:
+            info = check_share(line)
+        except ShareError as exc:
+            print(f"walletsync: {str(exc).replace('share 1', 'this share')}; type it again", file=sys.stderr)
+            continue
+        if info.group_count == 1:
+            needed = info.member_threshold
+        shares.append(line.strip())
+        print(f"share {len(shares)}: checksum ok", file=sys.stderr)
+    return shares
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from walletsync.service import backup
+
+    check = backup.check(_open(args, _read_file(args.file)))
+    made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(check.created_at))
+    text = (
+        f"{args.file}: opens, made {made} by {check.made_by}; {check.sessions} sessions, "
+        f"audit log {'intact' if check.audit_ok else 'TAMPERED'} ({check.audit_entries} entries)"
+    )
+    emit_json(args, check.to_json(), text)
+    return 0 if check.audit_ok else 1
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from walletsync.service import backup
+
+    opened = _open(args, _read_file(args.file))
+    home = backup.restore(config_from(args), opened)
+    made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(opened.created_at))
+    emit_json(
+        args,
+        {"data_dir": str(home), "created_at": opened.created_at, "made_by": opened.made_by},
+        f"restored the backup made {made} by {opened.made_by} into {home}",
+    )
+    return 0
+
+
+def _check_share(args: argparse.Namespace) -> int:
+    from walletsync.service import ShareError, backup, check_share
+
+    if _interactive():
+        line = getpass.getpass("The share's words (not shown): ")
+    else:
+        line = sys.stdin.readline()
+    info = check_share(line)
+    if args.file is not None:
+        if backup.share_set(_read_file(args.file)) != info.identifier:
+            raise ShareError(f"the share is valid but does not belong to {args.file}'s shares")
+    document = {
+        "ok": True,
+        "group": info.group_index,
+        "groups": info.group_count,
+        "member": info.member_index,
+        "threshold": info.member_threshold,
+    }
+    emit_json(args, document, f"share {info.member_index} checks out (any {info.member_threshold} restore)")
+    return 0
