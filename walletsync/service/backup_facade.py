@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from walletsync.service import backup
 from walletsync.store.db import Database
 from walletsync.store.keys import DeviceSecrets
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the backup code, the vault and shamir-mnemonic load when a backup is made, not at every start
+    from walletsync.service import backup
     from walletsync.service.journal import Journal
     from walletsync.vault import ShareSpec
 
@@ -41,6 +41,8 @@ class BackupMethods:
         self, output: Path, *, passphrase: str | None, spec: ShareSpec | None, made_by: str | None = None
     ) -> backup.BackupMade:
         """Write a backup of this data dir to ``output`` and audit it; the shares in the result are shown once."""
+        from walletsync.service import backup
+
         made = backup.create(
             self.home, self.db, self.secrets, output, passphrase=passphrase, spec=spec, now=int(self.clock())
         )
