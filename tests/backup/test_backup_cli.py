@@ -51,7 +51,7 @@ async def test_restore_into_a_fresh_data_dir_then_sign_with_the_same_phone(cli, 
 
         fresh = _twin(cli, "fresh")
         restored = fresh.json("backup", "restore", str(file), env=_env(WALLETSYNC_BACKUP_PASSPHRASE=PASSPHRASE))
-        assert restored["created_at"] == made["created_at"]
+        assert restored["created_at"] == made["created_at"] and restored["device_group"] is None
         [back] = fresh.json("sessions")
         assert back["name"] == "desk" and back["topic"] == session["topic"] and back["status"] == "active"
         assert fresh.json("audit", "verify")["ok"] is True
@@ -106,6 +106,8 @@ async def test_a_data_dir_with_sessions_is_refused_and_both_sides_are_kept(cli, 
     env = _env(WALLETSYNC_BACKUP_PASSPHRASE=PASSPHRASE)
     file = tmp_path / "desk.wsbackup"
     cli.json("backup", "create", "-o", str(file), env=env)
+    status = cli.json("backup", "status")
+    assert status["last_backup"] is not None and status["changed_since"] is False
     before = _state(cli.home)
     refused = cli.json("backup", "restore", str(file), env=env, ok=False)
     assert refused["error"]["code"] == "restore_refused" and "new data dir" in refused["error"]["message"]
@@ -118,3 +120,5 @@ async def test_a_data_dir_with_sessions_is_refused_and_both_sides_are_kept(cli, 
     )
     again = cli.json("backup", "create", "-o", str(file), env=env, ok=False)
     assert "already exists" in again["error"]["message"]
+    cli.json("rename", "desk", "desk two")
+    assert cli.json("backup", "status")["changed_since"] is True

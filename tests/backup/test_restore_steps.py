@@ -56,7 +56,8 @@ def test_a_key_file_receives_the_identity_and_config_merges_with_this_machine_wi
     fresh.mkdir()
     (fresh / "config.json").write_text('{"project_id": "mine"}')
     keys = tmp_path / "keys.json"
-    backup.restore(Config(data_dir=str(fresh), keyring_file=str(keys)), opened, now=1_700_000_000)
+    restored = backup.restore(Config(data_dir=str(fresh), keyring_file=str(keys)), opened, now=1_700_000_000)
+    assert restored.home == fresh and restored.group is None
     assert PassphraseFile(keys, "new device passphrase").load() == secrets
     settings = json.loads((fresh / "config.json").read_text())
     assert settings["project_id"] == "mine" and settings["keyring_file"] == str(keys.resolve())

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from walletsync.commands.common import config_from, open_companion
-from walletsync.commands.output import emit_json
+from walletsync.commands.output import emit_json, quoted
 from walletsync.errors import WalletsyncError
 
 if TYPE_CHECKING:
@@ -72,6 +72,10 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
             help="the shares, one per line ('-': stdin); without it a terminal asks for each in turn",
         )
         action.set_defaults(run=run)
+    status = actions.add_parser(
+        "status", parents=[common, companion], help="when the newest backup was made, and whether it is out of date"
+    )
+    status.set_defaults(run=_status)
     check = actions.add_parser(
         "check-share",
         parents=[common, companion],
@@ -256,13 +260,21 @@ def _restore(args: argparse.Namespace) -> int:
     from walletsync.service import backup
 
     opened = _open(args, _read_file(args.file))
-    home = backup.restore(config_from(args), opened)
+    restored = backup.restore(config_from(args), opened)
     made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(opened.created_at))
-    emit_json(
-        args,
-        {"data_dir": str(home), "created_at": opened.created_at, "made_by": opened.made_by},
-        f"restored the backup made {made} by {opened.made_by} into {home}",
-    )
+    text = f"restored the backup made {made} by {quoted(opened.made_by, 40)} into {restored.home}"
+    if restored.group is not None:
+        text += (
+            "\nThis device was in a device group and keeps its identity there: do not run the old copy beside it "
+            "(if it still runs, revoke one of the two with 'walletsync devices')."
+        )
+    document = {
+        "data_dir": str(restored.home),
+        "created_at": opened.created_at,
+        "made_by": opened.made_by,
+        "device_group": restored.group,
+    }
+    emit_json(args, document, text)
     return 0
 
 
@@ -286,3 +298,22 @@ def _check_share(args: argparse.Namespace) -> int:
     }
     emit_json(args, document, f"share {info.member_index} checks out (any {info.member_threshold} restore)")
     return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    import asyncio
+
+    async def main() -> int:
+        async with open_companion(args, connect=False) as companion:
+            age = companion.backup_age()
+        if age.made_at is None:
+            text = "no backup made yet: walletsync backup create"
+        else:
+            made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(age.made_at))
+            text = f"newest backup made {made}" + (
+                "; changes since then are not in it: walletsync backup create" if age.changed_since else ""
+            )
+        emit_json(args, {"last_backup": age.made_at, "changed_since": age.changed_since}, text)
+        return 0
+
+    return asyncio.run(main())

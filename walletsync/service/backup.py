@@ -223,9 +223,20 @@ def check(backup: Backup) -> BackupCheck:
     )
 
 
-def restore(config: Config, backup: Backup, *, now: int | None = None) -> Path:
-    """Bring ``backup`` back into the data dir ``config`` names; that data dir. :class:`RestoreRefused` if it
-    already has a database; a ``DeviceSecretsError`` if the secrets cannot be stored (nothing restored then)."""
+@dataclass(frozen=True)
+class Restored:
+    """Where a backup came back, and the device group its device was in (its id), if any.
+
+    The restored data dir is that device, same identity: the old one must not run beside it (joining the group
+    as a new device instead is not done yet: docs/BACKUP.md)."""
+
+    home: Path
+    group: str | None
+
+
+def restore(config: Config, backup: Backup, *, now: int | None = None) -> Restored:
+    """Bring ``backup`` back into the data dir ``config`` names. :class:`RestoreRefused` if it already has a
+    database; a ``DeviceSecretsError`` if the secrets cannot be stored (nothing restored then)."""
     home = resolve_data_dir(config.data_dir)
     target = home / DATABASE
     if target.exists():
@@ -246,6 +257,7 @@ def restore(config: Config, backup: Backup, *, now: int | None = None) -> Path:
             verdict = verify_stored(db, backup.secrets.identity.public_key)
             if not verdict.ok:
                 raise BackupError("the backup's audit log does not verify: it was not restored")
+            group = db.group()
             with db.transaction():
                 _audit(
                     db,
@@ -267,7 +279,7 @@ def restore(config: Config, backup: Backup, *, now: int | None = None) -> Path:
         for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
-    return home
+    return Restored(home, None if group is None else group.group_id)
 
 
 def shares_from_lines(lines: Iterable[str]) -> list[str]:
