@@ -249,7 +249,7 @@ def _verify(args: argparse.Namespace) -> int:
     check = backup.check(_open(args, _read_file(args.file)))
     made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(check.created_at))
     text = (
-        f"{args.file}: opens, made {made} by {check.made_by}; {check.sessions} sessions, "
+        f"{args.file}: opens, made {made} by {quoted(check.made_by, 40)}; {check.sessions} sessions, "
         f"audit log {'intact' if check.audit_ok else 'TAMPERED'} ({check.audit_entries} entries)"
     )
     emit_json(args, check.to_json(), text)
