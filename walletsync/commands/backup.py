@@ -53,6 +53,9 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     )
     create.add_argument("--shares", type=int, metavar="N", help="split the key into N SLIP-39 shares")
     create.add_argument("--threshold", type=int, metavar="T", help="T of the N shares restore it (default: N)")
+    create.add_argument(
+        "--qr", action="store_true", help="with --shares: show each share as a QR code too (shown once, like the words)"
+    )
     create.add_argument("--with-passphrase", action="store_true", help="with --shares: a passphrase opens it as well")
     create.add_argument(
         "--share-passphrase",
@@ -114,8 +117,8 @@ def _spec(args: argparse.Namespace) -> ShareSpec | None:
     from walletsync.service import ShareSpec
 
     if args.shares is None:
-        if args.threshold is not None or args.share_passphrase or args.with_passphrase:
-            raise BackupInputError("--threshold, --share-passphrase and --with-passphrase go with --shares N")
+        if args.threshold is not None or args.share_passphrase or args.with_passphrase or args.qr:
+            raise BackupInputError("--threshold, --share-passphrase, --with-passphrase and --qr go with --shares N")
         return None
     threshold = args.threshold if args.threshold is not None else args.shares
     phrase = _new_passphrase("share passphrase", SHARE_PASSPHRASE_ENV) if args.share_passphrase else ""
@@ -137,13 +140,14 @@ def _create(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_companion(args, connect=False) as companion:
             made = companion.create_backup(output, passphrase=passphrase, spec=spec)
-        emit_json(args, made.to_json(), _made_text(made))
+        emit_json(args, made.to_json(), made_text(made, qr=args.qr))
         return 0
 
     return asyncio.run(main())
 
 
-def _made_text(made) -> str:
+def made_text(made, *, qr: bool = False) -> str:
+    """What ``backup create`` prints: the file and, once, each share's numbered words (and QR code)."""
     lines = [f"wrote {made.file}"]
     if made.shares:
         total = sum(len(group) for group in made.shares)
@@ -164,6 +168,10 @@ def _made_text(made) -> str:
                     for k in range(0, len(words), 6)
                 ]
                 lines += [f"Share {number} of {total}:", *(f"  {row}" for row in rows), ""]
+                if qr:
+                    from walletsync.qr import terminal_qr
+
+                    lines += [terminal_qr(share, color=False, quiet_zone=2), ""]
     return "\n".join(lines)
 
 
