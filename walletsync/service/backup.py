@@ -373,6 +373,10 @@ def _write_new(path: Path, data: bytes) -> None:
             os.link(temp, path)
         except FileExistsError:
             raise BackupError(f"{path} already exists: choose another file (-o FILE)") from None
+        except OSError:  # no hard links here (some synced cloud folders): checked, then renamed
+            if path.exists():
+                raise BackupError(f"{path} already exists: choose another file (-o FILE)") from None
+            os.replace(temp, path)
     except OSError as exc:
         raise BackupError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
