@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -19,20 +20,28 @@ def made(tmp_path):
     home = tmp_path / "old"
     home.mkdir()
     (home / "policies.json").write_bytes(b'{"version": 1}\n')
-    (home / "config.json").write_text(json.dumps({"keyring_file": "/old/machine/keys.json", "project_id": "p1"}))
+    (home / "config.json").write_text(
+        json.dumps({"keyring_file": "/old/machine/keys.json", "project_id": "a-project-id-value"})
+    )
     secrets = DeviceSecrets.generate()
     db = Database(home / "walletsync.db", secrets.storage_key)
     try:
         result = backup.create(home, db, secrets, tmp_path / "b.wsbackup", passphrase=PASSPHRASE, spec=None)
     finally:
         db.close()
-    return backup.read(result.file.read_bytes(), passphrase=PASSPHRASE), secrets
+    data = result.file.read_bytes()
+    for secret in (secrets.identity_seed, secrets.storage_key):
+        for form in (secret, secret.hex().encode(), base64.b64encode(secret)[:40]):
+            assert form not in data
+    for clear in (b"SQLite format", b"project_id", b"a-project-id-value", b"version", b"/old/machine"):
+        assert clear not in data
+    return backup.read(data, passphrase=PASSPHRASE), secrets
 
 
 def test_the_old_machine_key_file_setting_is_not_carried(made):
     opened, secrets = made
     assert opened.secrets == secrets and opened.files["policies.json"] == b'{"version": 1}\n'
-    assert json.loads(opened.files["config.json"]) == {"project_id": "p1"}
+    assert json.loads(opened.files["config.json"]) == {"project_id": "a-project-id-value"}
     assert "storage_key" not in repr(opened) and secrets.storage_key.hex() not in repr(opened)
 
 
