@@ -60,6 +60,7 @@ KINDS = frozenset(
         "request_refused_by_scope",
         "request_refused_by_policy",
         "bridge_refused",
+        "bridge_reads",
         "transaction_altered",
         "policy_attested",
         "ping_answered",

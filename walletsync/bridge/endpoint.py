@@ -28,6 +28,7 @@ from walletsync.bridge.jsonrpc import (
     result,
 )
 from walletsync.bridge.params import quantity, sign_params, transaction
+from walletsync.bridge.reads import ReadTally
 from walletsync.bridge.retries import Retries, request_key
 from walletsync.bridge.routing import Route, phone_method, route
 from walletsync.bridge.sending import Sender
@@ -37,6 +38,8 @@ from walletsync.errors import WalletsyncError
 if TYPE_CHECKING:
     from walletsync.service import Companion, RequestOutcome
 
+MAX_METHOD_CHARS = 100
+"""Characters of a read's method name its audit row keeps."""
 EXPIRY = 300
 """Seconds the phone has to answer a request (the tool's own timeout should be as long: see the README)."""
 Answer = tuple[Any, Fault | dict[str, Any] | None]
@@ -68,6 +71,7 @@ class Bridge:
         self.upstreams = {chain_id: Upstream(upstream_url, http)}
         self.retries = Retries(time.monotonic)
         self.sender = Sender(report, self._audit_altered)
+        self.reads = ReadTally(time.monotonic())
 
     @property
     def upstream(self) -> Upstream:
@@ -110,6 +114,8 @@ class Bridge:
 
     async def _answer(self, call: Call, client: Client, connected: Callable[[], bool]) -> Answer:
         way = route(call.method)
+        if way not in (Route.SIGN, Route.SEND, Route.REFUSED):  # those have audit rows of their own
+            self._count_read(call.method, client)
         try:
             if way is Route.ACCOUNTS:
                 return self.accounts(), None
@@ -227,8 +233,22 @@ class Bridge:
     def _audit_altered(self, tx_hash: str, found: list[dict[str, Any]], client: Client) -> None:
         self.companion.audit_altered(self.ref, tx_hash, found, client.to_json())
 
+    def _count_read(self, method: str, client: Client) -> None:
+        self.reads.count(client, method[:MAX_METHOD_CHARS])
+        now = time.monotonic()
+        if self.reads.due(now):
+            self._audit_reads(now)
+
+    def _audit_reads(self, now: float) -> None:
+        for who, counts in self.reads.take(now):
+            self.companion.audit_bridge_reads(who, counts)
+
     async def close(self) -> None:
-        await self.sender.close()
+        """Stop watching sends; the reads counted since the last row are audited now."""
+        try:
+            self._audit_reads(time.monotonic())
+        finally:
+            await self.sender.close()
 
 
 def _answer_of(outcome: RequestOutcome) -> Answer:

@@ -68,6 +68,12 @@ class BridgeMethods:
         with self.db.transaction():
             self.journal.audit("bridge_refused", None, reason=reason, message=message, **client_fields(client))
 
+    def audit_bridge_reads(self, client: Mapping[str, Any], counts: Mapping[str, int]) -> None:
+        """An audit row for what one client read through the bridge in a period (answered by the bridge or passed to
+        the upstream node): ``counts`` is its number of requests per method (:mod:`walletsync.bridge.reads`)."""
+        with self.db.transaction():
+            self.journal.audit("bridge_reads", None, counts=dict(counts), **client_fields(client))
+
     def audit_altered(
         self, ref: str, tx_hash: str, differences: Sequence[Mapping[str, Any]], client: Mapping[str, Any]
     ) -> None:
