@@ -87,3 +87,17 @@ async def test_rpc_refuses_a_non_loopback_host_a_silent_upstream_a_foreign_chain
         assert out.returncode == 1 and "first line" in json.loads(out.stdout)["error"]["message"]
     finally:
         await phone.close()
+
+
+def test_a_tools_method_name_is_shown_as_data_on_the_terminal():
+    """A tool may send any string as a method: the request line escapes its control characters and markup-like text
+    and clips it, as it does the tool's User-Agent and the upstream's error message."""
+    from walletsync.bridge.events import Client, RequestHandled
+    from walletsync.commands.rpc import _handled_text
+
+    hostile = "eth_\x1b[2Jcall[b]" + "x" * 500
+    client = Client("127.0.0.1:9", "tool\x07/1")
+    for error in (None, {"code": -32601, "message": "no \x1b]52;c;aGk=\x07 such"}):
+        line = _handled_text(RequestHandled(hostile, client, "ok" if error is None else "error", error))
+        assert not any(ch in line for ch in "\x1b\x07") and len(line) < 400
+        assert "eth_\\x1b[2Jcall[b]" in line

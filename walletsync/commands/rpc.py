@@ -23,6 +23,8 @@ from walletsync.errors import WalletsyncError
 from walletsync.text import shown
 
 TOKEN_ENV = "WALLETSYNC_RPC_TOKEN"
+METHOD_CELLS = 80
+"""How much of a method name a request line shows (a tool may send any string as one)."""
 MAX_TOKEN_BYTES = 4096
 
 
@@ -190,7 +192,7 @@ def _asking(args: argparse.Namespace, event: Any) -> None:
             decoded=decoded.to_json() if decoded is not None else None,
         )
         return
-    lines = [f"{event.method} from {shown(event.client.label())}: asking the phone"]
+    lines = [f"{shown(event.method, METHOD_CELLS)} from {shown(event.client.label())}: asking the phone"]
     lines.append(brief_text(decoded) if decoded is not None else "cannot say what it would do")
     if preview is not None and preview.refusal is not None:
         lines.append(f"a policy will refuse it ({preview.refusal.rule})")
@@ -198,7 +200,7 @@ def _asking(args: argparse.Namespace, event: Any) -> None:
 
 
 def _handled_text(event: Any) -> str:
-    who = shown(event.client.label())
+    who, method = shown(event.client.label()), shown(event.method, METHOD_CELLS)  # a tool's own words: data
     if event.error is None:
-        return f"{event.method} from {who}: ok"
-    return f"{event.method} from {who}: error {shown(event.error.get('code'))} {shown(event.error.get('message'), 200)}"
+        return f"{method} from {who}: ok"
+    return f"{method} from {who}: error {shown(event.error.get('code'))} {shown(event.error.get('message'), 200)}"
