@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from walletsync.chains.user import Additions
@@ -14,6 +14,7 @@ from walletsync.policy.model import ALL, Policies
 from walletsync.service import (
     AuditEntry,
     AuditVerdict,
+    BackupAge,
     BalanceRow,
     Companion,
     CompanionAPI,
@@ -30,15 +31,35 @@ from walletsync.service import (
     RequestOutcome,
     RequestPreview,
     RequestRecord,
+    RestoredHere,
+    RestoresBackup,
     SessionRecord,
+    ShareSpec,
     Status,
     Watched,
+    backup,
     read_request,
 )
 from walletsync.service import events as ev
 from walletsync.service.group_sync import SyncStatus
 
 NOW = 1_800_000_000
+SHARES = [
+    # SLIP-39's test vector 23 ("Basic sharing 2-of-3 (256 bits)", tests/vault/vectors): public words, no secret
+    "humidity disease academic always aluminum jewelry energy woman receiver strategy amuse duckling lying evidence "
+    "network walnut tactics forget hairy rebound impulse brother survive clothes stadium mailman rival ocean reward "
+    "venture always armed unwrap",
+    "humidity disease academic agency actress jacket gross physics cylinder solution fake mortgage benefit public "
+    "busy prepare sharp friar change work slow purchase ruler again tricycle involve viral wireless mixture anatomy "
+    "desert cargo upgrade",
+]
+"""The shares the fake's backups are split into: two of one set, both needed."""
+OTHER_SET_SHARE = (
+    # test vector 45: a valid share of another set
+    "western apart academic always artist resident briefing sugar woman oven coding club ajar merit pecan answer "
+    "prisoner artist fraction amount desktop mild false necklace muscle photo wealthy alpha category unwrap spew "
+    "losing making"
+)
 URI = "wc:7f6e504bfad60b485450578e05678ed3e8e8c4751d3c6160be17160d63ec90f9@2?relay-protocol=irn&symKey=587d5484ce2a2a6ee3ba1962fdd7e8588e06200c46823bd18fbd67def96ad303&expiryTimestamp=1800000300"
 ADDRESS = "0xab16a96D359eC26a11e2C2b3d8f8B8942d5Bfcdb"
 LINK_URI = "walletsync:link?v=1&secret=BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY&relay=ws://127.0.0.1:8765&expires=1800000300"
@@ -92,6 +113,17 @@ def device(
 
 def this_device() -> DeviceRecord:
     return device(1, "desk", this=True, linked=NOW - 9 * 86400)
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What the fake's restore_backup reports (the shape of the façade's RestoredHere)."""
+
+    sessions: int
+    made_at: int
+    made_by: str
+    old_device: str
+    group: str | None
 
 
 class FakeCompanion:
@@ -371,7 +403,39 @@ class FakeCompanion:
     def unwatch(self, ref: str) -> Watched:
         raise NotImplementedError("the fake companion watches nothing")
 
+    # --- backups: made in memory (``made`` records each order; the shares are SHARES), restored from a real file ---
+
+    age = BackupAge(NOW - 3 * 86400, False)  # made three days ago, nothing changed since: no line under the table
+    made: list[tuple[Path, bool, ShareSpec | None]] = []  # (output, with a passphrase, spec)
+    restore_group: str | None = None  # the group the restored backup's device was in
+    restored_sessions: tuple[SessionRecord, ...] = ()  # the sessions a restore brings back
+
+    def backup_age(self) -> BackupAge:
+        return self.age
+
+    def create_backup(
+        self, output: Path, *, passphrase: str | None, spec: ShareSpec | None, made_by: str | None = None
+    ) -> backup.BackupMade:
+        """Records the order; with shares, the backup's shares are :data:`SHARES` (whatever N and T were asked)."""
+        self.made = [*self.made, (output, passphrase is not None, spec)]
+        self.age = BackupAge(NOW, False)
+        return backup.BackupMade(output, NOW, [list(SHARES)] if spec is not None else None, 2 if spec else None)
+
+    def restore_backup(self, opened: backup.Backup) -> Restored:
+        """Refused (as the façade does) once this fake has sessions; else ``restored_sessions`` come back."""
+        if self._sessions:
+            raise backup.RestoreRefused("this device is not fresh: it has sessions")
+        self._sessions = list(self.restored_sessions)
+        return Restored(len(self._sessions), opened.created_at, opened.made_by, opened.device, self.restore_group)
+
 
 def _both_fit(fake: FakeCompanion, real: Companion) -> tuple[CompanionAPI, CompanionAPI]:
     """Never called: mypy checks here that the fake and the real companion both have the shape the screens use."""
     return fake, real
+
+
+def _restores(fake: FakeCompanion) -> RestoresBackup:
+    """Never called: the fake restores the way the façade's contract says (``RestoredHere``'s fields)."""
+    restored: RestoredHere = Restored(0, 0, "", "", None)
+    assert restored
+    return fake

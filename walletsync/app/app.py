@@ -16,6 +16,7 @@ from walletsync.app.clipboard import Copied, in_tmux, outside_tmux, through_tmux
 from walletsync.app.format import peer_name
 from walletsync.app.messages import BridgeRefused, BridgeReported, CompanionEventReceived, SessionPaired
 from walletsync.app.screens.audit import AuditScreen
+from walletsync.app.screens.backup import BackupScreen
 from walletsync.app.screens.balances import BalancesScreen
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.screens.devices import DevicesScreen
@@ -29,7 +30,7 @@ from walletsync.text import shown
 
 if TYPE_CHECKING:
     from walletsync.bridge.guard import Refusal
-    from walletsync.service import CompanionAPI
+    from walletsync.service import CompanionAPI, RestoredHere
 
 
 class WalletsyncApp(App[None]):
@@ -175,6 +176,13 @@ class WalletsyncApp(App[None]):
             self.pop_screen()
         sessions.reload(highlight=message.session.topic)
 
+    def show_restored(self, restored: RestoredHere) -> None:
+        """A backup came back into this fresh device: the session list takes the pairing's place and says what came
+        back (offering to join the backup's device group, if it was in one)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SessionsScreen(self.companion, restored=restored))
+
     def sessions_screen(self) -> SessionsScreen | None:
         return next((s for s in self.screen_stack if isinstance(s, SessionsScreen)), None)
 
@@ -197,10 +205,19 @@ class WalletsyncApp(App[None]):
         if not isinstance(self.screen, BalancesScreen):
             self.push_screen(BalancesScreen(self.companion))
 
+    def action_backup(self) -> None:
+        if not isinstance(self.screen, BackupScreen):
+            self.push_screen(BackupScreen(self.companion))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "audit":  # not over a dialog, nor over the log itself
             return isinstance(self.screen, CompanionScreen) and not isinstance(self.screen, AuditScreen)
-        if action in ("new_pairing", "devices", "balances"):  # not over a dialog (whose own y/n may be off just now)
+        if action in (
+            "new_pairing",
+            "devices",
+            "balances",
+            "backup",
+        ):  # not over a dialog (whose own y/n may be off just now)
             return isinstance(self.screen, CompanionScreen)
         return True
 

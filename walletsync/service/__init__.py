@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.localrelay import LocalRelayError
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import backup, events
-    from walletsync.service.api import CompanionAPI
+    from walletsync.service.api import CompanionAPI, RestoredHere, RestoresBackup
+    from walletsync.service.backup_facade import BackupAge
     from walletsync.service.balance_facade import BadWatch, NotWatched
     from walletsync.service.bridge_facade import BridgeScope
     from walletsync.service.companion import Companion
@@ -101,6 +102,9 @@ _WHERE = {
     "check_share": "walletsync.vault",
     "VaultError": "walletsync.vault",
     "CompanionAPI": "walletsync.service.api",
+    "RestoredHere": "walletsync.service.api",
+    "RestoresBackup": "walletsync.service.api",
+    "BackupAge": "walletsync.service.backup_facade",
     "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
     "Config": "walletsync.service.config",
@@ -185,6 +189,9 @@ __all__ = [
     "ChainNotRequested",
     "Companion",
     "CompanionAPI",
+    "RestoredHere",
+    "RestoresBackup",
+    "BackupAge",
     "Config",
     "DEFAULT_CHAINS",
     "DEFAULT_EVENTS",

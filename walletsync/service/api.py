@@ -8,7 +8,8 @@ snapshots run on the fake without a relay or a store.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.balances.model import Row
@@ -23,6 +24,11 @@ from walletsync.service.preview import RequestPreview
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord, Watched
 from walletsync.transport.client import Status
+
+if TYPE_CHECKING:  # the backup code, the vault and shamir-mnemonic load when a backup is made, not at every start
+    from walletsync.service.backup import Backup, BackupMade
+    from walletsync.service.backup_facade import BackupAge
+    from walletsync.vault import ShareSpec
 
 
 class CompanionAPI(Protocol):
@@ -179,3 +185,47 @@ class CompanionAPI(Protocol):
 
     def unwatch(self, ref: str) -> Watched:
         """The watched address ``ref`` (address or label), no longer watched; NotWatched."""
+
+    def create_backup(
+        self, output: Path, *, passphrase: str | None, spec: ShareSpec | None, made_by: str | None = None
+    ) -> BackupMade:
+        """A backup of this data dir written to ``output`` (never over a file) and audited; its shares are shown
+        once. Derives a key with Argon2id (about a second) and reads the whole database: call it off the event
+        loop."""
+
+    def backup_age(self) -> BackupAge:
+        """When the newest backup was made and whether a change worth keeping came after it (two indexed reads)."""
+
+
+class RestoredHere(Protocol):
+    """What :meth:`RestoresBackup.restore_backup` reports (the fields the app reads)."""
+
+    @property
+    def sessions(self) -> int:
+        """How many sessions came back."""
+
+    @property
+    def made_at(self) -> int:
+        """When the backup was made (unix s)."""
+
+    @property
+    def made_by(self) -> str:
+        """The name of the device that made it: peer-ish text, shown as data."""
+
+    @property
+    def old_device(self) -> str:
+        """That device's client id."""
+
+    @property
+    def group(self) -> str | None:
+        """The device group it was in (its id), if any: this device may join it as a new device."""
+
+
+class RestoresBackup(Protocol):
+    """A companion that can bring a backup into this fresh device (restore as a new device).
+
+    Kept apart from :class:`CompanionAPI` until the façade's ``restore_backup`` is on main; then it moves in."""
+
+    def restore_backup(self, backup: Backup) -> RestoredHere:
+        """Bring ``backup`` into this device, which must be fresh: RestoreRefused otherwise, nothing changed. This
+        device keeps its own identity; the sessions come back usable with the phone."""

@@ -40,7 +40,7 @@ async def sessions_shown(pilot: Pilot) -> None:
 
 
 def all_scenes() -> list[Scene]:
-    from tests.app.scenes import audit, balances, devices, pairing, request, sessions, tools
+    from tests.app.scenes import audit, backup, balances, devices, pairing, request, sessions, tools
 
     return [
         *sessions.SCENES,
@@ -50,4 +50,5 @@ def all_scenes() -> list[Scene]:
         *devices.SCENES,
         *balances.SCENES,
         *tools.SCENES,
+        *backup.SCENES,
     ]

@@ -43,7 +43,7 @@ SCENES = [
     Scene(
         "keys",
         '? on the session table: a dialog "Keys — Sessions" over the table listing ⏎ Details, r Rename, d Revoke, '
-        "e Extend, p Ping, s New request, a Audit, n New pairing, v Devices and b Balances (not in the footer, which is "
+        "e Extend, p Ping, s New request, a Audit, n New pairing, v Devices, b Balances and k Backup (not in the footer, which is "
         'full), then under "Everywhere" ? / f1 Keys, '
         "q / ^q Quit, ^c Quit (copies instead while text is selected), tab / shift+tab and ^p Command palette, and "
         '"esc, ? or f1 closes this list" at the bottom; nothing in it is dimmed.',

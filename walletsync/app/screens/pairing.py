@@ -7,6 +7,8 @@ screen it is also where a new device joins the user's other one (``j``) instead 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,24 +17,29 @@ from textual.containers import Container, Vertical
 from textual.widgets import Footer, Static
 
 from walletsync.app.messages import PairingOffered, SessionPaired
-from walletsync.app.screens.base import CompanionScreen
-from walletsync.app.screens.linking import JoinScreen, LinkToJoin, PasteLinkScreen
+from walletsync.app.screens.joining import JoinsGroup
+from walletsync.app.screens.linking import quoted
+from walletsync.app.screens.restore import RestoreScreen, read_backup_file
 from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.errors import WalletsyncError
 from walletsync.service import (
-    DeviceRecord,
     PairingFailed,
     PairingOffer,
     RequestTimeout,
     SessionRecord,
+    VaultError,
     phone_command,
 )
 from walletsync.text import shown
 
+if TYPE_CHECKING:
+    from walletsync.service import RestoredHere, RestoresBackup
+    from walletsync.service.backup import Backup
+
 RETRY_SECONDS = 3.0
-JOIN_HINT = "Already use walletsync on another computer? Press j to join it."
+JOIN_HINT = "Already use walletsync on another computer? Press j to join it — or r to restore from a backup."
 URI_SHOWN = 12
 """Characters of the URI left in the shortened ``walletsync phone`` line (``w`` copies the whole of it)."""
 
@@ -50,7 +57,7 @@ def countdown(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
-class PairingScreen(CompanionScreen):
+class PairingScreen(JoinsGroup):
     """Shows a pairing offer until a phone settles a session from it (then posts :class:`SessionPaired`)."""
 
     TITLE = "Pairing"
@@ -59,6 +66,7 @@ class PairingScreen(CompanionScreen):
         Binding("w", "copy_phone_command", "Copy phone line", id="pairing.copy-phone"),
         Binding("o", "edit_scopes", "Scopes", id="pairing.scopes"),
         Binding("j", "join", "Join other device", id="pairing.join"),
+        Binding("r", "restore", "Restore a backup", id="pairing.restore"),
         Binding("v", "app.devices", "Devices", id="pairing.devices"),
         Binding("escape", "app.close_pairing", "Back", id="pairing.back"),
     ]
@@ -182,29 +190,72 @@ class PairingScreen(CompanionScreen):
             return
         self.walletsync_app.copy("The walletsync phone line", phone_command(self.offer.uri))
 
-    # --- joining the user's other device ------------------------------------------------------
+    # --- restoring from a backup (joining the user's other device: JoinsGroup) -------------------------------
 
-    def action_join(self) -> None:
-        relay = self.companion.relay
-        mine = next((d.name for d in self.companion.devices() if d.this_device), "")
-        self.app.push_screen(PasteLinkScreen(relay.url if relay else None, self.companion.clock, mine), self._pasted)
+    def action_restore(self) -> None:
+        self.restore()
 
-    def _pasted(self, link: LinkToJoin | None) -> None:
-        if link is not None:
-            self.join(link)
+    @work(exclusive=True, group="backup-restore", exit_on_error=False)
+    async def restore(self) -> None:
+        """The restore dialog, driven from here: read the file, open it with what the user gives, restore."""
+        dialog = RestoreScreen()
+        await self.app.push_screen(dialog, self._restore_closed)
+        data = await self._backup_file(dialog)
+        if data is None:
+            return
+        opened = await self._opened(dialog, data)
+        if opened is None:
+            return
+        from walletsync.service.backup import BackupError
 
-    @work(exclusive=True, group="device-join", exit_on_error=False)
-    async def join(self, link: LinkToJoin) -> None:
-        """Show the join dialog and join in this worker (so a failure reaches this screen's handler)."""
-        relay = self.companion.relay
-        dialog = JoinScreen(relay.url if relay else "no relay")
-        await self.app.push_screen(dialog, self._join_closed)
-        await dialog.follow(
-            self.companion.join_group(link.uri, show_code=dialog.show_code, confirm=dialog.confirm, name=link.name)
-        )
+        dialog.opening(f"Restoring the backup made by {quoted(opened.made_by)}…")
+        await asyncio.sleep(0)  # a frame: say so before the store is written
+        try:
+            restored = cast("RestoresBackup", self.companion).restore_backup(opened)
+        except BackupError as exc:  # RestoreRefused among them: nothing was changed
+            dialog.ended(f"Not restored: {shown(exc, 300)}")
+            return
+        dialog.close(restored)
 
-    def _join_closed(self, devices: list[DeviceRecord] | None) -> None:
-        """The dialog closed: a join still under way is cancelled; once joined, the group is shown."""
-        self.workers.cancel_group(self, "device-join")
-        if devices:
-            self.walletsync_app.action_devices()
+    async def _backup_file(self, dialog: RestoreScreen) -> bytes | None:
+        """The bytes of the file the user names, once it is a backup (the dialog then asks what opens it)."""
+        from walletsync.service import backup
+
+        while (path := await dialog.next_file()) is not None:
+            try:
+                data = await asyncio.to_thread(read_backup_file, Path(path).expanduser())
+                by_passphrase, by_shares = backup.holders(data)
+                dialog.ask_key(by_passphrase, by_shares, backup.share_set(data) if by_shares else None)
+                return data
+            except WalletsyncError as exc:
+                dialog.refused(f"{shown(exc, 300)}", stage="file")
+        return None
+
+    async def _opened(self, dialog: RestoreScreen, data: bytes) -> Backup | None:
+        """The backup opened with what the user gives; a wrong passphrase or shares that do not open: try again."""
+        from walletsync.service import backup
+
+        while (key := await dialog.next_key()) is not None:
+            again = "shares" if key.shares is not None else "passphrase"
+            stretch = " (stretching the passphrase takes a second)" if key.passphrase is not None else ""
+            dialog.opening(f"Opening the backup{stretch}…")
+            try:
+                return await asyncio.to_thread(
+                    backup.read,
+                    data,
+                    passphrase=key.passphrase,
+                    shares=key.shares,
+                    share_passphrase=key.share_passphrase,
+                )
+            except VaultError as exc:
+                dialog.refused(f"Not opened: {shown(exc, 300)}", stage=again)
+            except backup.BackupError as exc:
+                dialog.ended(f"Not restored: {shown(exc, 300)}")
+                return None
+        return None
+
+    def _restore_closed(self, restored: RestoredHere | None) -> None:
+        """The dialog closed: a restore still asking is stopped; once restored, the sessions take this screen's place."""
+        self.workers.cancel_group(self, "backup-restore")
+        if restored is not None:
+            self.walletsync_app.show_restored(restored)

@@ -28,14 +28,24 @@ from walletsync.app.format import (
     site_of,
 )
 from walletsync.app.screens.audit import AuditScreen
-from walletsync.app.screens.base import CompanionScreen
+from walletsync.app.screens.backup import age_warning
 from walletsync.app.screens.detail import SessionDetailScreen
+from walletsync.app.screens.joining import JoinsGroup
 from walletsync.app.screens.modals import ConfirmScreen, RenameScreen
 from walletsync.app.screens.request import RequestScreen
+from walletsync.app.screens.restore import RestoredScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
 from walletsync.names import MAX_CELLS
-from walletsync.service import Registry, RequestRecord, RequestVerified, SessionRecord, SessionRenamed, StoreChanged
+from walletsync.service import (
+    Registry,
+    RequestRecord,
+    RequestVerified,
+    RestoredHere,
+    SessionRecord,
+    SessionRenamed,
+    StoreChanged,
+)
 from walletsync.service import events as ev
 from walletsync.text import shown
 
@@ -68,7 +78,7 @@ REFRESHING = (
 )
 
 
-class SessionsScreen(CompanionScreen):
+class SessionsScreen(JoinsGroup):
     """Lists every session; acts on the highlighted one. Rows are keyed by session topic."""
 
     TITLE = "Sessions"
@@ -84,11 +94,13 @@ class SessionsScreen(CompanionScreen):
         Binding("n", "app.new_pairing", "New pairing", id="sessions.pair"),
         Binding("v", "app.devices", "Devices", id="sessions.devices"),
         Binding("b", "app.balances", "Balances", id="sessions.balances", show=False),  # in ? Keys: the footer is full
+        Binding("k", "app.backup", "Backup", id="sessions.backup", show=False),
     ]
 
-    def __init__(self, companion, *, highlight: str | None = None) -> None:
+    def __init__(self, companion, *, highlight: str | None = None, restored: RestoredHere | None = None) -> None:
         super().__init__(companion)
         self.highlight = highlight
+        self.restored = restored  # just restored from a backup: said once shown
         self.records: dict[str, SessionRecord] = {}
         self._order: list[str] = []  # the rows' topics, top to bottom
         self._rows: dict[str, tuple[str, ...]] = {}  # each row's text as on screen, by topic
@@ -98,6 +110,7 @@ class SessionsScreen(CompanionScreen):
         yield Static("Sessions", id="sessions-title")
         yield keyed_table(COLUMNS, id="sessions")
         yield Static("No sessions yet — press n to pair a phone", id="sessions-empty")
+        yield Static("", id="sessions-backup", markup=False)
         yield Footer()
         yield RelayStatusBar(id="status-bar")
 
@@ -106,6 +119,13 @@ class SessionsScreen(CompanionScreen):
         self.set_interval(1, self._tick)
         self.watch(self.query_one(DataTable), "scroll_y", lambda _: self._tick(), init=False)
         self.walletsync_app.session_events.subscribe(self, self._on_companion_event)
+        if self.restored is not None:
+            self.app.push_screen(RestoredScreen(self.restored), self._restored_closed)
+            self.restored = None
+
+    def _restored_closed(self, join: bool | None) -> None:
+        if join:
+            self.action_join()
 
     # --- the table ---------------------------------------------------------------------------
 
@@ -124,6 +144,20 @@ class SessionsScreen(CompanionScreen):
             await self._fill(*first, keep)
         await self._fill(*await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests())), keep)
         self.highlight = None
+        await self._read_backup_age()
+
+    async def _read_backup_age(self) -> None:
+        """The quiet backup line: read (two indexed rows) when the sessions are, never on the clock's tick."""
+        age = await asyncio.to_thread(self.companion.backup_age)
+        warning = age_warning(age, self.companion.clock(), bool(self.records))
+        line = self.query_one("#sessions-backup", Static)
+        line.update(warning or "")
+        line.display = warning is not None
+
+    def on_screen_resume(self) -> None:
+        """Back from the Backup screen (or any other): a backup may have been made there."""
+        if self.records:
+            self.run_worker(self._read_backup_age(), group="sessions-backup-age", exclusive=True, exit_on_error=False)
 
     def _read_registry(self) -> Registry:
         """The registry, its bundled lists read here (off the event loop) by a first lookup."""
