@@ -30,9 +30,9 @@ SCENES = [
         "At 120×40 the whole pairing fits: a black-on-white QR on the left; beside it the wc: URI, "
         '"Expires in 5:00", "Asks for Ethereum (eip155:1) · methods: personal_sign, … · events: chainChanged, accountsChanged", '
         'the local relay, "A test wallet on this machine pairs with (w copies it):" above the shortened line '
-        '"WALLETSYNC_URI=\'wc:7f6e504bf…\' walletsync phone" and "Already use walletsync on another computer? Press j '
-        'to join it."; footer ? Keys, c Copy URI, w Copy phone line, o Scopes, j Join other device, v Devices, esc Back, '
-        "n New pairing, a Audit log.",
+        '"WALLETSYNC_URI=\'wc:7f6e504bf…\' walletsync phone" and "Use walletsync on another computer? j joins it; '
+        'r restores from a backup."; footer ? Keys, c Copy URI, w Copy phone line, o Scopes, j Join other device, '
+        "v Devices, esc Back, n New pairing, a Audit log (r, in ? Keys, is not in the footer).",
         lambda: build_app(FakeCompanion([])),
         size=(120, 40),
     ),

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from walletsync.service.backup import Backup
 
 RETRY_SECONDS = 3.0
-JOIN_HINT = "Already use walletsync on another computer? Press j to join it — or r to restore from a backup."
+JOIN_HINT = "Use walletsync on another computer? j joins it; r restores from a backup."
 URI_SHOWN = 12
 """Characters of the URI left in the shortened ``walletsync phone`` line (``w`` copies the whole of it)."""
 
@@ -66,7 +66,8 @@ class PairingScreen(JoinsGroup):
         Binding("w", "copy_phone_command", "Copy phone line", id="pairing.copy-phone"),
         Binding("o", "edit_scopes", "Scopes", id="pairing.scopes"),
         Binding("j", "join", "Join other device", id="pairing.join"),
-        Binding("r", "restore", "Restore a backup", id="pairing.restore"),
+        # in ? Keys and the join line: the footer has no room left at 120 columns
+        Binding("r", "restore", "Restore backup", id="pairing.restore", show=False),
         Binding("v", "app.devices", "Devices", id="pairing.devices"),
         Binding("escape", "app.close_pairing", "Back", id="pairing.back"),
     ]
