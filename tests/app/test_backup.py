@@ -421,3 +421,32 @@ async def test_a_real_backup_made_through_the_app(companion, paired, tmp_path):
     opened = backup.read(output.read_bytes(), passphrase=PASSPHRASE)
     assert backup.check(opened).sessions == 1
     assert companion.audit_entries()[-1].kind == "backup_made"
+
+
+# --- the keys -----------------------------------------------------------------------------------------------
+
+
+async def test_the_keys_of_the_backup_screens(tmp_path):
+    """? lists the Backup screen's keys (m Make a backup, esc Back) and, over the ceremony, its own (⏎ I have written
+    it down, r QR code, esc Leave); k is listed on the session list (test_keys checks every key of that screen)."""
+    from tests.app.test_keys import keys_shown
+    from walletsync.app.screens.keys import KeysScreen
+
+    app = build_app(FakeCompanion([session(1, "phone")]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form(pilot)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BackupScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the keys")
+        await pilot.pause()
+        lines = keys_shown(app).splitlines()
+        assert "Keys — Backup" in lines and "m Make a backup" in lines and "esc Back" in lines
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, BackupScreen))
+        await app.push_screen(ShareCeremonyScreen(list(SHARES), 2, "b.wsbackup"))
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the keys")
+        await pilot.pause()
+        lines = keys_shown(app).splitlines()
+        assert "⏎ I have written it down" in lines and "r QR code" in lines and "esc Leave" in lines
