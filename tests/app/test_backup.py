@@ -450,3 +450,23 @@ async def test_the_keys_of_the_backup_screens(tmp_path):
         await pilot.pause()
         lines = keys_shown(app).splitlines()
         assert "⏎ I have written it down" in lines and "r QR code" in lines and "esc Leave" in lines
+
+
+async def test_a_restore_that_ends_under_the_keys_help_is_shown_after_it():
+    """The restore finishes while ? is open over the dialog: what came back is shown once the help closes."""
+    from tests.app.fakes import Restored
+    from walletsync.app.screens.keys import KeysScreen
+
+    app = build_app(restoring())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, PairingScreen))
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, RestoreScreen))
+        dialog = app.screen
+        await pilot.press("f1")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen))
+        dialog.close(Restored(2, NOW, "old", "cd" * 16, None))
+        await pilot.pause()
+        assert isinstance(app.screen, KeysScreen)
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back")

@@ -209,10 +209,9 @@ class PairingScreen(JoinsGroup):
             return
         from walletsync.service.backup import BackupError
 
-        dialog.opening(f"Restoring the backup made by {quoted(opened.made_by)}…")
-        await asyncio.sleep(0)  # a frame: say so before the store is written
-        try:
-            restored = cast("RestoresBackup", self.companion).restore_backup(opened)
+        dialog.restoring(f"Restoring the backup made by {quoted(opened.made_by)}…")
+        try:  # in a thread: it checks the backup's audit log and writes the store (the store has its own lock)
+            restored = await asyncio.to_thread(cast("RestoresBackup", self.companion).restore_backup, opened)
         except BackupError as exc:  # RestoreRefused among them: nothing was changed
             dialog.ended(f"Not restored: {shown(exc, 300)}")
             return

@@ -94,6 +94,8 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
         self._files: asyncio.Queue[str | None] = asyncio.Queue()
         self._keys: asyncio.Queue[BackupKey | None] = asyncio.Queue()
         self.closed = False
+        self.restoring_now = False
+        self._to_close: tuple[RestoredHere | None] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="restore-dialog"):
@@ -141,6 +143,8 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "use_shares":
             return self.stage == "passphrase" and self.by_shares
+        if action == "cancel":
+            return None if self.restoring_now else True
         return True
 
     # --- what the worker awaits and reports ---------------------------------------------------------
@@ -165,6 +169,12 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
         self.query_one("#restore-progress", Static).update(text)
         self.set_stage("opening")
 
+    def restoring(self, text: str) -> None:
+        """The store is being written: no cancelling now (the restore would go on without the dialog)."""
+        self.opening(text)
+        self.restoring_now = True
+        self.query_one("#restore-cancel", Button).disabled = True
+
     def refused(self, reason: str, *, stage: str | None = None) -> None:
         """Why that did not work (text safe to show); back to ``stage`` (the same one) for another try."""
         self.query_one("#restore-progress", Static).update("")
@@ -176,15 +186,27 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
 
     def ended(self, reason: str) -> None:
         """Nothing was restored, and trying again here would not help (text safe to show)."""
+        self.restoring_now = False
+        self.query_one("#restore-cancel", Button).disabled = False
         self.query_one("#restore-progress", Static).update("")
         self.say(reason)
         self.set_stage("ended")
 
     def close(self, restored: RestoredHere | None = None) -> None:
-        """Dismiss with ``restored``, once and only from the top."""
-        if not self.closed and self.is_active:
-            self.closed = True
-            self.dismiss(restored)
+        """Dismiss with ``restored``, once and only from the top: under another screen (the keys help), once it is
+        on top again."""
+        if self.closed:
+            return
+        if not self.is_active:
+            self._to_close = (restored,)
+            return
+        self.closed = True
+        self.dismiss(restored)
+
+    def on_screen_resume(self) -> None:
+        if self._to_close is not None:
+            restored, self._to_close = self._to_close[0], None
+            self.close(restored)
 
     def say(self, text: str) -> None:
         self.query_one("#restore-error", Static).update(text)
@@ -278,7 +300,8 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
 
     @on(Button.Pressed, "#restore-cancel")
     def action_cancel(self) -> None:
-        self.close(None)
+        if not self.restoring_now:
+            self.close(None)
 
     def on_unmount(self) -> None:
         """However it closed, the worker awaiting the user stops; the shares typed go with the screen."""
