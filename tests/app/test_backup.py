@@ -470,3 +470,21 @@ async def test_a_restore_that_ends_under_the_keys_help_is_shown_after_it():
         assert isinstance(app.screen, KeysScreen)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back")
+
+
+async def test_enter_goes_from_field_to_field(tmp_path):
+    """In the form, enter goes to the next field shown (the passphrase, then its repeat), and makes the backup from
+    the last one."""
+    fake = FakeCompanion([session(1, "phone")])
+    app = build_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form(pilot)
+        fill(app, backup_file=str(tmp_path / "b.wsbackup"))
+        app.screen.query_one("#backup-file", Input).focus()
+        await pilot.press("enter")
+        assert app.focused is app.screen.query_one("#backup-phrase-1")
+        await pilot.press(*"secret", "enter")
+        assert app.focused is app.screen.query_one("#backup-phrase-2")
+        await pilot.press(*"secret", "enter")
+        await until(pilot, lambda: fake.made, what="the backup")
+    assert fake.made == [(tmp_path / "b.wsbackup", True, None)]

@@ -137,8 +137,16 @@ class BackupFormScreen(ModalScreen[BackupOrder | None]):
                 return "The two passphrases differ."
         return BackupOrder(output, passphrase, spec)
 
-    @on(Button.Pressed, "#backup-form-make")
     @on(Input.Submitted)
+    def _next_field(self, event: Input.Submitted) -> None:
+        """Enter in a field goes to the next field shown; in the last one, it makes the backup."""
+        shown_fields = [field for field in self.query(Input) if field.region.area]
+        if event.input in shown_fields and event.input is not shown_fields[-1]:
+            shown_fields[shown_fields.index(event.input) + 1].focus()
+        else:
+            self.action_make()
+
+    @on(Button.Pressed, "#backup-form-make")
     def action_make(self) -> None:
         order = self.order()
         if isinstance(order, str):
