@@ -156,6 +156,29 @@ async def test_t_on_an_ended_session_says_so(start_relay, anvil, tmp_path):
     assert "revoked" in notes[-1] or "not active" in notes[-1], notes
 
 
+async def test_serving_stops_when_the_session_ends(start_relay, anvil, tmp_path):
+    """A served session revoked (here: from the sessions list's d would do the same) stops its endpoint: the port
+    refuses tools, and a warning says why."""
+    relay = start_relay("memory")
+    home = tmp_path / "home"
+    async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
+        (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": anvil.url}}))
+        app = build_app(companion)
+        notes = record_notifications(app)
+        async with app.run_test(size=(140, 60)) as pilot:
+            await open_detail(pilot, session.topic)
+            await pilot.press("t")
+            await until(pilot, lambda: session.topic in app.tools, what="the endpoint")
+            port = app.tools[session.topic].listening.port
+            await companion.revoke(session.topic)
+            await until(pilot, lambda: session.topic not in app.tools, what="stopped")
+            async with asyncio.timeout(10):
+                while not refuses(port):
+                    await asyncio.sleep(0.05)
+            await until(pilot, lambda: any(n.startswith("Stopped serving it to tools") for n in notes), what="why")
+            assert f"session {session.name!r} is revoked" in notes[-1], notes
+
+
 async def test_a_send_the_phone_altered_is_a_warning(start_relay, anvil, tmp_path):
     """A phone that sends a transaction with more gas than asked (the official JS SDK as the wallet, altering it):
     once mined, a warning notification says which transaction and what changed."""

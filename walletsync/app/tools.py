@@ -40,6 +40,8 @@ class Endpoint(Protocol):
 
     listening: Listening | None
 
+    async def ended(self) -> WalletsyncError: ...
+
     async def close(self) -> None: ...
 
 
