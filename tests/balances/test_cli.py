@@ -95,3 +95,20 @@ def test_bad_watch_input_is_a_typed_error(cli):
     cli.json("watch", "add", FRIEND, "--label", "friend")
     assert cli.json("watch", "add", STRANGER, "--label", "FRIEND", ok=False)["error"]["code"] == "name_taken"
     assert cli.json("balances") and cli.json("chains", "rpc", CHAIN, "remove", "http://x.example", ok=False)
+
+
+def test_watch_list_changes_are_audited(cli):
+    """Adding, relabelling and removing a watched address each leave a signed row (they are changes worth a backup);
+    watching it again as it is leaves none."""
+    cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
+    cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
+    cli.json("watch", "add", FRIEND, "--label", "pal")
+    cli.json("watch", "remove", "pal")
+    rows = [r for r in cli.json("audit") if r["kind"].startswith("watch_")]
+    assert [(r["kind"], r["data"]["label"]) for r in rows] == [
+        ("watch_added", "friend"),
+        ("watch_changed", "pal"),
+        ("watch_removed", "pal"),
+    ]
+    assert rows[0]["data"]["chains"] == ["eip155:1"] and rows[0]["data"]["address"].lower() == FRIEND.lower()
+    assert cli.json("audit", "verify")["ok"]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name, skeleton
+from walletsync.service.journal import Journal
 from walletsync.store.db import Database, Watched
 from walletsync.store.watch_rows import MAX_WATCHED
 
@@ -43,6 +44,7 @@ class BalanceMethods:
 
     home: Path
     db: Database
+    journal: Journal
     clock: Callable[[], float]
 
     def registry(self) -> Registry:
@@ -97,6 +99,14 @@ class BalanceMethods:
             )
             self.db.put_watched(entry)
             self.db.touch("watch", entry.address.lower())  # the device group shares it (service/shared_rows.py)
+            if entry != old:
+                self.journal.audit(
+                    "watch_added" if old is None else "watch_changed",
+                    None,
+                    address=entry.address,
+                    label=entry.label,
+                    chains=list(entry.chains),
+                )
         return entry
 
     def unwatch(self, ref: str) -> Watched:
@@ -105,6 +115,7 @@ class BalanceMethods:
             found = self._find_watched(ref)
             self.db.drop_watched(found.address)
             self.db.touch("watch", found.address.lower())
+            self.journal.audit("watch_removed", None, address=found.address, label=found.label)
         return found
 
     def _find_watched(self, ref: str) -> Watched:
