@@ -112,3 +112,13 @@ def test_watch_list_changes_are_audited(cli):
     ]
     assert rows[0]["data"]["chains"] == ["eip155:1"] and rows[0]["data"]["address"].lower() == FRIEND.lower()
     assert cli.json("audit", "verify")["ok"]
+
+
+def test_an_rpc_urls_api_key_is_not_printed(cli):
+    """Providers put the key in the URL: the terminal sees it cut; the JSON document (the configuration) has it."""
+    url = "https://rpc.example/v3/0123456789abcdef0123456789abcdef"
+    text = cli.run("chains", "rpc", CHAIN, "add", url)
+    assert (
+        text.returncode == 0 and "0123456789abcdef" not in text.stdout and "https://rpc.example/v3/0123…" in text.stdout
+    )
+    assert url in cli.json("chains", "rpc", CHAIN, "prefer", url)["rpcs"]

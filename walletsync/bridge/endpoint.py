@@ -34,6 +34,7 @@ from walletsync.bridge.routing import Route, phone_method, route
 from walletsync.bridge.sending import Sender
 from walletsync.bridge.upstream import Upstream, UpstreamError
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 
 if TYPE_CHECKING:
     from walletsync.service import Companion, RequestOutcome
@@ -85,9 +86,9 @@ class Bridge:
         try:
             answered = await upstream.ask("eth_chainId", [])
         except UpstreamError as exc:
-            raise StartError(f"the upstream node {upstream.url} does not answer: {exc}") from None
+            raise StartError(f"the upstream node {url_shown(upstream.url)} does not answer: {exc}") from None
         if f"eip155:{quantity(answered)}" != chain_id:
-            raise StartError(f"the upstream node {upstream.url} is on chain {answered!r}, not {chain_id}")
+            raise StartError(f"the upstream node {url_shown(upstream.url)} is on chain {answered!r}, not {chain_id}")
 
     def accounts(self) -> list[str]:
         """The session's accounts on the current chain."""

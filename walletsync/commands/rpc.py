@@ -21,6 +21,7 @@ from walletsync.bridge.hints import hints
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 from walletsync.text import shown
 
 TOKEN_ENV = "WALLETSYNC_RPC_TOKEN"
@@ -160,7 +161,7 @@ def _listening(args: argparse.Namespace, listening: Any) -> None:
     event = listening.to_json()
     text = (
         f"walletsync rpc: serving {shown(listening.session)} on {listening.chain} at {listening.url} "
-        f"(and {listening.ws}); upstream {shown(listening.upstream)}"
+        f"(and {listening.ws}); upstream {shown(url_shown(listening.upstream))}"
     )
     emit(args, text, **event)
     if not args.json:
