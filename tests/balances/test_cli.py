@@ -103,10 +103,14 @@ def test_watch_list_changes_are_audited(cli):
     cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
     cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
     cli.json("watch", "add", FRIEND, "--label", "pal")
+    assert cli.json("watch", "add", FRIEND, "--label", "")["label"] is None  # '' takes the label away
+    assert cli.json("watch", "add", FRIEND)["label"] is None and cli.json("watch", "add", FRIEND, "--label", "pal")
     cli.json("watch", "remove", "pal")
     rows = [r for r in cli.json("audit") if r["kind"].startswith("watch_")]
     assert [(r["kind"], r["data"]["label"]) for r in rows] == [
         ("watch_added", "friend"),
+        ("watch_changed", "pal"),
+        ("watch_changed", None),
         ("watch_changed", "pal"),
         ("watch_removed", "pal"),
     ]

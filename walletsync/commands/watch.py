@@ -34,7 +34,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
         "Ethereum), written down now.",
     )
     add.add_argument("address", metavar="ADDRESS", help="0x and 40 hex digits (EIP-55 checksummed, or one case)")
-    add.add_argument("--label", help="your own name for it, shown beside its balances")
+    add.add_argument("--label", help="your own name for it, shown beside its balances ('' takes it away)")
     add.add_argument("--chains", type=_csv, metavar="CHAIN,…", help="CAIP-2 chain ids (eip155:1) or EVM numbers")
     add.set_defaults(run=lambda args: _run(args, _add))
     remove = actions.add_parser("remove", parents=[common, companion], help="stop watching an address")
