@@ -126,3 +126,10 @@ def test_an_rpc_urls_api_key_is_not_printed(cli):
         text.returncode == 0 and "0123456789abcdef" not in text.stdout and "https://rpc.example/v3/0123…" in text.stdout
     )
     assert url in cli.json("chains", "rpc", CHAIN, "prefer", url)["rpcs"]
+
+
+def test_the_watch_list_names_its_chains(cli):
+    added = cli.run("watch", "add", FRIEND, "--label", "cold", "--chains", "1,8453")
+    assert added.returncode == 0 and added.stdout.strip().endswith("as 'cold' on Ethereum, Base")
+    listed = cli.run("watch").stdout.splitlines()
+    assert listed[0].split() == ["ADDRESS", "LABEL", "CHAINS"] and listed[1].endswith("'cold'  Ethereum, Base")
