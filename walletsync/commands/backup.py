@@ -162,7 +162,9 @@ def _create(args: argparse.Namespace) -> int:
                 pages.rmdir()
             raise
         written = share_pages.write_made(pages, made) if pages is not None else None
-        text = made_text(made, qr=args.qr) + (f"\nwrote {len(written)} share pages into {pages}" if written else "")
+        text = made_text(made, qr=args.qr) + (
+            f"\nwrote {len(written)} share pages into {shown(pages)}" if written else ""
+        )
         emit_json(args, {**made.to_json(), "pages": written}, text)
         if pages is not None:
             print(share_pages.warning(pages), file=sys.stderr, flush=True)
@@ -327,7 +329,9 @@ def _check_share(args: argparse.Namespace) -> int:
     from walletsync.service import ShareError, backup, check_share
 
     if args.share_image is not None:
-        line = share_input.from_images([args.share_image])[0]
+        from walletsync.service.share_image import share_from_image
+
+        line = share_from_image(Path(args.share_image))
     elif _interactive():
         line = share_input.from_entry(getpass.getpass("The share's words, or an image of its QR (not shown): "))
     else:

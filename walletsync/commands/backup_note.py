@@ -26,7 +26,7 @@ def ago(then: int, now: float) -> str:
 
 
 def backup_note(age: BackupAge, *, has_sessions: bool, now: float | None = None) -> str | None:
-    """The line to show, or None when there is nothing worth saying."""
+    """The line to show, or None when there is nothing worth saying (``has_sessions``: a live session exists)."""
     now = time.time() if now is None else now
     if age.made_at is None:
         return f"no backup yet: {MAKE}" if has_sessions else None
