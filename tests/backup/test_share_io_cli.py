@@ -128,3 +128,16 @@ async def test_sessions_says_on_stderr_when_the_backup_is_missing_or_behind(cli,
     )
     assert "changes since then are not in it" in cli.run("backup", "status").stdout
     assert cli.run("sessions", "--offline", "--json").stderr == ""
+
+
+def test_check_share_reads_an_image_path_typed_at_its_hidden_prompt(cli, tmp_path):
+    file, pages = tmp_path / "b.wsbackup", tmp_path / "pages"
+    cli.json("backup", "create", "-o", str(file), "--shares", "2", "--pages", str(pages))
+    second = photo(pages / "share-2-of-2.html", tmp_path / "second.png")
+    argv = [sys.executable, "-m", "walletsync", "--data-dir", str(cli.home), "backup", "check-share", str(file)]
+    asked = Terminal(argv, _terminal_env(), tmp_path / "check.txt")
+    asked.expect("The share's words, or an image of its QR (not shown): ")
+    asked.type(str(second))
+    code, out = asked.finish()
+    assert code == 0 and "share 2 checks out (any 2 restore)" in out, asked.screen
+    assert str(second) not in asked.screen  # not echoed: the prompt hides what is typed
