@@ -98,3 +98,12 @@ def test_a_typed_line_is_an_image_only_when_it_names_one(share, tmp_path):
     (tmp_path / "scan").write_bytes(b"")
     assert image_path(f" {tmp_path}/scan \n") == tmp_path / "scan"
     assert image_path("~/share.jpg") == Path.home() / "share.jpg"
+
+
+def test_a_large_photo_is_read_at_a_smaller_scale(share, tmp_path):
+    """A 48-megapixel JPEG of the page: decoded at half size (JPEG's draft mode), and its QR still reads."""
+    code = draw(qr_svg(share), scale=40)  # the QR about 2400 pixels wide, as a close photo of the page has it
+    photo = Image.new("L", (8000, 6000), 230)
+    photo.paste(code, (2800, 1800))
+    photo.save(tmp_path / "big.jpg", quality=85)
+    assert share_from_image(tmp_path / "big.jpg") == share

@@ -14,9 +14,13 @@ import shlex
 import textwrap
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from walletsync.errors import WalletsyncError
 from walletsync.text import shown
+
+if TYPE_CHECKING:
+    from walletsync.service.backup import BackupMade
 
 COLUMNS = 3
 WIDTH = 78
@@ -63,7 +67,7 @@ def write_pages(directory: Path, shares: list[list[str]], threshold: int, create
     return written
 
 
-def write_made(directory: Path, made) -> list[str]:
+def write_made(directory: Path, made: BackupMade) -> list[str]:
     """The pages of the backup ``made`` (``backup create``'s result), as the paths ``--json`` lists."""
     paths = write_pages(directory, made.shares or [], made.threshold or 0, made.created_at, made.file)
     return [str(path) for path in paths]

@@ -19,6 +19,9 @@ MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 """A 48-megapixel phone camera's full-size photo fits; more is not a photo of a page."""
 FORMATS = ("PNG", "JPEG")
+DRAFT = 2000
+"""A large JPEG is decoded at the smallest scale (1/2 to 1/8) that keeps it at least this many pixels on each side:
+a page's QR code fills a good part of a photo of it, and a 48-megapixel photo then takes a quarter of the memory."""
 
 
 class ShareImageError(WalletsyncError):
@@ -83,6 +86,7 @@ def qr_texts(data: bytes, name: str) -> list[str]:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise UnreadableImage(f"{name} is {width}×{height} pixels, more than {MAX_PIXELS:,}: scale it down")
+                image.draft("L", (DRAFT, DRAFT))  # a JPEG decodes straight to grey, smaller if large
                 grey = image.convert("L")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UnreadableImage(f"{name} is not a readable PNG or JPEG image") from None
