@@ -47,7 +47,7 @@ def test_what_is_not_a_share_is_named_and_not_repeated(share, tmp_path):
     assert "wc:" not in str(caught.value)
     words = share.split()
     words[4] = "zebra" if words[4] != "zebra" else "zero"
-    with pytest.raises(NotAShare) as caught:
+    with pytest.raises(NotAShare, match="holds a SLIP-39 share that does not check out") as caught:
         share_from_image(_qr_png(" ".join(words), tmp_path / "typo.png"))
     assert caught.value.code == "qr_not_a_share" and words[0] not in str(caught.value)
 

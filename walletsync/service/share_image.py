@@ -61,15 +61,24 @@ def share_from_image(path: Path) -> str:
         try:
             check_share(normal)
         except ShareError as exc:
-            reason = str(exc).removeprefix("share 1: ")
             if len(texts) == 1:
-                raise NotAShare(f"the QR code in {path} is not a SLIP-39 share ({reason})") from None
+                raise NotAShare(f"the QR code in {path} {_why_not(normal, exc)}") from None
             continue
         shares.append(normal)
     if len(set(shares)) != 1:
         found = "no share" if not shares else "several different shares"
         raise NoQrCode(f"{path} holds {len(texts)} QR codes and {found}: photograph one share's page alone")
     return shares[0]
+
+
+def _why_not(text: str, error: Exception) -> str:
+    """A share whose checksum fails (a damaged code, or a page printed wrong) is told apart from something else."""
+    from shamir_mnemonic.wordlist import WORD_INDEX_MAP
+
+    words = text.split()
+    if words and sum(word in WORD_INDEX_MAP for word in words) * 2 > len(words):
+        return f"holds a SLIP-39 share that does not check out ({str(error).removeprefix('share 1: ')})"
+    return "is not a SLIP-39 share"
 
 
 def qr_texts(data: bytes, name: str) -> list[str]:
