@@ -66,6 +66,8 @@ def test_reads_pings_and_refusals_are_not_changes_a_backup_misses(here):
     assert here.backup_age() == BackupAge(NOW + 10, True)
     here.log("backup_made", NOW + 40, holders=["shares"])
     assert here.backup_age() == BackupAge(NOW + 40, False)
+    here.log("watch_removed", NOW + 50)
+    assert here.backup_age() == BackupAge(NOW + 40, True)
 
 
 def test_a_restored_data_dir_counts_the_backup_it_came_from(here):

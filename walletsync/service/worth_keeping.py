@@ -2,7 +2,8 @@
 
 A backup brings back the sessions (keys, names, expiry, scope), the policies, the device group's rows and keys, the
 watch list and the audit log. A row counts when restoring the newest backup would lose what it records: state that
-changed (a session settled, renamed, extended, ended; a policy attested; a device linked, renamed, revoked) or
+changed (a session settled, renamed, extended, ended; a policy attested; a device linked, renamed, revoked; the
+watch list) or
 something done with the user's authority (a request answered or rejected on the phone, a transaction altered).
 
 Rows that change nothing a restore would miss do not count: reads (``bridge_reads``), pings, the phone's events,
@@ -35,6 +36,9 @@ WORTH_KEEPING = frozenset(
         "device_revoked",
         "device_renamed",
         "group_rekeyed",
+        "watch_added",
+        "watch_changed",
+        "watch_removed",
     }
 )
 """Audit kinds whose rows a restore of an older backup would lose."""
