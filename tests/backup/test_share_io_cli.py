@@ -43,6 +43,8 @@ def test_pages_on_request_then_shares_scanned_from_them_check_and_restore(cli, t
         "backup", "create", "-o", str(tmp_path / "c.wsbackup"), "--shares", "2", "--pages", str(pages), ok=False
     )
     assert again["error"]["code"] == "pages_refused" and not (tmp_path / "c.wsbackup").exists()
+    asks = ("backup", "create", "--shares", "2", "--share-passphrase", "--pages", str(pages))
+    assert cli.json(*asks, ok=False)["error"]["code"] == "pages_refused"  # refused before asking anything
     env = {**os.environ, "WALLETSYNC_BACKUP_PASSPHRASE": PASSPHRASE}
     alone = cli.json(
         "backup", "create", "-o", str(tmp_path / "d.wsbackup"), "--pages", str(tmp_path / "p2"), env=env, ok=False

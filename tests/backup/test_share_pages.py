@@ -12,7 +12,7 @@ import pytest
 import zxingcpp
 
 from tests.backup.page_qr import draw, svg_of
-from walletsync.commands.share_pages import PagesRefused, prepare, warning, write_pages
+from walletsync.commands.share_pages import PagesRefused, check, prepare, warning, write_pages
 from walletsync.service import ShareSpec
 from walletsync.vault import seal
 
@@ -37,11 +37,18 @@ def test_pages_are_private_named_per_share_and_never_overwrite(shares, tmp_path)
     assert _mode(directory) == 0o700 and all(_mode(p) == 0o600 for p in written)
     with pytest.raises(FileExistsError):
         write_pages(directory, shares, 2, MADE, Path("b.wsbackup"))
-    with pytest.raises(PagesRefused, match="not empty"):
-        prepare(directory)
-    (tmp_path / "file").write_text("")
-    with pytest.raises(PagesRefused, match="not a directory"):
-        prepare(tmp_path / "file")
+    for step in (check, prepare):
+        with pytest.raises(PagesRefused, match="not empty"):
+            step(directory)
+        (tmp_path / "file").write_text("")
+        with pytest.raises(PagesRefused, match="not a directory"):
+            step(tmp_path / "file")
+        (tmp_path / "link").unlink(missing_ok=True)
+        (tmp_path / "link").symlink_to(tmp_path / "empty-elsewhere", target_is_directory=True)
+        with pytest.raises(PagesRefused, match="not a directory"):
+            step(tmp_path / "link")
+    with pytest.raises(PagesRefused, match="cannot make"):
+        check(tmp_path / "missing" / "pages")
     empty = tmp_path / "empty"
     empty.mkdir(mode=0o755)
     assert prepare(empty) is False and _mode(empty) == 0o700

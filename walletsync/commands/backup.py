@@ -144,6 +144,10 @@ def _spec(args: argparse.Namespace) -> ShareSpec | None:
 def _create(args: argparse.Namespace) -> int:
     import asyncio
 
+    from walletsync.commands import share_pages
+
+    if args.pages and args.shares is not None:
+        share_pages.check(Path(args.pages))  # before any passphrase is asked
     spec = _spec(args)
     passphrase = _new_passphrase("backup passphrase", PASSPHRASE_ENV) if spec is None or args.with_passphrase else None
     output = Path(args.output or time.strftime("walletsync-backup-%Y%m%d-%H%M%S.wsbackup"))
@@ -151,8 +155,6 @@ def _create(args: argparse.Namespace) -> int:
     pages = Path(args.pages) if args.pages else None
 
     async def main() -> int:
-        from walletsync.commands import share_pages
-
         created = pages is not None and share_pages.prepare(pages)
         try:
             async with open_companion(args, connect=False) as companion:

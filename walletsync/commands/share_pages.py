@@ -32,6 +32,16 @@ class PagesRefused(WalletsyncError):
     code = "pages_refused"
 
 
+def check(directory: Path) -> None:
+    """Refuse ``directory`` before anything is asked or written, if :func:`prepare` would (it checks again)."""
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise PagesRefused(f"{directory} exists and is not a directory: name a new one for the share pages")
+    if directory.is_dir() and any(directory.iterdir()):
+        raise PagesRefused(f"{directory} is not empty: name a new directory for the share pages")
+    if not directory.exists() and not directory.parent.is_dir():
+        raise PagesRefused(f"cannot make {directory}: {directory.parent} is not a directory")
+
+
 def prepare(directory: Path) -> bool:
     """Make ``directory`` ready for the pages before the backup is made: True if it was created here (and may be
     removed again if the backup fails). An existing empty directory is made private; anything else is refused."""
