@@ -184,6 +184,11 @@ async def _sessions(args, companion) -> int:
         if s.topic in also
     ]
     print("\n".join([table(listed, registry), *notes]), flush=True)
+    from walletsync.commands.backup_note import backup_note
+
+    note = backup_note(companion.backup_age(), has_sessions=any(s.status == "active" for s in listed))
+    if note is not None:
+        print(f"walletsync: {note}", file=sys.stderr, flush=True)
     return 0
 
 
