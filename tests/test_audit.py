@@ -402,12 +402,13 @@ def test_a_row_whose_signature_was_swapped_for_another_valid_one_is_named():
 
 def test_kinds_are_the_documented_set():
     assert (
-        len(audit.KINDS) == 42
+        len(audit.KINDS) == 45
         and "session_deleted_by_peer" in audit.KINDS
         and {"device_linked", "device_joined", "link_second_device_refused", "sync_message_refused"} <= audit.KINDS
         and "request_refused_by_scope" in audit.KINDS
         and {"request_refused_by_policy", "policy_attested"} <= audit.KINDS
         and {"backup_made", "restored_from_backup"} <= audit.KINDS
+        and {"watch_added", "watch_changed", "watch_removed"} <= audit.KINDS
     )
     assert "session_scope_widened" in audit.KINDS
     assert {"bridge_refused", "bridge_reads", "transaction_altered"} <= audit.KINDS  # the signer bridge's own rows

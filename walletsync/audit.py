@@ -79,6 +79,9 @@ KINDS = frozenset(
         "group_rekeyed",
         "backup_made",
         "restored_from_backup",
+        "watch_added",
+        "watch_changed",
+        "watch_removed",
     }
 )
 

@@ -83,6 +83,11 @@ def _invisible(ch: str) -> bool:
     return _refused(ch) or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or 0x180B <= code <= 0x180F
 
 
+def typed_name(text: str) -> str:
+    """A name as typed to find a session (``revoke Café``), normalised as names are kept: NFKC, spaces collapsed."""
+    return _normal(text)
+
+
 def _normal(text: str) -> str:
     """NFKC, one space between words, nothing around them, no mark left over to land on what precedes the name."""
     name = _SPACES.sub(" ", unicodedata.normalize("NFKC", text))

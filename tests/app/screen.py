@@ -67,7 +67,10 @@ def decode_qr(app: App) -> list[str]:
     """Texts of the QR codes a strict camera (no inverted codes) reads off the screen."""
     import zxingcpp
 
-    return [r.text for r in zxingcpp.read_barcodes(image(pixels(app)), try_invert=False)]
+    return [
+        r.text
+        for r in zxingcpp.read_barcodes(image(pixels(app)), formats=zxingcpp.BarcodeFormat.QRCode, try_invert=False)
+    ]
 
 
 def screen_text(app: App) -> str:

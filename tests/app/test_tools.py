@@ -5,8 +5,12 @@ client as the tool."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
 
 from textual.widgets import DataTable, Static
 
@@ -36,6 +40,30 @@ def refuses(port: int) -> bool:
 def bridged(app) -> list[list[str]]:
     table = app.screen.query_one("#detail-bridged", DataTable)
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+@dataclass
+class OnDetail:
+    app: Any
+    pilot: Any
+    companion: Any
+    session: Any
+    notes: list[str]
+
+
+@contextlib.asynccontextmanager
+async def on_detail(start_relay, rpc_url: str, tmp_path) -> AsyncIterator[OnDetail]:
+    """A companion paired with the reference phone (approving all), ``config.json`` naming ``rpc_url`` as Ethereum's
+    node, and the app open on the session's detail."""
+    relay = start_relay("memory")
+    home = tmp_path / "home"
+    async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
+        (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": rpc_url}}))
+        app = build_app(companion)
+        notes = record_notifications(app)
+        async with app.run_test(size=(140, 60)) as pilot:
+            await open_detail(pilot, session.topic)
+            yield OnDetail(app, pilot, companion, session, notes)
 
 
 async def test_t_serves_the_session_to_tools_until_pressed_again(start_relay, anvil, tmp_path):
@@ -95,24 +123,15 @@ async def test_t_serves_the_session_to_tools_until_pressed_again(start_relay, an
 async def test_t_on_a_chain_without_an_rpc_node_says_so(start_relay, tmp_path):
     """A chain no RPC node is known for (config.json names one that is not there): the error notification says the
     node does not answer, and nothing serves."""
-    relay = start_relay("memory")
-    home = tmp_path / "home"
-    async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
-        (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": "http://127.0.0.1:9"}}))
-        app = build_app(companion)
-        notes = record_notifications(app)
-        async with app.run_test(size=(140, 60)) as pilot:
-            await open_detail(pilot, session.topic)
-            await pilot.press("t")
-            await until(pilot, lambda: any("does not answer" in n for n in notes), what="the error")
-            assert session.topic not in app.tools and not app.tools_starting
+    async with on_detail(start_relay, "http://127.0.0.1:9", tmp_path) as d:
+        await d.pilot.press("t")
+        await until(d.pilot, lambda: any("does not answer" in n for n in d.notes), what="the error")
+        assert d.session.topic not in d.app.tools and not d.app.tools_starting
 
 
 async def test_a_busy_8545_is_said_and_a_free_port_served(start_relay, anvil, tmp_path):
     """With 127.0.0.1:8545 taken (here by the test, or by whatever node already has it), t serves on a free port
     and the warning says both."""
-    relay = start_relay("memory")
-    home = tmp_path / "home"
     taken = socket.socket()
     try:
         try:
@@ -120,21 +139,16 @@ async def test_a_busy_8545_is_said_and_a_free_port_served(start_relay, anvil, tm
             taken.listen()
         except OSError:
             pass  # something else has it: busy all the same
-        async with with_phone(relay.url, home, tmp_path, "--auto-approve") as (companion, session, _):
-            (home / "config.json").write_text(json.dumps({"rpc": {"eip155:1": anvil.url}}))
-            app = build_app(companion)
-            notes = record_notifications(app)
-            async with app.run_test(size=(140, 60)) as pilot:
-                await open_detail(pilot, session.topic)
-                await pilot.press("t")
-                await until(pilot, lambda: session.topic in app.tools, what="the endpoint")
-                url = app.tools[session.topic].listening.url
-                assert url != "http://127.0.0.1:8545"
-                await until(pilot, lambda: notes, what="the warning")
-                assert notes[-1] == f"127.0.0.1:8545 is in use (another node?): serving on {url} instead"
-                assert (await asyncio.to_thread(post, url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}))[1][
-                    "result"
-                ] == "0x1"
+        async with on_detail(start_relay, anvil.url, tmp_path) as d:
+            await d.pilot.press("t")
+            await until(d.pilot, lambda: d.session.topic in d.app.tools, what="the endpoint")
+            url = d.app.tools[d.session.topic].listening.url
+            assert url != "http://127.0.0.1:8545"
+            await until(d.pilot, lambda: d.notes, what="the warning")
+            assert d.notes[-1] == f"127.0.0.1:8545 is in use (another node?): serving on {url} instead"
+            assert (await asyncio.to_thread(post, url, {"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}))[1][
+                "result"
+            ] == "0x1"
     finally:
         taken.close()
 
@@ -154,6 +168,22 @@ async def test_t_on_an_ended_session_says_so(start_relay, anvil, tmp_path):
             await until(pilot, lambda: notes, what="the error")
             assert session.topic not in app.tools and not app.tools_starting
     assert "revoked" in notes[-1] or "not active" in notes[-1], notes
+
+
+async def test_serving_stops_when_the_session_ends(start_relay, anvil, tmp_path):
+    """A served session revoked (here: from the sessions list's d would do the same) stops its endpoint: the port
+    refuses tools, and a warning says why."""
+    async with on_detail(start_relay, anvil.url, tmp_path) as d:
+        await d.pilot.press("t")
+        await until(d.pilot, lambda: d.session.topic in d.app.tools, what="the endpoint")
+        port = d.app.tools[d.session.topic].listening.port
+        await d.companion.revoke(d.session.topic)
+        await until(d.pilot, lambda: d.session.topic not in d.app.tools, what="stopped")
+        async with asyncio.timeout(10):
+            while not refuses(port):
+                await asyncio.sleep(0.05)
+        await until(d.pilot, lambda: any(n.startswith("Stopped serving it to tools") for n in d.notes), what="why")
+        assert f"session {d.session.name!r} is revoked" in d.notes[-1], d.notes
 
 
 async def test_a_send_the_phone_altered_is_a_warning(start_relay, anvil, tmp_path):

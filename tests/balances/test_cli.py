@@ -95,3 +95,41 @@ def test_bad_watch_input_is_a_typed_error(cli):
     cli.json("watch", "add", FRIEND, "--label", "friend")
     assert cli.json("watch", "add", STRANGER, "--label", "FRIEND", ok=False)["error"]["code"] == "name_taken"
     assert cli.json("balances") and cli.json("chains", "rpc", CHAIN, "remove", "http://x.example", ok=False)
+
+
+def test_watch_list_changes_are_audited(cli):
+    """Adding, relabelling and removing a watched address each leave a signed row (they are changes worth a backup);
+    watching it again as it is leaves none."""
+    cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
+    cli.json("watch", "add", FRIEND, "--label", "friend", "--chains", "1")
+    cli.json("watch", "add", FRIEND, "--label", "pal")
+    assert cli.json("watch", "add", FRIEND, "--label", "")["label"] is None  # '' takes the label away
+    assert cli.json("watch", "add", FRIEND)["label"] is None and cli.json("watch", "add", FRIEND, "--label", "pal")
+    cli.json("watch", "remove", "pal")
+    rows = [r for r in cli.json("audit") if r["kind"].startswith("watch_")]
+    assert [(r["kind"], r["data"]["label"]) for r in rows] == [
+        ("watch_added", "friend"),
+        ("watch_changed", "pal"),
+        ("watch_changed", None),
+        ("watch_changed", "pal"),
+        ("watch_removed", "pal"),
+    ]
+    assert rows[0]["data"]["chains"] == ["eip155:1"] and rows[0]["data"]["address"].lower() == FRIEND.lower()
+    assert cli.json("audit", "verify")["ok"]
+
+
+def test_an_rpc_urls_api_key_is_not_printed(cli):
+    """Providers put the key in the URL: the terminal sees it cut; the JSON document (the configuration) has it."""
+    url = "https://rpc.example/v3/0123456789abcdef0123456789abcdef"
+    text = cli.run("chains", "rpc", CHAIN, "add", url)
+    assert (
+        text.returncode == 0 and "0123456789abcdef" not in text.stdout and "https://rpc.example/v3/0123…" in text.stdout
+    )
+    assert url in cli.json("chains", "rpc", CHAIN, "prefer", url)["rpcs"]
+
+
+def test_the_watch_list_names_its_chains(cli):
+    added = cli.run("watch", "add", FRIEND, "--label", "cold", "--chains", "1,8453")
+    assert added.returncode == 0 and added.stdout.strip().endswith("as 'cold' on Ethereum, Base")
+    listed = cli.run("watch").stdout.splitlines()
+    assert listed[0].split() == ["ADDRESS", "LABEL", "CHAINS"] and listed[1].endswith("'cold'  Ethereum, Base")

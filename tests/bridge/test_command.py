@@ -68,6 +68,24 @@ async def test_rpc_serves_until_sigterm_and_prints_a_json_line_per_request(cli, 
         await phone.close()
 
 
+async def test_rpc_stops_with_an_error_when_its_session_is_revoked_by_another_process(cli, anvil):
+    """Every signing request would fail from then on: `rpc` says why and exits non-zero instead of serving on."""
+    session, phone = await paired(cli, "--auto-approve", "--rpc", anvil.url, name="phone")
+    try:
+        rpc = await cli.spawn("rpc", "phone", "--json", "--port", "0", "--upstream", anvil.url)
+        try:
+            await rpc.expect("listening")
+            revoked = await asyncio.to_thread(cli.run, "revoke", "phone")
+            assert revoked.returncode == 0, revoked.stderr
+            assert await rpc.exit_code() != 0
+            error = rpc.events[-1]["error"]
+            assert error["code"] == "rpc" and error["message"] == "stopped serving: session 'phone' is revoked"
+        finally:
+            await rpc.close()
+    finally:
+        await phone.close()
+
+
 async def test_rpc_refuses_a_non_loopback_host_a_silent_upstream_a_foreign_chain_and_an_empty_token(cli, tmp_path):
     out = cli.run("rpc", "phone", "--host", "0.0.0.0", "--json")
     assert out.returncode == 1 and "not a loopback address" in json.loads(out.stdout)["error"]["message"]

@@ -133,6 +133,15 @@ def test_the_guard_refuses_unless_host_origin_and_token_all_pass(host, origin, t
         assert refusal.reason in ("host", "origin", "token")
 
 
+def test_a_refused_host_says_whether_its_port_or_its_name_is_wrong():
+    guard = Guard(8545)
+    assert guard.check("localhost:3000", None, None).message == (
+        "refused: the Host header names port 3000, not this endpoint's 8545"
+    )
+    assert "not a loopback name" in guard.check("evil.example:8545", None, None).message
+    assert "not a loopback name" in guard.check(None, None, None).message
+
+
 def test_listening_is_loopback_only():
     assert all(loopback_address(h) for h in ("127.0.0.1", "::1", "[::1]", "localhost", "127.0.0.5"))
     assert not any(loopback_address(h) for h in ("0.0.0.0", "::", "192.168.1.2", "example.com", ""))

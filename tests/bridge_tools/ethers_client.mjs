@@ -4,15 +4,17 @@
 //   node ethers_client.mjs URL ADDRESS sign-message TEXT
 //   node ethers_client.mjs URL ADDRESS sign-typed-data
 //   node ethers_client.mjs URL ADDRESS send-transaction TO WEI
+//   node ethers_client.mjs URL ADDRESS next-block        ({"block": N}: the first block event it hears of)
 //
 // A result: {"signature", "signed", "recovered"} ("signed": the text, or the whole EIP-712 payload as sent;
 // "recovered": by ethers' own verifyMessage / verifyTypedData), or
 // {"hash", "nonce", "status", "blockNumber"} once the transaction is mined. A failure: {"error": {"code",
 // "message"}} with ethers' error code (ACTION_REJECTED for a phone's rejection) and exit status 1.
 // The provider batches its reads in JSON-RPC arrays, as ethers does by default; it polls every 100 ms, not 4 s.
+// A ws:// URL gets ethers' WebSocketProvider instead, which waits for blocks through eth_subscribe.
 import { createRequire } from "node:module";
 
-const { JsonRpcProvider, TypedDataEncoder, verifyMessage, verifyTypedData } = createRequire(
+const { JsonRpcProvider, TypedDataEncoder, WebSocketProvider, verifyMessage, verifyTypedData } = createRequire(
   new URL("../interop/package.json", import.meta.url),
 )("ethers");
 
@@ -44,7 +46,9 @@ function mail(chainId) {
 }
 
 async function run(url, address, command, args) {
-  const provider = new JsonRpcProvider(url, undefined, { pollingInterval: 100 });
+  const provider = url.startsWith("ws")
+    ? new WebSocketProvider(url) // blocks and receipts by eth_subscribe, not polling
+    : new JsonRpcProvider(url, undefined, { pollingInterval: 100 });
   try {
     const signer = await provider.getSigner(address);
     if (command === "sign-message") {
@@ -57,6 +61,10 @@ async function run(url, address, command, args) {
       const signature = await signer.signTypedData(domain, types, value);
       const signed = TypedDataEncoder.getPayload(domain, types, value);
       return { signature, signed, recovered: verifyTypedData(domain, types, value, signature) };
+    }
+    if (command === "next-block") {
+      const block = await new Promise((resolve) => provider.once("block", resolve));
+      return { block };
     }
     if (command === "send-transaction") {
       const sent = await signer.sendTransaction({ to: args[0], value: BigInt(args[1]) });

@@ -3,6 +3,7 @@ and again here by walletsync's own verifier) and its sendTransaction is mined.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from tests.bridge_tools.chain import mined
@@ -37,3 +38,18 @@ async def test_ethers_send_transaction_mines(node_url, anvil, tmp_path):
         receipt["status"] == "0x1" and tx["from"].lower() == ACCOUNT.lower() and int(tx["nonce"], 16) == result["nonce"]
     )
     assert anvil.balance(FRIEND) == before + 1
+
+
+async def test_ethers_websocket_provider_hears_of_new_blocks(node_url, anvil, tmp_path):
+    """ethers' WebSocketProvider listens for blocks with eth_subscribe("newHeads"), which an HTTP node cannot serve:
+    through the endpoint it hears of a block mined after it started listening, as it does from anvil's own socket."""
+    ws = node_url.replace("http://", "ws://", 1)
+    before = int(await asyncio.to_thread(anvil.call, "eth_blockNumber"), 16)
+    listening = asyncio.ensure_future(ethers(ws, ACCOUNT, "next-block", home=tmp_path))
+    for _ in range(60):  # a block at a time until it has heard of one (it may not listen yet when the first comes)
+        await asyncio.to_thread(anvil.call, "evm_mine")
+        done, _pending = await asyncio.wait({listening}, timeout=1.0)
+        if done:
+            break
+    heard = listening.result().ok().json()["block"]
+    assert heard > before

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from walletsync.names import skeleton
+from walletsync.names import skeleton, typed_name
 from walletsync.protocol.state import Session
 from walletsync.service.naming import MIN_PREFIX, check_free, find_active, find_session, unique_name
 from walletsync.service.outcomes import AmbiguousSession, NameTaken, SessionInactive, SessionNotFound
@@ -74,8 +74,13 @@ def _listed(records: list[SessionRecord]) -> str:
     return ", ".join(f"{s.topic[:8]} {s.status}" for s in records[:5]) + (", …" if len(records) > 5 else "")
 
 
+def named(records: list[SessionRecord], ref: str) -> list[SessionRecord]:
+    """By name as typed, else as names are kept (NFKC, single spaces)."""
+    return [s for s in records if s.name == ref] or [s for s in records if s.name == typed_name(ref)]
+
+
 def scan_find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
-    by_name = [s for s in records if s.name == ref]
+    by_name = named(records, ref)
     active = [s for s in by_name if s.status == "active"]
     if len(active) == 1 or len(by_name) == 1:
         return (active or by_name)[0]
@@ -96,7 +101,7 @@ def scan_find_session(records: list[SessionRecord], ref: str) -> SessionRecord:
 
 
 def scan_find_active(records: list[SessionRecord], ref: str, now: float) -> SessionRecord:
-    by_name = [s for s in records if s.name == ref]
+    by_name = named(records, ref)
     if len(by_name) > 1 and all(s.status != "active" for s in by_name):
         raise SessionInactive(f"every session named {ref!r} has ended ({_listed(by_name)})")
     record = scan_find_session(records, ref)
@@ -196,3 +201,11 @@ def test_a_derived_name_avoids_only_active_names(db):
     assert unique_name(db, "tablet", "f" * 64) == "tablet"  # only an ended session has it
     assert unique_name(db, "ledger", TOPICS[9]) == "ledger"  # its own name
     assert unique_name(db, "phone", TOPICS[4]) == "phone (2)"  # "Phone" looks the same
+
+
+def test_a_name_typed_in_another_unicode_form_finds_its_session(db):
+    """Names are kept NFKC with single spaces; a terminal may send a decomposed letter, a full-width one or two spaces."""
+    with db.transaction():
+        db.save_session(_session("c0ffee" + "9" * 58, NOW + 86400), name="Café desk", now=NOW)
+    for typed in ("Cafe\u0301 desk", "Café  desk", "Ｃafé desk"):
+        assert find_session(db, typed).topic.startswith("c0ffee"), typed

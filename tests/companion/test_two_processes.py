@@ -220,3 +220,25 @@ async def test_an_answer_heard_by_the_asking_cli_and_a_running_companion_is_jour
     finally:
         await wallet.close()
         await companion.close()
+
+
+async def test_revoke_all_tries_every_session_and_fails_if_one_failed(cli):
+    """`revoke --all` (a lost phone, a worry): a session it cannot end cleanly (no key to tell the phone) no longer
+    stops the rest; each is listed with its outcome and the exit status says one failed."""
+    first, first_phone = await paired(cli, name="first")
+    second, second_phone = await paired(cli, name="second")
+    try:
+        with sqlite3.connect(cli.home / "walletsync.db") as db:
+            db.execute("UPDATE sessions SET sealed_key = NULL WHERE topic = ?", (first["topic"],))
+        out = cli.run("revoke", "--all", "--json")
+        assert out.returncode == 1, out.stderr
+        documents = {d["name"]: d for d in json.loads(out.stdout)}
+        assert documents["first"]["error"]["code"] == "revoked_locally"
+        assert "error" not in documents["second"] and documents["second"]["status"] == "revoked"
+        await second_phone.expect("deleted")
+        assert {s["name"]: s["status"] for s in cli.json("sessions")} == {"first": "revoked", "second": "revoked"}
+        text = cli.run("revoke", "--all")
+        assert text.returncode == 0 and text.stdout.strip() == "No active sessions."
+    finally:
+        await first_phone.close()
+        await second_phone.close()

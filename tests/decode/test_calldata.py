@@ -351,11 +351,11 @@ def test_no_more_than_max_calls_are_decoded():
 
 
 def test_an_unknown_selector_is_shown_raw_and_named_from_the_bundled_list_when_it_can_be():
-    named = decode(ROUTER, "0x3593564c" + "00" * 96)
+    named = decode(ROUTER, "0x04e45aaf" + "00" * 96)
     (call,) = named.calls
-    assert call.function is None and call.selector == "0x3593564c" and call.data == "0x3593564c" + "00" * 96
-    assert named.summary == "Call execute on 0x68b3…Fc45 (Uniswap SwapRouter02)"
-    assert codes(named) == ["unknown_function"] and "execute(bytes,bytes[],uint256)" in named.warnings[0].message
+    assert call.function is None and call.selector == "0x04e45aaf" and call.data == "0x04e45aaf" + "00" * 96
+    assert named.summary == "Call exactInputSingle on 0x68b3…Fc45 (Uniswap SwapRouter02)"
+    assert codes(named) == ["unknown_function"] and "exactInputSingle((address" in named.warnings[0].message
     nameless = decode(ROUTER, "0xdeadbeef")
     assert nameless.summary == "Call unknown function 0xdeadbeef on 0x68b3…Fc45 (Uniswap SwapRouter02)"
     short = decode(ROUTER, "0xdead")

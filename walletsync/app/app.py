@@ -118,13 +118,22 @@ class WalletsyncApp(App[None]):
             self.tools_changed.publish(topic)
         self.tools[topic] = served = ToolEndpoint(endpoint)
         self.tools_changed.publish(topic)
+        self.run_worker(self._stop_when_ended(topic, served), group=f"tools-{topic}")
         return served
+
+    async def _stop_when_ended(self, topic: str, served: ToolEndpoint) -> None:
+        """The session ended (the phone deleted it, it expired, revoked anywhere): its tools would only get errors now."""
+        why = await served.endpoint.ended()
+        if self.tools.get(topic) is served:
+            self.stop_tools(topic)
+            self.notify(f"Stopped serving it to tools: {why}", title="Tools", severity="warning", markup=False)
 
     def stop_tools(self, topic: str) -> asyncio.Task[None] | None:
         """Stop serving session ``topic``: no longer shown at once, closed by the task returned (None: not served)."""
         served = self.tools.pop(topic, None)
         if served is None:
             return None
+        self.workers.cancel_group(self, f"tools-{topic}")
         task = asyncio.create_task(served.endpoint.close())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from walletsync.bridge.events import BridgeEvent, Client, PhoneAsked, RequestHandled
 from walletsync.bridge.hints import hints
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 from walletsync.text import shown
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ class Endpoint(Protocol):
     """A started endpoint: where it listens, and how to stop it."""
 
     listening: Listening | None
+
+    async def ended(self) -> WalletsyncError: ...
 
     async def close(self) -> None: ...
 
@@ -140,7 +143,7 @@ def served_text(tools: ToolEndpoint, chain: str) -> str:
     return (
         f"Serving    {listening.url} (and {listening.ws}) · t stops it\n"
         f"Chain      {chain} · accounts {shown(', '.join(listening.accounts) or 'none')}\n"
-        f"Upstream   {shown(listening.upstream, 100)}\n"
+        f"Upstream   {shown(url_shown(listening.upstream), 100)}\n"
         f"{shown_hints(listening)}"
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from walletsync.decode.amounts import MAX_DECIMALS, format_amount
+from walletsync.redact import url_shown
 
 Status = Literal["ok", "stale", "unreachable", "disagree"]
 STATUSES: tuple[Status, ...] = ("ok", "stale", "unreachable", "disagree")
@@ -85,7 +86,7 @@ class Row:
         """A token balance of 0 with nothing to say about it: what tables leave out unless asked."""
         return not self.asset.native and self.amount == 0 and self.status in ("ok", "stale") and not self.cached
 
-    def note(self, rpc_name: Callable[[str], str] = str) -> str:
+    def note(self, rpc_name: Callable[[str], str] = url_shown) -> str:
         """What the status leaves out, for a table: the other RPC's figure, what was fallen back from, why there is
         no figure. ``rpc_name`` names an RPC (a screen short of room shows its host); the caller escapes it all."""
         parts = []
@@ -111,15 +112,15 @@ class Row:
             "amount": None if self.amount is None else str(self.amount),
             "decimals": self.asset.decimals,
             "display": self.display(),
-            "rpc": self.rpc,
+            "rpc": None if self.rpc is None else url_shown(self.rpc),
             "block": self.block,
             "age_s": self.age_s,
             "status": self.status,
-            "fallback_from": list(self.fallback_from),
+            "fallback_from": [url_shown(rpc) for rpc in self.fallback_from],
             "other": None
             if self.other is None
             else {
-                "rpc": self.other.rpc,
+                "rpc": url_shown(self.other.rpc),
                 "amount": str(self.other.amount),
                 "display": _display(self.other.amount, self.asset.decimals),
             },

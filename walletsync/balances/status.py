@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 
 from walletsync.balances.model import Other, Row, Status
 from walletsync.balances.rpc import Call, Head
+from walletsync.redact import url_shown
 
 STALE_AFTER = 300
 """Seconds after which a block is stale (the module's docstring says why)."""
@@ -187,12 +188,12 @@ def _error(figures: Figures | None, call: Call) -> str | None:
     if figures is None:
         return None
     found = figures.amounts.get(call.key)
-    return f"{figures.rpc}: {found}" if isinstance(found, str) else None
+    return f"{url_shown(figures.rpc)}: {found}" if isinstance(found, str) else None
 
 
 def _why(plan: Plan) -> str:
     if plan.errors:
-        return "; ".join(f"{rpc}: {error}" if rpc else error for rpc, error in plan.errors.items())
+        return "; ".join(f"{url_shown(rpc)}: {error}" if rpc else error for rpc, error in plan.errors.items())
     return "the chain has no RPC to ask (add one: walletsync chains rpc CHAIN add URL)"
 
 

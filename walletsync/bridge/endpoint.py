@@ -19,6 +19,7 @@ from walletsync.bridge.events import BridgeEvent, Client, PhoneAsked, RequestHan
 from walletsync.bridge.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_PARAMS,
+    METHOD_NOT_FOUND,
     UNAUTHORIZED,
     UNRECOGNIZED_CHAIN,
     UNSUPPORTED_METHOD,
@@ -34,8 +35,10 @@ from walletsync.bridge.routing import Route, phone_method, route
 from walletsync.bridge.sending import Sender
 from walletsync.bridge.upstream import Upstream, UpstreamError
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 
 if TYPE_CHECKING:
+    from walletsync.bridge.watching import Subscriptions
     from walletsync.service import Companion, RequestOutcome
 
 MAX_METHOD_CHARS = 100
@@ -85,21 +88,26 @@ class Bridge:
         try:
             answered = await upstream.ask("eth_chainId", [])
         except UpstreamError as exc:
-            raise StartError(f"the upstream node {upstream.url} does not answer: {exc}") from None
+            raise StartError(f"the upstream node {url_shown(upstream.url)} does not answer: {exc}") from None
         if f"eip155:{quantity(answered)}" != chain_id:
-            raise StartError(f"the upstream node {upstream.url} is on chain {answered!r}, not {chain_id}")
+            raise StartError(f"the upstream node {url_shown(upstream.url)} is on chain {answered!r}, not {chain_id}")
 
     def accounts(self) -> list[str]:
         """The session's accounts on the current chain."""
         return self.companion.bridge_scope(self.ref).accounts(self.chain_id)
 
     async def answer(
-        self, call: Call, client: Client, connected: Callable[[], bool] = lambda: True
+        self,
+        call: Call,
+        client: Client,
+        connected: Callable[[], bool] = lambda: True,
+        subscriptions: Subscriptions | None = None,
     ) -> dict[str, Any] | None:
         """The JSON-RPC answer to ``call`` (None for a notification); never raises for what the tool sent.
-        ``connected()`` says whether the client is still there to get it (one that left will likely retry)."""
+        ``connected()`` says whether the client is still there to get it (one that left will likely retry);
+        ``subscriptions`` are its WebSocket connection's (None over HTTP, which has none)."""
         try:
-            value, fault = await self._answer(call, client, connected)
+            value, fault = await self._answer(call, client, connected, subscriptions)
         except Exception as exc:  # a bug of ours: said to the tool (and on the terminal), not a dropped connection
             value, fault = (
                 None,
@@ -112,7 +120,9 @@ class Bridge:
             return None
         return result(call.id, value) if fault is None else error(call.id, fault)
 
-    async def _answer(self, call: Call, client: Client, connected: Callable[[], bool]) -> Answer:
+    async def _answer(
+        self, call: Call, client: Client, connected: Callable[[], bool], subscriptions: Subscriptions | None
+    ) -> Answer:
         way = route(call.method)
         if way not in (Route.SIGN, Route.SEND, Route.REFUSED):  # those have audit rows of their own
             self._count_read(call.method, client)
@@ -125,6 +135,14 @@ class Bridge:
                 return str(self._chain_number()), None
             if way is Route.SWITCH_CHAIN:
                 return await self._switch(call.params)
+            if way is Route.SUBSCRIPTION:
+                if subscriptions is None:
+                    return None, Fault(
+                        METHOD_NOT_FOUND, f"{call.method} needs a WebSocket: connect to ws:// on this port"
+                    )
+                if call.method == "eth_subscribe":
+                    return await subscriptions.subscribe(call.params)
+                return subscriptions.unsubscribe(call.params)
             if way is Route.REFUSED:
                 refused = Fault(
                     UNSUPPORTED_METHOD,

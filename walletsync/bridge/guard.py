@@ -38,7 +38,7 @@ class Guard:
     def check(self, host: str | None, origin: str | None, authorization: str | None) -> Refusal | None:
         """None when a request with these headers may be served; else why not."""
         if not loopback_host(host, self.port):
-            return Refusal("host", 403, "refused: the Host header is not a loopback name (127.0.0.1, localhost, [::1])")
+            return Refusal("host", 403, f"refused: {host_problem(host, self.port)}")
         if origin is not None and normal_origin(origin) not in self.allowed_origins:
             return Refusal("origin", 403, "refused: requests from a web page are served only from an allowed origin")
         if self.token is not None and not _bearer_matches(authorization, self.token):
@@ -54,6 +54,15 @@ def loopback_host(host: str | None, port: int) -> bool:
     """True for ``127.0.0.1``, ``localhost`` or ``[::1]``, alone or with this ``port``."""
     found = LOOPBACK_HOST.fullmatch(host or "")
     return found is not None and (found["port"] is None or int(found["port"]) == port)
+
+
+def host_problem(host: str | None, port: int) -> str:
+    """Why ``Host`` is refused, said so that the fix is plain: another port (DNS rebinding through a port a page
+    owns), or a name that is not loopback."""
+    found = LOOPBACK_HOST.fullmatch(host or "")
+    if found is not None:
+        return f"the Host header names port {found['port']}, not this endpoint's {port}"
+    return "the Host header is not a loopback name (127.0.0.1, localhost, [::1])"
 
 
 def normal_origin(origin: str) -> str:

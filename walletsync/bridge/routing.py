@@ -24,6 +24,8 @@ class Route(Enum):
     """the phone signs and sends a transaction the bridge filled"""
     REFUSED = "refused"
     """4200: the phone will not do it (or the bridge will not let a node do it)"""
+    SUBSCRIPTION = "subscription"
+    """eth_subscribe / eth_unsubscribe: the WebSocket connection's own (the node is polled)"""
     PROXY = "proxy"
     """the upstream node answers, unchanged"""
 
@@ -40,6 +42,8 @@ ROUTES: dict[str, Route] = {
     "eth_signTypedData": Route.SIGN,
     "eth_signTypedData_v3": Route.SIGN,
     "eth_sendTransaction": Route.SEND,
+    "eth_subscribe": Route.SUBSCRIPTION,
+    "eth_unsubscribe": Route.SUBSCRIPTION,
     # most phone wallets refuse these (eth_sign signs any hash; eth_signTransaction is rarely supported)
     "eth_sign": Route.REFUSED,
     "eth_signTransaction": Route.REFUSED,

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -31,6 +31,7 @@ from walletsync.bridge.jsonrpc import (
     error,
     parse,
 )
+from walletsync.bridge.watching import Subscriptions
 
 MAX_IN_FLIGHT = 64
 """HTTP requests and WebSocket messages served at once (forge sends 7 transactions at once; each waits minutes
@@ -137,13 +138,21 @@ class Server:
             return web.Response(status=204, headers=self._cors(request))
         return web.json_response(answer, headers=self._cors(request))
 
-    async def _serve(self, body: bytes | str, client: Client, connected: Callable[[], bool]) -> Any:
+    async def _serve(
+        self,
+        body: bytes | str,
+        client: Client,
+        connected: Callable[[], bool],
+        subscriptions: Subscriptions | None = None,
+    ) -> Any:
         parsed = parse(body)
         if isinstance(parsed, Fault):
             return error(None, parsed)
         answers = await asyncio.gather(
             *(
-                _invalid(item) if isinstance(item, Invalid) else self.bridge.answer(item, client, connected)
+                _invalid(item)
+                if isinstance(item, Invalid)
+                else self.bridge.answer(item, client, connected, subscriptions)
                 for item in parsed.items
             )
         )
@@ -162,30 +171,44 @@ class Server:
         self._sockets.add(socket)
         client = self._client(request, "ws")
         tasks: set[asyncio.Task[None]] = set()
+
+        async def send(message: Any) -> None:
+            if not socket.closed:
+                with contextlib.suppress(ConnectionError):
+                    await socket.send_str(json.dumps(message))
+
+        subscriptions = Subscriptions(lambda: self.bridge.upstream, send)
         try:
             async for message in socket:
                 if message.type is WSMsgType.TEXT or message.type is WSMsgType.BINARY:
-                    task = asyncio.create_task(self._serve_message(socket, message.data, client))
+                    task = asyncio.create_task(self._serve_message(send, message.data, client, socket, subscriptions))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
         finally:
             self._sockets.discard(socket)
             for task in tasks:
                 task.cancel()
+            await subscriptions.close()
         return socket
 
-    async def _serve_message(self, socket: web.WebSocketResponse, data: str | bytes, client: Client) -> None:
+    async def _serve_message(
+        self,
+        send: Callable[[Any], Awaitable[None]],
+        data: str | bytes,
+        client: Client,
+        socket: web.WebSocketResponse,
+        subscriptions: Subscriptions,
+    ) -> None:
         if self.in_flight >= MAX_IN_FLIGHT:
             answer: Any = error(None, Fault(LIMIT_EXCEEDED, f"more than {MAX_IN_FLIGHT} requests in flight: try again"))
         else:
             self.in_flight += 1
             try:
-                answer = await self._serve(data, client, lambda: not socket.closed)
+                answer = await self._serve(data, client, lambda: not socket.closed, subscriptions)
             finally:
                 self.in_flight -= 1
-        if answer is not None and not socket.closed:
-            with contextlib.suppress(ConnectionError):
-                await socket.send_str(json.dumps(answer))
+        if answer is not None:
+            await send(answer)
 
 
 async def _invalid(item: Invalid) -> dict[str, Any]:

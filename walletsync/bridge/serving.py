@@ -134,6 +134,7 @@ class Serving:
         self.origins = frozenset(normal_origin(o) for o in allow_origins)
         self.token = token
         self.listening: Listening | None = None
+        self.topic: str | None = None
         self.bridge: Bridge | None = None
         self.server: Server | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -142,6 +143,7 @@ class Serving:
         """Serve; :class:`ServeError`, :class:`~walletsync.bridge.endpoint.StartError` (the upstream node does not
         answer for the chain) or the companion's errors (the session ended) when it cannot."""
         scope = self.companion.bridge_scope(self.ref)
+        self.topic = scope.session.topic
         chain = pick_chain(self.wanted_chain, scope)
         upstream = self.wanted_upstream or self.companion.chain_rpc(chain)
         if not upstream:
@@ -174,6 +176,12 @@ class Serving:
             self.server = server
             return port
         raise failure or CannotListen(self.host, 0, "no port to try", False)
+
+    async def ended(self) -> WalletsyncError:
+        """Once started: waits until the served session ends (deleted, expired, revoked anywhere) and returns the error
+        that says so — the caller stops serving then, since every signing request would fail."""
+        assert self.topic is not None, "start() first"
+        return await self.companion.session_end(self.topic)
 
     def _refused(self, refusal: Refusal, client: dict[str, Any]) -> None:
         self.companion.audit_bridge_refusal(refusal.reason, refusal.message, client)

@@ -15,6 +15,7 @@ import aiohttp
 
 from walletsync.bridge.jsonrpc import INTERNAL_ERROR
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 
 TIMEOUT = 60.0
 """Seconds the node has to answer one request."""
@@ -48,14 +49,24 @@ class Upstream:
                 text = await response.content.read(MAX_ANSWER + 1)
             answer = json.loads(text) if len(text) <= MAX_ANSWER else None
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            return {"error": {"code": INTERNAL_ERROR, "message": f"the upstream node {self.url} failed: {exc}"[:300]}}
+            return {
+                "error": {
+                    "code": INTERNAL_ERROR,
+                    "message": f"the upstream node {url_shown(self.url)} failed: {exc}"[:300],
+                }
+            }
         except ValueError:
             answer = None
         if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
             return {"error": answer["error"]}
         if isinstance(answer, dict) and "result" in answer:
             return {"result": answer["result"]}
-        return {"error": {"code": INTERNAL_ERROR, "message": f"the upstream node {self.url} answered no JSON-RPC"}}
+        return {
+            "error": {
+                "code": INTERNAL_ERROR,
+                "message": f"the upstream node {url_shown(self.url)} answered no JSON-RPC",
+            }
+        }
 
     async def ask(self, method: str, params: Any) -> Any:
         """The node's result; :class:`UpstreamError` with its error object otherwise."""

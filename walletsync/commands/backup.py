@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from walletsync.commands import share_input
 from walletsync.commands.common import config_from, open_companion
-from walletsync.commands.output import emit_json, quoted
+from walletsync.commands.output import emit_json, quoted, shown
 from walletsync.errors import WalletsyncError
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     )
     create.add_argument("--with-passphrase", action="store_true", help="with --shares: a passphrase opens it as well")
     create.add_argument(
+        "--pages",
+        metavar="DIR",
+        help="with --shares: also write a printable page per share (text and HTML with a QR code) into the new "
+        "directory DIR. The pages hold the shares in clear: print them, then delete them",
+    )
+    create.add_argument(
         "--share-passphrase",
         action="store_true",
         help=f"protect the shares with a SLIP-39 passphrase too (${SHARE_PASSPHRASE_ENV}, else asked)",
@@ -74,6 +81,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
             metavar="F",
             help="the shares, one per line ('-': stdin); without it a terminal asks for each in turn",
         )
+        share_input.add_image_argument(action, repeat=True)
         action.set_defaults(run=run)
     status = actions.add_parser(
         "status", parents=[common, companion], help="when the newest backup was made, and whether it is out of date"
@@ -85,6 +93,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
         help="check a share you wrote down (read from the terminal or stdin)",
     )
     check.add_argument("file", metavar="FILE", nargs="?", help="also check it belongs to this backup's shares")
+    share_input.add_image_argument(check, repeat=False)
     check.set_defaults(run=_check_share)
 
 
@@ -117,8 +126,10 @@ def _spec(args: argparse.Namespace) -> ShareSpec | None:
     from walletsync.service import ShareSpec
 
     if args.shares is None:
-        if args.threshold is not None or args.share_passphrase or args.with_passphrase or args.qr:
-            raise BackupInputError("--threshold, --share-passphrase, --with-passphrase and --qr go with --shares N")
+        if args.threshold is not None or args.share_passphrase or args.with_passphrase or args.qr or args.pages:
+            raise BackupInputError(
+                "--threshold, --share-passphrase, --with-passphrase, --qr and --pages go with --shares N"
+            )
         return None
     threshold = args.threshold if args.threshold is not None else args.shares
     phrase = _new_passphrase("share passphrase", SHARE_PASSPHRASE_ENV) if args.share_passphrase else ""
@@ -133,14 +144,32 @@ def _spec(args: argparse.Namespace) -> ShareSpec | None:
 def _create(args: argparse.Namespace) -> int:
     import asyncio
 
+    from walletsync.commands import share_pages
+
+    if args.pages and args.shares is not None:
+        share_pages.check(Path(args.pages))  # before any passphrase is asked
     spec = _spec(args)
     passphrase = _new_passphrase("backup passphrase", PASSPHRASE_ENV) if spec is None or args.with_passphrase else None
     output = Path(args.output or time.strftime("walletsync-backup-%Y%m%d-%H%M%S.wsbackup"))
 
+    pages = Path(args.pages) if args.pages else None
+
     async def main() -> int:
-        async with open_companion(args, connect=False) as companion:
-            made = companion.create_backup(output, passphrase=passphrase, spec=spec)
-        emit_json(args, made.to_json(), made_text(made, qr=args.qr))
+        created = pages is not None and share_pages.prepare(pages)
+        try:
+            async with open_companion(args, connect=False) as companion:
+                made = companion.create_backup(output, passphrase=passphrase, spec=spec)
+        except BaseException:
+            if created and pages is not None:
+                pages.rmdir()
+            raise
+        written = share_pages.write_made(pages, made) if pages is not None else None
+        text = made_text(made, qr=args.qr) + (
+            f"\nwrote {len(written)} share pages into {shown(pages)}" if written else ""
+        )
+        emit_json(args, {**made.to_json(), "pages": written}, text)
+        if pages is not None:
+            print(share_pages.warning(pages), file=sys.stderr, flush=True)
         return 0
 
     return asyncio.run(main())
@@ -191,14 +220,18 @@ def _open(args: argparse.Namespace, data: bytes):
     from walletsync.service import backup
 
     by_passphrase, by_shares = backup.holders(data)
-    if args.shares_file is not None:
+    scanned = share_input.from_images(args.share_image)
+    if args.shares_file is not None or (scanned and not _interactive()):
+        lines: list[str] = []
         if args.shares_file == "-":
             lines = sys.stdin.read().splitlines()
-        else:
+        elif args.shares_file is not None:
             lines = _read_file(args.shares_file).decode("utf-8", "replace").splitlines()
         return backup.read(
-            data, shares=backup.shares_from_lines(lines), share_passphrase=_env(SHARE_PASSPHRASE_ENV) or ""
+            data, shares=scanned + backup.shares_from_lines(lines), share_passphrase=_env(SHARE_PASSPHRASE_ENV) or ""
         )
+    if scanned:
+        return backup.read(data, shares=_ask_shares(scanned), share_passphrase=_share_passphrase())
     if by_passphrase and _env(PASSPHRASE_ENV) is not None:
         return backup.read(data, passphrase=_env(PASSPHRASE_ENV))
     if not _interactive():
@@ -219,20 +252,24 @@ def _open(args: argparse.Namespace, data: bytes):
                 if attempt == ATTEMPTS or exc.code != "wrong_passphrase":
                     raise
                 print(f"walletsync: {exc}", file=sys.stderr)
-    return backup.read(
-        data,
-        shares=_ask_shares(),
-        share_passphrase=_env(SHARE_PASSPHRASE_ENV) or getpass.getpass("Share passphrase (Enter if none): "),
-    )
+    return backup.read(data, shares=_ask_shares(), share_passphrase=_share_passphrase())
 
 
-def _ask_shares() -> list[str]:
-    """Shares typed one by one, each checked as it is entered, until one group's threshold is met (with groups:
-    until an empty line)."""
+def _share_passphrase() -> str:
+    return _env(SHARE_PASSPHRASE_ENV) or getpass.getpass("Share passphrase (Enter if none): ")
+
+
+def _ask_shares(given: list[str] | None = None) -> list[str]:
+    """Shares typed one by one (or read from an image a line names), each checked as it is entered, until one
+    group's threshold is met (with groups: until an empty line). ``given``: shares read already."""
     from walletsync.service import ShareError, check_share
+    from walletsync.service.share_image import ShareImageError
 
-    shares: list[str] = []
-    needed: int | None = None
+    shares: list[str] = list(given or [])
+    infos = [check_share(share) for share in shares]
+    needed: int | None = infos[0].member_threshold if infos and infos[0].group_count == 1 else None
+    if needed is None or len(shares) < needed:
+        print(share_input.HINT, file=sys.stderr)
     while needed is None or len(shares) < needed:
         ask = f"Share {len(shares) + 1}" + (f" of {needed}" if needed else "") + " (its words on one line): "
         print(ask, end="", file=sys.stderr, flush=True)
@@ -240,7 +277,11 @@ def _ask_shares() -> list[str]:
         if not line or (shares and not line.strip()):
             break
         try:
+            line = share_input.from_entry(line)
             info = check_share(line)
+        except ShareImageError as exc:
+            print(f"walletsync: {shown(exc)}; type it again", file=sys.stderr)
+            continue
         except ShareError as exc:
             print(f"walletsync: {str(exc).replace('share 1', 'this share')}; type it again", file=sys.stderr)
             continue
@@ -289,8 +330,12 @@ def _restore(args: argparse.Namespace) -> int:
 def _check_share(args: argparse.Namespace) -> int:
     from walletsync.service import ShareError, backup, check_share
 
-    if _interactive():
-        line = getpass.getpass("The share's words (not shown): ")
+    if args.share_image is not None:
+        from walletsync.service.share_image import share_from_image
+
+        line = share_from_image(Path(args.share_image))
+    elif _interactive():
+        line = share_input.from_entry(getpass.getpass("The share's words, or an image of its QR (not shown): "))
     else:
         line = sys.stdin.readline()
     info = check_share(line)
@@ -314,14 +359,9 @@ def _status(args: argparse.Namespace) -> int:
     async def main() -> int:
         async with open_companion(args, connect=False) as companion:
             age = companion.backup_age()
-        if age.made_at is None:
-            text = "no backup made yet: walletsync backup create"
-        else:
-            made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(age.made_at))
-            text = f"newest backup made {made}" + (
-                "; changes since then are not in it: walletsync backup create" if age.changed_since else ""
-            )
-        emit_json(args, {"last_backup": age.made_at, "changed_since": age.changed_since}, text)
+        from walletsync.commands.backup_note import status_text
+
+        emit_json(args, {"last_backup": age.made_at, "changed_since": age.changed_since}, status_text(age))
         return 0
 
     return asyncio.run(main())

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json
 from walletsync.names import MAX_CELLS
+from walletsync.redact import url_shown
 from walletsync.text import aligned, shown
 
 if TYPE_CHECKING:
@@ -88,7 +89,7 @@ def _line(row: BalanceRow, registry: Registry, asset: str) -> tuple[str, ...]:
         row.status,
         f"#{row.block}" if row.block is not None else "-",
         age(row.age_s),
-        shown(row.rpc, URL_CELLS) if row.rpc else "-",
+        shown(url_shown(row.rpc), URL_CELLS) if row.rpc else "-",
         shown(row.note(), NOTE_CELLS),
     )
 

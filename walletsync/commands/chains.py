@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from walletsync.commands.output import emit_json
+from walletsync.redact import url_shown
 from walletsync.text import cells, pad, shown
 
 if TYPE_CHECKING:
@@ -151,10 +152,10 @@ def _rpc(args: argparse.Namespace) -> int:
     chain, added = change_rpc(_data_dir(args), args.chain, args.rpc_action, args.url)
     rpcs = load_registry(_data_dir(args)).rpcs(chain.id)
     done = {"add": "Added", "remove": "Removed", "prefer": "Preferred"}[args.rpc_action]
-    text = f"{done} {shown(args.url, URL_CELLS)} for {shown(chain.label())}"
+    text = f"{done} {shown(url_shown(args.url), URL_CELLS)} for {shown(chain.label())}"
     if added:
         text += f" (a new chain: {describe(chain)})"
-    order = ", ".join(shown(u, URL_CELLS) for u in rpcs) or "none"
+    order = ", ".join(shown(url_shown(u), URL_CELLS) for u in rpcs) or "none"
     emit_json(
         args,
         {**chain.to_json(), "rpcs": rpcs, "added": added},
@@ -208,7 +209,7 @@ def _list_tokens(args: argparse.Namespace) -> int:
 def describe(chain: Chain) -> str:
     """One line about a chain: its label, currency, first explorer and RPC (escaped: the user typed them)."""
     explorer = shown(chain.explorers[0], URL_CELLS) if chain.explorers else "none"
-    rpc = shown(chain.rpcs[0], URL_CELLS) if chain.rpcs else "none"
+    rpc = shown(url_shown(chain.rpcs[0]), URL_CELLS) if chain.rpcs else "none"
     return (
         f"{shown(chain.label())}: {shown(chain.currency)} ({chain.decimals} decimals), explorer {explorer}, RPC {rpc}"
     )

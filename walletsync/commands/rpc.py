@@ -14,12 +14,14 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable
 from typing import Any
 
 from walletsync.bridge.hints import hints
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit
 from walletsync.errors import WalletsyncError
+from walletsync.redact import url_shown
 from walletsync.text import shown
 
 TOKEN_ENV = "WALLETSYNC_RPC_TOKEN"
@@ -136,17 +138,30 @@ async def _serve(args: argparse.Namespace, token: str | None) -> int:
             raise RpcError(f"cannot listen on {exc.host}:{exc.port}: {exc.reason}") from None
         try:
             _listening(args, listening)
-            await stop.wait()
+            ended = await _first(stop.wait(), serving.ended())
         finally:
             await serving.close()
+    if ended is not None:
+        raise RpcError(f"stopped serving: {ended}")
     return 0
+
+
+async def _first(stopped: Awaitable[Any], ended: Awaitable[WalletsyncError]) -> WalletsyncError | None:
+    """Serve until a signal (None) or the session's end (why it ended), whichever comes first."""
+    waits = [asyncio.ensure_future(stopped), asyncio.ensure_future(ended)]
+    try:
+        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    return None if waits[0] in done else waits[1].result()
 
 
 def _listening(args: argparse.Namespace, listening: Any) -> None:
     event = listening.to_json()
     text = (
         f"walletsync rpc: serving {shown(listening.session)} on {listening.chain} at {listening.url} "
-        f"(and {listening.ws}); upstream {shown(listening.upstream)}"
+        f"(and {listening.ws}); upstream {shown(url_shown(listening.upstream))}"
     )
     emit(args, text, **event)
     if not args.json:

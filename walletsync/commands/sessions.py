@@ -184,6 +184,11 @@ async def _sessions(args, companion) -> int:
         if s.topic in also
     ]
     print("\n".join([table(listed, registry), *notes]), flush=True)
+    from walletsync.commands.backup_note import backup_note
+
+    note = backup_note(companion.backup_age(), has_sessions=any(s.status == "active" for s in listed))
+    if note is not None:
+        print(f"walletsync: {note}", file=sys.stderr, flush=True)
     return 0
 
 
@@ -216,11 +221,29 @@ async def _ping(args, companion) -> int:
 
 
 async def _revoke(args, companion) -> int:
-    records = await companion.revoke_all() if args.all else [await companion.revoke(args.session)]
+    if not args.all:
+        record = await companion.revoke(args.session)
+        emit_json(
+            args, session_document(record, companion.registry()), f"Revoked {quoted(record.name)} ({record.topic[:8]})"
+        )
+        return 0
+    outcomes = await companion.revoke_all()
     if args.json:
         registry = companion.registry()
-        documents = [session_document(r, registry) for r in records]
-        emit_json(args, documents if args.all else documents[0], "")
+        documents = [
+            {
+                **session_document(r, registry),
+                **({"error": {"code": error.code, "message": str(error)}} if error else {}),
+            }
+            for r, error in outcomes
+        ]
+        emit_json(args, documents, "")
     else:
-        print("\n".join(f"Revoked {quoted(r.name)} ({r.topic[:8]})" for r in records) or "No active sessions.")
-    return 0
+        lines = [
+            f"Revoked {quoted(r.name)} ({r.topic[:8]})"
+            if error is None
+            else f"Failed {quoted(r.name)} ({r.topic[:8]}): {shown(error)}"
+            for r, error in outcomes
+        ]
+        print("\n".join(lines) or "No active sessions.")
+    return 1 if any(error is not None for _, error in outcomes) else 0

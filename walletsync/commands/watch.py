@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from walletsync.commands.common import open_companion, share_with_devices
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
-from walletsync.text import aligned
+from walletsync.text import aligned, shown
 
 if TYPE_CHECKING:
     from walletsync.service import Watched
@@ -34,7 +34,7 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
         "Ethereum), written down now.",
     )
     add.add_argument("address", metavar="ADDRESS", help="0x and 40 hex digits (EIP-55 checksummed, or one case)")
-    add.add_argument("--label", help="your own name for it, shown beside its balances")
+    add.add_argument("--label", help="your own name for it, shown beside its balances ('' takes it away)")
     add.add_argument("--chains", type=_csv, metavar="CHAIN,…", help="CAIP-2 chain ids (eip155:1) or EVM numbers")
     add.set_defaults(run=lambda args: _run(args, _add))
     remove = actions.add_parser("remove", parents=[common, companion], help="stop watching an address")
@@ -61,16 +61,26 @@ def _list(args: argparse.Namespace, companion) -> int:
     if not listed:
         print("No watched addresses: 'walletsync watch add ADDRESS [--label L] [--chains …]' adds one.")
         return 0
+    registry = companion.registry()
     rows = [("ADDRESS", "LABEL", "CHAINS")]
-    rows += [(w.address, quoted(w.label, MAX_CELLS) if w.label else "-", ", ".join(w.chains)) for w in listed]
+    rows += [
+        (w.address, quoted(w.label, MAX_CELLS) if w.label else "-", chain_names(registry, w.chains)) for w in listed
+    ]
     print("\n".join(aligned(rows)), flush=True)
     return 0
+
+
+def chain_names(registry, chains) -> str:
+    """The chains by name where the registry knows them (``Ethereum, Base``), else by id; escaped (a user's own
+    chain names are typed text)."""
+    return ", ".join(shown(registry.name(chain) or chain) for chain in chains)
 
 
 def _add(args: argparse.Namespace, companion) -> int:
     watched: Watched = companion.watch(args.address, label=args.label, chains=args.chains)
     label = f" as {quoted(watched.label, MAX_CELLS)}" if watched.label else ""
-    emit_json(args, watched.to_json(), f"Watching {watched.address}{label} on {', '.join(watched.chains)}")
+    on = chain_names(companion.registry(), watched.chains)
+    emit_json(args, watched.to_json(), f"Watching {watched.address}{label} on {on}")
     return 0
 
 

@@ -37,6 +37,39 @@ _PER_CHAIN: dict[str, dict[str, str]] = {
     for chain in ("eip155:1", "eip155:10", "eip155:137", "eip155:42161")
 }
 _PER_CHAIN["eip155:1"][eth.checksum_address("0x7a250d5630b4cf539739df2c5dacb4c659f2488d")] = "Uniswap V2 Router02"
+
+_UNIVERSAL_ROUTERS = {
+    "eip155:1": (
+        "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad",
+        "0x66a9893cc07d91d95644aedd05d03f95e1dba8af",
+        "0x4c82d1fbfe28c977cbb58d8c7ff8fcf9f70a2cca",
+    ),
+    "eip155:10": (
+        "0xcb1355ff08ab38bbce60111f1bb2b784be25d7e8",
+        "0x851116d9223fabed8e56c0e6b8ad0c31d98b3507",
+        "0x8b844f885672f333bc0042cb669255f93a4c1e6b",
+    ),
+    "eip155:137": (
+        "0xec7be89e9d109e7e3fec59c222cf297125fefda2",
+        "0x1095692a6237d83c6a72f3f5efedb9a670c49223",
+        "0x8b844f885672f333bc0042cb669255f93a4c1e6b",
+    ),
+    "eip155:42161": (
+        "0x5e325eda8064b456f4781070c0738d849c824258",
+        "0xa51afafe0263b40edaef0df8781ea9aa03e381a3",
+        "0x8b844f885672f333bc0042cb669255f93a4c1e6b",
+    ),
+    "eip155:8453": (
+        "0x3fc91a3afd70395cd496c647d5a6cc9d4b2b7fad",
+        "0x6ff5693b99212da76ad316178a184ab56d299b43",
+        "0xfdf682f51fe81aa4898f0ae2163d8a55c127fbc7",
+    ),
+}
+"""Uniswap's Universal Routers 1.2, 2.0 and 2.1.1 per chain, from Uniswap/universal-router's
+``deploy-addresses/<chain>.json`` (commit fb25ff09c71d, 2026-08-13)."""
+for _chain, _routers in _UNIVERSAL_ROUTERS.items():
+    for _router in _routers:
+        _PER_CHAIN.setdefault(_chain, {})[eth.checksum_address(_router)] = "Uniswap Universal Router"
 for _chain, (_address, _symbol) in _WRAPPED_NATIVE.items():
     _PER_CHAIN.setdefault(_chain, {})[eth.checksum_address(_address)] = _symbol
 

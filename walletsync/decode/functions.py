@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from walletsync import eth
+from walletsync.decode import universal_router as ur
 from walletsync.decode import warning
 from walletsync.decode.abi import selector
 from walletsync.decode.model import Effect, RequestWarning
@@ -350,6 +351,132 @@ def _aggregate3_value(site: Site, a: Args) -> Reading:
     )
 
 
+# --- Uniswap's Universal Router ------------------------------------------------------------------------------------
+
+_EXECUTE = selector("execute(bytes,bytes[],uint256)")
+
+
+def _router(site: Site, a: Args) -> Reading:
+    """``execute``: its commands in order. What the account pays (a swap it pays for, a Permit2 transfer or permit
+    from it) is an effect; what the router pays out of its own balance (swept, wrapped, paid on) is not."""
+    said: list[str] = []
+    effects: list[Effect] = []
+    warnings: list[RequestWarning] = []
+    plan = ur.commands(bytes(a["commands"]), [bytes(data) for data in a["inputs"]])
+    for command in plan:
+        reading = _router_command(site, command)
+        said.append(reading.summary + (" (allowed to fail)" if command.may_fail else ""))
+        effects += reading.effects
+        warnings += [w for w in reading.warnings if w not in warnings]
+    listed = "; ".join(said[:6]) + ("; …" if len(said) > 6 else "")
+    deadline = f", deadline {utc(a['deadline'])}" if "deadline" in a else ""
+    count = "1 command" if len(plan) == 1 else f"{len(plan)} commands"
+    summary = f"Run {count} on Uniswap's Universal Router {site.words.address(site.to)}{deadline}: {listed}"
+    return Reading(summary, tuple(effects), tuple(warnings))
+
+
+def _router_command(site: Site, c: ur.Command) -> Reading:
+    if c.problem is not None or c.name is None:
+        what = f"command 0x{c.kind:02x}" if c.kind >= 0 else "the commands"
+        why = c.problem or "unknown"
+        return Reading(
+            f"{what}, not decoded", warnings=(warning.unknown_function(_EXECUTE, f"Universal Router {what}", why),)
+        )
+    words, args = site.words, c.args
+    if c.name.endswith(("swap_exact_in", "swap_exact_out")):
+        return _router_swap(site, c)
+    if c.name in ("permit2_permit", "permit2_permit_batch"):
+        (details, spender, _deadline), _signature = args
+        listed = [details] if c.name == "permit2_permit" else list(details)
+        reading = _permit2_grants(site, words.account or ur.MSG_SENDER, listed, address(spender))
+        return reading if site.by_account else Reading(reading.summary)
+    if c.name == "permit2_transfer_from":
+        token, recipient, amount = address(args[0]), _recipient(site, args[1]), args[2]
+        summary = f"move {words.token(token, amount)} of yours to {_whom(site, args[1])} through Permit2"
+        moved = site.by_account and recipient != words.account
+        return Reading(summary, _send(site, token, amount, recipient) if moved else ())
+    if c.name == "permit2_transfer_from_batch":
+        reading = _permit2_transfer(site, list(args[0]))
+        return reading if site.by_account else Reading(reading.summary)
+    if c.name in ("wrap_eth", "unwrap_weth", "unwrap_weth_exact"):
+        whom, amount = _whom(site, args[0]), args[1]
+        if c.name == "wrap_eth":
+            return Reading(f"wrap {_held(site, ur.ETH, amount)} into the wrapped native token for {whom}")
+        exactly = "exactly" if c.name == "unwrap_weth_exact" else "at least"
+        return Reading(f"unwrap the router's wrapped native token ({exactly} {words.native(amount)}) for {whom}")
+    token, whom, number = address(args[0]), _whom(site, args[1]), args[2]
+    if c.name == "balance_check_erc20":
+        return Reading(
+            f"check that {words.address(address(args[0]))} holds at least {words.token(address(args[1]), number)}"
+        )
+    if c.name == "sweep":
+        return Reading(
+            f"send all the router's {_token_name(site, token)} (at least {_held(site, token, number)}) to {whom}"
+        )
+    if c.name == "transfer":
+        return Reading(f"pay {_held(site, token, number)} from the router to {whom}")
+    share = number / 100 if c.name == "pay_portion" else number / 10**16
+    return Reading(f"pay {share:g}% of the router's {_token_name(site, token)} to {whom}")
+
+
+def _router_swap(site: Site, c: ur.Command) -> Reading:
+    """A V2 or V3 swap: what goes in (at most, for an exact-out swap), what comes out (at least), to whom, who pays."""
+    words = site.words
+    recipient, first, second, path, payer_is_user = c.args
+    exact_in = c.name is not None and c.name.endswith("exact_in")
+    v3 = c.name is not None and c.name.startswith("v3")
+    tokens = ur.v3_tokens(bytes(path)) if v3 else [address(t) for t in path]
+    if tokens is None or len(tokens) < 2:
+        why = "its path names fewer than two tokens"
+        return Reading(
+            "a swap, not decoded", warnings=(warning.unknown_function(_EXECUTE, "Universal Router swap", why),)
+        )
+    tokens = [address(t) for t in tokens]
+    if v3 and not exact_in:
+        tokens.reverse()  # an exact-output V3 path starts at the token bought
+    sold, bought = tokens[0], tokens[-1]
+    given = _held(site, sold, first) if exact_in else f"at most {words.token(sold, second)}"
+    got = f"at least {words.token(bought, second)}" if exact_in else words.token(bought, first)
+    via = "Uniswap V3" if v3 else "Uniswap V2"
+    paid = "paid by you" if payer_is_user else "from the router's balance"
+    summary = f"swap {given} ({paid}) for {got} on {via}, to {_whom(site, recipient)}"
+    spent = first if exact_in else second
+    if not (payer_is_user and site.by_account) or spent == ur.CONTRACT_BALANCE:
+        return Reading(summary)
+    return Reading(summary, _send(site, sold, spent, site.to))
+
+
+def _recipient(site: Site, raw: Any) -> str:
+    """Where the router sends: the account for MSG_SENDER (when it called), the router for ADDRESS_THIS."""
+    found = str(raw).lower()
+    if found == ur.MSG_SENDER and site.by_account and site.words.account is not None:
+        return site.words.account
+    return site.to if found == ur.ADDRESS_THIS else address(found)
+
+
+def _whom(site: Site, raw: Any) -> str:
+    found = str(raw).lower()
+    if found == ur.MSG_SENDER:
+        return "you" if site.by_account else "the caller"
+    if found == ur.ADDRESS_THIS:
+        return "the router (for the next command)"
+    return site.words.address(address(found))
+
+
+def _token_name(site: Site, token: str) -> str:
+    if token != address(ur.ETH):
+        return site.words.token_name(token)
+    chain = site.words.lookup.chain(site.words.chain_id)
+    return chain.currency if chain is not None else "native currency"
+
+
+def _held(site: Site, token: str, amount: int) -> str:
+    """An amount the router handles: ``all the router's USDC`` for its whole balance."""
+    if amount == ur.CONTRACT_BALANCE:
+        return f"all the router's {_token_name(site, token)}"
+    return site.words.native(amount) if token == address(ur.ETH) else site.words.token(token, amount)
+
+
 # --- the table ---------------------------------------------------------------------------------------------------
 
 
@@ -409,6 +536,9 @@ _TABLE = [
     _known("tryBlockAndAggregate", "bool requireSuccess, (address,bytes)[] calls", _aggregate_plain),
     _known("aggregate3", "(address,bool,bytes)[] calls", _aggregate3),
     _known("aggregate3Value", "(address,bool,uint256,bytes)[] calls", _aggregate3_value),
+    # Uniswap's Universal Router
+    _known("execute", "bytes commands, bytes[] inputs, uint256 deadline", _router),
+    _known("execute", "bytes commands, bytes[] inputs", _router),
 ]
 
 FUNCTIONS: dict[str, Known] = {selector(known.signature): known for known in _TABLE}

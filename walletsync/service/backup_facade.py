@@ -51,9 +51,17 @@ class BackupMethods:
         return made
 
     def backup_age(self) -> BackupAge:
-        """Whether the newest backup is older than the newest audit row (every change worth keeping leaves one)."""
-        made = self.db.latest_audit("backup_made")
-        newest = self.db.last_audit()
-        if made is None:
+        """When the newest backup was made, and whether a change worth keeping came after it.
+
+        The newest backup is the one made here (``backup_made``) or the one this data dir was restored from,
+        whichever came last: either holds everything before its row. What counts as a change is
+        :mod:`walletsync.service.worth_keeping`'s list (reads, pings and refusals do not)."""
+        from walletsync.service.worth_keeping import BACKUP_KINDS, WORTH_KEEPING
+
+        marks = [row for row in map(self.db.latest_audit, BACKUP_KINDS) if row is not None]
+        newest = max((row.seq for row in map(self.db.latest_audit, WORTH_KEEPING) if row is not None), default=None)
+        if not marks:
             return BackupAge(None, newest is not None)
-        return BackupAge(made.ts // 1000, newest is not None and newest.seq > made.seq)
+        mark = max(marks, key=lambda row: row.seq)
+        made_at = mark.ts // 1000 if mark.kind == "backup_made" else int(mark.data.get("made_at", mark.ts // 1000))
+        return BackupAge(made_at, newest is not None and newest > mark.seq)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from walletsync.errors import WalletsyncError
 from walletsync.names import local_name, skeleton
+from walletsync.service.journal import Journal
 from walletsync.store.db import Database, Watched
 from walletsync.store.watch_rows import MAX_WATCHED
 
@@ -43,6 +44,7 @@ class BalanceMethods:
 
     home: Path
     db: Database
+    journal: Journal
     clock: Callable[[], float]
 
     def registry(self) -> Registry:
@@ -57,7 +59,7 @@ class BalanceMethods:
     def watch(self, address: str, *, label: str | None = None, chains: Iterable[str] | None = None) -> Watched:
         """``address`` watched from now on, with its local ``label`` and ``chains`` (CAIP-2 or EVM numbers).
 
-        Watching it again replaces what is given and keeps the rest. Without chains (and not yet watched), it is
+        Watching it again replaces what is given and keeps the rest (a ``label`` of ``""`` takes the label away). Without chains (and not yet watched), it is
         read on the chains of the live sessions' accounts now, else on Ethereum: written down, so what is read does
         not change behind the user's back. :class:`BadWatch` for a bad address, label or chain; NameTaken when
         another watched address has a label that looks the same."""
@@ -69,7 +71,7 @@ class BalanceMethods:
         try:
             checked = address_of(address)
             wanted = None if chains is None else tuple(dict.fromkeys(chain_id_of(c) for c in chains))
-            name = None if label is None else local_name(label, "label")
+            name = None if not label else local_name(label, "label")
         except (BadChainEntry, BadName) as exc:
             raise BadWatch(str(exc)) from None
         if wanted is not None and (not wanted or any(not c.startswith("eip155:") for c in wanted)):
@@ -91,12 +93,20 @@ class BalanceMethods:
                 wanted = old.chains if old else tuple(self._session_chains()) or DEFAULT_CHAINS
             entry = Watched(
                 checked,
-                name if name is not None else (old.label if old else None),
+                name if label is not None else (old.label if old else None),
                 wanted,
                 old.added_at if old else int(self.clock()),
             )
             self.db.put_watched(entry)
             self.db.touch("watch", entry.address.lower())  # the device group shares it (service/shared_rows.py)
+            if entry != old:
+                self.journal.audit(
+                    "watch_added" if old is None else "watch_changed",
+                    None,
+                    address=entry.address,
+                    label=entry.label,
+                    chains=list(entry.chains),
+                )
         return entry
 
     def unwatch(self, ref: str) -> Watched:
@@ -105,6 +115,7 @@ class BalanceMethods:
             found = self._find_watched(ref)
             self.db.drop_watched(found.address)
             self.db.touch("watch", found.address.lower())
+            self.journal.audit("watch_removed", None, address=found.address, label=found.label)
         return found
 
     def _find_watched(self, ref: str) -> Watched:

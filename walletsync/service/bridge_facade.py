@@ -9,17 +9,22 @@ transaction that differs from what was asked).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from walletsync.broadcast import Broadcast
 from walletsync.eth import checksum_address
+from walletsync.protocol import events as ev
 from walletsync.protocol.namespaces import chain_of_account, granted_chains
 from walletsync.service.clients import client_fields
 from walletsync.service.config import configured_rpc
+from walletsync.service.events import StoreChanged
 from walletsync.service.journal import Journal
 from walletsync.service.naming import find_active, find_session
+from walletsync.service.outcomes import SessionInactive, SessionNotFound
 from walletsync.store.db import Database, SessionRecord
 
 
@@ -45,6 +50,26 @@ class BridgeMethods:
     home: Path
     journal: Journal
     clock: Callable[[], float]
+    _events: Broadcast[ev.Event]
+
+    async def session_end(self, topic: str) -> SessionInactive | SessionNotFound:
+        """Waits until session ``topic`` can no longer carry requests — the phone deleted it, it expired, it was revoked
+        here, in another process or on another device — and returns the error that says so (an endpoint stops then)."""
+        listener = self._events.listener()  # before the first check: an end between the two is not missed
+        try:
+            while True:
+                try:
+                    record = find_active(self.db, topic, self.clock())
+                except (SessionInactive, SessionNotFound) as exc:
+                    return exc
+                ends_in = max(record.expiry - self.clock(), 0.0) + 0.001
+                try:
+                    while not _may_end(await asyncio.wait_for(anext(listener), ends_in), topic):
+                        pass
+                except TimeoutError:
+                    pass  # its expiry: checked again above
+        finally:
+            listener.close()
 
     def bridge_scope(self, ref: str) -> BridgeScope:
         """The chains and accounts session ``ref`` offers now; :class:`SessionNotFound` / :class:`SessionInactive`
@@ -88,3 +113,10 @@ class BridgeMethods:
                 differences=[dict(d) for d in differences],
                 **client_fields(client),
             )
+
+
+def _may_end(event: ev.Event, topic: str) -> bool:
+    """Whether ``event`` may have ended session ``topic``: its deletion or expiry here, or another process's change."""
+    if isinstance(event, (ev.SessionDeleted, ev.SessionExpired)):
+        return event.topic == topic
+    return isinstance(event, StoreChanged)

@@ -437,9 +437,16 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods, BridgeMethods, Bac
             "remove it on the phone too"
         )
 
-    async def revoke_all(self) -> list[SessionRecord]:
-        """Every active session, revoked as by :meth:`revoke` (stopping at the first that fails)."""
-        return [await self.revoke(s.topic) for s in self.db.sessions(include_ended=False)]
+    async def revoke_all(self) -> list[tuple[SessionRecord, WalletsyncError | None]]:
+        """Every active session, each revoked as by :meth:`revoke` whatever the others gave: the session as it is after,
+        and the error when its revoke failed (a user revoking everything wants every one tried)."""
+        outcomes: list[tuple[SessionRecord, WalletsyncError | None]] = []
+        for session in self.db.sessions(include_ended=False):
+            try:
+                outcomes.append((await self.revoke(session.topic), None))
+            except WalletsyncError as exc:
+                outcomes.append((self._record(session.topic), exc))
+        return outcomes
 
     async def extend(self, ref: str) -> SessionRecord:
         """The session after asking the phone to extend its expiry."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from walletsync.names import skeleton, with_suffix
+from walletsync.names import skeleton, typed_name, with_suffix
 from walletsync.service.outcomes import AmbiguousSession, NameTaken, SessionInactive, SessionNotFound
 from walletsync.store.db import Database, SessionRecord
 
@@ -70,7 +70,13 @@ def find_session(db: Database, ref: str) -> SessionRecord:
     """The session ``ref`` names: by local name (the active one first), else by unique topic prefix (4+ hex chars).
 
     Both are index searches: only the sessions that match are read."""
-    return _found(db, ref, db.sessions_named(ref))
+    return _found(db, ref, _named(db, ref))
+
+
+def _named(db: Database, ref: str) -> list[SessionRecord]:
+    """The sessions named ``ref`` as typed, else as names are kept (a decomposed é, a full-width letter, two
+    spaces: the stored name is NFKC with single spaces)."""
+    return db.sessions_named(ref) or (db.sessions_named(kept) if (kept := typed_name(ref)) != ref else [])
 
 
 def _found(db: Database, ref: str, by_name: list[SessionRecord]) -> SessionRecord:
@@ -96,7 +102,7 @@ def _found(db: Database, ref: str, by_name: list[SessionRecord]) -> SessionRecor
 def find_active(db: Database, ref: str, now: float) -> SessionRecord:
     """The session ``ref`` names, if it can carry requests at ``now``; :class:`SessionInactive` if it ended or expired
     (also when several ended sessions share the name: none of them could carry the request)."""
-    by_name = db.sessions_named(ref)
+    by_name = _named(db, ref)
     if len(by_name) > 1 and all(s.status != "active" for s in by_name):
         raise SessionInactive(f"every session named {ref!r} has ended ({_listed(by_name)})")
     return check_active(_found(db, ref, by_name), now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ from walletsync.app.screens.detail import SessionDetailScreen
 from walletsync.app.tools import Endpoint, OnRefused, Report
 from walletsync.bridge.events import Client, PhoneAsked, RequestHandled
 from walletsync.bridge.serving import Listening
+from walletsync.errors import WalletsyncError
 
 FRIEND = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 TX_HASH = "0x" + "3e" * 32
@@ -26,6 +28,10 @@ class FakeEndpoint:
     """Listens nowhere: the picture of an endpoint on 127.0.0.1:8545."""
 
     listening: Listening | None = Listening("phone", "eip155:1", [ADDRESS], UPSTREAM, "127.0.0.1", 8545)
+
+    async def ended(self) -> WalletsyncError:
+        await asyncio.Event().wait()  # its session never ends in the picture
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         return None

@@ -21,6 +21,7 @@ from walletsync.app.format import plain
 from walletsync.app.screens.base import CompanionScreen
 from walletsync.app.widgets.status import RelayStatusBar
 from walletsync.app.widgets.table import keyed_table
+from walletsync.redact import url_shown
 from walletsync.service import Registry
 from walletsync.text import shown
 
@@ -195,11 +196,13 @@ def describe(row: BalanceRow, registry: Registry) -> str:
     where = registry.label(row.asset.chain)
     if row.amount is None:
         return f"No figure for {row.asset.symbol} on {where}: {row.error or 'no RPC answered'}."
-    text = f"{row.display()} {row.asset.symbol} on {where} at block #{row.block}, {age(row.age_s)} old, from {row.rpc}."
+    text = f"{row.display()} {row.asset.symbol} on {where} at block #{row.block}, {age(row.age_s)} old, from {url_shown(row.rpc or '')}."
     if row.cached:
         text += " The last figure read (cached)" + (f"; now: {row.error}." if row.error else ".")
     if row.status == "disagree" and row.other is not None:
-        text += f" Disagree: {row.other.rpc} says {row.to_json()['other']['display']} at the same block."
+        text += (
+            f" Disagree: {url_shown(row.other.rpc or '')} says {row.to_json()['other']['display']} at the same block."
+        )
     if row.fallback_from:
         text += f" Fell back: {', '.join(row.fallback_from)} did not answer."
     if row.status == "stale":
