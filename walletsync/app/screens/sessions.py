@@ -63,6 +63,8 @@ COLUMNS = (
 LIVE = tuple(i for i, (key, _) in enumerate(COLUMNS) if key in ("expires", "status", "ping"))
 """The columns the clock changes."""
 FILL_STEP = 200
+AGE_DELAY = 1.0
+"""Seconds between two reads of the backup line's state, however many reloads come in between."""
 """Rows added to the table between two frames."""
 REQUEST_EVENTS = (ev.RequestSent, ev.RequestAnswered, ev.RequestFailed, ev.RequestExpired, RequestVerified)
 REFRESHING = (
@@ -101,6 +103,7 @@ class SessionsScreen(JoinsGroup):
         super().__init__(companion)
         self.highlight = highlight
         self.restored = restored  # just restored from a backup: said once shown
+        self._age_due = self._age_read = False  # the backup line: a read is scheduled / was made
         self.records: dict[str, SessionRecord] = {}
         self._order: list[str] = []  # the rows' topics, top to bottom
         self._rows: dict[str, tuple[str, ...]] = {}  # each row's text as on screen, by topic
@@ -144,10 +147,25 @@ class SessionsScreen(JoinsGroup):
             await self._fill(*first, keep)
         await self._fill(*await asyncio.to_thread(lambda: (self.companion.sessions(), self.companion.requests())), keep)
         self.highlight = None
-        await self._read_backup_age()
+        self._backup_age_soon()
+
+    def _backup_age_soon(self) -> None:
+        """Re-read the backup line after the sessions: at once the first time, then at most once a second (a burst of
+        events reloads the table many times; the line needs one look), never on the clock's tick."""
+        if self._age_due:
+            return
+        self._age_due = True
+        if self._age_read:
+            self.set_timer(AGE_DELAY, self._backup_age_now)
+        else:
+            self.call_later(self._backup_age_now)
+
+    def _backup_age_now(self) -> None:
+        self._age_due, self._age_read = False, True
+        self.run_worker(self._read_backup_age(), group="sessions-backup-age", exclusive=True, exit_on_error=False)
 
     async def _read_backup_age(self) -> None:
-        """The quiet backup line: read (two indexed rows) when the sessions are, never on the clock's tick."""
+        """The quiet backup line (a few indexed reads of the audit log, off the event loop)."""
         age = await asyncio.to_thread(self.companion.backup_age)
         warning = age_warning(age, self.companion.clock(), bool(self.records))
         line = self.query_one("#sessions-backup", Static)
@@ -156,8 +174,8 @@ class SessionsScreen(JoinsGroup):
 
     def on_screen_resume(self) -> None:
         """Back from the Backup screen (or any other): a backup may have been made there."""
-        if self.records:
-            self.run_worker(self._read_backup_age(), group="sessions-backup-age", exclusive=True, exit_on_error=False)
+        if self._age_read:
+            self._backup_age_now()
 
     def _read_registry(self) -> Registry:
         """The registry, its bundled lists read here (off the event loop) by a first lookup."""
