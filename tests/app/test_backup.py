@@ -172,7 +172,9 @@ async def test_the_ceremony_shows_each_share_once_then_checks_them(tmp_path):
         await pilot.press("enter")
         assert text(app, "#ceremony-which") == "Share 2 of 2 — any 2 restore"
         assert "33. upgrade" in text(app, "#ceremony-words")
-        await pilot.press("enter")
+        await pilot.press("p")  # back one: an enter pressed twice skips no share for good
+        assert text(app, "#ceremony-which") == "Share 1 of 2 — any 2 restore"
+        await pilot.press("enter", "enter")
         await until(pilot, lambda: screen.has_class("-checking"))
         for typed, said in (
             (MISTYPED, "Not right: this share: word 16 is not in the SLIP-39 word list"),
@@ -450,6 +452,7 @@ async def test_the_keys_of_the_backup_screens(tmp_path):
         await pilot.pause()
         lines = keys_shown(app).splitlines()
         assert "⏎ I have written it down" in lines and "r QR code" in lines and "esc Leave" in lines
+        assert "p Previous share" not in lines  # on the first share
 
 
 async def test_a_restore_that_ends_under_the_keys_help_is_shown_after_it():

@@ -68,14 +68,15 @@ def share_check(typed: str, shares: list[str], threshold: int) -> tuple[int | No
 
 
 class ShareCeremonyScreen(ModalScreen[None]):
-    """Shows share 1, 2, … of N with its words (``r`` toggles its QR), each confirmed as written down, then asks
-    for shares typed back. Escape before the last share asks first: the shares are not shown again.
+    """Shows share 1, 2, … of N with its words (``r`` toggles its QR, ``p`` goes back one), each confirmed as
+    written down, then asks for shares typed back. Escape before the last share asks first: the shares are not shown again.
 
     Stages, as a class on the screen: ``-showing`` then ``-checking``; ``-qr`` while the QR shows.
     """
 
     BINDINGS = [
         Binding("enter", "written", "I have written it down", id="ceremony.next", priority=True),
+        Binding("p", "previous", "Previous share", id="ceremony.previous"),
         Binding("r", "toggle_qr", "QR code", id="ceremony.qr"),
         Binding("escape", "leave", "Leave", id="ceremony.leave"),
     ]
@@ -106,6 +107,7 @@ class ShareCeremonyScreen(ModalScreen[None]):
                     yield Static("", id="ceremony-words", markup=False)
                     yield ShareQr(id="ceremony-qr")
                 with Horizontal(classes="buttons"):
+                    yield Button("Previous (p)", id="ceremony-previous")
                     yield Button("I have written it down (⏎)", variant="primary", id="ceremony-written")
                     yield Button("QR code (r)", id="ceremony-qr-toggle")
             with Vertical(id="ceremony-check"):
@@ -128,6 +130,9 @@ class ShareCeremonyScreen(ModalScreen[None]):
         )
         self.query_one("#ceremony-words", Static).update(word_columns(share))
         self.query_one(ShareQr).uri = share.upper() if self.has_class("-qr") else ""
+        self.query_one("#ceremony-previous").display = self.index > 0
+        self.query_one("#ceremony-written", Button).focus()
+        self.refresh_bindings()
 
     @property
     def showing(self) -> bool:
@@ -136,6 +141,8 @@ class ShareCeremonyScreen(ModalScreen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_qr":
             return self.showing
+        if action == "previous":
+            return self.showing and self.index > 0
         return True
 
     @on(Button.Pressed, "#ceremony-written")
@@ -155,6 +162,14 @@ class ShareCeremonyScreen(ModalScreen[None]):
         self.add_class("-checking")
         self.refresh_bindings()
         self.query_one("#ceremony-typed", Input).focus()
+
+    @on(Button.Pressed, "#ceremony-previous")
+    def action_previous(self) -> None:
+        """Back one share (an enter pressed twice must not skip a share for good)."""
+        if self.showing and self.index > 0:
+            self.index -= 1
+            self.remove_class("-qr")
+            self._show()
 
     @on(Button.Pressed, "#ceremony-qr-toggle")
     def action_toggle_qr(self) -> None:
