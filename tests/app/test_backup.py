@@ -491,3 +491,26 @@ async def test_enter_goes_from_field_to_field(tmp_path):
         await pilot.press(*"secret", "enter")
         await until(pilot, lambda: fake.made, what="the backup")
     assert fake.made == [(tmp_path / "b.wsbackup", True, None)]
+
+
+async def test_an_unexpected_error_is_said_in_the_dialog_and_notified(tmp_path):
+    """A restore that fails in an unforeseen way says so in the dialog (not stuck on "Restoring…") and the screen's
+    worker-error handler names the error."""
+    path = tmp_path / "b.wsbackup"
+    backup_file(path, passphrase=PASSPHRASE)
+    fake = restoring()
+
+    def broken(opened):
+        raise RuntimeError("the disk is full")
+
+    fake.restore_backup = broken  # type: ignore[method-assign]
+    app = build_app(fake)
+    seen = record_notifications(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await restore_dialog(pilot, path)
+        fill(app, restore_passphrase=PASSPHRASE)
+        await pilot.press("enter")
+        await until(pilot, lambda: dialog.stage == "ended", what="the ending")
+        assert text(app, "#restore-error") == "Not restored: something went wrong (see the notification)."
+        await until(pilot, lambda: seen, what="the notification")
+    assert seen == ["RuntimeError: the disk is full"]

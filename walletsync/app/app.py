@@ -221,12 +221,8 @@ class WalletsyncApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "audit":  # not over a dialog, nor over the log itself
             return isinstance(self.screen, CompanionScreen) and not isinstance(self.screen, AuditScreen)
-        if action in (
-            "new_pairing",
-            "devices",
-            "balances",
-            "backup",
-        ):  # not over a dialog (whose own y/n may be off just now)
+        # not over a dialog (whose own y/n may be off just now)
+        if action in ("new_pairing", "devices", "balances", "backup"):
             return isinstance(self.screen, CompanionScreen)
         return True
 

@@ -198,9 +198,18 @@ class PairingScreen(JoinsGroup):
 
     @work(exclusive=True, group="backup-restore", exit_on_error=False)
     async def restore(self) -> None:
-        """The restore dialog, driven from here: read the file, open it with what the user gives, restore."""
+        """The restore dialog, driven from here: read the file, open it with what the user gives, restore. An
+        unexpected error is said in the dialog too, and raised on to this screen's worker-error handler."""
         dialog = RestoreScreen()
         await self.app.push_screen(dialog, self._restore_closed)
+        try:
+            await self._restore(dialog)
+        except Exception:
+            if dialog.is_attached:
+                dialog.ended("Not restored: something went wrong (see the notification).")
+            raise
+
+    async def _restore(self, dialog: RestoreScreen) -> None:
         data = await self._backup_file(dialog)
         if data is None:
             return
