@@ -234,6 +234,22 @@ class Restored:
     group: str | None
 
 
+@dataclass(frozen=True)
+class RestoredHere:
+    """A backup brought into this device as a new device (:meth:`Companion.restore_backup`)."""
+
+    sessions: int
+    """How many sessions came back (active ones)."""
+    made_at: int
+    """When the backup was made (unix s)."""
+    made_by: str
+    """The name of the device that made it (peer-ish text: show it as data)."""
+    old_device: str
+    """That device's client id."""
+    group: str | None
+    """The device group it was in (its id), if any: then offer to join it, as a new device."""
+
+
 def restore(config: Config, backup: Backup, *, now: int | None = None) -> Restored:
     """Bring ``backup`` back into the data dir ``config`` names. :class:`RestoreRefused` if it already has a
     database; a ``DeviceSecretsError`` if the secrets cannot be stored (nothing restored then)."""

@@ -82,8 +82,12 @@ class GroupMethods:
     def device_names(self) -> dict[str, str]:
         """Every device ever in the group by id, under its current name (a rename by any member wins over the
         name it linked with)."""
+        from walletsync.service.backup_import import restored_devices
+
         state = self.group_sync.state()
         names = {d: c.name for d, c in self.group.cards_ever().items()}
+        for device, old in restored_devices(self.db, self.group.keys.signing_public).items():
+            names.setdefault(device, old.name)  # a device restored here as a new one: its rows, its name
         for device in names:
             renamed = state.get(device_entity(device), "name")
             if isinstance(renamed, str):

@@ -1,0 +1,89 @@
+"""A backup of a device group's member restored as a new device: its own identity, the sessions usable with the same
+phone (no new QR), then it joins the group through a member's link and revokes the old device. Real processes,
+relay, OS keyring and phone."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.companion.conftest import paired
+from tests.devices.conftest import link, make_devices, relay, settle  # noqa: F401 (make_devices, relay: fixtures)
+
+PASSPHRASE = "a long backup passphrase"
+ENV = {**os.environ, "WALLETSYNC_BACKUP_PASSPHRASE": PASSPHRASE}
+
+
+def _state(home) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(home.iterdir()) if p.is_file() and not p.name.startswith(".")}
+
+
+@pytest.mark.timeout(300)
+async def test_a_member_restored_as_a_new_device_signs_joins_and_revokes_the_old_one(make_devices, tmp_path):
+    a, b, new = make_devices(3)
+    await link(a, b)
+    session, phone = await paired(a, "--auto-approve", name="desk")
+    try:
+        address = session["accounts"][0].split(":")[2]
+        a.json("policy", "set", "desk", "--max-native-per-day", "0.5")
+        a.json("watch", "add", "0x" + "11" * 20, "--label", "cold store")
+        assert a.json("sign", "desk", "--message", "before the backup")["verified"] is True
+        file = tmp_path / "a.wsbackup"
+        a.json("backup", "create", "-o", str(file), env=ENV)
+        old = a.me()
+
+        # a script that does not say how: a typed error naming the two ways, and nothing written
+        refused = new.json("backup", "restore", str(file), env=ENV, ok=False)
+        assert refused["error"]["code"] == "restore_choice_needed"
+        assert "--as-new-device" in refused["error"]["message"] and "--as-old-device" in refused["error"]["message"]
+        assert not (new.home / "walletsync.db").exists()
+
+        restored = new.json("backup", "restore", str(file), "--as-new-device", env=ENV)
+        assert restored["as"] == "new_device" and restored["sessions"] == 1 and restored["group"] is not None
+        assert restored["old_device"] == old["id"] and (restored["joined"], restored["old_device_revoked"]) == (
+            False,
+            False,
+        )
+        assert any("devices join" in line for line in restored["next"])
+        assert any(f"devices revoke {old['id'][:12]}" in line for line in restored["next"])
+        me = new.me()
+        assert me["id"] != old["id"]  # its own identity (the device id is the hash of its relay client key)
+
+        # a second restore into the same (no longer fresh) device is refused, and changes nothing
+        before = _state(new.home)
+        again = new.json("backup", "restore", str(file), "--as-new-device", env=ENV, ok=False)
+        assert again["error"]["code"] == "restore_refused"
+        assert _state(new.home) == before
+
+        # the session came back usable with the same phone, and what A did on it was not taken as the phone speaking
+        signed = new.json("sign", "desk", "--message", "on the new device")
+        assert signed["verified"] is True and signed["recovered"] == address
+        assert [r["direction"] for r in new.requests()] == ["outgoing", "outgoing"]
+        assert [w["label"] for w in new.json("watch")] == ["cold store"]
+        shown = new.run("policy", "show", "desk")
+        assert shown.returncode == 0 and "in force" in shown.stdout
+
+        # the audit: its own log says where it came from; A's rows are A's, checked with A's key
+        rows = new.json("audit")
+        restored_row = next(r for r in rows if r["kind"] == "restored_from_backup")
+        assert restored_row["data"]["old_device"] == old["id"] and restored_row["data"]["made_by"] == old["name"]
+        verdict = new.json("audit", "verify")
+        [theirs] = verdict["devices"]
+        assert verdict["ok"] is True and (theirs["device"], theirs["name"], theirs["ok"]) == (
+            old["id"],
+            old["name"],
+            True,
+        )
+
+        # joins through B's link, revokes A: B lists the new device and not A
+        await link(b, new, name="restored")
+        revoked = new.json("devices", "revoke", old["id"][:12])
+        assert revoked["device"]["id"] == old["id"]
+        settle(new, b)
+        assert {d["id"] for d in b.json("devices")} == {b.me()["id"], me["id"]}
+        assert new.json("audit", "verify")["ok"] is True
+        signed = new.json("sign", "desk", "--message", "in the group")
+        assert signed["verified"] is True and signed["recovered"] == address
+    finally:
+        await phone.close()
