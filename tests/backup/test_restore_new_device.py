@@ -4,12 +4,15 @@ relay, OS keyring and phone."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 
 import pytest
 
 from tests.companion.conftest import paired
 from tests.devices.conftest import link, make_devices, relay, settle  # noqa: F401 (make_devices, relay: fixtures)
+from tests.terminal import Terminal
 
 PASSPHRASE = "a long backup passphrase"
 ENV = {**os.environ, "WALLETSYNC_BACKUP_PASSPHRASE": PASSPHRASE}
@@ -87,3 +90,38 @@ async def test_a_member_restored_as_a_new_device_signs_joins_and_revokes_the_old
         assert signed["verified"] is True and signed["recovered"] == address
     finally:
         await phone.close()
+
+
+@pytest.mark.timeout(300)
+async def test_on_a_terminal_restore_asks_how_then_joins_with_a_pasted_link_and_revokes_the_old_device(
+    make_devices, tmp_path
+):
+    a, b, new = make_devices(3)
+    await link(a, b)
+    file = tmp_path / "a.wsbackup"
+    a.json("backup", "create", "-o", str(file), env=ENV)
+    old = a.me()
+    env = {k: v for k, v in ENV.items() if k != "WALLETSYNC_LINK"}
+    argv = [sys.executable, "-m", "walletsync", "--data-dir", str(new.home), "backup", "restore", str(file)]
+    terminal = Terminal(argv, env, tmp_path / "restore.txt")
+    await asyncio.to_thread(terminal.expect, "Choice [1]: ")
+    terminal.type("")
+    await asyncio.to_thread(terminal.expect, "(Enter: later): ")
+    showing = await b.spawn("devices", "link", "--json", "--yes")
+    try:
+        terminal.type((await showing.expect("link"))["uri"])
+        await asyncio.to_thread(terminal.expect, "Do the codes match on both devices? [y/N] ")
+        terminal.type("y")
+        await asyncio.to_thread(terminal.expect, "Revoke the old device")
+        terminal.type("")
+        code, out = await asyncio.to_thread(terminal.finish)
+        assert code == 0, terminal.screen
+        assert await showing.exit_code() == 0
+    finally:
+        await showing.close()
+    assert "as a new device" in out and "devices join" not in out and "devices revoke" not in out
+    me = new.me()
+    assert me["name"] == old["name"] + " (restored)"  # the same host's name, told apart from the old device's
+    settle(new, b)
+    assert {d["id"] for d in b.json("devices")} == {b.me()["id"], me["id"]}
+    assert {d["id"] for d in new.json("devices")} == {b.me()["id"], me["id"]} and me["id"] != old["id"]

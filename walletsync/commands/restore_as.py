@@ -119,7 +119,10 @@ def restore_as_new(args: argparse.Namespace, opened: Backup) -> int:
     ]
     joined = revoked = False
     if restored.group is not None and _interactive():
-        joined = _offer_join(args)
+        if not args.json:
+            print("\n".join(lines), flush=True)
+            lines = []
+        joined = _offer_join(args, restored.made_by)
         revoked = joined and _offer_revoke(args, old, restored.made_by)
     later = []
     if restored.group is not None and not joined:
@@ -128,8 +131,8 @@ def restore_as_new(args: argparse.Namespace, opened: Backup) -> int:
         later.append(_command(args, "devices", "revoke", old[:12]))
     if later:
         lines.append(
-            "Then, with a link from 'walletsync devices link' on one of your devices, join the group and revoke the "
-            "old device (it re-keys the group):"
+            "To join the device group with a link from 'walletsync devices link' on one of your devices, and revoke "
+            "the old device (it re-keys the group):"
         )
         lines += [f"  {line}" for line in later]
     document = {
@@ -145,17 +148,22 @@ def restore_as_new(args: argparse.Namespace, opened: Backup) -> int:
         "old_device_revoked": revoked,
         "next": later,
     }
-    emit_json(args, document, "\n".join(lines))
+    if args.json or lines:
+        emit_json(args, document, "\n".join(lines))
     return 0
 
 
-def _offer_join(args: argparse.Namespace) -> bool:
-    """Join the group with a link the user pastes (Enter: later); True once joined."""
+def _offer_join(args: argparse.Namespace, old_name: str) -> bool:
+    """Join the group with a link the user pastes (Enter: later); True once joined. This device goes by the host's
+    name, told apart from the old device's if it is the same."""
     from walletsync.commands.devices import join
+    from walletsync.service.devices import default_device_name
 
     text = _ask("Paste the link from 'walletsync devices link' on one of your devices (Enter: later): ")
     if not text:
         return False
+    name = default_device_name()
+    args.name = f"{name} (restored)" if name.casefold() == old_name.casefold() else name
     try:
         join(args, text, stdin_spent=False)
     except WalletsyncError as exc:
