@@ -69,6 +69,22 @@ COPIED = (
 to the old device's membership; the audit log goes to ``remote_audit``)."""
 
 
+_HELD = {
+    "sessions": "sessions",
+    "pairings": "pairings",
+    "proposals": "pairings",
+    "requests": "requests",
+    "audit": "audit rows",
+    "audit_head": "audit rows",
+    "remote_audit": "audit rows",
+    "watched": "watched addresses",
+    "budget_uses": "policy budgets",
+    "replay_seen": "messages handled",
+    "replay_clock": "messages handled",
+}
+"""What a table holding rows is called when a restore is refused."""
+
+
 @dataclass(frozen=True)
 class RestoredDevice:
     """A device whose backup was restored here: its audit rows are kept as its own, checked with its key."""
@@ -107,9 +123,10 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
     """Bring ``backup`` into the fresh device open on ``home``/``db`` (see the module's docstring)."""
     held = db.tables_holding_rows()
     if held:
+        what = ", ".join(dict.fromkeys(_HELD.get(t, "a device group" if t.startswith("group_") else t) for t in held))
         raise RestoreRefused(
-            f"this device already holds walletsync data ({', '.join(held)}): a backup is restored only into a fresh "
-            "data dir (--data-dir DIR, or $WALLETSYNC_HOME); nothing was changed"
+            f"this device already holds walletsync data ({what}): a backup is restored only into a fresh data dir "
+            "(--data-dir DIR, or $WALLETSYNC_HOME); nothing was changed"
         )
     old = member_id(backup)
     with opened(backup) as source:

@@ -86,8 +86,10 @@ class GroupMethods:
 
         state = self.group_sync.state()
         names = {d: c.name for d, c in self.group.cards_ever().items()}
+        mine = names.get(self.group.keys.id)
         for device, old in restored_devices(self.db, self.group.keys.signing_public).items():
-            names.setdefault(device, old.name)  # a device restored here as a new one: its rows, its name
+            # a device whose backup came back here as this one: its rows under its name (told apart from this one's)
+            names.setdefault(device, old.name if old.name != mine else f"{old.name} (old)")
         for device in names:
             renamed = state.get(device_entity(device), "name")
             if isinstance(renamed, str):
