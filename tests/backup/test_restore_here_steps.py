@@ -71,7 +71,7 @@ def test_an_error_half_way_changes_nothing_then_the_old_rows_verify_as_the_old_d
     assert json.loads((fresh.home / "config.json").read_text())["relay"] == "ws://mine"
     assert [e.kind for _, e in fresh.db.remote_audit_entries()] == ["backup_made", "session_renamed"]
     [row] = [e for e in fresh.audit_entries() if e.kind == "restored_from_backup"]
-    assert row.data["old_device"] == old and row.data["made_at"] == opened.created_at
+    assert row.data["old_device_id"] == old and row.data["made_at"] == opened.created_at
     assert not any(e.kind == "policy_attested" for e in fresh.audit_entries())  # never in force: not now either
     verdict = fresh.verify_audit().to_json()
     mine = fresh.devices()[0].name

@@ -44,7 +44,7 @@ async def test_a_member_restored_as_a_new_device_signs_joins_and_revokes_the_old
 
         restored = new.json("backup", "restore", str(file), "--as-new-device", env=ENV)
         assert restored["as"] == "new_device" and restored["sessions"] == 1 and restored["group"] is not None
-        assert restored["old_device"] == old["id"] and (restored["joined"], restored["old_device_revoked"]) == (
+        assert restored["old_device_id"] == old["id"] and (restored["joined"], restored["old_device_revoked"]) == (
             False,
             False,
         )
@@ -70,7 +70,7 @@ async def test_a_member_restored_as_a_new_device_signs_joins_and_revokes_the_old
         # the audit: its own log says where it came from; A's rows are A's, checked with A's key
         rows = new.json("audit")
         restored_row = next(r for r in rows if r["kind"] == "restored_from_backup")
-        assert restored_row["data"]["old_device"] == old["id"] and restored_row["data"]["made_by"] == old["name"]
+        assert restored_row["data"]["old_device_id"] == old["id"] and restored_row["data"]["made_by"] == old["name"]
         verdict = new.json("audit", "verify")
         [theirs] = verdict["devices"]
         shown = old["name"] if old["name"] != me["name"] else f"{old['name']} (old)"  # told apart from this device

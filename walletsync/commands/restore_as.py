@@ -141,7 +141,7 @@ def restore_as_new(args: argparse.Namespace, opened: Backup) -> int:
         "made_by": restored.made_by,
         "as": NEW,
         "sessions": restored.sessions,
-        "old_device": old,
+        "old_device_id": old,
         "group": restored.group,
         "device_group": restored.group,
         "joined": joined,

@@ -153,7 +153,7 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
                 made_at=backup.created_at,
                 made_by=backup.made_by,
                 device=backup.device,
-                old_device=old,
+                old_device_id=old,
                 old_signing_key=backup.secrets.identity.public_key.hex(),
                 sessions=len(tables["sessions"][1]),
             )
@@ -182,7 +182,7 @@ def restored_devices(db: Database, public_key: bytes) -> dict[str, RestoredDevic
             key.verify(entry.canonical(), bytes.fromhex(entry.signature))
         except (BadSignatureError, TypeError, ValueError):
             continue
-        device, name, signing = (entry.data.get(k) for k in ("old_device", "made_by", "old_signing_key"))
+        device, name, signing = (entry.data.get(k) for k in ("old_device_id", "made_by", "old_signing_key"))
         if isinstance(device, str) and isinstance(name, str) and isinstance(signing, str):
             try:
                 found[device] = RestoredDevice(device, name, bytes.fromhex(signing))
