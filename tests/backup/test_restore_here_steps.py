@@ -3,11 +3,14 @@ device's rows verify with its key under its name."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
-from walletsync.service import Companion, backup
+from tests.app.conftest import answer_next_request, approve
+from tests.pypeer import TEST_ADDRESS
+from walletsync.service import Companion, Config, backup
 from walletsync.service.journal import Journal
 from walletsync.store.db import Database, Watched
 from walletsync.store.keys import DeviceSecrets
@@ -83,3 +86,33 @@ def test_an_error_half_way_changes_nothing_then_the_old_rows_verify_as_the_old_d
 
     with pytest.raises(backup.RestoreRefused):  # no longer fresh
         fresh.restore_backup(opened)
+
+
+async def test_a_running_companion_restored_into_signs_with_the_same_phone_at_once(start_relay, tmp_path):
+    """The app's path: a fresh device already started (online), the backup restored into it, a signature asked at
+    once: the engine took the sessions in without a restart, and the phone answers the new device."""
+    relay = start_relay("memory")
+    old = await Companion.open(Config(data_dir=str(tmp_path / "old"), relay=relay.url))
+    await old.start()
+    offer = await old.pair()
+    wallet = await approve(relay.url, offer.uri)
+    try:
+        session = await old.wait_for_session(offer.proposal_id, timeout=20)
+        old.create_backup(tmp_path / "b.wsbackup", passphrase=PASSPHRASE, spec=None)
+        await old.close()
+        made = backup.read((tmp_path / "b.wsbackup").read_bytes(), passphrase=PASSPHRASE)
+
+        new = await Companion.open(Config(data_dir=str(tmp_path / "new"), relay=relay.url))
+        await new.start()
+        try:
+            await new.online()
+            assert new.restore_backup(made).sessions == 1
+            signing = asyncio.create_task(new.sign(session.topic, message="on the new device", timeout=20))
+            await answer_next_request(wallet)
+            outcome = await signing
+            assert outcome.ok and outcome.to_json()["recovered"].lower() == TEST_ADDRESS.lower()
+            assert new.secrets.client_id != made.device
+        finally:
+            await new.close()
+    finally:
+        await wallet.close()
