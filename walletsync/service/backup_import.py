@@ -121,13 +121,7 @@ def member_id(backup: Backup) -> str:
 
 def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> RestoredHere:
     """Bring ``backup`` into the fresh device open on ``home``/``db`` (see the module's docstring)."""
-    held = db.tables_holding_rows()
-    if held:
-        what = ", ".join(dict.fromkeys(_HELD.get(t, "a device group" if t.startswith("group_") else t) for t in held))
-        raise RestoreRefused(
-            f"this device already holds walletsync data ({what}): a backup is restored only into a fresh data dir "
-            "(--data-dir DIR, or $WALLETSYNC_HOME); nothing was changed"
-        )
+    _check_fresh(db)
     old = member_id(backup)
     with opened(backup) as source:
         if not verify_stored(source, backup.secrets.identity.public_key).ok:
@@ -137,12 +131,14 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
         old_rows = source.audit_entries()
         attested = source.latest_audit(ATTESTED)
     policy = backup.files.get(POLICY_FILE)
-    keep_policy = attested is not None and attested.data.get("sha256") == (
-        None if policy is None else hashlib.sha256(policy).hexdigest()
-    )
+    policy_sha256 = None if policy is None else hashlib.sha256(policy).hexdigest()
+    in_force = attested is not None and attested.data.get("sha256") == policy_sha256
+    columns, rows = tables["sessions"]
+    active = sum(1 for row in rows if row[columns.index("status")] == "active")
     written = _restore_files(home, backup.files)
     try:
         with db.transaction():
+            _check_fresh(db)  # again, inside: another process on this data dir may have written meanwhile
             for table, (columns, rows) in tables.items():
                 db.insert_copied(table, columns, rows)
             for entry in old_rows:
@@ -155,14 +151,13 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
                 device=backup.device,
                 old_device_id=old,
                 old_signing_key=backup.secrets.identity.public_key.hex(),
-                sessions=len(tables["sessions"][1]),
+                sessions=active,
             )
-            if keep_policy:
-                journal.audit(ATTESTED, None, sha256=attested.data.get("sha256") if attested else None, by="restore")
+            if in_force:  # the old device's limits stay in force here; an unattested file stays refused
+                journal.audit(ATTESTED, None, sha256=policy_sha256, by="restore")
     except BaseException:
         _undo(written)
         raise
-    active = sum(1 for row in tables["sessions"][1] if row[tables["sessions"][0].index("status")] == "active")
     return RestoredHere(
         sessions=active,
         made_at=backup.created_at,
@@ -170,6 +165,16 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
         old_device=backup.device,
         group=None if group is None else group.group_id,
     )
+
+
+def _check_fresh(db: Database) -> None:
+    held = db.tables_holding_rows()
+    if held:
+        what = ", ".join(dict.fromkeys(_HELD.get(t, "a device group" if t.startswith("group_") else t) for t in held))
+        raise RestoreRefused(
+            f"this device already holds walletsync data ({what}): a backup is restored only into a fresh data dir "
+            "(--data-dir DIR, or $WALLETSYNC_HOME); nothing was changed"
+        )
 
 
 def restored_devices(db: Database, public_key: bytes) -> dict[str, RestoredDevice]:
