@@ -8,7 +8,7 @@ snapshots run on the fake without a relay or a store.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from walletsync.audit import AuditEntry, AuditVerdict
 from walletsync.balances.model import Row
@@ -23,6 +23,9 @@ from walletsync.service.preview import RequestPreview
 from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord, Watched
 from walletsync.transport.client import Status
+
+if TYPE_CHECKING:  # the backup code loads when a backup is made or restored
+    from walletsync.service.backup import Backup, RestoredHere
 
 
 class CompanionAPI(Protocol):
@@ -179,3 +182,7 @@ class CompanionAPI(Protocol):
 
     def unwatch(self, ref: str) -> Watched:
         """The watched address ``ref`` (address or label), no longer watched; NotWatched."""
+
+    def restore_backup(self, backup: Backup) -> RestoredHere:
+        """Bring ``backup`` into this device, which must be fresh: RestoreRefused otherwise, nothing changed. This
+        device keeps its own identity; the sessions come back usable with the phone."""
