@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from walletsync.chains.user import Additions
@@ -32,7 +32,6 @@ from walletsync.service import (
     RequestPreview,
     RequestRecord,
     RestoredHere,
-    RestoresBackup,
     SessionRecord,
     ShareSpec,
     Status,
@@ -113,17 +112,6 @@ def device(
 
 def this_device() -> DeviceRecord:
     return device(1, "desk", this=True, linked=NOW - 9 * 86400)
-
-
-@dataclass(frozen=True)
-class Restored:
-    """What the fake's restore_backup reports (the shape of the façade's RestoredHere)."""
-
-    sessions: int
-    made_at: int
-    made_by: str
-    old_device: str
-    group: str | None
 
 
 class FakeCompanion:
@@ -421,21 +409,14 @@ class FakeCompanion:
         self.age = BackupAge(NOW, False)
         return backup.BackupMade(output, NOW, [list(SHARES)] if spec is not None else None, 2 if spec else None)
 
-    def restore_backup(self, opened: backup.Backup) -> Restored:
+    def restore_backup(self, opened: backup.Backup) -> RestoredHere:
         """Refused (as the façade does) once this fake has sessions; else ``restored_sessions`` come back."""
         if self._sessions:
             raise backup.RestoreRefused("this device is not fresh: it has sessions")
         self._sessions = list(self.restored_sessions)
-        return Restored(len(self._sessions), opened.created_at, opened.made_by, opened.device, self.restore_group)
+        return RestoredHere(len(self._sessions), opened.created_at, opened.made_by, opened.device, self.restore_group)
 
 
 def _both_fit(fake: FakeCompanion, real: Companion) -> tuple[CompanionAPI, CompanionAPI]:
     """Never called: mypy checks here that the fake and the real companion both have the shape the screens use."""
     return fake, real
-
-
-def _restores(fake: FakeCompanion) -> RestoresBackup:
-    """Never called: the fake restores the way the façade's contract says (``RestoredHere``'s fields)."""
-    restored: RestoredHere = Restored(0, 0, "", "", None)
-    assert restored
-    return fake

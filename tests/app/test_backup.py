@@ -27,7 +27,7 @@ from walletsync.app.screens.modals import ConfirmScreen
 from walletsync.app.screens.pairing import PairingScreen
 from walletsync.app.screens.restore import RestoredScreen, RestoreScreen
 from walletsync.app.screens.sessions import SessionsScreen
-from walletsync.service import BackupAge, ShareSpec, backup
+from walletsync.service import BackupAge, RestoredHere, ShareSpec, backup
 
 PASSPHRASE = "correct horse battery staple"
 
@@ -457,7 +457,6 @@ async def test_the_keys_of_the_backup_screens(tmp_path):
 
 async def test_a_restore_that_ends_under_the_keys_help_is_shown_after_it():
     """The restore finishes while ? is open over the dialog: what came back is shown once the help closes."""
-    from tests.app.fakes import Restored
     from walletsync.app.screens.keys import KeysScreen
 
     app = build_app(restoring())
@@ -468,7 +467,7 @@ async def test_a_restore_that_ends_under_the_keys_help_is_shown_after_it():
         dialog = app.screen
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, KeysScreen))
-        dialog.close(Restored(2, NOW, "old", "cd" * 16, None))
+        dialog.close(RestoredHere(2, NOW, "old", "cd" * 16, None))
         await pilot.pause()
         assert isinstance(app.screen, KeysScreen)
         await pilot.press("escape")
@@ -514,3 +513,38 @@ async def test_an_unexpected_error_is_said_in_the_dialog_and_notified(tmp_path):
         assert text(app, "#restore-error") == "Not restored: something went wrong (see the notification)."
         await until(pilot, lambda: seen, what="the notification")
     assert seen == ["RuntimeError: the disk is full"]
+
+
+async def test_a_real_restore_on_the_first_screen(companion, tmp_path):
+    """A real fresh companion: r, a real backup of another device with a paired phone, its passphrase — the app
+    says one session came back and lists it, and the phone answers a request on it from this new device."""
+    import asyncio
+
+    from tests.app.conftest import answer_next_request, approve
+    from tests.pypeer import TEST_ADDRESS
+    from walletsync.service import Companion, Config
+
+    old = await Companion.open(Config(data_dir=str(tmp_path / "old"), relay=companion.relay.url))
+    await old.start()
+    offer = await old.pair()
+    wallet = await approve(companion.relay.url, offer.uri)
+    try:
+        session = await old.wait_for_session(offer.proposal_id, timeout=20)
+        old.create_backup(tmp_path / "b.wsbackup", passphrase=PASSPHRASE, spec=None)
+        await old.close()
+        app = build_app(companion)
+        async with app.run_test(size=(120, 40)) as pilot:
+            dialog = await restore_dialog(pilot, tmp_path / "b.wsbackup")
+            fill(app, restore_passphrase=PASSPHRASE)
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back", timeout=30)
+            assert text(app, "#restored-what").startswith("1 session came back from the backup made")
+            assert not dialog.is_attached
+            await pilot.press("escape")
+            await until(pilot, lambda: isinstance(app.screen, SessionsScreen) and session.topic in app.screen.records)
+            signing = asyncio.create_task(companion.sign(session.topic, message="on the new device", timeout=20))
+            await answer_next_request(wallet)
+            outcome = await signing
+        assert outcome.ok and outcome.to_json()["recovered"].lower() == TEST_ADDRESS.lower()
+    finally:
+        await wallet.close()

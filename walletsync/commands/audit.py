@@ -54,14 +54,14 @@ def run(args: argparse.Namespace) -> int:
                 document = verdict.to_json()
                 bad = document["first_bad"]
                 text = (
-                    f"audit log intact: {document['entries']} entries"
+                    f"audit log intact: {_entries(document['entries'])}"
                     if verdict.ok
                     else f"AUDIT LOG TAMPERED: row {bad['seq']}: {bad['reason']}"
                 )
                 for device in document.get("devices", []):
                     who = f"{quoted(device['name'], 32)} ({device['device'][:12]})"
                     if device["ok"]:
-                        text += f"\n{who}: intact, {device['entries']} entries received"
+                        text += f"\n{who}: intact, {_entries(device['entries'])}"
                     else:
                         text += f"\n{who}: TAMPERED at row {device['first_bad']['seq']}: {shown(device['first_bad']['reason'])}"
                 emit_json(args, document, text)
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                     if args.json:  # the rows went to the file: stdout still gets its one document
                         emit_json(args, {"file": args.output, "entries": len(lines)}, "")
                     else:
-                        print(f"wrote {len(lines)} entries to {args.output}", file=sys.stderr)
+                        print(f"wrote {_entries(len(lines))} to {args.output}", file=sys.stderr)
                 else:
                     print("\n".join(lines))
                 return 0
@@ -96,3 +96,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
 
     return asyncio.run(main())
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"

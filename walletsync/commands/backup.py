@@ -83,6 +83,10 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
         )
         share_input.add_image_argument(action, repeat=True)
         action.set_defaults(run=run)
+        if name == "restore":
+            from walletsync.commands.restore_as import add_flags
+
+            add_flags(action)
     status = actions.add_parser(
         "status", parents=[common, companion], help="when the newest backup was made, and whether it is out of date"
     )
@@ -306,9 +310,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from walletsync.commands.restore_as import NEW, OLD, choose, restore_as_new
     from walletsync.service import backup
+    from walletsync.service.backup_import import group_of
 
     opened = _open(args, _read_file(args.file))
+    if choose(args, group_of(opened)) == NEW:
+        return restore_as_new(args, opened)
     restored = backup.restore(config_from(args), opened)
     made = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(opened.created_at))
     text = f"restored the backup made {made} by {quoted(opened.made_by, 40)} into {restored.home}"
@@ -322,6 +330,10 @@ def _restore(args: argparse.Namespace) -> int:
         "created_at": opened.created_at,
         "made_by": opened.made_by,
         "device_group": restored.group,
+        "as": OLD,
+        "group": restored.group,
+        "joined": False,
+        "old_device_revoked": False,
     }
     emit_json(args, document, text)
     return 0

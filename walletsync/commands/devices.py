@@ -91,7 +91,7 @@ def _confirmer(args: argparse.Namespace, stdin_spent: bool) -> Callable[[], Awai
     async def yes() -> bool:
         return True
 
-    if args.yes:
+    if getattr(args, "yes", False):
         return yes
     fd = _terminal(stdin_spent)
     if fd is None:
@@ -156,7 +156,14 @@ def _link_text(args: argparse.Namespace) -> tuple[str, bool]:
 
 def run_join(args: argparse.Namespace) -> int:
     text, spent = _link_text(args)
-    confirm = _confirmer(args, stdin_spent=spent)
+    join(args, text, stdin_spent=spent)
+    return 0
+
+
+def join(args: argparse.Namespace, text: str, *, stdin_spent: bool) -> list[DeviceRecord]:
+    """Join the group of the link ``text`` (the codes confirmed with ``--yes`` or on the terminal), and say so;
+    the group's devices. ``backup restore`` runs it too, for a device restored as a new one."""
+    confirm = _confirmer(args, stdin_spent=stdin_spent)
     from walletsync.service import relay_of_link
 
     relay, project = relay_of_link(text, time.time())
@@ -164,12 +171,14 @@ def run_join(args: argparse.Namespace) -> int:
     if project:
         args.project_id = project
 
-    async def main() -> int:
+    async def main() -> list[DeviceRecord]:
         async with open_companion(args) as companion:
-            devices = await companion.join_group(text, show_code=_show_code(args), confirm=confirm, name=args.name)
+            devices = await companion.join_group(
+                text, show_code=_show_code(args), confirm=confirm, name=getattr(args, "name", None)
+            )
         names = ", ".join(quoted(d.name, 32) for d in devices)
         emit(args, f"Joined: {names}", event="joined", devices=[d.to_json() for d in devices])
-        return 0
+        return devices
 
     return asyncio.run(main())
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.localrelay import LocalRelayError
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import backup, events
-    from walletsync.service.api import CompanionAPI, RestoredHere, RestoresBackup
+    from walletsync.service.api import CompanionAPI
+    from walletsync.service.backup import RestoredHere
     from walletsync.service.backup_facade import BackupAge
     from walletsync.service.balance_facade import BadWatch, NotWatched
     from walletsync.service.bridge_facade import BridgeScope
@@ -102,8 +103,7 @@ _WHERE = {
     "check_share": "walletsync.vault",
     "VaultError": "walletsync.vault",
     "CompanionAPI": "walletsync.service.api",
-    "RestoredHere": "walletsync.service.api",
-    "RestoresBackup": "walletsync.service.api",
+    "RestoredHere": "walletsync.service.backup",
     "BackupAge": "walletsync.service.backup_facade",
     "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
@@ -190,7 +190,6 @@ __all__ = [
     "Companion",
     "CompanionAPI",
     "RestoredHere",
-    "RestoresBackup",
     "BackupAge",
     "Config",
     "DEFAULT_CHAINS",

@@ -25,8 +25,8 @@ from walletsync.service.relay_choice import RelayChoice
 from walletsync.store.db import RequestRecord, SessionRecord, Watched
 from walletsync.transport.client import Status
 
-if TYPE_CHECKING:  # the backup code, the vault and shamir-mnemonic load when a backup is made, not at every start
-    from walletsync.service.backup import Backup, BackupMade
+if TYPE_CHECKING:  # the backup code, the vault and shamir-mnemonic load when a backup is made or restored
+    from walletsync.service.backup import Backup, BackupMade, RestoredHere
     from walletsync.service.backup_facade import BackupAge
     from walletsync.vault import ShareSpec
 
@@ -194,37 +194,8 @@ class CompanionAPI(Protocol):
         loop."""
 
     def backup_age(self) -> BackupAge:
-        """When the newest backup was made and whether a change worth keeping came after it (two indexed reads)."""
-
-
-class RestoredHere(Protocol):
-    """What :meth:`RestoresBackup.restore_backup` reports (the fields the app reads)."""
-
-    @property
-    def sessions(self) -> int:
-        """How many sessions came back."""
-
-    @property
-    def made_at(self) -> int:
-        """When the backup was made (unix s)."""
-
-    @property
-    def made_by(self) -> str:
-        """The name of the device that made it: peer-ish text, shown as data."""
-
-    @property
-    def old_device(self) -> str:
-        """That device's client id."""
-
-    @property
-    def group(self) -> str | None:
-        """The device group it was in (its id), if any: this device may join it as a new device."""
-
-
-class RestoresBackup(Protocol):
-    """A companion that can bring a backup into this fresh device (restore as a new device).
-
-    Kept apart from :class:`CompanionAPI` until the façade's ``restore_backup`` is on main; then it moves in."""
+        """When the newest backup was made and whether a change worth keeping came after it (indexed reads of the
+        audit log, one per kind worth keeping)."""
 
     def restore_backup(self, backup: Backup) -> RestoredHere:
         """Bring ``backup`` into this device, which must be fresh: RestoreRefused otherwise, nothing changed. This

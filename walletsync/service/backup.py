@@ -18,6 +18,10 @@ merged, so neither side can lose anything (restore into a new ``--data-dir`` ins
 written under a temporary name, its audit log checked and given "restored from backup made on … by …",
 and renamed into place last, after the files and the secrets: an error before that leaves no database, so
 the data dir is as fresh as before and the restore can simply be run again.
+
+That brings the backed-up device back, same identity: right when it is gone for good and its device group (if
+any) with it. While the group lives, restore it as a new device instead (:mod:`walletsync.service.backup_import`,
+``Companion.restore_backup``): this device keeps its own identity, takes the sessions and state, and joins the group.
 """
 
 from __future__ import annotations
@@ -227,11 +231,27 @@ def check(backup: Backup) -> BackupCheck:
 class Restored:
     """Where a backup came back, and the device group its device was in (its id), if any.
 
-    The restored data dir is that device, same identity: the old one must not run beside it (joining the group
-    as a new device instead is not done yet: docs/BACKUP.md)."""
+    The restored data dir is that device, same identity: the old one must not run beside it (restore as a new device
+    instead: :mod:`walletsync.service.backup_import`)."""
 
     home: Path
     group: str | None
+
+
+@dataclass(frozen=True)
+class RestoredHere:
+    """A backup brought into this device as a new device (:meth:`Companion.restore_backup`)."""
+
+    sessions: int
+    """How many sessions came back (active ones)."""
+    made_at: int
+    """When the backup was made (unix s)."""
+    made_by: str
+    """The name of the device that made it (peer-ish text: show it as data)."""
+    old_device: str
+    """That device's client id."""
+    group: str | None
+    """The device group it was in (its id), if any: then offer to join it, as a new device."""
 
 
 def restore(config: Config, backup: Backup, *, now: int | None = None) -> Restored:

@@ -17,6 +17,7 @@ from walletsync.store.keys import DeviceSecrets
 if TYPE_CHECKING:  # the backup code, the vault and shamir-mnemonic load when a backup is made, not at every start
     from walletsync.service import backup
     from walletsync.service.journal import Journal
+    from walletsync.service.store_sync import StoreSync
     from walletsync.vault import ShareSpec
 
 
@@ -35,6 +36,7 @@ class BackupMethods:
     db: Database
     secrets: DeviceSecrets
     journal: Journal
+    store_sync: StoreSync
     clock: Callable[[], float]
 
     def create_backup(
@@ -49,6 +51,17 @@ class BackupMethods:
         with self.db.transaction():
             self.journal.audit("backup_made", None, holders=backup.holders_of(passphrase, spec))
         return made
+
+    def restore_backup(self, backup: backup.Backup) -> backup.RestoredHere:
+        """Bring ``backup`` into this device, which must be fresh (no session, request, watched address, device
+        group or audit row: what opening a new data dir leaves): :class:`RestoreRefused` otherwise, nothing changed.
+        This device keeps its own identity (it does not impersonate the backup's device); the sessions come back
+        usable with the phone, the engine following them at its next look at the store."""
+        from walletsync.service.backup_import import restore_here
+
+        restored = restore_here(self.home, self.db, self.journal, backup)
+        self.store_sync.adopt_soon()
+        return restored
 
     def backup_age(self) -> BackupAge:
         """When the newest backup was made, and whether a change worth keeping came after it.

@@ -524,8 +524,12 @@ class Companion(GroupMethods, PreviewMethods, BalanceMethods, BridgeMethods, Bac
     def verify_audit(self) -> GroupAuditVerdict:
         """Whether the audit log's hash chain and its signed head are intact, and where they break if not;
         in a device group, also each other device's shared rows, checked against that device's key."""
+        from walletsync.service.backup_import import restored_devices
+
         own = verify_stored(self.db, self.secrets.identity.public_key)
         cards = self.group.cards_ever()
-        keys = {d: c.signing_public for d, c in cards.items() if d != self.group.keys.id}
+        restored = restored_devices(self.db, self.secrets.identity.public_key)  # this device's old selves
+        keys = {d: r.signing_public for d, r in restored.items()}
+        keys |= {d: c.signing_public for d, c in cards.items() if d != self.group.keys.id}
         devices = verify_members(self.db, keys, self.device_names())
         return GroupAuditVerdict(own.ok, own.entries, own.first_bad, tuple(devices))

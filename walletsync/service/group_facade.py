@@ -82,8 +82,14 @@ class GroupMethods:
     def device_names(self) -> dict[str, str]:
         """Every device ever in the group by id, under its current name (a rename by any member wins over the
         name it linked with)."""
+        from walletsync.service.backup_import import restored_devices
+
         state = self.group_sync.state()
         names = {d: c.name for d, c in self.group.cards_ever().items()}
+        mine = names.get(self.group.keys.id)
+        for device, old in restored_devices(self.db, self.group.keys.signing_public).items():
+            # a device whose backup came back here as this one: its rows under its name (told apart from this one's)
+            names.setdefault(device, old.name if old.name != mine else f"{old.name} (old)")
         for device in names:
             renamed = state.get(device_entity(device), "name")
             if isinstance(renamed, str):

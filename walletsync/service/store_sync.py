@@ -118,6 +118,11 @@ class StoreSync:
             await runner.run(actions)
         return True
 
+    def adopt_soon(self) -> None:
+        """Have the next :meth:`catch_up` adopt the store even if no other process committed (this one wrote rows
+        behind the engine: a restored backup's sessions)."""
+        self._data_version = -1
+
     async def watch(self, runner: EngineRunner | None) -> None:
         """Catch up every :data:`STORE_POLL` seconds, until cancelled."""
         while True:

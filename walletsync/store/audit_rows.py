@@ -77,6 +77,13 @@ class AuditQueries(Touches):
         ).fetchone()
         return None if row is None else AuditEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6])
 
+    def audit_of_kind(self, kind: str) -> list[AuditEntry]:
+        """The rows of ``kind``, oldest first (an index search, however long the log)."""
+        rows = self._db.execute(
+            "SELECT seq, ts, kind, session, data, prev_hash, signature FROM audit WHERE kind = ? ORDER BY seq", (kind,)
+        ).fetchall()
+        return [AuditEntry(s, ts, k, se, json.loads(d), p, sig) for s, ts, k, se, d, p, sig in rows]
+
     def add_remote_audit(self, device: str, entry: AuditEntry, text: str) -> bool:
         """Keep another member's audit row (as it signed it); False if it was kept already."""
         cursor = self._db.execute(

@@ -25,6 +25,7 @@ from walletsync.paths import open_private
 from walletsync.store.audit_rows import AuditQueries
 from walletsync.store.balance_cache import BalanceCacheQueries
 from walletsync.store.budgets import BudgetQueries
+from walletsync.store.copied_rows import CopiedRows
 from walletsync.store.group_rows import GroupQueries
 from walletsync.store.records import ENDED as ENDED
 from walletsync.store.records import RequestRecord as RequestRecord
@@ -105,6 +106,7 @@ class Database(
     BudgetQueries,
     WatchQueries,
     BalanceCacheQueries,
+    CopiedRows,
     Touches,
 ):
     """The state file. Needs the storage key to read or write any key material."""

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from tests.app.fakes import NOW, SHARES, FakeCompanion, Restored, session
+from tests.app.fakes import NOW, SHARES, FakeCompanion, session
 from tests.app.scenes import Scene, sessions_shown, until_shown
 from tests.app.scenes.sessions import three_sessions
 from walletsync.app import build_app
-from walletsync.service import BackupAge, ShareSpec
+from walletsync.service import BackupAge, RestoredHere, ShareSpec
 
 FILE = "walletsync-backup-20270115-080000.wsbackup"
 """The form's default file name at the fake's NOW (in UTC: the scene writes it, the local time zone may differ)."""
@@ -122,7 +122,7 @@ async def restored_shown(pilot: Pilot) -> None:
     from walletsync.app.screens.restore import RestoredScreen
 
     await sessions_shown(pilot)
-    restored = Restored(2, NOW - 86400, "old [b]laptop[/b]", "cd" * 16, "ab" * 16)
+    restored = RestoredHere(2, NOW - 86400, "old [b]laptop[/b]", "cd" * 16, "ab" * 16)
     await pilot.app.push_screen(RestoredScreen(restored))
     await until_shown(pilot, RestoredScreen)
 

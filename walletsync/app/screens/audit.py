@@ -40,7 +40,7 @@ def utc(ts_ms: int) -> str:
 
 def verdict_text(verdict: AuditVerdict) -> str:
     if verdict.ok:
-        return f"Chain intact: {verdict.entries} entries, signed head matches"
+        return f"Chain intact: {verdict.entries} {'entry' if verdict.entries == 1 else 'entries'}, signed head matches"
     bad = verdict.first_bad or {}
     where = f"entry {bad['seq']}" if bad.get("seq") is not None else "an entry"
     return f"Chain BROKEN at {where}: {bad.get('reason', 'unknown reason')} ({verdict.entries} entries checked)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -35,7 +35,7 @@ from walletsync.service import (
 from walletsync.text import shown
 
 if TYPE_CHECKING:
-    from walletsync.service import RestoredHere, RestoresBackup
+    from walletsync.service import RestoredHere
     from walletsync.service.backup import Backup
 
 RETRY_SECONDS = 3.0
@@ -220,7 +220,7 @@ class PairingScreen(JoinsGroup):
 
         dialog.restoring(f"Restoring the backup made by {quoted(opened.made_by)}…")
         try:  # in a thread: it checks the backup's audit log and writes the store (the store has its own lock)
-            restored = await asyncio.to_thread(cast("RestoresBackup", self.companion).restore_backup, opened)
+            restored = await asyncio.to_thread(self.companion.restore_backup, opened)
         except BackupError as exc:  # RestoreRefused among them: nothing was changed
             dialog.ended(f"Not restored: {shown(exc, 300)}")
             return
