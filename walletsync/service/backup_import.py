@@ -18,7 +18,8 @@ The policy file is attested again in this device's log when the old log's newest
 force there): a restored file keeps its limits, an unattested one stays refused.
 
 Only into a **fresh** device: one whose database holds no row but caches, which is what opening a companion on a
-new data dir leaves (the schema, and the device's new secrets in its key store). Anything else is refused
+new data dir leaves (the schema, and the device's new secrets in its key store) — and pairing offers no phone took,
+which the app's first screen (where its restore choice is) makes at once. Anything else is refused
 (:class:`RestoreRefused`) and nothing is changed. The rows go in one transaction, after the files (undone on any
 error), so an error leaves the device as fresh as it was.
 """
