@@ -208,7 +208,8 @@ async def test_leaving_the_ceremony_early_asks_first(answer, tmp_path):
 
 
 async def test_the_share_qr_holds_the_share():
-    """r shows the share as a QR a camera reads back as the share's words (in capitals: SLIP-39 is case-blind)."""
+    """r shows the share as a QR a camera reads back as the share's words (in capitals: SLIP-39 is case-blind); once
+    the ceremony closes, no QR drawn from a share is kept."""
     from tests.app.screen import decode_qr
 
     app = build_app(FakeCompanion([session(1, "phone")]))
@@ -218,6 +219,11 @@ async def test_the_share_qr_holds_the_share():
         await pilot.press("r")
         await pilot.pause()
         assert decode_qr(app) == [SHARES[0].upper()]
+        await pilot.press("enter", "enter", "escape")
+        await until(pilot, lambda: isinstance(app.screen, SessionsScreen), what="the ceremony closed")
+    from walletsync.app.widgets.qr import _rows
+
+    assert _rows.cache_info().currsize == 0  # no share kept for redrawing
 
 
 def test_share_words_in_columns():

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from walletsync.app.screens.modals import ConfirmScreen
-from walletsync.app.widgets.qr import QrCode
+from walletsync.app.widgets.qr import QrCode, forget_drawn
 from walletsync.service import ShareError, check_share
 from walletsync.text import shown
 
@@ -204,8 +204,9 @@ class ShareCeremonyScreen(ModalScreen[None]):
         self.app.push_screen(ConfirmScreen(LEAVE_EARLY, "Leave"), answered)
 
     def on_unmount(self) -> None:
-        """The shares go with the screen."""
+        """The shares go with the screen, and so do the QR rows drawn from them."""
         self._shares.clear()
+        forget_drawn()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -29,6 +29,11 @@ def _rows(uri: str, quiet_zone: int) -> tuple[str, ...]:
     return tuple(half_block_rows(qr_matrix(uri, quiet_zone=quiet_zone)))
 
 
+def forget_drawn() -> None:
+    """Drop the QR rows kept for redrawing (a recovery share's among them, once its screen closes)."""
+    _rows.cache_clear()
+
+
 class QrCode(Widget):
     """Shows ``uri`` as a QR centred in the widget's area (give it room, e.g. ``height: 1fr``)."""
 
