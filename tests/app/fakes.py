@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -395,6 +396,7 @@ class FakeCompanion:
 
     age = BackupAge(NOW - 3 * 86400, False)  # made three days ago, nothing changed since: no line under the table
     made: list[tuple[Path, bool, ShareSpec | None]] = []  # (output, with a passphrase, spec)
+    backup_gate: threading.Event | None = None  # set: create_backup (in a worker's thread) waits until it is set
     restore_group: str | None = None  # the group the restored backup's device was in
     restored_sessions: tuple[SessionRecord, ...] = ()  # the sessions a restore brings back
 
@@ -405,6 +407,8 @@ class FakeCompanion:
         self, output: Path, *, passphrase: str | None, spec: ShareSpec | None, made_by: str | None = None
     ) -> backup.BackupMade:
         """Records the order; with shares, the backup's shares are :data:`SHARES` (whatever N and T were asked)."""
+        if self.backup_gate is not None:
+            self.backup_gate.wait(timeout=20)
         self.made = [*self.made, (output, passphrase is not None, spec)]
         self.age = BackupAge(NOW, False)
         return backup.BackupMade(output, NOW, [list(SHARES)] if spec is not None else None, 2 if spec else None)

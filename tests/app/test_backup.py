@@ -554,3 +554,23 @@ async def test_a_real_restore_on_the_first_screen(companion, tmp_path):
         assert outcome.ok and outcome.to_json()["recovered"].lower() == TEST_ADDRESS.lower()
     finally:
         await wallet.close()
+
+
+async def test_progress_while_the_backup_is_made(tmp_path):
+    """While the worker makes the backup, the screen says so ("stretching the passphrase takes a second") and m
+    does nothing; then the line goes and m works again."""
+    import threading
+
+    fake = FakeCompanion([session(1, "phone")])
+    fake.backup_gate = threading.Event()
+    app = build_app(fake)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form(pilot)
+        fill(app, backup_file=str(tmp_path / "b.wsbackup"), backup_phrase_1=PASSPHRASE, backup_phrase_2=PASSPHRASE)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, BackupScreen) and app.screen.making, what="making")
+        assert text(app, "#backup-progress") == "Making the backup (stretching the passphrase takes a second)…"
+        assert app.screen.check_action("make", ()) is None
+        fake.backup_gate.set()
+        await until(pilot, lambda: not app.screen.making and fake.made, what="made")
+        assert text(app, "#backup-progress") == "" and app.screen.check_action("make", ()) is True
