@@ -131,7 +131,8 @@ SCENES = [
     Scene(
         "backup",
         'k on the session table: the Backup screen — "The newest backup was made 2027-01-05 08:00 UTC (10d ago). '
-        'Changes came after it: they are not in it — make a new one." in yellow, what a backup holds and where to keep '
+        'Changes came after it: they are not in it — make a new one." in yellow, what a backup holds and where to '
+        "keep "
         "it, how to restore it (r on the first screen), and the footer's m Make a backup and esc Back.",
         lambda: build_app(stale()),
         size=(120, 24),
@@ -164,7 +165,8 @@ SCENES = [
     ),
     Scene(
         "share-check",
-        'After the last share: "Check what you wrote" — share 2 was typed back ("Checked: share 2 of 2."), then share 1 '
+        'After the last share: "Check what you wrote" — share 2 was typed back ("Checked: share 2 of 2."), then '
+        "share 1 "
         'with a mistyped 16th word: "Not right: this share: word 16 is not in the SLIP-39 word list (mistyped?). '
         'Look at the paper again." in red; the mistyped share stays in the field to be fixed.',
         lambda: build_app(stale()),

@@ -28,7 +28,10 @@ WHAT = (
     "encrypted: keep it anywhere, even in a cloud drive — but keep what opens it (the passphrase, or the shares "
     "on paper) apart from it."
 )
-RESTORE = "To restore it: start walletsync on the new computer and press r on its first screen (or: walletsync backup restore FILE)."
+RESTORE = (
+    "To restore it: start walletsync on the new computer and press r on its first screen "
+    "(or: walletsync backup restore FILE)."
+)
 
 
 def made_when(made_at: int) -> str:

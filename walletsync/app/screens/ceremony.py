@@ -69,7 +69,8 @@ def share_check(typed: str, shares: list[str], threshold: int) -> tuple[int | No
 
 class ShareCeremonyScreen(ModalScreen[None]):
     """Shows share 1, 2, … of N with its words (``r`` toggles its QR, ``p`` goes back one), each confirmed as
-    written down, then asks for shares typed back. Escape before the last share asks first: the shares are not shown again.
+    written down, then asks for shares typed back. Escape before the last share asks first: the shares are not
+    shown again.
 
     Stages, as a class on the screen: ``-showing`` then ``-checking``; ``-qr`` while the QR shows.
     """

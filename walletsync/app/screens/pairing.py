@@ -264,7 +264,8 @@ class PairingScreen(JoinsGroup):
         return None
 
     def _restore_closed(self, restored: RestoredHere | None) -> None:
-        """The dialog closed: a restore still asking is stopped; once restored, the sessions take this screen's place."""
+        """The dialog closed: a restore still asking is stopped; once restored, the sessions take this screen's
+        place."""
         self.workers.cancel_group(self, "backup-restore")
         if restored is not None:
             self.walletsync_app.show_restored(restored)
