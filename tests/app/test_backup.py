@@ -574,3 +574,26 @@ async def test_progress_while_the_backup_is_made(tmp_path):
         fake.backup_gate.set()
         await until(pilot, lambda: not app.screen.making and fake.made, what="made")
         assert text(app, "#backup-progress") == "" and app.screen.check_action("make", ()) is True
+
+
+async def test_a_real_backup_with_shares_through_the_ceremony(companion, paired, tmp_path):
+    """A real companion, shares 3, any 2: the ceremony shows three real shares, one typed back checks out, and any
+    two of them open the file."""
+    output = tmp_path / "shares.wsbackup"
+    app = build_app(companion)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form(pilot)
+        await choose_shares(pilot)
+        fill(app, backup_file=str(output), backup_count="3", backup_threshold="2")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ShareCeremonyScreen), what="the ceremony", timeout=30)
+        ceremony_screen = app.screen
+        shares = list(ceremony_screen._shares)
+        assert len(shares) == 3 and text(app, "#ceremony-which") == "Share 1 of 3 — any 2 restore"
+        await pilot.press("enter", "enter", "enter")
+        fill(app, ceremony_typed=shares[2])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert text(app, "#ceremony-verdict").startswith("Share 3 checks out")
+    opened = backup.read(output.read_bytes(), shares=[shares[0], shares[2]])
+    assert opened.device == companion.secrets.client_id
