@@ -22,8 +22,7 @@ def database_bytes(db: Database) -> bytes:
     """Every byte of ``db`` as one SQLite file image (its committed state now)."""
     memory = sqlite3.connect(":memory:")
     try:
-        with db._lock:
-            db._db._connection.backup(memory)
+        db.copy_into(memory)
         image = bytearray(memory.serialize())
     finally:
         memory.close()

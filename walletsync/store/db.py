@@ -92,6 +92,11 @@ class _Serialized:
     def in_transaction(self) -> bool:
         return self._connection.in_transaction
 
+    def backup(self, target: sqlite3.Connection) -> None:
+        """SQLite's online backup of this database into ``target``, with no statement of this process between."""
+        with self._lock:
+            self._connection.backup(target)
+
     def close(self) -> None:
         with self._lock:
             self._connection.close()
@@ -150,6 +155,10 @@ class Database(
 
     def close(self) -> None:
         self._db.close()
+
+    def copy_into(self, target: sqlite3.Connection) -> None:
+        """Every committed row into ``target`` (an empty connection) in one consistent step: the backup's copy."""
+        self._db.backup(target)
 
     @contextmanager
     def transaction(self) -> Iterator[_Serialized]:
