@@ -597,3 +597,32 @@ async def test_a_real_backup_with_shares_through_the_ceremony(companion, paired,
         assert text(app, "#ceremony-verdict").startswith("Share 3 checks out")
     opened = backup.read(output.read_bytes(), shares=[shares[0], shares[2]])
     assert opened.device == companion.secrets.client_id
+
+
+async def test_a_share_read_from_a_photo_of_its_qr(tmp_path):
+    """At a share's line, the path of a photo of its QR code reads the share from it (checked like a typed one);
+    a photo of something else is said, naming the file, and the backup opens with a photo and a typed share."""
+    import qrcode
+
+    path = tmp_path / "b.wsbackup"
+    shares = backup_file(path, spec=ShareSpec.simple(2, 3))
+    qrcode.make(shares[1].upper()).save(tmp_path / "share 2.png")
+    qrcode.make("https://example.com/not-a-share").save(tmp_path / "other.png")
+    app = build_app(restoring())
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await restore_dialog(pilot, path)
+        assert "or the path to a photo of its QR code" in text(app, "#restore-share-label")
+        fill(app, restore_share=str(tmp_path / "other.png"))
+        await pilot.press("enter")
+        await until(pilot, lambda: text(app, "#restore-error"), what="the refusal")
+        assert "other.png" in text(app, "#restore-error") and text(app, "#restore-error").endswith(
+            "type the share, or try another photo."
+        )
+        fill(app, restore_share=f"'{tmp_path / 'share 2.png'}'")  # as a terminal pastes a dropped file
+        await pilot.press("enter")
+        await until(pilot, lambda: text(app, "#restore-shares-taken") == "Share 1: checksum ok", what="the photo")
+        fill(app, restore_share=shares[0])
+        await pilot.press("enter")
+        await until(pilot, lambda: dialog.has_class("-enough"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back")

@@ -176,7 +176,8 @@ SCENES = [
     Scene(
         "restore-shares",
         'r on the first screen, a backup that opens with shares: "Restore from a backup", "Share 1: checksum ok", '
-        '"Share 2 of 2 (its words on one line)" holding a share with a mistyped 16th word, and under it in red: '
+        '"Share 2 of 2: its words on one line, or the path to a photo of its QR code" holding a share with a mistyped '
+        "16th word, and under it in red: "
         '"This share: word 16 is not in the SLIP-39 word list (mistyped?): type it again."',
         lambda: build_app(restoring()),
         size=(120, 40),

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -27,6 +27,8 @@ from walletsync.errors import WalletsyncError
 from walletsync.service import RestoredHere, ShareError, check_share
 from walletsync.text import shown
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""A share line naming such a file (or any file that exists) is a photo or scan of the share's QR code."""
 MAX_FILE = 512 * 1024 * 1024
 """Larger than any backup (``walletsync backup`` refuses the same)."""
 STAGES = ("file", "passphrase", "shares", "opening", "ended")
@@ -61,6 +63,23 @@ def read_backup_file(path: Path) -> bytes:
     if len(data) > MAX_FILE:
         raise BackupFileError(f"{path} is larger than any walletsync backup")
     return data
+
+
+def image_path(line: str) -> Path | None:
+    """The image a share line names (quotes a terminal adds to a dropped file removed), or None for words: a
+    mistyped share is never taken for a path, whose error would repeat the words (as ``backup restore`` reads it)."""
+    text = line.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    if not text:
+        return None
+    try:
+        path = Path(text).expanduser()
+        if path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
+            return path
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL, a ~user that does not exist: words then
+        pass
+    return None
 
 
 def sessions_word(count: int) -> str:
@@ -226,17 +245,48 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
             "\n".join(f"Share {n}: checksum ok" for n in range(1, taken + 1)) or "Type the shares one at a time."
         )
         done = self._needed is not None and taken >= self._needed
-        label = "All shares in: open the backup" if done else f"Share {taken + 1}{of} (its words on one line)"
+        label = (
+            "All shares in: open the backup"
+            if done
+            else f"Share {taken + 1}{of}: its words on one line, or the path to a photo of its QR code"
+        )
         if self._needed is None and taken:
             label += " — or ⏎ on an empty line when all are in"
         self.query_one("#restore-share-label", Label).update(label)
 
     def take_share(self, line: str) -> None:
-        """Check one share as it is entered: said at once if mistyped, of another set, or entered already."""
+        """Check one share as it is entered: said at once if mistyped, of another set, or entered already. A line
+        naming an image is read (in a worker) and its share checked the same way."""
         if not line.strip():
             if self._shares and self._needed is None:  # groups: the user says when all are in
                 self._enough()
             return
+        path = image_path(line)
+        if path is not None:
+            self.read_image(path)
+            return
+        self._take(line)
+
+    @work(exclusive=True, group="share-image", exit_on_error=False)
+    async def read_image(self, path: Path) -> None:
+        """The share in a photo of its QR code (decoding a large photo takes a moment: off the event loop)."""
+        from walletsync.service.share_image import share_from_image
+
+        self.say("")
+        self.query_one("#restore-progress", Static).update(f"Reading the share in {shown(path, 120)}…")
+        try:
+            share = await asyncio.to_thread(share_from_image, path)
+        except WalletsyncError as exc:
+            self.say(f"{shown(exc, 300)}: type the share, or try another photo.")
+            return
+        except Exception as exc:  # a decoder's own failure: said here (this dialog has no worker-error handler)
+            self.say(f"Cannot read {shown(path, 120)}: {shown(type(exc).__name__)}.")
+            return
+        finally:
+            self.query_one("#restore-progress", Static).update("")
+        self._take(share)
+
+    def _take(self, line: str) -> None:
         try:
             info = check_share(line)
         except ShareError as exc:
