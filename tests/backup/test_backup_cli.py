@@ -122,3 +122,32 @@ async def test_a_data_dir_with_sessions_is_refused_and_both_sides_are_kept(cli, 
     assert "already exists" in again["error"]["message"]
     cli.json("rename", "desk", "desk two")
     assert cli.json("backup", "status")["changed_since"] is True
+
+
+def test_groups_where_the_user_asks_and_enough_of_enough_groups_restore(cli, tmp_path):
+    """--group T/N once per group, --group-threshold G: SLIP-39's two levels. 2 of your 3 shares and 1 of the
+    family's 2 restore it when both groups are needed; a whole group alone does not."""
+    cli.json("watch", "add", "0x" + "22" * 20, "--label", "vault")  # something to bring back
+    file = tmp_path / "groups.wsbackup"
+    made = cli.json("backup", "create", "-o", str(file), "--group", "2/3", "--group", "1/1", "--group-threshold", "2")
+    mine, family = made["shares"]
+    assert len(mine) == 3 and len(family) == 1 and made["threshold"] == 2
+    assert made["groups"] == [{"threshold": 2, "shares": 3}, {"threshold": 1, "shares": 1}]
+    text = cli.run("backup", "create", "-o", str(tmp_path / "again.wsbackup"), "--group", "2/3", "--group", "1/1")
+    assert "2 of the 2 groups, each with enough of its own shares (group 1: 2 of its 3; group 2: 1 of its 1)" in (
+        text.stdout
+    )
+    assert "Share 3 of 3 in group 1 of 2:" in text.stdout and "Share 1 of 1 in group 2 of 2:" in text.stdout
+
+    fresh = _twin(cli, "fresh")
+    one_group = tmp_path / "one-group.txt"
+    one_group.write_text("\n".join(mine) + "\n")
+    refused = fresh.json("backup", "restore", str(file), "--shares-file", str(one_group), ok=False)
+    assert refused["error"]["code"] == "too_few_shares" and not (fresh.home / "walletsync.db").exists()
+    enough = tmp_path / "enough.txt"
+    enough.write_text("\n".join([mine[2], family[0], mine[0]]) + "\n")
+    fresh.json("backup", "restore", str(file), "--shares-file", str(enough))
+    assert [w["label"] for w in fresh.json("watch")] == ["vault"]
+
+    for wrong in (["--group", "2/3", "--shares", "3"], ["--group", "three"], ["--group-threshold", "2"]):
+        assert cli.json("backup", "create", *wrong, ok=False)["error"]["code"] == "backup_input", wrong

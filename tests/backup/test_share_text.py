@@ -25,4 +25,4 @@ def test_each_share_is_printed_as_numbered_words_and_a_qr_that_read_back():
         assert " ".join(words) == share
         qr = [line for line in lines if line and set(line) <= QR_GLYPHS and set(line) - {" "}]
         assert decode(qr) == [share]
-    assert "any 2 restore it" in text and "shown this once" in text
+    assert "any 2 of the 3 shares restore it" in text and "shown this once" in text

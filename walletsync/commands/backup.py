@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,16 @@ def add_parser(commands, common: argparse.ArgumentParser, companion: argparse.Ar
     )
     create.add_argument("--shares", type=int, metavar="N", help="split the key into N SLIP-39 shares")
     create.add_argument("--threshold", type=int, metavar="T", help="T of the N shares restore it (default: N)")
+    create.add_argument(
+        "--group",
+        action="append",
+        metavar="T/N",
+        help="instead of --shares: a group of N shares of which T are needed (once per group: 2/3 for you, 3/5 "
+        "for your family…)",
+    )
+    create.add_argument(
+        "--group-threshold", type=int, metavar="G", help="with --group: G of the groups restore it (default: all)"
+    )
     create.add_argument(
         "--qr", action="store_true", help="with --shares: show each share as a QR code too (shown once, like the words)"
     )
@@ -129,20 +140,38 @@ def _new_passphrase(what: str, env: str) -> str:
 def _spec(args: argparse.Namespace) -> ShareSpec | None:
     from walletsync.service import ShareSpec
 
-    if args.shares is None:
+    groups = [_group(text) for text in args.group or ()]
+    if groups and (args.shares is not None or args.threshold is not None):
+        raise BackupInputError("--group T/N splits into groups: give it instead of --shares and --threshold")
+    if args.group_threshold is not None and not groups:
+        raise BackupInputError("--group-threshold goes with --group T/N")
+    if args.shares is None and not groups:
         if args.threshold is not None or args.share_passphrase or args.with_passphrase or args.qr or args.pages:
             raise BackupInputError(
                 "--threshold, --share-passphrase, --with-passphrase, --qr and --pages go with --shares N"
             )
         return None
-    threshold = args.threshold if args.threshold is not None else args.shares
     phrase = _new_passphrase("share passphrase", SHARE_PASSPHRASE_ENV) if args.share_passphrase else ""
-    spec = ShareSpec.simple(threshold, args.shares, phrase)
+    if groups:
+        spec = ShareSpec(tuple(groups), args.group_threshold or len(groups), phrase)
+        asked = " ".join(f"--group {t}/{n}" for t, n in groups) + f" --group-threshold {spec.group_threshold}"
+    else:
+        threshold = args.threshold if args.threshold is not None else args.shares
+        spec = ShareSpec.simple(threshold, args.shares, phrase)
+        asked = f"--shares {args.shares} --threshold {threshold}"
     try:
         spec.check()
     except ValueError as exc:
-        raise BackupInputError(f"--shares {args.shares} --threshold {threshold}: {exc}") from None
+        raise BackupInputError(f"{asked}: {exc}") from None
     return spec
+
+
+def _group(text: str) -> tuple[int, int]:
+    """``2/3`` (or ``2of3``): a group of 3 shares, 2 needed."""
+    found = re.fullmatch(r"\s*(\d{1,2})\s*(?:/|of)\s*(\d{1,2})\s*", text)
+    if found is None:
+        raise BackupInputError(f"--group {text!r}: write it T/N, e.g. 2/3 (2 of its 3 shares needed)")
+    return int(found[1]), int(found[2])
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -150,7 +179,7 @@ def _create(args: argparse.Namespace) -> int:
 
     from walletsync.commands import share_pages
 
-    if args.pages and args.shares is not None:
+    if args.pages and (args.shares is not None or args.group):
         share_pages.check(Path(args.pages))  # before any passphrase is asked
     spec = _spec(args)
     passphrase = _new_passphrase("backup passphrase", PASSPHRASE_ENV) if spec is None or args.with_passphrase else None
@@ -186,21 +215,20 @@ def made_text(made, *, qr: bool = False) -> str:
         total = sum(len(group) for group in made.shares)
         lines += [
             "",
-            f"The backup's key is split into {total} SLIP-39 shares; any {made.threshold} restore it.",
+            f"The backup's key is split into {total} SLIP-39 shares; {made.rule()} restore it.",
             "They are shown this once: write each down, on paper, and keep them in different places.",
             "Check each after writing it down: walletsync backup check-share " + str(made.file),
             "",
         ]
-        number = 0
+        labels = iter(made.labels())
         for group in made.shares:
             for share in group:
-                number += 1
                 words = share.split()
                 rows = [
                     " ".join(f"{i + 1:>2}. {w:<10}" for i, w in enumerate(words[k : k + 6], start=k))
                     for k in range(0, len(words), 6)
                 ]
-                lines += [f"Share {number} of {total}:", *(f"  {row}" for row in rows), ""]
+                lines += [f"{next(labels).capitalize()}:", *(f"  {row}" for row in rows), ""]
                 if qr:
                     from walletsync.qr import terminal_qr
 

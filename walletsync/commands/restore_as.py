@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json, quoted
 from walletsync.errors import WalletsyncError
+from walletsync.text import shown
 
 if TYPE_CHECKING:
     from walletsync.service.backup import Backup
@@ -167,7 +168,7 @@ def _offer_join(args: argparse.Namespace, old_name: str) -> bool:
     try:
         join(args, text, stdin_spent=False)
     except WalletsyncError as exc:
-        print(f"walletsync: joining failed: {exc}", file=sys.stderr)
+        print(f"walletsync: joining failed: {shown(exc)}", file=sys.stderr)
         return False
     return True
 
@@ -188,7 +189,7 @@ def _offer_revoke(args: argparse.Namespace, old: str, name: str) -> bool:
     try:
         asyncio.run(revoke())
     except WalletsyncError as exc:
-        print(f"walletsync: revoking the old device failed: {exc}", file=sys.stderr)
+        print(f"walletsync: revoking the old device failed: {shown(exc)}", file=sys.stderr)
         return False
     print(f"revoked the old device {quoted(name, 40)} ({old[:12]})", file=sys.stderr)
     return True

@@ -64,12 +64,22 @@ def page_name(number: int, total: int, suffix: str) -> str:
     return f"share-{number}-of-{total}.{suffix}"
 
 
-def write_pages(directory: Path, shares: list[list[str]], threshold: int, created_at: int, backup: Path) -> list[Path]:
+def write_pages(
+    directory: Path,
+    shares: list[list[str]],
+    threshold: int,
+    created_at: int,
+    backup: Path,
+    groups: tuple[tuple[int, int], ...] = (),
+) -> list[Path]:
     """Write each share's .txt and .html page (0600, never over a file); the paths written, in share order."""
+    from walletsync.service.backup import BackupMade
+
+    made = BackupMade(backup, created_at, shares, threshold, groups)
     flat = [share for group in shares for share in group]
     total, written = len(flat), []
-    for number, share in enumerate(flat, start=1):
-        page = SharePage(number, total, threshold, created_at, backup.name, share)
+    for number, (share, label) in enumerate(zip(flat, made.labels(), strict=True), start=1):
+        page = SharePage(number, total, label, made.rule(), created_at, backup.name, share)
         for suffix, text in (("txt", page.text()), ("html", page.html())):
             path = directory / page_name(number, total, suffix)
             _write_private(path, text.encode("utf-8"))
@@ -79,7 +89,7 @@ def write_pages(directory: Path, shares: list[list[str]], threshold: int, create
 
 def write_made(directory: Path, made: BackupMade) -> list[str]:
     """The pages of the backup ``made`` (``backup create``'s result), as the paths ``--json`` lists."""
-    paths = write_pages(directory, made.shares or [], made.threshold or 0, made.created_at, made.file)
+    paths = write_pages(directory, made.shares or [], made.threshold or 0, made.created_at, made.file, made.groups)
     return [str(path) for path in paths]
 
 
@@ -101,20 +111,22 @@ def _write_private(path: Path, data: bytes) -> None:
 class SharePage:
     """One share's page: what it is, how many restore, when it was made, its numbered words and its QR code."""
 
-    def __init__(self, number: int, total: int, threshold: int, created_at: int, backup: str, share: str) -> None:
-        self.number, self.total, self.threshold = number, total, threshold
+    def __init__(
+        self, number: int, total: int, label: str, rule: str, created_at: int, backup: str, share: str
+    ) -> None:
+        self.number, self.total, self.label, self.rule = number, total, label, rule
         self.date = time.strftime("%Y-%m-%d", time.gmtime(created_at))
         self.backup = shown(backup, 60)  # a file name may hold control characters; the HTML escapes it again
         self.words = share.split()
 
     @property
     def title(self) -> str:
-        return f"walletsync recovery share {self.number} of {self.total}"
+        return f"walletsync recovery {self.label}"
 
     @property
     def about(self) -> str:
         return (
-            f"Any {self.threshold} of the {self.total} shares open the backup made {self.date} ({self.backup}); "
+            f"{self.rule[0].upper()}{self.rule[1:]} open the backup made {self.date} ({self.backup}); "
             f"fewer reveal nothing."
         )
 

@@ -100,13 +100,44 @@ class BackupMade:
     created_at: int
     shares: list[list[str]] | None = field(repr=False)
     threshold: int | None
+    """The shares needed (one group), or the groups needed (several)."""
+    groups: tuple[tuple[int, int], ...] = ()
+    """With several groups: each one's (shares needed, shares)."""
 
     def to_json(self) -> dict[str, Any]:
-        """The ``backup create --json`` document: ``shares`` flat when there is one group."""
+        """The ``backup create --json`` document: ``shares`` flat when there is one group; with several, a list per
+        group, and ``groups`` says what each needs."""
         shares: list[Any] | None = None
         if self.shares is not None:
             shares = self.shares[0] if len(self.shares) == 1 else self.shares
-        return {"file": str(self.file), "created_at": self.created_at, "shares": shares, "threshold": self.threshold}
+        document = {
+            "file": str(self.file),
+            "created_at": self.created_at,
+            "shares": shares,
+            "threshold": self.threshold,
+        }
+        if len(self.groups) > 1:
+            document["groups"] = [{"threshold": t, "shares": n} for t, n in self.groups]
+        return document
+
+    def rule(self) -> str:
+        """How many shares restore it, in words: ``any 2 of the 3 shares``, or group by group."""
+        if len(self.groups) <= 1:
+            return f"any {self.threshold} of the {sum(len(group) for group in self.shares or [])} shares"
+        each = "; ".join(f"group {i}: {t} of its {n}" for i, (t, n) in enumerate(self.groups, start=1))
+        return f"{self.threshold} of the {len(self.groups)} groups, each with enough of its own shares ({each})"
+
+    def labels(self) -> list[str]:
+        """Each share's name, in order: ``share 2 of 3``, or ``share 2 of 3 in group 1 of 2``."""
+        groups = self.shares or []
+        if len(groups) <= 1:
+            total = sum(len(group) for group in groups)
+            return [f"share {n} of {total}" for n in range(1, total + 1)]
+        return [
+            f"share {n} of {len(group)} in group {g} of {len(groups)}"
+            for g, group in enumerate(groups, start=1)
+            for n in range(1, len(group) + 1)
+        ]
 
 
 @dataclass(frozen=True)
@@ -173,7 +204,7 @@ def create(
         raise BackupError(f"cannot make this backup: {exc}") from None
     _write_new(output, sealed.data)
     threshold = None if spec is None else (spec.groups[0][0] if len(spec.groups) == 1 else spec.group_threshold)
-    return BackupMade(output, made_at, sealed.shares, threshold)
+    return BackupMade(output, made_at, sealed.shares, threshold, () if spec is None else spec.groups)
 
 
 def read(
