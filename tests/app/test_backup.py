@@ -88,6 +88,8 @@ async def test_a_backup_with_a_passphrase(tmp_path):
         (True, {"backup_count": "3", "backup_threshold": "1"}, "3 shares, any 1: a threshold of 1 with several"),
         (True, {"backup_count": "2", "backup_threshold": "3"}, "2 shares, any 3: a threshold of 3 of 2 shares"),
         (True, {"backup_count": ""}, "Say how many shares, and how many of them restore the backup."),
+        (True, {"backup_groups": "2/3, three"}, "Write each group T/N, separated by commas"),
+        (True, {"backup_groups": "2/3, 3/5", "backup_group_threshold": "3"}, "groups 2/3, 3/5, any 3: the group"),
     ],
 )
 async def test_the_form_says_what_is_missing(shares, fields, said, tmp_path):
@@ -167,19 +169,19 @@ async def test_the_ceremony_shows_each_share_once_then_checks_them(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await ceremony(pilot, tmp_path)
         screen = app.screen
-        assert text(app, "#ceremony-which") == "Share 1 of 2 — any 2 restore"
+        assert text(app, "#ceremony-which") == "Share 1 of 2 — any 2 of the 2 shares restore it"
         assert "1. humidity" in text(app, "#ceremony-words") and "33. unwrap" in text(app, "#ceremony-words")
         await pilot.press("enter")
-        assert text(app, "#ceremony-which") == "Share 2 of 2 — any 2 restore"
+        assert text(app, "#ceremony-which") == "Share 2 of 2 — any 2 of the 2 shares restore it"
         assert "33. upgrade" in text(app, "#ceremony-words")
         await pilot.press("p")  # back one: an enter pressed twice skips no share for good
-        assert text(app, "#ceremony-which") == "Share 1 of 2 — any 2 restore"
+        assert text(app, "#ceremony-which") == "Share 1 of 2 — any 2 of the 2 shares restore it"
         await pilot.press("enter", "enter")
         await until(pilot, lambda: screen.has_class("-checking"))
         for typed, said in (
             (MISTYPED, "Not right: this share: word 16 is not in the SLIP-39 word list"),
             (OTHER_SET_SHARE, "That is a valid share, but of another backup's share set."),
-            (SHARES[0].upper(), "Share 1 checks out"),
+            (SHARES[0].upper(), "Share 1 of 2 checks out: written down right."),
         ):
             fill(app, ceremony_typed=typed)
             await pilot.press("enter")
@@ -215,7 +217,9 @@ async def test_the_share_qr_holds_the_share():
     app = build_app(FakeCompanion([session(1, "phone")]))
     async with app.run_test(size=(120, 42)) as pilot:
         await sessions_shown(pilot)
-        await app.push_screen(ShareCeremonyScreen(list(SHARES), 2, "b.wsbackup"))
+        await app.push_screen(
+            ShareCeremonyScreen(list(SHARES), ["share 1 of 2", "share 2 of 2"], "any 2 of the 2 shares", "b.wsbackup")
+        )
         await pilot.press("r")
         await pilot.pause()
         assert decode_qr(app) == [SHARES[0].upper()]
@@ -235,8 +239,8 @@ def test_share_words_in_columns():
 
 
 def test_share_check_names_the_share():
-    assert share_check(SHARES[1], SHARES, 2)[0] == 2
-    assert share_check("humidity", SHARES, 2) == (
+    assert share_check(SHARES[1], SHARES, ["share 1 of 2", "share 2 of 2"])[0] == 2
+    assert share_check("humidity", SHARES, ["share 1 of 2", "share 2 of 2"]) == (
         None,
         "Not right: this share has 1 words; a share has 20 or 33. Look at the paper again.",
     )
@@ -452,7 +456,9 @@ async def test_the_keys_of_the_backup_screens(tmp_path):
         assert "Keys — Backup" in lines and "m Make a backup" in lines and "esc Back" in lines
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, BackupScreen))
-        await app.push_screen(ShareCeremonyScreen(list(SHARES), 2, "b.wsbackup"))
+        await app.push_screen(
+            ShareCeremonyScreen(list(SHARES), ["share 1 of 2", "share 2 of 2"], "any 2 of the 2 shares", "b.wsbackup")
+        )
         await pilot.press("f1")
         await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the keys")
         await pilot.pause()
@@ -589,12 +595,12 @@ async def test_a_real_backup_with_shares_through_the_ceremony(companion, paired,
         await until(pilot, lambda: isinstance(app.screen, ShareCeremonyScreen), what="the ceremony", timeout=30)
         ceremony_screen = app.screen
         shares = list(ceremony_screen._shares)
-        assert len(shares) == 3 and text(app, "#ceremony-which") == "Share 1 of 3 — any 2 restore"
+        assert len(shares) == 3 and text(app, "#ceremony-which") == "Share 1 of 3 — any 2 of the 3 shares restore it"
         await pilot.press("enter", "enter", "enter")
         fill(app, ceremony_typed=shares[2])
         await pilot.press("enter")
         await pilot.pause()
-        assert text(app, "#ceremony-verdict").startswith("Share 3 checks out")
+        assert text(app, "#ceremony-verdict").startswith("Share 3 of 3 checks out")
     opened = backup.read(output.read_bytes(), shares=[shares[0], shares[2]])
     assert opened.device == companion.secrets.client_id
 
@@ -626,3 +632,37 @@ async def test_a_share_read_from_a_photo_of_its_qr(tmp_path):
         await until(pilot, lambda: dialog.has_class("-enough"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back")
+
+
+async def test_shares_in_groups(tmp_path):
+    """Groups 2/3 and 3/5, any 1 of them (as backup create --group 2/3 --group 3/5 --group-threshold 1): the count
+    and threshold fields give way to them."""
+    fake = FakeCompanion([session(1, "phone")])
+    app = build_app(fake)
+    async with app.run_test(size=(120, 60)) as pilot:
+        await form(pilot)
+        await choose_shares(pilot)
+        fill(app, backup_file=str(tmp_path / "b.wsbackup"), backup_groups="2/3, 3 of 5", backup_group_threshold="1")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ShareCeremonyScreen), what="the ceremony")
+    assert fake.made == [(tmp_path / "b.wsbackup", False, ShareSpec(((2, 3), (3, 5)), 1, ""))]
+
+
+async def test_a_real_backup_in_groups_names_each_share_by_its_group(companion, paired, tmp_path):
+    """A real companion, groups 2/2 and 1/1, both needed: the ceremony names "Share 2 of 2 in group 1 of 2" and
+    "Share 1 of 1 in group 2 of 2", says the rule once above, and the three shares open the file."""
+    output = tmp_path / "groups.wsbackup"
+    app = build_app(companion)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await form(pilot)
+        await choose_shares(pilot)
+        fill(app, backup_file=str(output), backup_groups="2/2, 1/1")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: isinstance(app.screen, ShareCeremonyScreen), what="the ceremony", timeout=30)
+        shares = list(app.screen._shares)
+        assert "opens with 2 of the 2 groups, each with enough of its own shares" in text(app, "#ceremony-intro")
+        await pilot.press("enter")
+        assert text(app, "#ceremony-which") == "Share 2 of 2 in group 1 of 2"
+        await pilot.press("enter")
+        assert text(app, "#ceremony-which") == "Share 1 of 1 in group 2 of 2"
+    assert backup.read(output.read_bytes(), shares=shares).device == companion.secrets.client_id

@@ -141,7 +141,8 @@ SCENES = [
     Scene(
         "backup-form",
         'm on the Backup screen: the "Make a backup" form — the file (walletsync-backup-20270115-080000.wsbackup), '
-        '"Opened with" SLIP-39 recovery shares chosen, "Shares 3, any 2 of them restore it", "A passphrase opens it '
+        '"Opened with" SLIP-39 recovery shares chosen, "Shares 3, any 2 of them restore it", "Or groups" (empty: '
+        '2/3, 3/5 greyed) "any" (all) "of the groups", "A passphrase opens it '
         'as well" ticked and its two fields masked (dots, never the passphrase), "Make the backup (^s)" and Cancel.',
         lambda: build_app(stale()),
         size=(120, 40),
@@ -150,8 +151,8 @@ SCENES = [
     Scene(
         "share-ceremony",
         '^s on the form: the full-screen ceremony "Your backup\'s recovery shares" — which file opens with any 2 of '
-        'these 2 shares, "Share 1 of 2 — any 2 restore" and its 33 words (SLIP-39 test vector words) numbered '
-        'down three columns of 11, "I have written it down (⏎)" and "QR code (r)".',
+        'the 2 shares, "Share 1 of 2 — any 2 of the 2 shares restore it" and its 33 words (SLIP-39 test vector '
+        'words) numbered down three columns of 11, "I have written it down (⏎)" and "QR code (r)".',
         lambda: build_app(stale()),
         size=(120, 34),
         steps=ceremony_shown,

@@ -125,6 +125,12 @@ class BackupScreen(CompanionScreen):
         self.notify(f"Backup written to {shown(made.file, 200)}", title="Backup", markup=False)
         self.read_age()
         if made.shares:
-            shares, threshold = [s for group in made.shares for s in group], made.threshold or 1
+            ceremony = ShareCeremonyScreen(
+                [s for group in made.shares for s in group],
+                made.labels(),
+                made.rule(),
+                str(order.output),
+                grouped=len(made.shares) > 1,
+            )
             del made
-            await self.app.push_screen(ShareCeremonyScreen(shares, threshold, str(order.output)))
+            await self.app.push_screen(ceremony)

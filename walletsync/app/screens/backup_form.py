@@ -1,13 +1,14 @@
 """The form that orders a backup: the file, and what opens it — a passphrase, SLIP-39 shares, or both.
 
-It mirrors ``walletsync backup create``'s options (``-o``, ``--shares N --threshold T``, ``--with-passphrase``,
-``--share-passphrase``) and never touches the companion: it dismisses with a :class:`BackupOrder` that the
-Backup screen carries out in a worker. Passphrases are typed in password fields (asked twice) and kept out of
-every ``repr``.
+It mirrors ``walletsync backup create``'s options (``-o``, ``--shares N --threshold T`` or ``--group T/N``… with
+``--group-threshold G``, ``--with-passphrase``, ``--share-passphrase``) and never touches the companion: it
+dismisses with a :class:`BackupOrder` that the Backup screen carries out in a worker. Passphrases are typed in
+password fields (asked twice) and kept out of every ``repr``.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ from walletsync.text import shown
 
 FILE_PATTERN = "walletsync-backup-%Y%m%d-%H%M%S.wsbackup"
 """The CLI's default file name (``backup create`` without ``-o``), in the current directory."""
+GROUP = re.compile(r"\s*(\d{1,2})\s*(?:/|of)\s*(\d{1,2})\s*")
+"""One group as ``backup create --group`` takes it: ``2/3`` (or ``2of3``), 2 of its 3 shares needed."""
 SHARES, THRESHOLD = 3, 2
 """What the share fields start at: three shares, any two restore."""
 
@@ -74,6 +77,12 @@ class BackupFormScreen(ModalScreen[BackupOrder | None]):
                     yield Label("any")
                     yield Input(str(THRESHOLD), type="integer", id="backup-threshold", max_length=2)
                     yield Label("of them restore it")
+                with Horizontal(id="backup-grouping"):
+                    yield Label("Or groups")
+                    yield Input(placeholder="2/3, 3/5", id="backup-groups")
+                    yield Label("any")
+                    yield Input(placeholder="all", type="integer", id="backup-group-threshold", max_length=2)
+                    yield Label("of the groups")
                 yield Checkbox("A passphrase opens it as well", id="backup-with-passphrase")
                 yield Checkbox("Protect the shares with a SLIP-39 passphrase too", id="backup-share-passphrase")
                 with Vertical(id="backup-share-phrase"):
@@ -112,10 +121,6 @@ class BackupFormScreen(ModalScreen[BackupOrder | None]):
             return f"{shown(output, 200)} already exists: name a new file."
         spec = None
         if self.has_class("-by-shares"):
-            try:
-                count, threshold = int(self._value("#backup-count")), int(self._value("#backup-threshold"))
-            except ValueError:
-                return "Say how many shares, and how many of them restore the backup."
             phrase = ""
             if self.has_class("-share-passphrase"):
                 phrase = self._value("#backup-share-phrase-1")
@@ -123,11 +128,14 @@ class BackupFormScreen(ModalScreen[BackupOrder | None]):
                     return "Type the SLIP-39 passphrase (or untick it)."
                 if phrase != self._value("#backup-share-phrase-2"):
                     return "The two SLIP-39 passphrases differ."
-            spec = ShareSpec.simple(threshold, count, phrase)
+            split = self._split(phrase)
+            if isinstance(split, str):
+                return split
+            spec, asked = split
             try:
                 spec.check()
             except ValueError as exc:
-                return f"{count} shares, any {threshold}: {shown(exc, 200)}"
+                return f"{asked}: {shown(exc, 200)}"
         passphrase = None
         if spec is None or self.has_class("-with-passphrase"):
             passphrase = self._value("#backup-phrase-1")
@@ -136,6 +144,24 @@ class BackupFormScreen(ModalScreen[BackupOrder | None]):
             if passphrase != self._value("#backup-phrase-2"):
                 return "The two passphrases differ."
         return BackupOrder(output, passphrase, spec)
+
+    def _split(self, phrase: str) -> tuple[ShareSpec, str] | str:
+        """The split the share fields ask for and how to name it in an error, or why they do not say one: groups
+        (``2/3, 3/5``) when given, else N shares of which T restore."""
+        groups_text = self._value("#backup-groups").strip()
+        if groups_text:
+            found = [GROUP.fullmatch(part) for part in groups_text.split(",")]
+            if not all(found):
+                return "Write each group T/N, separated by commas: 2/3, 3/5 (2 of its 3 shares needed, …)."
+            groups = tuple((int(m[1]), int(m[2])) for m in found if m)
+            needed = self._value("#backup-group-threshold").strip()
+            spec = ShareSpec(groups, int(needed) if needed else len(groups), phrase)
+            return spec, f"groups {', '.join(f'{t}/{n}' for t, n in groups)}, any {spec.group_threshold}"
+        try:
+            count, threshold = int(self._value("#backup-count")), int(self._value("#backup-threshold"))
+        except ValueError:
+            return "Say how many shares, and how many of them restore the backup."
+        return ShareSpec.simple(threshold, count, phrase), f"{count} shares, any {threshold}"
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:

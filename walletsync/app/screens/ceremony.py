@@ -53,8 +53,9 @@ def _normal(share: str) -> str:
     return " ".join(share.lower().split())
 
 
-def share_check(typed: str, shares: list[str], threshold: int) -> tuple[int | None, str]:
-    """Which of ``shares`` ``typed`` is (its number, else None) and what to say about it (safe to show)."""
+def share_check(typed: str, shares: list[str], labels: list[str]) -> tuple[int | None, str]:
+    """Which of ``shares`` ``typed`` is (its number, else None) and what to say about it (safe to show); ``labels``
+    name the shares as the ceremony showed them."""
     try:
         info = check_share(typed)
     except ShareError as exc:
@@ -64,7 +65,7 @@ def share_check(typed: str, shares: list[str], threshold: int) -> tuple[int | No
     if _normal(typed) not in [_normal(s) for s in shares]:
         return None, "That share belongs to this set but is none of those shown here."
     number = [_normal(s) for s in shares].index(_normal(typed)) + 1
-    return number, f"Share {number} checks out: written down right (any {threshold} of the shares restore)."
+    return number, f"{labels[number - 1].capitalize()} checks out: written down right."
 
 
 class ShareCeremonyScreen(ModalScreen[None]):
@@ -82,10 +83,12 @@ class ShareCeremonyScreen(ModalScreen[None]):
         Binding("escape", "leave", "Leave", id="ceremony.leave"),
     ]
 
-    def __init__(self, shares: list[str], threshold: int, file: str) -> None:
+    def __init__(self, shares: list[str], labels: list[str], rule: str, file: str, *, grouped: bool = False) -> None:
+        """``labels`` name each share ("share 2 of 3 in group 1 of 2"), ``rule`` says how many restore it ("any 2 of
+        the 3 shares"): :meth:`BackupMade.labels` and :meth:`BackupMade.rule`, as ``backup create`` prints them."""
         super().__init__()
         self._shares = list(shares)
-        self.threshold, self.file = threshold, file
+        self.labels, self.rule, self.file, self.grouped = labels, rule, file, grouped
         self.index = 0
         self.checked: set[int] = set()
 
@@ -97,8 +100,8 @@ class ShareCeremonyScreen(ModalScreen[None]):
         with Vertical(id="ceremony"):
             yield Static("Your backup's recovery shares", id="ceremony-title")
             yield Static(
-                f"{shown(self.file, 80)} opens with any {self.threshold} of these {self.count} shares. Each is shown "
-                "this once: write it on paper, word by word, and keep the shares in different places.",
+                f"{shown(self.file, 80)} opens with {self.rule}. Each share is shown this once: write it on paper, "
+                "word by word, and keep the shares in different places.",
                 id="ceremony-intro",
                 markup=False,
             )
@@ -127,7 +130,7 @@ class ShareCeremonyScreen(ModalScreen[None]):
     def _show(self) -> None:
         share = self._shares[self.index]
         self.query_one("#ceremony-which", Label).update(
-            f"Share {self.index + 1} of {self.count} — any {self.threshold} restore"
+            self.labels[self.index].capitalize() + ("" if self.grouped else f" — {self.rule} restore it")
         )
         self.query_one("#ceremony-words", Static).update(word_columns(share))
         self.query_one(ShareQr).uri = share.upper() if self.has_class("-qr") else ""
@@ -182,14 +185,14 @@ class ShareCeremonyScreen(ModalScreen[None]):
         typed = self.query_one("#ceremony-typed", Input)
         if not typed.value.strip():
             return
-        number, verdict = share_check(typed.value, self._shares, self.threshold)
+        number, verdict = share_check(typed.value, self._shares, self.labels)
         self.query_one("#ceremony-verdict", Static).update(verdict)
         self.query_one("#ceremony-verdict").set_class(number is None, "-wrong")
         if number is not None:
             self.checked.add(number)
             typed.value = ""
-            done = ", ".join(str(n) for n in sorted(self.checked))
-            self.query_one("#ceremony-checked", Static).update(f"Checked: share {done} of {self.count}.")
+            done = ", ".join(self.labels[n - 1] for n in sorted(self.checked))
+            self.query_one("#ceremony-checked", Static).update(f"Checked: {done}.")
 
     @on(Button.Pressed, "#ceremony-done")
     def action_leave(self) -> None:
