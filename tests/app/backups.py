@@ -25,7 +25,7 @@ def backup_file(
     made_by: str = "old laptop",
     made_at: int = NOW - 86400,
 ) -> list[str]:
-    """Write a backup to ``path`` that opens with ``passphrase`` and/or the shares returned (one group)."""
+    """Write a backup to ``path`` that opens with ``passphrase`` and/or the shares returned (group after group)."""
     secrets = DeviceSecrets.generate()
     content = {
         "format": "walletsync-backup",
@@ -46,4 +46,4 @@ def backup_file(
         memlimit=MEMLIMIT_FLOOR,
     )
     path.write_bytes(sealed.data)
-    return sealed.shares[0] if sealed.shares else []
+    return [share for group in sealed.shares or [] for share in group]

@@ -666,3 +666,20 @@ async def test_a_real_backup_in_groups_names_each_share_by_its_group(companion, 
         await pilot.press("enter")
         assert text(app, "#ceremony-which") == "Share 1 of 1 in group 2 of 2"
     assert backup.read(output.read_bytes(), shares=shares).device == companion.secrets.client_id
+
+
+async def test_restore_with_shares_in_groups(tmp_path):
+    """Shares of several groups: taken one by one until an empty line says all are in, then the backup opens."""
+    path = tmp_path / "b.wsbackup"
+    shares = backup_file(path, spec=ShareSpec(((2, 2), (1, 1)), 2))
+    app = build_app(restoring())
+    async with app.run_test(size=(120, 40)) as pilot:
+        dialog = await restore_dialog(pilot, path)
+        for share in shares:
+            fill(app, restore_share=share)
+            await pilot.press("enter")
+        assert "or ⏎ on an empty line when all are in" in text(app, "#restore-share-label")
+        await pilot.press("enter")
+        await until(pilot, lambda: dialog.has_class("-enough"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RestoredScreen), what="what came back")

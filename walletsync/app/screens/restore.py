@@ -128,7 +128,7 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
                 yield Input(password=True, id="restore-passphrase")
             with Vertical(id="restore-shares-step"):
                 yield Static("", id="restore-shares-taken", markup=False)
-                yield Label("", id="restore-share-label", markup=False)
+                yield Static("", id="restore-share-label", markup=False)
                 yield Input(placeholder="the share's words, in order, on one line", id="restore-share")
                 with Vertical(id="restore-share-phrase-step"):
                     yield Label("The shares' SLIP-39 passphrase (leave empty if none)")
@@ -252,7 +252,7 @@ class RestoreScreen(ModalScreen[RestoredHere | None]):
         )
         if self._needed is None and taken:
             label += " — or ⏎ on an empty line when all are in"
-        self.query_one("#restore-share-label", Label).update(label)
+        self.query_one("#restore-share-label", Static).update(label)
 
     def take_share(self, line: str) -> None:
         """Check one share as it is entered: said at once if mistyped, of another set, or entered already. A line
