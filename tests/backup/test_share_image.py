@@ -10,10 +10,9 @@ import qrcode
 from PIL import Image
 
 from tests.backup.page_qr import draw
-from walletsync.commands.share_input import image_path
 from walletsync.commands.share_pages import qr_svg
 from walletsync.service import ShareSpec, share_image
-from walletsync.service.share_image import NoQrCode, NotAShare, UnreadableImage, share_from_image
+from walletsync.service.share_image import NoQrCode, NotAShare, UnreadableImage, image_path, share_from_image
 from walletsync.vault import seal
 
 

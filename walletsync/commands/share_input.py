@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from walletsync.commands.output import quoted
+from walletsync.service.share_image import image_path
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 HINT = "Type each share's words, or the path to a photo or scan of its QR code."
 
 
@@ -29,22 +29,6 @@ def add_image_argument(parser: argparse.ArgumentParser, *, repeat: bool) -> None
         )
     else:
         parser.add_argument("--share-image", metavar="FILE", help="read the share from a PNG or JPEG of its QR code")
-
-
-def image_path(line: str) -> Path | None:
-    """The image a typed line names (quotes a terminal adds to a dropped file removed), or None for words."""
-    text = line.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        text = text[1:-1]
-    if not text:
-        return None
-    try:
-        path = Path(text).expanduser()
-        if path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
-            return path
-    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL, a ~user that does not exist: words then
-        pass
-    return None
 
 
 def from_entry(line: str) -> str:

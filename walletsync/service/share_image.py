@@ -19,9 +19,28 @@ MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 50_000_000
 """A 48-megapixel phone camera's full-size photo fits; more is not a photo of a page."""
 FORMATS = ("PNG", "JPEG")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""A typed line ending so is taken for an image even when no such file exists (then said to be missing)."""
 DRAFT = 2000
 """A large JPEG is decoded at the smallest scale (1/2 to 1/8) that keeps it at least this many pixels on each side:
 a page's QR code fills a good part of a photo of it, and a 48-megapixel photo then takes a quarter of the memory."""
+
+
+def image_path(line: str) -> Path | None:
+    """The image a typed share line names (quotes a terminal adds to a dropped file removed), or None for words: a
+    mistyped share is never taken for a path, whose error would repeat the words."""
+    text = line.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    if not text:
+        return None
+    try:
+        path = Path(text).expanduser()
+        if path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
+            return path
+    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL, a ~user that does not exist: words then
+        pass
+    return None
 
 
 class ShareImageError(WalletsyncError):

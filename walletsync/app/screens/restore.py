@@ -25,9 +25,9 @@ from textual.widgets import Button, Input, Label, LoadingIndicator, Static
 from walletsync.app.screens.linking import quoted
 from walletsync.errors import WalletsyncError
 from walletsync.service import RestoredHere, ShareError, check_share
+from walletsync.service.share_image import image_path
 from walletsync.text import shown
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 """A share line naming such a file (or any file that exists) is a photo or scan of the share's QR code."""
 MAX_FILE = 512 * 1024 * 1024
 """Larger than any backup (``walletsync backup`` refuses the same)."""
@@ -63,23 +63,6 @@ def read_backup_file(path: Path) -> bytes:
     if len(data) > MAX_FILE:
         raise BackupFileError(f"{path} is larger than any walletsync backup")
     return data
-
-
-def image_path(line: str) -> Path | None:
-    """The image a share line names (quotes a terminal adds to a dropped file removed), or None for words: a
-    mistyped share is never taken for a path, whose error would repeat the words (as ``backup restore`` reads it)."""
-    text = line.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        text = text[1:-1]
-    if not text:
-        return None
-    try:
-        path = Path(text).expanduser()
-        if path.suffix.lower() in IMAGE_SUFFIXES or path.is_file():
-            return path
-    except (OSError, ValueError, RuntimeError):  # a name too long, a NUL, a ~user that does not exist: words then
-        pass
-    return None
 
 
 def sessions_word(count: int) -> str:
