@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 PASSPHRASE_ENV = "WALLETSYNC_BACKUP_PASSPHRASE"
 SHARE_PASSPHRASE_ENV = "WALLETSYNC_SHARE_PASSPHRASE"
-MAX_FILE = 512 * 1024 * 1024
 ATTEMPTS = 3
 
 
@@ -237,14 +236,9 @@ def made_text(made, *, qr: bool = False) -> str:
 
 
 def _read_file(path: str) -> bytes:
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise BackupInputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE:
-        raise BackupInputError(f"{path} is larger than any walletsync backup ({MAX_FILE} bytes)")
-    return data
+    from walletsync.service.backup import read_backup_file
+
+    return read_backup_file(Path(path))
 
 
 def _open(args: argparse.Namespace, data: bytes):

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # what the names are, for type checkers and import-linter; at
     from walletsync.policy.model import PolicyFileError
     from walletsync.service import backup, events
     from walletsync.service.api import CompanionAPI
-    from walletsync.service.backup import RestoredHere
+    from walletsync.service.backup import RestoredHere, read_backup_file
     from walletsync.service.backup_facade import BackupAge
     from walletsync.service.balance_facade import BadWatch, NotWatched
     from walletsync.service.bridge_facade import BridgeScope
@@ -104,6 +104,7 @@ _WHERE = {
     "VaultError": "walletsync.vault",
     "CompanionAPI": "walletsync.service.api",
     "RestoredHere": "walletsync.service.backup",
+    "read_backup_file": "walletsync.service.backup",
     "BackupAge": "walletsync.service.backup_facade",
     "BridgeScope": "walletsync.service.bridge_facade",
     "Companion": "walletsync.service.companion",
@@ -190,6 +191,7 @@ __all__ = [
     "Companion",
     "CompanionAPI",
     "RestoredHere",
+    "read_backup_file",
     "BackupAge",
     "Config",
     "DEFAULT_CHAINS",

@@ -72,6 +72,28 @@ class BackupError(WalletsyncError):
     code = "backup_error"
 
 
+class BackupFileError(BackupError):
+    """The backup file cannot be read: missing, unreadable, or larger than any backup."""
+
+    code = "backup_input"
+
+
+MAX_FILE = 512 * 1024 * 1024
+"""Bytes of a backup file read at most (a data dir with 10,000 sessions and their audit log is a few MiB)."""
+
+
+def read_backup_file(path: Path) -> bytes:
+    """A backup file's bytes (blocking: off the event loop in the app); :class:`BackupFileError` saying why not."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_FILE + 1)
+    except OSError as exc:
+        raise BackupFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE:
+        raise BackupFileError(f"{path} is larger than any walletsync backup ({MAX_FILE} bytes)")
+    return data
+
+
 class RestoreRefused(BackupError):
     """The data dir already holds walletsync data: restore never merges into it (nothing was changed)."""
 

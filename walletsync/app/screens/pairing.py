@@ -19,7 +19,7 @@ from textual.widgets import Footer, Static
 from walletsync.app.messages import PairingOffered, SessionPaired
 from walletsync.app.screens.joining import JoinsGroup
 from walletsync.app.screens.linking import quoted
-from walletsync.app.screens.restore import RestoreScreen, read_backup_file
+from walletsync.app.screens.restore import RestoreScreen
 from walletsync.app.screens.scopes import Scopes, ScopesScreen
 from walletsync.app.widgets.qr import QrCode
 from walletsync.app.widgets.status import RelayStatusBar
@@ -31,6 +31,7 @@ from walletsync.service import (
     SessionRecord,
     VaultError,
     phone_command,
+    read_backup_file,
 )
 from walletsync.text import shown
 

@@ -29,7 +29,6 @@ from walletsync.service.share_image import image_path
 from walletsync.text import shown
 
 """A share line naming such a file (or any file that exists) is a photo or scan of the share's QR code."""
-MAX_FILE = 512 * 1024 * 1024
 """Larger than any backup (``walletsync backup`` refuses the same)."""
 STAGES = ("file", "passphrase", "shares", "opening", "ended")
 HOW = (
@@ -45,24 +44,6 @@ class BackupKey:
     passphrase: str | None = field(default=None, repr=False)
     shares: tuple[str, ...] | None = field(default=None, repr=False)
     share_passphrase: str = field(default="", repr=False)
-
-
-class BackupFileError(WalletsyncError):
-    """The backup file cannot be read (missing, unreadable, far too large)."""
-
-    code = "backup_input"
-
-
-def read_backup_file(path: Path) -> bytes:
-    """The file's bytes (call it off the event loop); :class:`BackupFileError` saying why not."""
-    try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_FILE + 1)
-    except OSError as exc:
-        raise BackupFileError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_FILE:
-        raise BackupFileError(f"{path} is larger than any walletsync backup")
-    return data
 
 
 def sessions_word(count: int) -> str:
