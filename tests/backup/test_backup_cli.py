@@ -57,6 +57,8 @@ async def test_restore_into_a_fresh_data_dir_then_sign_with_the_same_phone(cli, 
         assert fresh.json("audit", "verify")["ok"] is True
         rows = fresh.json("audit")
         assert rows[-1]["kind"] == "restored_from_backup" and rows[-1]["data"]["made_at"] == made["created_at"]
+        said = fresh.run("audit").stdout.splitlines()[-1]
+        assert "restored_from_backup" in said and "restored from backup made on " in said and " by '" in said
         assert [w["label"] for w in fresh.json("watch")] == ["cold store"]
         shown = fresh.run("policy", "show", "desk")
         assert shown.returncode == 0 and "in force" in shown.stdout

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from rich.text import Text
 
 from walletsync.service import AuditEntry, Registry, RequestRecord, SessionRecord
+from walletsync.service.audit_words import headline
 from walletsync.text import clip as clip_text
 from walletsync.text import shown
 
@@ -123,8 +124,10 @@ def _value(value: Any) -> str:
 
 
 def audit_details(entry: AuditEntry, registry: Registry | None = None) -> str:
-    """An audit row's data on one line, safe to show (give it to :func:`fit`); with a registry, its chain by name."""
-    return ", ".join(
+    """An audit row's data on one line, safe to show (give it to :func:`fit`); with a registry, its chain by name.
+    A row said in words (a restore: from which backup) says them first."""
+    said = headline(entry)
+    return (f"{shown(said)}: " if said else "") + ", ".join(
         f"{key}={chain_label(registry, value) if key == 'chain_id' and registry and isinstance(value, str) else _value(value)}"
         for key, value in entry.data.items()
     )

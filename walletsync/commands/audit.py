@@ -11,6 +11,7 @@ import time
 from walletsync.commands.common import open_companion
 from walletsync.commands.output import emit_json, quoted
 from walletsync.names import MAX_CELLS
+from walletsync.service.audit_words import headline
 from walletsync.text import shown
 
 
@@ -88,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                     + (f"{shown(r.device_name, 12):<12}  " if grouped else "")
                     + f"{r.entry.kind:<26} {shown(names.get(r.entry.session or '', '-'), MAX_CELLS)}"
                     + (f"  on {shown(registry.label(chain), CHAIN_CELLS)}" if (chain := chain_of(r.entry)) else "")
+                    + (f"  {shown(said)}" if (said := headline(r.entry)) else "")
                     for r in rows
                 )
                 or "The audit log is empty."
