@@ -120,6 +120,17 @@ def test_a_failed_call_falls_to_the_check_rpc():
     assert (row.status, row.amount, row.rpc, row.fallback_from) == ("unreachable", 4, B, (A,))
 
 
+def test_a_figure_says_whether_a_second_rpc_agreed_or_could_not_be_asked():
+    p = plan([(A, Head(5, NOW)), (B, Head(5, NOW))], NOW)
+    agreed, failed = call(ETH), call(TST)
+    used = Figures(A, 5, {agreed.key: 3, failed.key: 4})
+    rows = decide([agreed, failed], p, used, Figures(B, 5, {agreed.key: 3, failed.key: "execution reverted"}), NOW)
+    assert [(r.status, r.checked) for r in rows] == [("ok", "agreed"), ("ok", "failed")]
+    assert rows[1].note() == "not cross-checked (the second RPC failed)" and rows[1].to_json()["checked"] == "failed"
+    alone = decide([agreed], plan([(A, Head(5, NOW))], NOW), used, None, NOW)[0]
+    assert alone.checked is None and alone.note() == ""
+
+
 def test_nothing_answered():
     p = plan([(A, "refused"), (B, "timed out")], NOW)
     row = decide([call()], p, None, None, NOW)[0]
@@ -174,6 +185,10 @@ def test_the_decision_is_honest(reading):
             assert NOW - p.block_time <= STALE_AFTER
         if row.status == "unreachable":
             assert row.fallback_from
+        if row.checked == "agreed":
+            assert check is not None and check.amounts[c.key] == row.amount and row.rpc != p.check
+        if row.checked is not None:
+            assert p.check is not None and row.other is None
 
 
 @given(readings(), st.integers(0, 3 * STALE_AFTER))

@@ -53,6 +53,10 @@ class Other:
     amount: int
 
 
+Checked = Literal["agreed", "failed"]
+CHECKS = ("agreed", "failed")
+
+
 @dataclass(frozen=True)
 class Row:
     """One (account, chain, asset) figure with its source, block, age and status."""
@@ -71,6 +75,9 @@ class Row:
     other: Other | None = None
     error: str | None = None
     cached: bool = False
+    checked: Checked | None = None
+    """How the figure was cross-checked: ``agreed`` (a second RPC gave the same at the same block), ``failed`` (the
+    second RPC's read failed: the figure rests on one RPC), None (no second RPC to ask, or it disagreed: ``other``)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -95,6 +102,8 @@ class Row:
             parts.append(f"{rpc_name(self.other.rpc)} says {figure}")
         if self.fallback_from and self.amount is not None:
             parts.append(f"fell back from {', '.join(map(rpc_name, self.fallback_from))}")
+        if self.checked == "failed" and self.amount is not None:
+            parts.append("not cross-checked (the second RPC failed)")
         if self.cached:
             parts.append("last figure read (cached)")
         if self.error and (self.amount is None or self.cached):
@@ -126,6 +135,7 @@ class Row:
             },
             "error": self.error,
             "cached": self.cached,
+            "checked": self.checked,
         }
 
 
@@ -172,6 +182,7 @@ def row_from_json(document: dict[str, Any], block_time: int | None) -> Row:
             None if not other else Other(other["rpc"], int(other["amount"])),
             document.get("error"),
             cached=True,
+            checked=document.get("checked") if document.get("checked") in CHECKS else None,
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"not a balance row: {exc}") from None

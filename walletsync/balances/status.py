@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from walletsync.balances.model import Other, Row, Status
+from walletsync.balances.model import Checked, Other, Row, Status
 from walletsync.balances.rpc import Call, Head
 from walletsync.redact import url_shown
 
@@ -110,7 +110,11 @@ def decide(
             continue
         if isinstance(theirs, int) and theirs != amount and check is not None:
             other = Other(check.rpc, theirs)
-        rows.append(_row(call, amount, rpc, plan.block, plan.block_time, now, stale_after, tried, other))
+        checked: Checked | None = None
+        if plan.check is not None and other is None and rpc != plan.check:
+            checked = "agreed" if isinstance(theirs, int) else "failed"
+        row = _row(call, amount, rpc, plan.block, plan.block_time, now, stale_after, tried, other)
+        rows.append(replace(row, checked=checked) if checked else row)
     return rows
 
 
