@@ -262,7 +262,7 @@ def check(backup: Backup) -> BackupCheck:
     """Open the backed-up database in a temporary dir and check it: its sessions and its audit log."""
     with tempfile.TemporaryDirectory(prefix="walletsync-verify-") as scratch:
         path = Path(scratch) / DATABASE
-        _write_database(backup.database, path)
+        write_backup_database(backup.database, path)
         db = Database(path, backup.secrets.storage_key)
         try:
             verdict = verify_stored(db, backup.secrets.identity.public_key)
@@ -324,7 +324,7 @@ def restore(config: Config, backup: Backup, *, now: int | None = None) -> Restor
     staged = home / f".{DATABASE}.restore-{os.urandom(6).hex()}"
     written: list[tuple[Path, bytes | None]] = []
     try:
-        _write_database(backup.database, staged)
+        write_backup_database(backup.database, staged)
         db = Database(staged, backup.secrets.storage_key)
         try:
             verdict = verify_stored(db, backup.secrets.identity.public_key)
@@ -343,12 +343,12 @@ def restore(config: Config, backup: Backup, *, now: int | None = None) -> Restor
                 )
         finally:
             db.close()
-        written = _restore_files(home, backup.files)
+        written = restore_files(home, backup.files)
         _store_secrets(home, keyring_file, config, backup.secrets)
         os.replace(staged, target)
         written = []
     finally:
-        _undo(written)
+        undo_files(written)
         for leftover in (staged, staged.with_name(staged.name + "-wal"), staged.with_name(staged.name + "-shm")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
@@ -425,7 +425,8 @@ def _parse(content: bytes) -> Backup:
         raise damaged("a field is missing or malformed") from None
 
 
-def _write_database(data: bytes, path: Path) -> None:
+def write_backup_database(data: bytes, path: Path) -> None:
+    """The backup's database image as a new file at ``path``; :class:`BackupError` if it is not one."""
     try:
         write_database(data, path)
     except WalletsyncError as exc:
@@ -457,7 +458,7 @@ def _write_new(path: Path, data: bytes) -> None:
             temp.unlink()
 
 
-def _restore_files(home: Path, files: dict[str, bytes]) -> list[tuple[Path, bytes | None]]:
+def restore_files(home: Path, files: dict[str, bytes]) -> list[tuple[Path, bytes | None]]:
     """The backed-up files, each over none already there except ``config.json``, whose settings are merged (the
     data dir's own win: they are this machine's). Returns what each file held before (None: nothing), to undo."""
     written: list[tuple[Path, bytes | None]] = []
@@ -465,12 +466,13 @@ def _restore_files(home: Path, files: dict[str, bytes]) -> list[tuple[Path, byte
         for name, raw in files.items():
             written.append(_restore_file(home, name, raw))
     except BaseException:
-        _undo(written)
+        undo_files(written)
         raise
     return written
 
 
-def _undo(written: list[tuple[Path, bytes | None]]) -> None:
+def undo_files(written: list[tuple[Path, bytes | None]]) -> None:
+    """Put back what :func:`restore_files` replaced (a file it created is removed)."""
     for path, before in reversed(written):
         with contextlib.suppress(OSError):
             if before is None:

@@ -46,9 +46,9 @@ from walletsync.service.backup import (
     BackupError,
     RestoredHere,
     RestoreRefused,
-    _restore_files,
-    _undo,
-    _write_database,
+    restore_files,
+    undo_files,
+    write_backup_database,
 )
 from walletsync.service.journal import Journal
 from walletsync.service.policy_file import ATTESTED
@@ -100,7 +100,7 @@ def opened(backup: Backup) -> Iterator[Database]:
     """The backup's database, open in a temporary dir with its storage key (closed and removed after)."""
     with tempfile.TemporaryDirectory(prefix="walletsync-restore-") as scratch:
         path = Path(scratch) / DATABASE
-        _write_database(backup.database, path)
+        write_backup_database(backup.database, path)
         db = Database(path, backup.secrets.storage_key)
         try:
             yield db
@@ -136,7 +136,7 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
     in_force = attested is not None and attested.data.get("sha256") == policy_sha256
     columns, rows = tables["sessions"]
     active = sum(1 for row in rows if row[columns.index("status")] == "active")
-    written = _restore_files(home, backup.files)
+    written = restore_files(home, backup.files)
     try:
         with db.transaction():
             _check_fresh(db)  # again, inside: another process on this data dir may have written meanwhile
@@ -157,7 +157,7 @@ def restore_here(home: Path, db: Database, journal: Journal, backup: Backup) -> 
             if in_force:  # the old device's limits stay in force here; an unattested file stays refused
                 journal.audit(ATTESTED, None, sha256=policy_sha256, by="restore")
     except BaseException:
-        _undo(written)
+        undo_files(written)
         raise
     return RestoredHere(
         sessions=active,
