@@ -8,7 +8,8 @@ signed audit rows. Then, alternating so both see the same machine:
 
 - **create** is the façade's ``create_backup`` with a passphrase (what ``walletsync backup create`` does after
   opening the companion); its floor is SQLite's online backup of the database to memory, one Argon2id with the
-  vault's costs (libsodium's MODERATE), and one XChaCha20-Poly1305 over the database's bytes (PyNaCl);
+  vault's costs (libsodium's MODERATE), one XChaCha20-Poly1305 over the database's bytes (PyNaCl), and the result
+  written to a file and synced;
 - **restore** is reading the file with the passphrase and restoring it into a new data dir (``backup.read`` then
   ``backup.restore``: the audit log checked, the secrets stored in the keyring, files written); its floor is one
   Argon2id, one decryption and the database's bytes written to a file;
@@ -45,8 +46,8 @@ from walletsync.service import Companion, Config, ShareSpec, backup  # noqa: E40
 PASSPHRASE = "a long bench passphrase"
 
 
-def floor_create(db_path: Path, kdf: bool = True) -> bytes:
-    """The bare job of ``create``: a consistent copy of the database, the key, the seal."""
+def floor_create(db_path: Path, output: Path, kdf: bool = True) -> bytes:
+    """The bare job of ``create``: a consistent copy of the database, the key, the seal, the file written and synced."""
     source, memory = sqlite3.connect(str(db_path)), sqlite3.connect(":memory:")
     try:
         source.backup(memory)
@@ -62,7 +63,12 @@ def floor_create(db_path: Path, kdf: bool = True) -> bytes:
         if kdf
         else os.urandom(32)
     )
-    return salt + nonce + crypto_aead_xchacha20poly1305_ietf_encrypt(bytes(image), b"", nonce, key)
+    sealed = salt + nonce + crypto_aead_xchacha20poly1305_ietf_encrypt(bytes(image), b"", nonce, key)
+    with open(output, "wb") as out:
+        out.write(sealed)
+        out.flush()
+        os.fsync(out.fileno())
+    return sealed
 
 
 def floor_restore(sealed: bytes, target: Path) -> None:
@@ -101,7 +107,7 @@ def main() -> None:
                 companion.create_backup(file, passphrase=PASSPHRASE, spec=None)
                 times["create"].append(time.perf_counter() - t)
                 t = time.perf_counter()
-                sealed = floor_create(home / "walletsync.db")
+                sealed = floor_create(home / "walletsync.db", work / f"f{n}.sealed")
                 times["create floor"].append(time.perf_counter() - t)
                 sizes.update(file=file.stat().st_size, database=(home / "walletsync.db").stat().st_size)
                 t = time.perf_counter()
@@ -115,7 +121,7 @@ def main() -> None:
                 companion.create_backup(work / f"s{n}.wsbackup", passphrase=None, spec=ShareSpec.simple(3, 5))
                 times["shares"].append(time.perf_counter() - t)
                 t = time.perf_counter()
-                floor_create(home / "walletsync.db", kdf=False)
+                floor_create(home / "walletsync.db", work / f"fs{n}.sealed", kdf=False)
                 times["shares floor"].append(time.perf_counter() - t)
         finally:
             await companion.close()
