@@ -4,8 +4,10 @@ backup, made when and by whom). The rest are shown by their kind and data as the
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-from walletsync.audit import AuditEntry
+if TYPE_CHECKING:  # a type only: `walletsync chains` and other commands that build the parser load no crypto
+    from walletsync.audit import AuditEntry
 
 
 def headline(entry: AuditEntry) -> str | None:
