@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the test suite needs besides Python: a private D-Bus + gnome-keyring (the real
-# Secret Service keyring), redis-server, tmux (the app's copy tests), and the npm packages of the interop tests
+# Secret Service keyring), redis-server, tmux (the app's copy tests), librsvg's rsvg-convert (a printed share
+# page's QR drawn as a renderer draws it), and the npm packages of the interop tests
 # (the official JS SDK; @foundry-rs/anvil, a local chain node, and @foundry-rs/cast and forge, the tools the rpc
 # endpoint serves, each binary an optional dependency per platform; ethers; solc, the compiler forge uses offline).
 # All from tests/interop/package-lock.json (npm ci): exact versions, nothing fetched but npm packages.
@@ -15,6 +16,7 @@ command -v dbus-run-session >/dev/null || missing+=(dbus)
 command -v gnome-keyring-daemon >/dev/null || missing+=(gnome-keyring)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v tmux >/dev/null || missing+=(tmux)  # the app's copy tests run a private tmux server
+command -v rsvg-convert >/dev/null || missing+=(librsvg2-bin)  # tests/backup/test_share_pages.py
 if [ ${#missing[@]} -gt 0 ]; then
   echo "walletsync: installing ${missing[*]} (apt)" >&2
   as_root apt-get update -qq
