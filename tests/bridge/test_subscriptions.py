@@ -137,3 +137,42 @@ json_values = st.recursive(
 @given(json_values)
 def test_any_params_give_a_subscription_or_a_fault(params):
     assert isinstance(wanted(params), (Wanted, Fault))
+
+
+async def test_a_hostile_nodes_error_reaches_the_tool_with_a_json_rpc_code():
+    """A node answering eth_blockNumber with a non-integer error code: the tool gets -32603, never the node's text
+    as a code."""
+    import json as json_module
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from walletsync.bridge.upstream import Upstream
+    from walletsync.bridge.watching import Subscriptions
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json_module.dumps({"jsonrpc": "2.0", "id": 1, "error": {"code": "boom", "message": "no"}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            upstream = Upstream(f"http://127.0.0.1:{server.server_port}", http)
+
+            async def send(message: Any) -> None:
+                raise AssertionError(f"nothing to notify: {message}")
+
+            subscriptions = Subscriptions(lambda: upstream, send)
+            value, fault = await subscriptions.subscribe(["newHeads"])
+            assert value is None and fault is not None and fault.code == -32603 and not subscriptions.subs
+            await subscriptions.close()
+    finally:
+        server.shutdown()

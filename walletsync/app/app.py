@@ -126,7 +126,7 @@ class WalletsyncApp(App[None]):
         why = await served.endpoint.ended()
         if self.tools.get(topic) is served:
             self.stop_tools(topic)
-            self.notify(f"Stopped serving it to tools: {why}", title="Tools", severity="warning", markup=False)
+            self.notify(f"Stopped serving it to tools: {shown(why)}", title="Tools", severity="warning", markup=False)
 
     def stop_tools(self, topic: str) -> asyncio.Task[None] | None:
         """Stop serving session ``topic``: no longer shown at once, closed by the task returned (None: not served)."""

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from walletsync.bridge.jsonrpc import INVALID_PARAMS, LIMIT_EXCEEDED, Fault
+from walletsync.bridge.jsonrpc import INTERNAL_ERROR, INVALID_PARAMS, LIMIT_EXCEEDED, Fault
 from walletsync.bridge.params import quantity
 from walletsync.bridge.subscribing import Wanted, wanted
 from walletsync.bridge.upstream import Upstream, UpstreamError
@@ -62,7 +62,10 @@ class Subscriptions:
         try:
             head = await self._head(upstream)
         except UpstreamError as exc:
-            return None, Fault(exc.error.get("code", -32603), str(exc))
+            code = exc.error.get("code")
+            return None, Fault(
+                code if isinstance(code, int) and not isinstance(code, bool) else INTERNAL_ERROR, str(exc)
+            )
         if self._seen is None or self._seen[0] is not upstream:
             self._seen = (upstream, head)
         sub = "0x" + secrets.token_hex(16)
@@ -132,5 +135,7 @@ class Subscriptions:
     async def _head(upstream: Upstream) -> int:
         number = quantity(await upstream.ask("eth_blockNumber", []))
         if number is None:
-            raise UpstreamError({"code": -32603, "message": "the upstream node's eth_blockNumber is not a number"})
+            raise UpstreamError(
+                {"code": INTERNAL_ERROR, "message": "the upstream node's eth_blockNumber is not a number"}
+            )
         return number
